@@ -1,0 +1,4 @@
+export { type Clock, type TimerHandle, type Rng, systemClock, ManualClock, seededRng } from './clock.js';
+export { SynktiError, hasCode } from './errors.js';
+export type { Startable } from './startable.js';
+export { type Logger, silentLogger } from './logger.js';
