@@ -1,0 +1,16 @@
+/** The gossip wire version; a receiver rejects any other major version. */
+export const PROTOCOL_VERSION = 1;
+/** Upper bound on one encoded NodeState: a state is ~1 KiB; anything far larger is abuse. */
+export const MAX_STATE_MESSAGE_BYTES = 16 * 1024;
+/** Bounds on lists inside a state, so a single message cannot grow a view without limit. */
+export const MAX_MODELS_PER_NODE = 32;
+export const MAX_LAUNCHES_PER_NODE = 64;
+/** The forward protocol id (libp2p stream protocol). */
+export const FORWARD_PROTOCOL = '/synkti/forward/1.0.0';
+/** The kad-dht protocol prefix, so Synkti's DHT never mixes with the public IPFS one. */
+export const DHT_PROTOCOL_PREFIX = '/synkti';
+
+/** The gossip topic carrying every agent's NodeState for one fleet. */
+export function stateTopic(fleet: string): string {
+  return `synkti/${fleet}/state/1`;
+}

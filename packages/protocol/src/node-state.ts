@@ -1,0 +1,83 @@
+import { z } from 'zod';
+import { MAX_LAUNCHES_PER_NODE, MAX_MODELS_PER_NODE, PROTOCOL_VERSION } from './constants.js';
+
+export const ENGINE_STATES = ['stopped', 'pulling', 'starting', 'loading', 'warm', 'draining', 'failed'] as const;
+export type EngineStateName = (typeof ENGINE_STATES)[number];
+
+export const INTERRUPTION_KINDS = ['stop', 'terminate', 'hibernate', 'rebalance'] as const;
+export type InterruptionKind = (typeof INTERRUPTION_KINDS)[number];
+
+const shortText = z.string().min(1).max(256);
+const count = z.number().int().min(0).max(1_000_000);
+
+export const providerInfoSchema = z.object({
+  /** `ec2`, `local`, `static` (a box someone runs by hand) … */
+  kind: z.string().min(1).max(32),
+  instanceId: z.string().max(128).nullable(),
+  instanceType: z.string().max(64).nullable(),
+  zone: z.string().max(64).nullable(),
+  lifecycle: z.enum(['spot', 'on-demand', 'unknown']),
+  /** The fleet slot this node fills, when launched by Synkti. */
+  slot: z.string().max(64).nullable(),
+});
+export type ProviderInfo = z.infer<typeof providerInfoSchema>;
+
+export const engineInfoSchema = z.object({
+  state: z.enum(ENGINE_STATES),
+  models: z.array(shortText).max(MAX_MODELS_PER_NODE),
+  /** Milliseconds spent in `state` when the message was sent. */
+  inStateMs: z.number().int().min(0),
+});
+export type EngineInfo = z.infer<typeof engineInfoSchema>;
+
+export const loadInfoSchema = z.object({
+  running: count.nullable(),
+  waiting: count.nullable(),
+  /** Fraction 0..1 of the KV cache in use; null when the engine did not say. */
+  kvCacheUsage: z.number().min(0).max(1).nullable(),
+  /** Requests this agent is serving on its own engine right now. */
+  inFlight: count,
+  /** Concurrent sequences the engine can run (its max-num-seqs). */
+  capacity: z.number().int().min(1).max(1_000_000),
+});
+export type LoadInfo = z.infer<typeof loadInfoSchema>;
+
+export const interruptionSchema = z.object({
+  kind: z.enum(INTERRUPTION_KINDS),
+  /** Epoch ms when the cloud takes the node; null for a rebalance recommendation. */
+  deadline: z.number().int().nullable(),
+  noticedAt: z.number().int(),
+});
+export type Interruption = z.infer<typeof interruptionSchema>;
+
+export const launchInFlightSchema = z.object({
+  token: z.string().min(1).max(64),
+  slot: z.string().min(1).max(64),
+  startedAt: z.number().int(),
+});
+export type LaunchInFlight = z.infer<typeof launchInFlightSchema>;
+
+export const nodeStateSchema = z.object({
+  v: z.literal(PROTOCOL_VERSION),
+  fleet: z.string().min(1).max(64),
+  peerId: z.string().min(1).max(128),
+  /**
+   * Epoch ms when this agent process started. A restarted agent keeps its peer ID but resets
+   * `seq`; the larger incarnation tells receivers it is a new life, not an old message.
+   */
+  incarnation: z.number().int().min(0),
+  seq: z.number().int().min(0),
+  sentAt: z.number().int().min(0),
+  /** True in the last message of an agent that stops cleanly: receivers drop it at once. */
+  leaving: z.boolean(),
+  draining: z.boolean(),
+  provider: providerInfoSchema,
+  engine: engineInfoSchema,
+  load: loadInfoSchema,
+  interruption: interruptionSchema.nullable(),
+  launches: z.array(launchInFlightSchema).max(MAX_LAUNCHES_PER_NODE),
+  /** The agent's OpenAI API base URL, e.g. http://10.0.0.5:8080. */
+  apiUrl: z.string().max(256).nullable(),
+  agentVersion: z.string().max(64),
+});
+export type NodeState = z.infer<typeof nodeStateSchema>;
