@@ -1,1 +1,19 @@
-export {};
+export {
+  HEARTBEAT_INTERVAL_MS,
+  SUSPECT_AFTER_MS,
+  DEAD_AFTER_MS,
+  FORGET_AFTER_MS,
+  MAX_PEERS_IN_VIEW,
+} from './constants.js';
+export {
+  MembershipView,
+  type MembershipTimings,
+  defaultMembershipTimings,
+  type PeerStatus,
+  type PeerEntry,
+  type PeerSnapshot,
+  type ObserveOutcome,
+  isHealthy,
+  compareVersions,
+  compareIds,
+} from './membership.js';

@@ -1,0 +1,10 @@
+/** How often each agent publishes its state; fast enough to stop routing to a lost node within a second. */
+export const HEARTBEAT_INTERVAL_MS = 1_000;
+/** Three missed heartbeats make a peer suspect: one lost message must not, three in a row rarely happen on a healthy link. */
+export const SUSPECT_AFTER_MS = 3 * HEARTBEAT_INTERVAL_MS;
+/** Silence this long makes a peer dead; long enough to ride out a GC pause or a brief partition. */
+export const DEAD_AFTER_MS = 10_000;
+/** Dead peers stay listed this long (for the dashboard and for late goodbyes), then are forgotten. */
+export const FORGET_AFTER_MS = 60_000;
+/** A view never tracks more peers than this; beyond it the stalest dead entries go first. */
+export const MAX_PEERS_IN_VIEW = 4_096;

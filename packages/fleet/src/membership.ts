@@ -1,0 +1,165 @@
+import type { NodeState } from '@synkti/protocol';
+import { DEAD_AFTER_MS, FORGET_AFTER_MS, MAX_PEERS_IN_VIEW, SUSPECT_AFTER_MS } from './constants.js';
+
+export type PeerStatus = 'alive' | 'suspect' | 'dead';
+
+export interface MembershipTimings {
+  suspectAfterMs: number;
+  deadAfterMs: number;
+  forgetAfterMs: number;
+}
+
+export const defaultMembershipTimings: MembershipTimings = {
+  suspectAfterMs: SUSPECT_AFTER_MS,
+  deadAfterMs: DEAD_AFTER_MS,
+  forgetAfterMs: FORGET_AFTER_MS,
+};
+
+/** Why a state was or was not taken into the view; the shell logs and counts these. */
+export type ObserveOutcome =
+  | 'new-peer'
+  | 'updated'
+  | 'restarted'
+  | 'left'
+  | 'stale'
+  | 'duplicate'
+  | 'wrong-fleet';
+
+export interface PeerEntry {
+  readonly state: NodeState;
+  /** Local time the last accepted state arrived; ages are measured from here, never from `sentAt`. */
+  readonly lastSeenAt: number;
+  /** Local time the peer was first seen in its current incarnation. */
+  readonly firstSeenAt: number;
+  /** Set when another signal (a closed connection) hints the peer is gone; cleared by fresh state. */
+  readonly suspectedAt: number | null;
+}
+
+export interface PeerSnapshot {
+  readonly peerId: string;
+  readonly status: PeerStatus;
+  readonly healthy: boolean;
+  readonly ageMs: number;
+  readonly state: NodeState;
+}
+
+/**
+ * One agent's view of the fleet, built only from gossiped states and the time it is told.
+ * It never reads a clock: every method takes `now`, so a whole fleet can run on simulated time.
+ */
+export class MembershipView {
+  readonly fleet: string;
+  readonly timings: MembershipTimings;
+  readonly #peers = new Map<string, PeerEntry>();
+
+  constructor(fleet: string, timings: Partial<MembershipTimings> = {}) {
+    this.fleet = fleet;
+    this.timings = { ...defaultMembershipTimings, ...timings };
+    if (!(this.timings.suspectAfterMs < this.timings.deadAfterMs)) {
+      throw new RangeError('suspectAfterMs must be smaller than deadAfterMs');
+    }
+  }
+
+  /**
+   * Takes a state into the view. Newer incarnations replace older ones whatever their
+   * sequence; within one incarnation only a higher sequence number is accepted.
+   */
+  observe(state: NodeState, now: number): ObserveOutcome {
+    if (state.fleet !== this.fleet) return 'wrong-fleet';
+    const known = this.#peers.get(state.peerId);
+    if (known !== undefined) {
+      const order = compareVersions(state, known.state);
+      if (order < 0) return 'stale';
+      if (order === 0) return 'duplicate';
+    }
+    if (state.leaving) {
+      this.#peers.delete(state.peerId);
+      return 'left';
+    }
+    const restarted = known !== undefined && state.incarnation > known.state.incarnation;
+    const firstSeenAt = known === undefined || restarted ? now : known.firstSeenAt;
+    this.#peers.set(state.peerId, { state, lastSeenAt: now, firstSeenAt, suspectedAt: null });
+    this.#enforceLimit(now);
+    if (known === undefined) return 'new-peer';
+    return restarted ? 'restarted' : 'updated';
+  }
+
+  /** Another signal says the peer may be gone; only gossip can make it dead. */
+  suspect(peerId: string, now: number): void {
+    const entry = this.#peers.get(peerId);
+    if (entry !== undefined && entry.suspectedAt === null) this.#peers.set(peerId, { ...entry, suspectedAt: now });
+  }
+
+  /** Drops peers dead for longer than `forgetAfterMs`; returns their IDs. */
+  prune(now: number): string[] {
+    const forgotten: string[] = [];
+    for (const [peerId, entry] of this.#peers) {
+      if (now - entry.lastSeenAt > this.timings.deadAfterMs + this.timings.forgetAfterMs) {
+        this.#peers.delete(peerId);
+        forgotten.push(peerId);
+      }
+    }
+    return forgotten;
+  }
+
+  status(peerId: string, now: number): PeerStatus | undefined {
+    const entry = this.#peers.get(peerId);
+    return entry === undefined ? undefined : this.#statusOf(entry, now);
+  }
+
+  get(peerId: string): PeerEntry | undefined {
+    return this.#peers.get(peerId);
+  }
+
+  get size(): number {
+    return this.#peers.size;
+  }
+
+  /** Every known peer with its status, sorted by peer ID so all agents list them alike. */
+  snapshot(now: number): PeerSnapshot[] {
+    const out: PeerSnapshot[] = [];
+    for (const [peerId, entry] of this.#peers) {
+      const status = this.#statusOf(entry, now);
+      out.push({ peerId, status, healthy: isHealthy(status, entry.state), ageMs: now - entry.lastSeenAt, state: entry.state });
+    }
+    return out.sort((a, b) => compareIds(a.peerId, b.peerId));
+  }
+
+  alive(now: number): PeerSnapshot[] {
+    return this.snapshot(now).filter((p) => p.status === 'alive');
+  }
+
+  healthy(now: number): PeerSnapshot[] {
+    return this.snapshot(now).filter((p) => p.healthy);
+  }
+
+  #statusOf(entry: PeerEntry, now: number): PeerStatus {
+    const age = now - entry.lastSeenAt;
+    if (age > this.timings.deadAfterMs) return 'dead';
+    if (age > this.timings.suspectAfterMs || entry.suspectedAt !== null) return 'suspect';
+    return 'alive';
+  }
+
+  #enforceLimit(now: number): void {
+    if (this.#peers.size <= MAX_PEERS_IN_VIEW) return;
+    const stalest = [...this.#peers].sort((a, b) => a[1].lastSeenAt - b[1].lastSeenAt)[0];
+    if (stalest !== undefined && now - stalest[1].lastSeenAt > 0) this.#peers.delete(stalest[0]);
+  }
+}
+
+/** A peer can take requests: alive, engine warm, no interruption notice, not draining. */
+export function isHealthy(status: PeerStatus, state: NodeState): boolean {
+  return status === 'alive' && state.engine.state === 'warm' && state.interruption === null && !state.draining;
+}
+
+/** Orders two states of one peer: by incarnation, then by sequence number. */
+export function compareVersions(a: NodeState, b: NodeState): number {
+  if (a.incarnation !== b.incarnation) return a.incarnation < b.incarnation ? -1 : 1;
+  if (a.seq !== b.seq) return a.seq < b.seq ? -1 : 1;
+  return 0;
+}
+
+/** The one total order on peer IDs every agent uses (plain code-unit order, locale-free). */
+export function compareIds(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
