@@ -91,8 +91,8 @@ describe('MembershipView properties', () => {
         const shuffled = [...states].sort((x, y) => ((x.seq * 31 + y.incarnation + seed) % 3) - 1);
         const inOrder = new MembershipView('f');
         const outOfOrder = new MembershipView('f');
-        states.forEach((s, i) => inOrder.observe(s, i));
-        shuffled.forEach((s, i) => outOfOrder.observe(s, i));
+        for (const [i, s] of states.entries()) inOrder.observe(s, i);
+        for (const [i, s] of shuffled.entries()) outOfOrder.observe(s, i);
         for (const peer of ['a', 'b', 'c']) {
           const best = states.filter((s) => s.peerId === peer).sort(compareVersions).at(-1);
           assert.equal(inOrder.get(peer)?.state.seq, best?.seq);

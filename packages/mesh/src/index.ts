@@ -1,1 +1,8 @@
-export {};
+import './polyfill.js';
+
+export { Mesh, type MeshInit, type StateBody } from './mesh.js';
+export { createMeshNode, type MeshLibp2p, type MeshNodeInit } from './node.js';
+export { StateGossip, type GossipCounters, type StateListener } from './state-gossip.js';
+export { loadOrCreatePeerKey, PEER_KEY_FILE } from './identity.js';
+export { generateSwarmKey, parseSwarmKey, readSwarmKey } from './swarm-key.js';
+export { SwarmKeyError, PeerKeyError, MeshNotStartedError } from './errors.js';

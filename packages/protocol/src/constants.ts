@@ -5,6 +5,7 @@ export const MAX_STATE_MESSAGE_BYTES = 16 * 1024;
 /** Bounds on lists inside a state, so a single message cannot grow a view without limit. */
 export const MAX_MODELS_PER_NODE = 32;
 export const MAX_LAUNCHES_PER_NODE = 64;
+export const MAX_ADDRS_PER_NODE = 16;
 /** The forward protocol id (libp2p stream protocol). */
 export const FORWARD_PROTOCOL = '/synkti/forward/1.0.0';
 /** The kad-dht protocol prefix, so Synkti's DHT never mixes with the public IPFS one. */

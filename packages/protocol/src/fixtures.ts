@@ -17,6 +17,7 @@ export function sampleNodeState(overrides: Partial<NodeState> = {}): NodeState {
     load: { running: 0, waiting: 0, kvCacheUsage: 0, inFlight: 0, capacity: 8 },
     interruption: null,
     launches: [],
+    addrs: [],
     apiUrl: null,
     agentVersion: '0.1.0',
     ...overrides,

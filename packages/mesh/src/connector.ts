@@ -1,0 +1,134 @@
+import type { PeerId } from '@libp2p/interface';
+import { peerIdFromString } from '@libp2p/peer-id';
+import { multiaddr } from '@multiformats/multiaddr';
+import type { Clock, Logger, TimerHandle } from '@synkti/interface';
+import {
+  CONNECT_INTERVAL_MS,
+  DIAL_TIMEOUT_MS,
+  JOIN_RETRY_INITIAL_MS,
+  JOIN_RETRY_MAX_MS,
+  MAX_DIALS_PER_ROUND,
+  MAX_MESH_CONNECTIONS,
+} from './constants.js';
+import type { MeshLibp2p } from './node.js';
+
+interface KnownPeer {
+  addrs: string[];
+  lastSeenAt: number;
+  nextDialAt: number;
+  dialBackoffMs: number;
+}
+
+/**
+ * Keeps the agent in the swarm. libp2p's bootstrap module dials once and never retries, so a
+ * node that lost that race never joined (design.md §6); this loop retries the bootstrap list
+ * with capped backoff whenever the node has no connection, and dials peers it learns of through
+ * gossip so the swarm does not hang off the bootstrap node alone.
+ */
+export class Connector {
+  readonly #node: MeshLibp2p;
+  readonly #bootstrap: string[];
+  readonly #clock: Clock;
+  readonly #log: Logger;
+  readonly #forgetAfterMs: number;
+  readonly #known = new Map<string, KnownPeer>();
+  readonly #dialing = new Set<string>();
+  #timer: TimerHandle | undefined;
+  #joinBackoffMs = JOIN_RETRY_INITIAL_MS;
+  #nextJoinAt = 0;
+  #running = false;
+
+  constructor(node: MeshLibp2p, bootstrap: string[], clock: Clock, log: Logger, forgetAfterMs: number) {
+    this.#node = node;
+    this.#bootstrap = bootstrap.filter((addr) => !addr.endsWith(`/p2p/${node.peerId.toString()}`));
+    this.#clock = clock;
+    this.#log = log;
+    this.#forgetAfterMs = forgetAfterMs;
+  }
+
+  start(): void {
+    if (this.#running) return;
+    this.#running = true;
+    this.#tick();
+  }
+
+  stop(): void {
+    this.#running = false;
+    if (this.#timer !== undefined) this.#clock.clearTimeout(this.#timer);
+    this.#timer = undefined;
+  }
+
+  /** Records where a peer can be reached (from its gossiped state). */
+  learn(peerId: string, addrs: string[]): void {
+    if (peerId === this.#node.peerId.toString()) return;
+    const known = this.#known.get(peerId);
+    const now = this.#clock.now();
+    if (known === undefined) this.#known.set(peerId, { addrs, lastSeenAt: now, nextDialAt: now, dialBackoffMs: JOIN_RETRY_INITIAL_MS });
+    else Object.assign(known, { addrs, lastSeenAt: now });
+  }
+
+  forget(peerId: string): void {
+    this.#known.delete(peerId);
+  }
+
+  readonly #tick = (): void => {
+    if (!this.#running) return;
+    this.#maintain();
+    this.#timer = this.#clock.setTimeout(this.#tick, CONNECT_INTERVAL_MS);
+  };
+
+  #maintain(): void {
+    const now = this.#clock.now();
+    const connections = this.#node.getConnections().length;
+    if (connections === 0 && this.#bootstrap.length > 0 && now >= this.#nextJoinAt) {
+      this.#nextJoinAt = now + this.#joinBackoffMs;
+      this.#joinBackoffMs = Math.min(this.#joinBackoffMs * 2, JOIN_RETRY_MAX_MS);
+      for (const addr of this.#bootstrap) this.#dial(addr, () => multiaddr(addr));
+    }
+    if (connections > 0) this.#joinBackoffMs = JOIN_RETRY_INITIAL_MS;
+    let budget = Math.min(MAX_DIALS_PER_ROUND, MAX_MESH_CONNECTIONS - connections);
+    for (const [peerId, known] of this.#known) {
+      if (now - known.lastSeenAt > this.#forgetAfterMs) {
+        this.#known.delete(peerId);
+        continue;
+      }
+      if (budget <= 0) break;
+      const id = parsePeerId(peerId);
+      if (id === undefined || known.addrs.length === 0 || now < known.nextDialAt) continue;
+      if (this.#node.getConnections(id).length > 0) {
+        known.dialBackoffMs = JOIN_RETRY_INITIAL_MS;
+        continue;
+      }
+      budget--;
+      known.nextDialAt = now + known.dialBackoffMs;
+      known.dialBackoffMs = Math.min(known.dialBackoffMs * 2, JOIN_RETRY_MAX_MS);
+      this.#dial(peerId, async () => {
+        await this.#node.peerStore.merge(id, { multiaddrs: known.addrs.map((a) => multiaddr(a)) });
+        return id;
+      });
+    }
+  }
+
+  #dial(key: string, target: () => ReturnType<typeof multiaddr> | PeerId | Promise<PeerId>): void {
+    if (this.#dialing.has(key)) return;
+    this.#dialing.add(key);
+    void (async () => {
+      try {
+        await this.#node.dial(await target(), { signal: AbortSignal.timeout(DIAL_TIMEOUT_MS) });
+        this.#log.debug({ target: key }, 'dialled peer');
+      } catch (err) {
+        this.#log.debug({ err, target: key }, 'dial failed; will retry');
+      } finally {
+        this.#dialing.delete(key);
+      }
+    })();
+  }
+}
+
+function parsePeerId(text: string): PeerId | undefined {
+  try {
+    return peerIdFromString(text);
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,19 @@
+/** First retry of a failed bootstrap dial; short, since the first node often starts a moment later. */
+export const JOIN_RETRY_INITIAL_MS = 250;
+/** Cap on the join backoff: a node cut off for long still retries every few seconds. */
+export const JOIN_RETRY_MAX_MS = 5_000;
+/** Per-dial budget; loopback and LAN dials finish in milliseconds, a dead address should not hold the loop. */
+export const DIAL_TIMEOUT_MS = 5_000;
+/** How often the connector checks connectivity; cheap, and a quick re-join matters more than idle work. */
+export const CONNECT_INTERVAL_MS = 250;
+/** Dials the connector starts per round; bounds the dial storm when a large fleet forms. */
+export const MAX_DIALS_PER_ROUND = 8;
+/** Above this many connections the connector stops adding peers; gossipsub needs only a connected graph. */
+export const MAX_MESH_CONNECTIONS = 64;
+/** Gossipsub's mesh heartbeat; 700 ms keeps grafting quick without chattiness. */
+export const GOSSIP_HEARTBEAT_MS = 700;
+/** libp2p's overall connection cap. */
+export const MAX_CONNECTIONS = 300;
+/** Addresses exempt from gossipsub's IP-colocation penalty and the inbound rate limits (a loopback fleet). */
+export const LOOPBACK_IPS = ['127.0.0.1', '::1'] as const;
+export const LOOPBACK_ALLOW = ['/ip4/127.0.0.0/ipcidr/8', '/ip6/::1/ipcidr/128'] as const;

@@ -1,0 +1,84 @@
+import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import { type NodeState, sampleNodeState } from '@synkti/protocol';
+import { generateSwarmKey, Mesh, parseSwarmKey, type StateBody } from './index.js';
+
+const dirs: string[] = [];
+const meshes: Mesh[] = [];
+after(async () => {
+  await Promise.all(meshes.map((m) => m.stop()));
+  await Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true })));
+});
+
+function body(): StateBody {
+  const { v, fleet, peerId, incarnation, seq, sentAt, addrs, leaving, ...rest } = sampleNodeState();
+  return rest;
+}
+
+async function startMesh(swarmKey: Uint8Array, bootstrap: string[] = []): Promise<Mesh> {
+  const dir = await mkdtemp(join(tmpdir(), 'synkti-mesh-'));
+  dirs.push(dir);
+  const mesh = new Mesh({ fleet: 'f', stateDir: dir, swarmKey, listen: ['/ip4/127.0.0.1/tcp/0'], bootstrap, heartbeatMs: 100, forgetAfterMs: 10_000 });
+  meshes.push(mesh);
+  await mesh.start();
+  return mesh;
+}
+
+function waitFor<T>(what: string, check: () => T | undefined, timeoutMs = 10_000): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const deadline = Date.now() + timeoutMs;
+    const poll = () => {
+      const value = check();
+      if (value !== undefined) return resolve(value);
+      if (Date.now() > deadline) return reject(new Error(`timed out waiting for ${what}`));
+      setTimeout(poll, 20);
+    };
+    poll();
+  });
+}
+
+describe('Mesh', () => {
+  it('joins through a bootstrap address and gossips state both ways', async () => {
+    const key = parseSwarmKey(generateSwarmKey());
+    const a = await startMesh(key);
+    const b = await startMesh(key, a.multiaddrs());
+    const seenByA = new Map<string, NodeState>();
+    const seenByB = new Map<string, NodeState>();
+    a.onState((s) => seenByA.set(s.peerId, s));
+    b.onState((s) => seenByB.set(s.peerId, s));
+    a.startHeartbeat(body);
+    b.startHeartbeat(body);
+    await waitFor('a to hear b', () => seenByA.get(b.peerId));
+    await waitFor('b to hear a', () => seenByB.get(a.peerId));
+    assert.ok(seenByA.get(a.peerId), 'own state is fed to listeners too');
+  });
+
+  it('refuses a node with another swarm key', async () => {
+    const a = await startMesh(parseSwarmKey(generateSwarmKey()));
+    const intruder = await startMesh(parseSwarmKey(generateSwarmKey()));
+    await assert.rejects(intruder.libp2p.dial(a.libp2p.getMultiaddrs()[0]!, { signal: AbortSignal.timeout(3_000) }));
+    assert.equal(a.connectedPeers().length, 0);
+  });
+
+  it('rejects malformed state messages and keeps delivering good ones', async () => {
+    const key = parseSwarmKey(generateSwarmKey());
+    const a = await startMesh(key);
+    const bad = await startMesh(key, a.multiaddrs());
+    const received: NodeState[] = [];
+    a.onState((s, from) => from !== a.peerId && received.push(s));
+    await waitFor('connection', () => (a.connectedPeers().length > 0 ? true : undefined));
+    await waitFor('subscription', () => (a.libp2p.services.pubsub.getSubscribers(a.gossip.topic).length > 0 ? true : undefined));
+    await waitFor('bad peer sees subscription', () => (bad.libp2p.services.pubsub.getSubscribers(bad.gossip.topic).length > 0 ? true : undefined));
+    await bad.gossip.publishRaw(new TextEncoder().encode('{"v":1,"junk":true}'));
+    await bad.gossip.publishRaw(new Uint8Array(64 * 1024));
+    // A state claiming to be another peer is rejected: the signature names the sender.
+    await bad.gossip.publishRaw(new TextEncoder().encode(JSON.stringify(sampleNodeState({ fleet: 'f', peerId: a.peerId }))));
+    await waitFor('three rejections', () => (a.gossip.counters.rejected >= 3 ? true : undefined));
+    assert.equal(received.length, 0);
+    bad.startHeartbeat(body);
+    await waitFor('a good state after the bad ones', () => received[0]);
+  });
+});

@@ -1,0 +1,200 @@
+import './polyfill.js';
+import type { Clock, Logger, Startable, TimerHandle } from '@synkti/interface';
+import { silentLogger, systemClock } from '@synkti/interface';
+import { type NodeState, PROTOCOL_VERSION } from '@synkti/protocol';
+import { Connector } from './connector.js';
+import { MeshNotStartedError } from './errors.js';
+import { loadOrCreatePeerKey } from './identity.js';
+import { createMeshNode, type MeshLibp2p } from './node.js';
+import { StateGossip, type StateListener } from './state-gossip.js';
+
+/** What the agent says about itself; the mesh stamps identity, sequence and time. */
+export type StateBody = Omit<NodeState, 'v' | 'fleet' | 'peerId' | 'incarnation' | 'seq' | 'sentAt' | 'addrs' | 'leaving'>;
+
+export interface MeshInit {
+  fleet: string;
+  stateDir: string;
+  swarmKey: Uint8Array;
+  listen: string[];
+  announce?: string[];
+  bootstrap?: string[];
+  heartbeatMs: number;
+  /** Peers silent this long are no longer dialled by the connector. */
+  forgetAfterMs: number;
+  ipColocationWhitelist?: string[];
+  clock?: Clock;
+  logger?: Logger;
+}
+
+/**
+ * The agent's place in the swarm: its libp2p node, its join loop and the state topic. Publishes
+ * the local state every heartbeat and at once when asked; listeners get every accepted state,
+ * the agent's own included, so one code path feeds the membership view.
+ */
+export class Mesh implements Startable {
+  readonly #init: MeshInit;
+  readonly #clock: Clock;
+  readonly #log: Logger;
+  readonly #listeners = new Set<StateListener>();
+  readonly #disconnectListeners = new Set<(peerId: string) => void>();
+  #node: MeshLibp2p | undefined;
+  #gossip: StateGossip | undefined;
+  #connector: Connector | undefined;
+  #heartbeat: TimerHandle | undefined;
+  #body: (() => StateBody) | undefined;
+  #incarnation = 0;
+  #seq = 0;
+  #lastPublished: NodeState | undefined;
+  #starting: Promise<void> | undefined;
+
+  constructor(init: MeshInit) {
+    this.#init = init;
+    this.#clock = init.clock ?? systemClock;
+    this.#log = (init.logger ?? silentLogger).child({ component: 'mesh' });
+  }
+
+  get peerId(): string {
+    return this.#started().node.peerId.toString();
+  }
+
+  get libp2p(): MeshLibp2p {
+    return this.#started().node;
+  }
+
+  get gossip(): StateGossip {
+    return this.#started().gossip;
+  }
+
+  get lastPublished(): NodeState | undefined {
+    return this.#lastPublished;
+  }
+
+  multiaddrs(): string[] {
+    return this.#started().node.getMultiaddrs().map((ma) => ma.toString());
+  }
+
+  connectedPeers(): string[] {
+    return this.#started().node.getPeers().map((p) => p.toString());
+  }
+
+  start(): Promise<void> {
+    this.#starting ??= this.#start();
+    return this.#starting;
+  }
+
+  async #start(): Promise<void> {
+    const init = this.#init;
+    const privateKey = await loadOrCreatePeerKey(init.stateDir);
+    const node = await createMeshNode({
+      privateKey,
+      swarmKey: init.swarmKey,
+      listen: init.listen,
+      ...(init.announce !== undefined ? { announce: init.announce } : {}),
+      ...(init.ipColocationWhitelist !== undefined ? { ipColocationWhitelist: init.ipColocationWhitelist } : {}),
+    });
+    const gossip = new StateGossip(node.services.pubsub, init.fleet, this.#log.child({ component: 'mesh:gossip' }));
+    const connector = new Connector(node, init.bootstrap ?? [], this.#clock, this.#log.child({ component: 'mesh:connector' }), init.forgetAfterMs);
+    gossip.onState((state, from) => {
+      if (state.leaving) connector.forget(state.peerId);
+      else connector.learn(state.peerId, state.addrs);
+      this.#emit(state, from);
+    });
+    node.addEventListener('peer:disconnect', (evt) => {
+      const peerId = evt.detail.toString();
+      for (const listener of this.#disconnectListeners) listener(peerId);
+    });
+    await node.start();
+    gossip.start();
+    connector.start();
+    this.#incarnation = this.#clock.now();
+    this.#node = node;
+    this.#gossip = gossip;
+    this.#connector = connector;
+    this.#log.info({ peerId: node.peerId.toString(), addrs: this.multiaddrs() }, 'mesh started');
+  }
+
+  /** Starts the heartbeat: `body` is read at every beat and on every `publishNow`. */
+  startHeartbeat(body: () => StateBody): void {
+    this.#body = body;
+    if (this.#heartbeat !== undefined) return;
+    const beat = (): void => {
+      void this.publishNow();
+      this.#heartbeat = this.#clock.setTimeout(beat, this.#init.heartbeatMs);
+    };
+    beat();
+  }
+
+  /** Publishes the current state at once (a change of engine state or an interruption). */
+  async publishNow(): Promise<void> {
+    if (this.#body === undefined || this.#node === undefined) return;
+    await this.#publish(this.#stamp(this.#body(), false));
+  }
+
+  /** The last message of a clean stop: peers drop this agent from their views at once. */
+  async goodbye(): Promise<void> {
+    if (this.#body === undefined || this.#node === undefined) return;
+    if (this.#heartbeat !== undefined) this.#clock.clearTimeout(this.#heartbeat);
+    this.#heartbeat = undefined;
+    await this.#publish(this.#stamp(this.#body(), true));
+  }
+
+  onState(listener: StateListener): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  onPeerDisconnect(listener: (peerId: string) => void): () => void {
+    this.#disconnectListeners.add(listener);
+    return () => this.#disconnectListeners.delete(listener);
+  }
+
+  async stop(): Promise<void> {
+    if (this.#starting === undefined) return;
+    await this.#starting.catch(() => undefined);
+    if (this.#heartbeat !== undefined) this.#clock.clearTimeout(this.#heartbeat);
+    this.#heartbeat = undefined;
+    this.#connector?.stop();
+    this.#gossip?.stop();
+    await this.#node?.stop();
+    this.#node = undefined;
+    this.#gossip = undefined;
+    this.#connector = undefined;
+    this.#starting = undefined;
+  }
+
+  #stamp(body: StateBody, leaving: boolean): NodeState {
+    const node = this.#started().node;
+    return {
+      ...body,
+      v: PROTOCOL_VERSION,
+      fleet: this.#init.fleet,
+      peerId: node.peerId.toString(),
+      incarnation: this.#incarnation,
+      seq: ++this.#seq,
+      sentAt: this.#clock.now(),
+      addrs: this.multiaddrs().slice(0, 16),
+      leaving,
+    };
+  }
+
+  async #publish(state: NodeState): Promise<void> {
+    this.#lastPublished = state;
+    this.#emit(state, state.peerId);
+    await this.#started().gossip.publish(state);
+  }
+
+  #emit(state: NodeState, from: string): void {
+    for (const listener of this.#listeners) {
+      try {
+        listener(state, from);
+      } catch (err) {
+        this.#log.error({ err, peerId: state.peerId }, 'state listener threw');
+      }
+    }
+  }
+
+  #started(): { node: MeshLibp2p; gossip: StateGossip } {
+    if (this.#node === undefined || this.#gossip === undefined) throw new MeshNotStartedError();
+    return { node: this.#node, gossip: this.#gossip };
+  }
+}

@@ -1,0 +1,81 @@
+import { noise } from '@chainsafe/libp2p-noise';
+import { type GossipSub, gossipsub, StrictSign } from '@libp2p/gossipsub';
+import { identify } from '@libp2p/identify';
+import type { PrivateKey } from '@libp2p/interface';
+import { type KadDHT, kadDHT, passthroughMapper } from '@libp2p/kad-dht';
+import { ping } from '@libp2p/ping';
+import { preSharedKey } from '@libp2p/pnet';
+import { tcp } from '@libp2p/tcp';
+import { yamux } from '@libp2p/yamux';
+import { DHT_PROTOCOL_PREFIX } from '@synkti/protocol';
+import { createLibp2p, type Libp2p } from 'libp2p';
+import { DIAL_TIMEOUT_MS, GOSSIP_HEARTBEAT_MS, LOOPBACK_ALLOW, LOOPBACK_IPS, MAX_CONNECTIONS } from './constants.js';
+
+export type MeshServices = {
+  pubsub: GossipSub;
+  dht: KadDHT;
+  identify: unknown;
+  ping: unknown;
+};
+
+export type MeshLibp2p = Libp2p<MeshServices>;
+
+export interface MeshNodeInit {
+  privateKey: PrivateKey;
+  /** The pre-shared swarm key file contents; every connection is refused without it. */
+  swarmKey: Uint8Array;
+  /** Multiaddrs to listen on, e.g. /ip4/0.0.0.0/tcp/4001. */
+  listen: string[];
+  /** Multiaddrs to announce instead of the listen addresses (e.g. a public IP behind NAT). */
+  announce?: string[];
+  /** IPs exempt from gossipsub's IP-colocation penalty (many agents behind one address). */
+  ipColocationWhitelist?: string[];
+  /** Multiaddr prefixes exempt from connection limits and inbound rate limits. */
+  allow?: string[];
+}
+
+/**
+ * The libp2p node: TCP, the pnet pre-shared key, noise, yamux, identify, ping, a Synkti-only
+ * kad-dht in server mode and gossipsub with strict signing.
+ */
+export async function createMeshNode(init: MeshNodeInit): Promise<MeshLibp2p> {
+  return createLibp2p({
+    privateKey: init.privateKey,
+    start: false,
+    addresses: { listen: init.listen, announce: init.announce ?? [] },
+    transports: [tcp()],
+    connectionProtector: preSharedKey({ psk: init.swarmKey }),
+    connectionEncrypters: [noise()],
+    streamMuxers: [yamux()],
+    connectionManager: {
+      maxConnections: MAX_CONNECTIONS,
+      dialTimeout: DIAL_TIMEOUT_MS,
+      allow: [...LOOPBACK_ALLOW, ...(init.allow ?? [])],
+    },
+    services: {
+      identify: identify(),
+      ping: ping(),
+      dht: kadDHT({
+        protocol: `${DHT_PROTOCOL_PREFIX}/kad/1.0.0`,
+        // A node without a public address must still answer queries in a private swarm.
+        clientMode: false,
+        // Private deployments live on private addresses: keep them.
+        peerInfoMapper: passthroughMapper,
+        logPrefix: 'synkti:dht',
+        datastorePrefix: '/synkti-dht',
+        metricsPrefix: 'synkti_dht',
+      }),
+      pubsub: gossipsub({
+        globalSignaturePolicy: StrictSign,
+        emitSelf: false,
+        allowPublishToZeroTopicPeers: true,
+        heartbeatInterval: GOSSIP_HEARTBEAT_MS,
+        // Peers cannot forge another's state: validated messages only, invalid ones penalised.
+        asyncValidation: false,
+        scoreParams: {
+          IPColocationFactorWhitelist: new Set([...LOOPBACK_IPS, ...(init.ipColocationWhitelist ?? [])]),
+        },
+      }),
+    },
+  }) as Promise<MeshLibp2p>;
+}
