@@ -1,1 +1,4 @@
-export {};
+export { Agent, SwarmKeyMissingError } from './agent.js';
+export { loadConfig, configKeys, configSchema, ConfigError, envName, flagName, type AgentConfig } from './config/index.js';
+export { createLogger } from './logger.js';
+export { AGENT_VERSION } from './version.js';

@@ -17,3 +17,5 @@ export {
   compareVersions,
   compareIds,
 } from './membership.js';
+export { diffFleet, digest, type FleetEvent, type FleetEventKind, type PeerDigest } from './events.js';
+export * from './replacement/index.js';

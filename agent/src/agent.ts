@@ -1,0 +1,170 @@
+import { readFile } from 'node:fs/promises';
+import { type FleetEvent, MembershipView, type PeerDigest, diffFleet, digest } from '@synkti/fleet';
+import { createGatewayApp, type FleetSource, HttpServer } from '@synkti/gateway';
+import { type Clock, type Logger, type Startable, SynktiError, systemClock, type TimerHandle } from '@synkti/interface';
+import { Mesh, readSwarmKey, type StateBody } from '@synkti/mesh';
+import type { AgentConfig } from './config/index.js';
+import { AGENT_VERSION } from './version.js';
+
+/** Recent fleet events kept for the dashboard and /fleet. */
+const MAX_RECENT_EVENTS = 200;
+
+export class SwarmKeyMissingError extends SynktiError {
+  constructor(path: string) {
+    super('SWARM_KEY_MISSING', `no swarm key at ${path}; create one with \`synkti keygen --out ${path}\` and share it with every agent of the fleet`);
+  }
+}
+
+/**
+ * One Synkti agent: the mesh, the membership view fed by gossip, and the HTTP API. Starts its
+ * parts in order and stops them in reverse; a clean stop says goodbye to the fleet first.
+ */
+export class Agent implements Startable {
+  readonly config: AgentConfig;
+  readonly view: MembershipView;
+  readonly #log: Logger;
+  readonly #clock: Clock;
+  readonly #events: FleetEvent[] = [];
+  #digests = new Map<string, PeerDigest>();
+  #mesh: Mesh | undefined;
+  #http: HttpServer | undefined;
+  #tick: TimerHandle | undefined;
+  #started = false;
+
+  constructor(config: AgentConfig, logger: Logger, clock: Clock = systemClock) {
+    this.config = config;
+    this.#log = logger.child({ component: 'agent' });
+    this.#clock = clock;
+    this.view = new MembershipView(config.fleet, {
+      suspectAfterMs: config.suspectAfterMs,
+      deadAfterMs: config.deadAfterMs,
+      forgetAfterMs: config.forgetAfterMs,
+    });
+    this.logger = logger;
+  }
+
+  readonly logger: Logger;
+
+  get peerId(): string {
+    if (this.#mesh === undefined) throw new Error('agent not started');
+    return this.#mesh.peerId;
+  }
+
+  get mesh(): Mesh {
+    if (this.#mesh === undefined) throw new Error('agent not started');
+    return this.#mesh;
+  }
+
+  get apiPort(): number {
+    if (this.#http === undefined) throw new Error('agent not started');
+    return this.#http.port;
+  }
+
+  get apiUrl(): string {
+    return this.config.apiUrl ?? `http://${displayHost(this.config.apiHost)}:${this.apiPort}`;
+  }
+
+  async start(): Promise<void> {
+    if (this.#started) return;
+    this.#started = true;
+    const swarmKey = await this.#readSwarmKey();
+    const mesh = new Mesh({
+      fleet: this.config.fleet,
+      stateDir: this.config.stateDir,
+      swarmKey,
+      listen: this.config.listen,
+      announce: this.config.announce,
+      bootstrap: this.config.bootstrap,
+      heartbeatMs: this.config.heartbeatMs,
+      forgetAfterMs: this.config.deadAfterMs + this.config.forgetAfterMs,
+      ipColocationWhitelist: this.config.ipColocationWhitelist,
+      clock: this.#clock,
+      logger: this.logger,
+    });
+    mesh.onState((state) => {
+      const outcome = this.view.observe(state, this.#clock.now());
+      if (outcome === 'left' || outcome === 'restarted' || outcome === 'new-peer') this.#refresh();
+    });
+    mesh.onPeerDisconnect((peerId) => this.view.suspect(peerId, this.#clock.now()));
+    this.#mesh = mesh;
+    await mesh.start();
+    const http = new HttpServer(createGatewayApp({ fleet: this.#fleetSource() }), this.config.apiHost, this.config.apiPort);
+    await http.start();
+    this.#http = http;
+    mesh.startHeartbeat(() => this.#stateBody());
+    this.#scheduleTick();
+    this.#log.info({ peerId: mesh.peerId, fleet: this.config.fleet, api: this.apiUrl, addrs: mesh.multiaddrs() }, 'agent started');
+  }
+
+  async stop(): Promise<void> {
+    if (!this.#started) return;
+    this.#started = false;
+    if (this.#tick !== undefined) this.#clock.clearTimeout(this.#tick);
+    await this.#mesh?.goodbye().catch((err: unknown) => this.#log.warn({ err }, 'goodbye failed'));
+    await this.#http?.stop();
+    await this.#mesh?.stop();
+    this.#log.info({}, 'agent stopped');
+  }
+
+  recentEvents(): readonly FleetEvent[] {
+    return this.#events;
+  }
+
+  #fleetSource(): FleetSource {
+    return {
+      selfId: this.peerId,
+      fleet: this.config.fleet,
+      now: () => this.#clock.now(),
+      peers: () => this.view.snapshot(this.#clock.now()),
+      events: () => this.#events,
+    };
+  }
+
+  #stateBody(): StateBody {
+    return {
+      draining: false,
+      provider: { kind: 'static', instanceId: null, instanceType: null, zone: null, lifecycle: 'unknown', slot: null },
+      engine: { state: 'stopped', models: [], inStateMs: 0 },
+      load: { running: null, waiting: null, kvCacheUsage: null, inFlight: 0, capacity: 1 },
+      interruption: null,
+      launches: [],
+      apiUrl: this.apiUrl,
+      agentVersion: AGENT_VERSION,
+    };
+  }
+
+  #scheduleTick(): void {
+    // Status changes are detected a few times per heartbeat, so "dead" shows within deadAfter + a beat.
+    this.#tick = this.#clock.setTimeout(() => {
+      this.#refresh();
+      this.#scheduleTick();
+    }, Math.max(50, Math.floor(this.config.heartbeatMs / 4)));
+  }
+
+  #refresh(): void {
+    const now = this.#clock.now();
+    this.view.prune(now);
+    const snapshot = this.view.snapshot(now);
+    const events = diffFleet(this.#digests, snapshot, now);
+    this.#digests = new Map(snapshot.map((p) => [p.peerId, digest(p)]));
+    for (const event of events) {
+      this.#log.info({ event: event.kind, peer: event.peerId, detail: event.detail }, 'fleet event');
+      this.#events.push(event);
+    }
+    if (this.#events.length > MAX_RECENT_EVENTS) this.#events.splice(0, this.#events.length - MAX_RECENT_EVENTS);
+  }
+
+  async #readSwarmKey(): Promise<Uint8Array> {
+    try {
+      await readFile(this.config.swarmKeyFile);
+    } catch {
+      throw new SwarmKeyMissingError(this.config.swarmKeyFile);
+    }
+    return readSwarmKey(this.config.swarmKeyFile);
+  }
+}
+
+function displayHost(host: string): string {
+  if (host === '0.0.0.0' || host === '::') return '127.0.0.1';
+  return host.includes(':') ? `[${host}]` : host;
+}

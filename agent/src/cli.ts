@@ -1,0 +1,32 @@
+#!/usr/bin/env node
+import '@synkti/mesh'; // installs the Promise.withResolvers polyfill before anything loads libp2p
+import { SynktiError } from '@synkti/interface';
+import { Command, CommanderError } from 'commander';
+import { registerAgentCommand } from './commands/agent.js';
+import { registerKeygenCommand } from './commands/keygen.js';
+import { AGENT_VERSION } from './version.js';
+
+/** One readable line on stderr and a non-zero exit: the CLI's error convention. */
+export function fail(message: string, exitCode = 1): never {
+  process.stderr.write(`synkti: ${message}\n`);
+  process.exit(exitCode);
+}
+
+const program = new Command()
+  .name('synkti')
+  .description('Serve LLMs on volatile GPU spot capacity: a peer-to-peer agent with no central coordinator.')
+  .version(AGENT_VERSION)
+  .showSuggestionAfterError(true)
+  .exitOverride()
+  .configureOutput({ writeErr: (text) => process.stderr.write(text.startsWith('error:') ? `synkti: ${text.slice(7)}` : text) });
+
+registerAgentCommand(program);
+registerKeygenCommand(program);
+
+try {
+  await program.parseAsync(process.argv);
+} catch (err) {
+  if (err instanceof CommanderError) process.exit(err.exitCode === 0 ? 0 : 2);
+  if (err instanceof SynktiError) fail(err.message);
+  fail(err instanceof Error ? (err.stack ?? err.message) : String(err));
+}

@@ -1,0 +1,45 @@
+import { DEAD_AFTER_MS, FORGET_AFTER_MS, HEARTBEAT_INTERVAL_MS, SUSPECT_AFTER_MS } from '@synkti/fleet';
+import { z } from 'zod';
+
+/**
+ * Every configuration key, once: its schema (with the default), and what it means. Flags
+ * (`--kebab-case`), environment (`SYNKTI_UPPER_SNAKE`) and the config file (camelCase JSON keys)
+ * are all derived from this table, and so is docs/configuration.md (a test keeps it in sync).
+ */
+export interface ConfigKey<S extends z.ZodType = z.ZodType> {
+  schema: S;
+  describe: string;
+  /** Shown in docs instead of the literal default when the default is computed. */
+  defaultText?: string;
+  /** The key holds a list: flags and environment take comma-separated values. */
+  list?: boolean;
+}
+
+const port = z.coerce.number().int().min(0).max(65_535);
+const positiveMs = z.coerce.number().int().min(1).max(24 * 3_600_000);
+const list = z.array(z.string().min(1));
+
+function key<S extends z.ZodType>(schema: S, describe: string, extra: Omit<Partial<ConfigKey>, 'schema'> = {}): ConfigKey<S> {
+  return { schema, describe, ...extra };
+}
+
+export const configKeys = {
+  fleet: key(z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'lowercase letters, digits and dashes, at most 63').default('default'), 'Fleet name; agents only talk to agents of the same fleet (it names the gossip topic).'),
+  stateDir: key(z.string().min(1).default('.synkti/agent'), 'Directory for the peer key and local state; keep it across restarts to keep the peer ID.'),
+  swarmKeyFile: key(z.string().min(1).optional(), 'Pre-shared swarm key file (create one with `synkti keygen`); without the key no node can connect.', { defaultText: '<stateDir>/swarm.key' }),
+  listen: key(list.default(['/ip4/0.0.0.0/tcp/4001']), 'libp2p listen multiaddrs.', { list: true }),
+  announce: key(list.default([]), 'Multiaddrs to announce instead of the listen addresses (e.g. a public IP behind NAT).', { list: true }),
+  bootstrap: key(list.default([]), 'Multiaddrs of peers to join through (with /p2p/<peer-id>); retried until one answers.', { list: true }),
+  ipColocationWhitelist: key(list.default([]), 'IPs shared by many agents (one NAT) exempt from gossipsub IP-colocation scoring; loopback is always exempt.', { list: true }),
+  heartbeatMs: key(positiveMs.default(HEARTBEAT_INTERVAL_MS), 'How often the agent gossips its state.'),
+  suspectAfterMs: key(positiveMs.default(SUSPECT_AFTER_MS), 'Silence after which a peer is suspect (not routed to).'),
+  deadAfterMs: key(positiveMs.default(DEAD_AFTER_MS), 'Silence after which a peer is dead (its capacity is replaced).'),
+  forgetAfterMs: key(positiveMs.default(FORGET_AFTER_MS), 'How long a dead peer stays listed before it is forgotten.'),
+  apiHost: key(z.string().min(1).default('0.0.0.0'), 'Address the HTTP API (OpenAI endpoints, /fleet, /metrics, dashboard) binds to.'),
+  apiPort: key(port.default(8080), 'Port of the HTTP API; 0 picks a free port.'),
+  apiUrl: key(z.string().url().optional(), 'URL peers and users reach this agent at, gossiped to the fleet.', { defaultText: 'http://<apiHost>:<apiPort>' }),
+  logLevel: key(z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'), 'Log level.'),
+  logFormat: key(z.enum(['auto', 'json', 'pretty']).default('auto'), 'Log format: JSON, pretty, or auto (pretty on a terminal, JSON otherwise).'),
+} satisfies Record<string, ConfigKey>;
+
+export type ConfigKeyName = keyof typeof configKeys;

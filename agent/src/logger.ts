@@ -1,0 +1,13 @@
+import type { Logger } from '@synkti/interface';
+import { pino } from 'pino';
+import pretty from 'pino-pretty';
+
+export type LogFormat = 'auto' | 'json' | 'pretty';
+
+/** pino JSON for machines, pretty lines when a person watches the terminal. Logs go to stderr. */
+export function createLogger(level: string, format: LogFormat, bindings: Record<string, unknown> = {}): Logger & { level: string } {
+  const usePretty = format === 'pretty' || (format === 'auto' && process.stderr.isTTY === true);
+  const options = { level, base: { pid: process.pid, ...bindings } };
+  if (usePretty) return pino(options, pretty({ destination: 2, colorize: true, translateTime: 'HH:MM:ss.l', ignore: 'pid,hostname' }));
+  return pino(options, pino.destination({ fd: 2, sync: false }));
+}
