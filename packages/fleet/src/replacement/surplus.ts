@@ -1,0 +1,60 @@
+import type { InterruptionKind } from '@synkti/protocol';
+
+/** A peer as the surplus rule sees it. */
+export interface SurplusPeer {
+  peerId: string;
+  alive: boolean;
+  interrupted: InterruptionKind | null;
+  /** When the notice was seen (epoch ms); ignored when `interrupted` is null. */
+  noticedAt: number;
+  draining: boolean;
+  warm: boolean;
+}
+
+export interface SurplusInput {
+  target: number;
+  peers: readonly SurplusPeer[];
+  now: number;
+  rebalanceWindowMs: number;
+}
+
+export type SurplusDecision =
+  | { kind: 'drain'; peerId: string; reason: 'replaced-at-risk' | 'rebalance-window' | 'surplus' }
+  | { kind: 'keep'; reason: 'at-target' | 'replacement-not-warm' };
+
+/**
+ * Who drains when the fleet has more than it needs (design §3, Interruption). Every peer
+ * computes the same answer from the same view; the named peer drains itself. One node per
+ * evaluation, so the fleet steps down one at a time and re-checks.
+ *
+ * - A rebalance-recommended node counts as lost at once (its replacement starts while it still
+ *   serves). When warm peers without a notice reach the target, it is replaced: it drains,
+ *   earliest notice first.
+ * - If its replacement is not warm yet but the window passed and the fleet, counting it, is
+ *   above target, it drains anyway (highest risk first).
+ * - Otherwise, with more warm, unnoticed, non-draining peers than the target, the highest peer
+ *   ID drains (the lowest IDs stay: they are the launchers).
+ */
+export function planSurplus(input: SurplusInput): SurplusDecision {
+  const live = input.peers.filter((p) => p.alive && !p.draining);
+  const healthy = live.filter((p) => p.interrupted === null);
+  const warm = healthy.filter((p) => p.warm).length;
+  const atRisk = live
+    .filter((p) => p.interrupted === 'rebalance')
+    .sort((a, b) => a.noticedAt - b.noticedAt || (a.peerId < b.peerId ? -1 : 1));
+  const first = atRisk[0];
+  if (first !== undefined) {
+    if (warm >= input.target) return { kind: 'drain', peerId: first.peerId, reason: 'replaced-at-risk' };
+    const overdue = input.now - first.noticedAt >= input.rebalanceWindowMs;
+    if (overdue && healthy.length + atRisk.length > input.target) {
+      return { kind: 'drain', peerId: first.peerId, reason: 'rebalance-window' };
+    }
+    return { kind: 'keep', reason: 'replacement-not-warm' };
+  }
+  if (warm > input.target) {
+    let highest = '';
+    for (const p of healthy) if (p.warm && p.peerId > highest) highest = p.peerId;
+    return { kind: 'drain', peerId: highest, reason: 'surplus' };
+  }
+  return { kind: 'keep', reason: 'at-target' };
+}
