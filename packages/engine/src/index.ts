@@ -1,1 +1,42 @@
-export {};
+export { engineSupervisor, type EngineSupervisor, type EngineSupervisorInit, type EngineComponents, type EngineSnapshot } from './supervisor.js';
+export {
+  engineMachine,
+  type EngineMachine,
+  type MachineOptions,
+  type MachineState,
+  type EngineEvent,
+  type Decision,
+  type Transition,
+  type StepResult,
+  type ColdStartPhases,
+  type Failure,
+} from './machine.js';
+export { backoffDelayMs, type BackoffOptions } from './backoff.js';
+export type { EngineRuntime, EngineProcess, EngineExit } from './runtime.js';
+export { processRuntime, type ProcessRuntimeInit, type RuntimeComponents } from './process-runtime.js';
+export { dockerRuntime, type DockerRuntimeInit } from './docker-runtime.js';
+export {
+  dockerRunArgs,
+  dockerPullArgs,
+  dockerFindArgs,
+  dockerRemoveArgs,
+  dockerStopArgs,
+  type DockerRunSpec,
+} from './docker-args.js';
+export { createRuntime } from './runtime-factory.js';
+export { engineConfigSchema, parseEngineConfig, type EngineConfig, type EngineConfigInput } from './config.js';
+export { parsePrometheusText, type Sample } from './prometheus.js';
+export { loadFromMetricsText, loadFromSamples, UNKNOWN_LOAD, VLLM_METRICS, type EngineLoad } from './load.js';
+export { probeHealth, listModels, scrapeLoad, warmupCompletion, type FetchFn, type ProbeResult } from './probe.js';
+export {
+  ENGINE_ERROR_CODES,
+  EngineStartTimeoutError,
+  EngineExitedError,
+  EngineUnhealthyError,
+  EngineNotReadyError,
+  DockerFailedError,
+  EngineSpawnError,
+  EngineConfigError,
+  MetricsParseError,
+} from './errors.js';
+export * as engineDefaults from './constants.js';

@@ -1,0 +1,121 @@
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { z } from 'zod';
+import {
+  CONTAINER_NAME_PREFIX,
+  CRASH_LOOP_FAILURES,
+  CRASH_LOOP_WINDOW_MS,
+  DEFAULT_CAPACITY,
+  DEFAULT_DOCKER_IMAGE,
+  DEFAULT_PASS_ENV,
+  DRAIN_TIMEOUT_MS,
+  HEALTH_INTERVAL_MS,
+  PROBE_TIMEOUT_MS,
+  PULL_TIMEOUT_MS,
+  READINESS_INTERVAL_MS,
+  RESTART_BACKOFF_INITIAL_MS,
+  RESTART_BACKOFF_MAX_MS,
+  RESTART_JITTER_RATIO,
+  STABLE_AFTER_MS,
+  STARTUP_BUDGET_MS,
+  STOP_GRACE_MS,
+  UNHEALTHY_THRESHOLD,
+  WARMUP_TIMEOUT_MS,
+} from './constants.js';
+import { EngineConfigError } from './errors.js';
+
+const ms = z.number().int().min(0);
+const positiveMs = z.number().int().min(1);
+const arg = z.string().max(4_096);
+
+export const restartConfigSchema = z.object({
+  initialBackoffMs: positiveMs.default(RESTART_BACKOFF_INITIAL_MS),
+  maxBackoffMs: positiveMs.default(RESTART_BACKOFF_MAX_MS),
+  jitterRatio: z.number().min(0).max(1).default(RESTART_JITTER_RATIO),
+  crashLoopFailures: z.number().int().min(1).max(32).default(CRASH_LOOP_FAILURES),
+  crashLoopWindowMs: positiveMs.default(CRASH_LOOP_WINDOW_MS),
+  stableAfterMs: ms.default(STABLE_AFTER_MS),
+});
+
+export const dockerRuntimeConfigSchema = z.object({
+  kind: z.literal('docker'),
+  image: z.string().min(1).default(DEFAULT_DOCKER_IMAGE),
+  dockerPath: z.string().min(1).default('docker'),
+  /** Defaults to `synkti-engine-<port>`: stable across agent restarts on one host. */
+  containerName: z
+    .string()
+    .regex(/^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,127}$/)
+    .optional(),
+  /** Host directory mounted as the Hugging Face cache; defaults to ~/.cache/huggingface. */
+  hfCacheDir: z.string().min(1).optional(),
+  passEnv: z.array(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/)).max(64).default([...DEFAULT_PASS_ENV]),
+  gpus: z.string().min(1).nullable().default('all'),
+  rm: z.boolean().default(true),
+  pull: z.boolean().default(true),
+  pullTimeoutMs: positiveMs.default(PULL_TIMEOUT_MS),
+  dockerArgs: z.array(arg).max(256).default([]),
+});
+
+export const processRuntimeConfigSchema = z.object({
+  kind: z.literal('process'),
+  /** The full command line of an OpenAI-compatible server listening on `port`. */
+  argv: z.array(arg).min(1).max(1_024),
+  env: z.record(z.string(), z.string()).optional(),
+  cwd: z.string().optional(),
+});
+
+export const engineConfigSchema = z.object({
+  /** The model to load, e.g. `Qwen/Qwen3-0.6B`. */
+  model: z.string().min(1).max(256),
+  /** The name clients ask for and /v1/models must list; defaults to `model`. */
+  servedModelName: z.string().min(1).max(256).optional(),
+  /** Host port of the engine on 127.0.0.1. */
+  port: z.number().int().min(1).max(65_535),
+  /** Concurrent sequences the engine runs (its max-num-seqs), gossiped as capacity. */
+  capacity: z.number().int().min(1).max(1_000_000).default(DEFAULT_CAPACITY),
+  /** Extra engine arguments appended after the model (docker runtime). */
+  engineArgs: z.array(arg).max(256).default([]),
+  startupBudgetMs: positiveMs.default(STARTUP_BUDGET_MS),
+  readinessIntervalMs: positiveMs.default(READINESS_INTERVAL_MS),
+  healthIntervalMs: positiveMs.default(HEALTH_INTERVAL_MS),
+  probeTimeoutMs: positiveMs.default(PROBE_TIMEOUT_MS),
+  unhealthyThreshold: z.number().int().min(1).max(100).default(UNHEALTHY_THRESHOLD),
+  /** Send one tiny completion before declaring warm (compiles kernels, fills caches). */
+  warmup: z.boolean().default(false),
+  warmupTimeoutMs: positiveMs.default(WARMUP_TIMEOUT_MS),
+  stopGraceMs: ms.default(STOP_GRACE_MS),
+  drainTimeoutMs: ms.default(DRAIN_TIMEOUT_MS),
+  restart: restartConfigSchema.prefault({}),
+  runtime: z.discriminatedUnion('kind', [dockerRuntimeConfigSchema, processRuntimeConfigSchema]),
+});
+
+export type EngineConfigInput = z.input<typeof engineConfigSchema>;
+type Parsed = z.output<typeof engineConfigSchema>;
+type DockerParsed = z.output<typeof dockerRuntimeConfigSchema>;
+
+/** The validated config with every derived default filled in. */
+export type EngineConfig = Omit<Parsed, 'servedModelName' | 'runtime'> & {
+  servedModelName: string;
+  runtime:
+    | (DockerParsed & { containerName: string; hfCacheDir: string })
+    | z.output<typeof processRuntimeConfigSchema>;
+};
+
+/** Validates engine options and fills defaults; throws EngineConfigError listing the problems. */
+export function parseEngineConfig(input: unknown): EngineConfig {
+  const result = engineConfigSchema.safeParse(input);
+  if (!result.success) {
+    const detail = result.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
+    throw new EngineConfigError(`invalid engine config: ${detail}`, { cause: result.error });
+  }
+  const c = result.data;
+  const runtime =
+    c.runtime.kind === 'docker'
+      ? {
+          ...c.runtime,
+          containerName: c.runtime.containerName ?? `${CONTAINER_NAME_PREFIX}${c.port}`,
+          hfCacheDir: c.runtime.hfCacheDir ?? join(homedir(), '.cache', 'huggingface'),
+        }
+      : c.runtime;
+  return { ...c, servedModelName: c.servedModelName ?? c.model, runtime };
+}

@@ -1,0 +1,71 @@
+import { CONTAINER_HF_CACHE_DIR, CONTAINER_PORT, ENGINE_HOST } from './constants.js';
+
+/** What goes into `docker run`; all of it comes from the validated engine config. */
+export interface DockerRunSpec {
+  image: string;
+  containerName: string;
+  hostPort: number;
+  hfCacheDir: string;
+  model: string;
+  servedModelName: string;
+  /** Variables passed by name only (`-e NAME`): the value travels in the environment, not argv. */
+  passEnv: readonly string[];
+  /** `--gpus` value; null leaves it out (a CPU image, or a machine without the NVIDIA runtime). */
+  gpus: string | null;
+  rm: boolean;
+  /** Extra `docker run` options, before the image. */
+  dockerArgs: readonly string[];
+  /** Extra engine arguments, after the model, e.g. ['--max-num-seqs', '64']. */
+  engineArgs: readonly string[];
+}
+
+/**
+ * The `docker run` argv (without the docker binary). The engine is published on loopback only;
+ * the image's entrypoint is `vllm serve`, which takes `--model`.
+ */
+export function dockerRunArgs(spec: DockerRunSpec): string[] {
+  return [
+    'run',
+    ...(spec.rm ? ['--rm'] : []),
+    '--name',
+    spec.containerName,
+    ...(spec.gpus === null ? [] : ['--gpus', spec.gpus]),
+    '--ipc=host',
+    '-p',
+    `${ENGINE_HOST}:${spec.hostPort}:${CONTAINER_PORT}`,
+    '-v',
+    `${spec.hfCacheDir}:${CONTAINER_HF_CACHE_DIR}`,
+    ...spec.passEnv.flatMap((name) => ['-e', name]),
+    ...spec.dockerArgs,
+    spec.image,
+    '--model',
+    spec.model,
+    '--served-model-name',
+    spec.servedModelName,
+    '--port',
+    String(CONTAINER_PORT),
+    ...spec.engineArgs,
+  ];
+}
+
+export const dockerPullArgs = (image: string): string[] => ['pull', image];
+
+/** Lists any container, running or not, with exactly this name (docker prefixes names with /). */
+export const dockerFindArgs = (name: string): string[] => [
+  'ps',
+  '-a',
+  '--filter',
+  `name=^/${name}$`,
+  '--format',
+  '{{.ID}}',
+];
+
+export const dockerRemoveArgs = (name: string): string[] => ['rm', '-f', name];
+
+/** `docker stop -t <seconds>`: docker takes whole seconds; round the grace up. */
+export const dockerStopArgs = (name: string, graceMs: number): string[] => [
+  'stop',
+  '-t',
+  String(Math.max(0, Math.ceil(graceMs / 1000))),
+  name,
+];

@@ -1,0 +1,68 @@
+import { type Clock, type Logger, silentLogger, systemClock } from '@synkti/interface';
+import { spawnGroup } from './child.js';
+import { DOCKER_COMMAND_TIMEOUT_MS, DOCKER_STOP_MARGIN_MS, PULL_TIMEOUT_MS } from './constants.js';
+import {
+  type DockerRunSpec,
+  dockerFindArgs,
+  dockerPullArgs,
+  dockerRemoveArgs,
+  dockerRunArgs,
+  dockerStopArgs,
+} from './docker-args.js';
+import { runDocker } from './docker-exec.js';
+import type { RuntimeComponents } from './process-runtime.js';
+import type { EngineProcess, EngineRuntime } from './runtime.js';
+
+export interface DockerRuntimeInit extends DockerRunSpec {
+  /** The docker CLI; `docker` is looked up on PATH. */
+  dockerPath: string;
+  /** Run `docker pull` before the first launch (the `pulling` phase). */
+  pull: boolean;
+  pullTimeoutMs?: number;
+  /** Environment of the docker CLI; defaults to this process's (it carries HF_TOKEN). */
+  env?: NodeJS.ProcessEnv;
+}
+
+/**
+ * Runs vLLM's OpenAI image with `docker run` in the foreground, so the container's output and
+ * exit reach us through the docker client. Pulls once per runtime; removes a stale container of
+ * the same name before each launch; stops with `docker stop -t`.
+ */
+export function dockerRuntime(init: DockerRuntimeInit, components: RuntimeComponents = {}): EngineRuntime {
+  const clock: Clock = components.clock ?? systemClock;
+  const logger: Logger = (components.logger ?? silentLogger).child({ component: 'engine:docker' });
+  const env = init.env ?? process.env;
+  let pulled = !init.pull;
+
+  const docker = (args: string[], signal: AbortSignal, timeoutMs = DOCKER_COMMAND_TIMEOUT_MS) =>
+    runDocker(init.dockerPath, args, env, AbortSignal.any([signal, AbortSignal.timeout(timeoutMs)]));
+
+  const removeStale = async (signal: AbortSignal): Promise<void> => {
+    const { stdout } = await docker(dockerFindArgs(init.containerName), signal);
+    if (stdout.trim() === '') return;
+    logger.warn({ container: init.containerName, ids: stdout.trim().split('\n') }, 'removing stale engine container');
+    await docker(dockerRemoveArgs(init.containerName), signal);
+  };
+
+  const politeStop = async (graceMs: number): Promise<void> => {
+    const args = dockerStopArgs(init.containerName, graceMs);
+    await docker(args, new AbortController().signal, graceMs + DOCKER_STOP_MARGIN_MS);
+  };
+
+  return {
+    kind: 'docker',
+    prepare: async (signal: AbortSignal): Promise<void> => {
+      if (pulled) return;
+      logger.info({ image: init.image }, 'pulling engine image');
+      await docker(dockerPullArgs(init.image), signal, init.pullTimeoutMs ?? PULL_TIMEOUT_MS);
+      pulled = true;
+    },
+    launch: async (signal: AbortSignal): Promise<EngineProcess> => {
+      await removeStale(signal);
+      signal.throwIfAborted();
+      const argv = [init.dockerPath, ...dockerRunArgs(init)];
+      logger.info({ argv }, 'starting engine container');
+      return spawnGroup({ argv, env, clock, logger, politeStop, stopMarginMs: DOCKER_STOP_MARGIN_MS });
+    },
+  };
+}

@@ -1,0 +1,55 @@
+import { parsePrometheusText, type Sample } from './prometheus.js';
+
+/** The engine's own view of its load, as read from vLLM's /metrics; null where unknown. */
+export interface EngineLoad {
+  running: number | null;
+  waiting: number | null;
+  /** Fraction 0..1 of KV-cache blocks in use. */
+  kvCacheUsage: number | null;
+}
+
+export const UNKNOWN_LOAD: EngineLoad = Object.freeze({ running: null, waiting: null, kvCacheUsage: null });
+
+export const VLLM_METRICS = {
+  running: 'vllm:num_requests_running',
+  waiting: 'vllm:num_requests_waiting',
+  /** vLLM ≥ 0.10 (V1 engine). */
+  kvCacheUsage: 'vllm:kv_cache_usage_perc',
+  /** Older vLLM; deprecated in 0.10. */
+  gpuCacheUsage: 'vllm:gpu_cache_usage_perc',
+} as const;
+
+/** Sum of the finite samples named `name` (across model_name / engine labels); null if none. */
+function sum(samples: readonly Sample[], name: string): number | null {
+  let total: number | null = null;
+  for (const s of samples) if (s.name === name && Number.isFinite(s.value)) total = (total ?? 0) + s.value;
+  return total;
+}
+
+/** Largest finite sample named `name`: a usage fraction does not add up across engines. */
+function max(samples: readonly Sample[], name: string): number | null {
+  let best: number | null = null;
+  for (const s of samples) if (s.name === name && Number.isFinite(s.value)) best = Math.max(best ?? 0, s.value);
+  return best;
+}
+
+const count = (n: number | null): number | null => (n === null ? null : Math.max(0, Math.round(n)));
+const fraction = (n: number | null): number | null => (n === null ? null : Math.min(1, Math.max(0, n)));
+
+/** Load from parsed samples: counts summed across labels, KV usage from the newer name first. */
+export function loadFromSamples(samples: readonly Sample[]): EngineLoad {
+  return {
+    running: count(sum(samples, VLLM_METRICS.running)),
+    waiting: count(sum(samples, VLLM_METRICS.waiting)),
+    kvCacheUsage: fraction(max(samples, VLLM_METRICS.kvCacheUsage) ?? max(samples, VLLM_METRICS.gpuCacheUsage)),
+  };
+}
+
+/** Load from a /metrics body; a body that does not parse gives unknown load, never a throw. */
+export function loadFromMetricsText(text: string): EngineLoad {
+  try {
+    return loadFromSamples(parsePrometheusText(text));
+  } catch {
+    return UNKNOWN_LOAD;
+  }
+}
