@@ -1,0 +1,74 @@
+import { Hono } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import { type CompletionDeps, completionHandler, type AppEnv } from './completion-handler.js';
+import { FAKE_VLLM_VERSION, MAX_BODY_BYTES } from './constants.js';
+import { errorBody, HttpError } from './errors.js';
+import { controlRoutes, type ControlPlane } from './control.js';
+
+export interface AppDeps extends CompletionDeps {
+  /** False while the model is "loading": every vLLM route answers 503. */
+  isReady: () => boolean;
+  control: ControlPlane;
+}
+
+/** vLLM's HTTP surface, plus the fake's own control routes under `/_fake`. */
+export function createApp(deps: AppDeps): Hono<AppEnv> {
+  const { config, engine } = deps;
+  const app = new Hono<AppEnv>();
+
+  app.route('/_fake', controlRoutes(deps.control));
+
+  app.use('*', async function loadingGate(c, next) {
+    if (deps.isReady()) return next();
+    const err = new HttpError(503, 'ServiceUnavailableError', 'The model is still loading.');
+    return c.json(errorBody(err), err.status);
+  });
+
+  // vLLM answers an empty 200 once the engine can serve.
+  app.get('/health', (c) => c.body(null, 200));
+
+  app.get('/version', (c) => c.json({ version: FAKE_VLLM_VERSION }));
+
+  app.get('/v1/models', (c) => {
+    const created = Math.floor(Date.now() / 1_000);
+    const root = config.models[0];
+    const data = config.models.map((id) => ({
+      id,
+      object: 'model',
+      created,
+      owned_by: 'vllm',
+      root,
+      parent: null,
+      max_model_len: config.maxModelLen,
+    }));
+    return c.json({ object: 'list', data });
+  });
+
+  app.get('/metrics', (c) => {
+    const text = engine.metrics.render(config.models[0] ?? '', engine.gauges());
+    return c.body(text, 200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' });
+  });
+
+  const limit = bodyLimit({
+    maxSize: MAX_BODY_BYTES,
+    onError: (c) => {
+      const err = new HttpError(413, 'RequestEntityTooLargeError', `The request body is larger than ${MAX_BODY_BYTES} bytes.`);
+      return c.json(errorBody(err), err.status);
+    },
+  });
+  app.post('/v1/chat/completions', limit, completionHandler('chat', deps));
+  app.post('/v1/completions', limit, completionHandler('text', deps));
+
+  // FastAPI's answer to an unknown route.
+  app.notFound((c) => c.json({ detail: 'Not Found' }, 404));
+
+  app.onError((err, c) => {
+    const known =
+      err instanceof HttpError
+        ? err
+        : new HttpError(500, 'InternalServerError', err instanceof Error ? err.message : String(err), { cause: err });
+    return c.json(errorBody(known), known.status);
+  });
+
+  return app;
+}

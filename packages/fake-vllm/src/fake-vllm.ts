@@ -1,0 +1,262 @@
+import { EventEmitter } from 'node:events';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
+import { getRequestListener } from '@hono/node-server';
+import { createApp } from './app.js';
+import { Engine } from './engine.js';
+import { FakeVllmError } from './errors.js';
+import { type Faults, type FaultsPatch, faultsPatchSchema, NO_FAULTS } from './faults.js';
+import { listen, reservePort, urlOf } from './listen.js';
+import { type FakeVllmConfig, type FakeVllmOptions, parseOptions } from './options.js';
+import type { FakeVllmPhase, FakeVllmStats } from './stats.js';
+import { describeZodError } from './zod-message.js';
+
+export interface FakeVllmAddress {
+  port: number;
+  /** `http://host:port`, without a trailing slash; the OpenAI base URL is `${url}/v1`. */
+  url: string;
+}
+
+export interface FakeVllmEvents {
+  /** The port is open (at once in '503' mode; when loaded in 'closed' mode). */
+  listening: [FakeVllmAddress];
+  /** Loaded: /health answers 200. */
+  ready: [];
+  /** An injected crash (or a failed late listen): every socket was destroyed. */
+  crash: [FakeVllmError];
+}
+
+type Listener = (req: IncomingMessage, res: ServerResponse) => void;
+type Timer = ReturnType<typeof setTimeout>;
+
+/**
+ * One emulated vLLM server "process". Each start() is a fresh process: new counters, new
+ * queue; a crash or stop() kills every connection at once. Starting twice or stopping before
+ * start is harmless. Shaped like `Startable`, except that start() also tells the address.
+ */
+export class FakeVllm extends EventEmitter<FakeVllmEvents> {
+  readonly config: FakeVllmConfig;
+  #phase: FakeVllmPhase = 'stopped';
+  readonly #faults: Faults = { ...NO_FAULTS };
+  #engine: Engine;
+  #server: Server | null = null;
+  #listener: Listener | null = null;
+  readonly #sockets = new Set<Socket>();
+  /** Requests that arrived while hung; answered if the hang heals, destroyed on stop. */
+  readonly #held = new Set<[IncomingMessage, ServerResponse]>();
+  #address: FakeVllmAddress | null = null;
+  #starting: Promise<FakeVllmAddress> | null = null;
+  #loadStartedAt = 0;
+  readonly #timers: { load?: Timer; crash?: Timer; hang?: Timer } = {};
+
+  constructor(options?: FakeVllmOptions) {
+    super();
+    this.config = parseOptions(options);
+    this.#engine = this.#newEngine();
+    this.setFaults(this.config.faults);
+  }
+
+  get address(): FakeVllmAddress | null {
+    return this.#address;
+  }
+
+  /** Resolves once the address is known; in 'closed' mode the port opens later (see 'listening'). */
+  start(): Promise<FakeVllmAddress> {
+    this.#starting ??= this.#start().catch((err: unknown) => {
+      this.#starting = null;
+      this.#phase = 'stopped';
+      void this.#teardown();
+      throw err;
+    });
+    return this.#starting;
+  }
+
+  async stop(): Promise<void> {
+    await this.#starting?.catch(() => undefined);
+    if (this.#phase === 'stopped') return;
+    this.#phase = 'stopped';
+    this.#clearTimers();
+    this.#engine.shutdown(new Error('the engine stopped'));
+    await this.#teardown();
+    this.#starting = null;
+    this.#address = null;
+  }
+
+  /** Changes the faults named in `patch`; throws INVALID_FAULTS on a bad patch. */
+  setFaults(patch: FaultsPatch): void {
+    const parsed = faultsPatchSchema.safeParse(patch);
+    if (!parsed.success) throw new FakeVllmError('INVALID_FAULTS', `invalid faults: ${describeZodError(parsed.error)}`);
+    const p = parsed.data;
+    const f = this.#faults;
+    if (p.errorRate !== undefined) f.errorRate = p.errorRate;
+    if (p.dropStreamAfterTokens !== undefined) f.dropStreamAfterTokens = p.dropStreamAfterTokens;
+    if (p.slowStartMs !== undefined) {
+      f.slowStartMs = p.slowStartMs;
+      if (this.#phase === 'loading') this.#scheduleLoad();
+    }
+    if (p.hang !== undefined) this.#setHang(p.hang);
+    if (p.hangAfterMs !== undefined) {
+      f.hangAfterMs = p.hangAfterMs;
+      if (this.#alive()) this.#armHang();
+    }
+    if (p.crashAfterMs !== undefined) f.crashAfterMs = p.crashAfterMs;
+    // Deferred by a timer even when immediate, so a control request that asked still gets its answer.
+    if (p.crash === true) f.crashAfterMs = 0;
+    if ((p.crash === true || p.crashAfterMs !== undefined) && this.#alive()) this.#armCrash();
+  }
+
+  stats(): FakeVllmStats {
+    const engine = this.#engine;
+    const gauges = engine.gauges();
+    return {
+      phase: this.#phase,
+      running: gauges.running,
+      waiting: gauges.waiting,
+      ...engine.outcomes,
+      promptTokens: engine.metrics.promptTokens,
+      generationTokens: engine.metrics.generationTokens,
+      faults: { ...this.#faults },
+    };
+  }
+
+  async #start(): Promise<FakeVllmAddress> {
+    const { host, port, loadMode } = this.config;
+    this.#engine = this.#newEngine();
+    this.#engine.setHung(this.#faults.hang);
+    const app = createApp({
+      config: this.config,
+      engine: this.#engine,
+      faults: () => this.#faults,
+      isReady: () => this.#phase === 'ready',
+      control: { stats: () => this.stats(), setFaults: (patch) => this.setFaults(patch) },
+    });
+    this.#listener = getRequestListener(app.fetch) as Listener;
+    const server = createServer((req, res) => this.#onRequest(req, res));
+    server.on('connection', (socket) => {
+      this.#sockets.add(socket);
+      socket.once('close', () => this.#sockets.delete(socket));
+    });
+    this.#server = server;
+    this.#phase = 'loading';
+    this.#loadStartedAt = Date.now();
+    const bound = loadMode === '503' ? await listen(server, port, host) : port || (await reservePort(host));
+    this.#address = { port: bound, url: urlOf(host, bound) };
+    if (loadMode === '503') this.emit('listening', this.#address);
+    this.#armCrash();
+    this.#armHang();
+    // An instant load completes inside start(), so a caller can use the server at once.
+    if (this.#loadRemainingMs() <= 0) await this.#loaded();
+    else this.#scheduleLoad();
+    return this.#address;
+  }
+
+  #newEngine(): Engine {
+    return new Engine(this.config);
+  }
+
+  #alive(): boolean {
+    return this.#phase === 'loading' || this.#phase === 'ready';
+  }
+
+  #loadRemainingMs(): number {
+    return this.#loadStartedAt + this.config.loadMs + this.#faults.slowStartMs - Date.now();
+  }
+
+  #scheduleLoad(): void {
+    clearTimeout(this.#timers.load);
+    this.#timers.load = setTimeout(() => {
+      this.#loaded().catch((err: unknown) => this.#crash(err as FakeVllmError));
+    }, Math.max(0, this.#loadRemainingMs()));
+  }
+
+  async #loaded(): Promise<void> {
+    const server = this.#server;
+    const address = this.#address;
+    if (this.#phase !== 'loading' || server === null || address === null) return;
+    if (this.config.loadMode === 'closed') {
+      await listen(server, address.port, this.config.host);
+      // stop() or a crash while binding: this server is already torn down.
+      if (this.#server !== server || this.#phase !== 'loading') {
+        server.close();
+        return;
+      }
+      this.emit('listening', address);
+    }
+    this.#phase = 'ready';
+    this.emit('ready');
+  }
+
+  #armCrash(): void {
+    clearTimeout(this.#timers.crash);
+    const ms = this.#faults.crashAfterMs;
+    if (ms === null) return;
+    this.#timers.crash = setTimeout(() => {
+      this.#faults.crashAfterMs = null;
+      this.#crash(new FakeVllmError('CRASHED', 'injected crash'));
+    }, ms);
+  }
+
+  #armHang(): void {
+    clearTimeout(this.#timers.hang);
+    const ms = this.#faults.hangAfterMs;
+    if (ms === null) return;
+    this.#timers.hang = setTimeout(() => {
+      this.#faults.hangAfterMs = null;
+      this.#setHang(true);
+    }, ms);
+  }
+
+  #setHang(hang: boolean): void {
+    this.#faults.hang = hang;
+    this.#engine.setHung(hang);
+    if (hang) return;
+    const held = [...this.#held];
+    this.#held.clear();
+    for (const [req, res] of held) if (!req.socket.destroyed) this.#listener?.(req, res);
+  }
+
+  #onRequest(req: IncomingMessage, res: ServerResponse): void {
+    if (this.#faults.hang && !req.url?.startsWith('/_fake/')) {
+      const entry: [IncomingMessage, ServerResponse] = [req, res];
+      this.#held.add(entry);
+      res.once('close', () => this.#held.delete(entry));
+      return;
+    }
+    this.#listener?.(req, res);
+  }
+
+  /** Like a killed process: no goodbye, every connection reset, then the event. */
+  #crash(err: FakeVllmError): void {
+    if (!this.#alive()) return;
+    this.#phase = 'crashed';
+    this.#clearTimers();
+    this.#engine.shutdown(err);
+    void this.#teardown();
+    this.#starting = null;
+    this.emit('crash', err);
+  }
+
+  #clearTimers(): void {
+    clearTimeout(this.#timers.load);
+    clearTimeout(this.#timers.crash);
+    clearTimeout(this.#timers.hang);
+  }
+
+  async #teardown(): Promise<void> {
+    const server = this.#server;
+    this.#server = null;
+    this.#listener = null;
+    this.#held.clear();
+    if (server === null) return;
+    const closed = server.listening ? new Promise<void>((resolve) => server.close(() => resolve())) : Promise.resolve();
+    server.closeAllConnections();
+    for (const socket of this.#sockets) socket.destroy();
+    this.#sockets.clear();
+    await closed;
+  }
+}
+
+/** The package's entry point: an emulated vLLM server, not yet started. */
+export function createFakeVllm(options?: FakeVllmOptions): FakeVllm {
+  return new FakeVllm(options);
+}

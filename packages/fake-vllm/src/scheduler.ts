@@ -1,0 +1,66 @@
+import { HttpError } from './errors.js';
+
+interface Waiter {
+  grant: () => void;
+}
+
+/**
+ * vLLM's admission in miniature: at most `maxNumSeqs` sequences run at once; the rest wait in
+ * arrival order. A waiter whose signal aborts leaves the queue without taking a slot.
+ */
+export class Scheduler {
+  readonly #maxNumSeqs: number;
+  readonly #maxWaiting: number;
+  readonly #queue: Waiter[] = [];
+  #running = 0;
+
+  constructor(maxNumSeqs: number, maxWaiting: number) {
+    this.#maxNumSeqs = maxNumSeqs;
+    this.#maxWaiting = maxWaiting;
+  }
+
+  get running(): number {
+    return this.#running;
+  }
+
+  get waiting(): number {
+    return this.#queue.length;
+  }
+
+  /** Resolves once a slot is held; the caller must `release()` it exactly once. */
+  acquire(signal: AbortSignal): Promise<void> {
+    if (signal.aborted) return Promise.reject(signal.reason);
+    if (this.#running < this.#maxNumSeqs && this.#queue.length === 0) {
+      this.#running++;
+      return Promise.resolve();
+    }
+    if (this.#queue.length >= this.#maxWaiting) {
+      return Promise.reject(new HttpError(503, 'ServiceUnavailableError', 'The waiting queue is full.'));
+    }
+    return new Promise<void>((resolve, reject) => {
+      const onAbort = (): void => {
+        const at = this.#queue.indexOf(waiter);
+        if (at >= 0) this.#queue.splice(at, 1);
+        reject(signal.reason);
+      };
+      const waiter: Waiter = {
+        grant: () => {
+          signal.removeEventListener('abort', onAbort);
+          this.#running++;
+          resolve();
+        },
+      };
+      signal.addEventListener('abort', onAbort, { once: true });
+      this.#queue.push(waiter);
+    });
+  }
+
+  release(): void {
+    this.#running = Math.max(0, this.#running - 1);
+    while (this.#running < this.#maxNumSeqs) {
+      const next = this.#queue.shift();
+      if (next === undefined) break;
+      next.grant();
+    }
+  }
+}
