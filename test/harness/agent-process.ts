@@ -1,0 +1,99 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import type { FleetJson } from '@synkti/gateway';
+import { cliPath } from './paths.js';
+import { waitFor } from './wait.js';
+
+export interface AgentProcessOptions {
+  stateDir: string;
+  swarmKeyFile: string;
+  bootstrap?: string[];
+  /** Extra `synkti agent` flags, e.g. ['--heartbeat-ms', '200']. */
+  args?: string[];
+  env?: Record<string, string>;
+}
+
+/** Short timings so failure detection finishes in seconds in tests. */
+export const FAST_TIMINGS = ['--heartbeat-ms', '200', '--suspect-after-ms', '700', '--dead-after-ms', '2000', '--forget-after-ms', '30000'];
+
+/** A `synkti agent` child process, with its logs parsed and its API at hand. */
+export class AgentProcess {
+  readonly options: AgentProcessOptions;
+  readonly logs: Record<string, unknown>[] = [];
+  child: ChildProcess | undefined;
+  peerId = '';
+  apiUrl = '';
+  addrs: string[] = [];
+  #exit: Promise<number | null> | undefined;
+
+  constructor(options: AgentProcessOptions) {
+    this.options = options;
+  }
+
+  get pid(): number {
+    if (this.child?.pid === undefined) throw new Error('not started');
+    return this.child.pid;
+  }
+
+  async start(timeoutMs = 20_000): Promise<this> {
+    const o = this.options;
+    const args = [
+      cliPath, 'agent',
+      '--state-dir', o.stateDir,
+      '--swarm-key-file', o.swarmKeyFile,
+      '--listen', '/ip4/127.0.0.1/tcp/0',
+      '--api-host', '127.0.0.1',
+      '--api-port', '0',
+      '--log-format', 'json',
+      ...(o.bootstrap?.length ? ['--bootstrap', o.bootstrap.join(',')] : []),
+      ...(o.args ?? []),
+    ];
+    const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...o.env } });
+    this.child = child;
+    this.#exit = new Promise((resolve) => child.once('exit', (code) => resolve(code)));
+    const lines = createInterface({ input: child.stderr! });
+    lines.on('line', (line) => {
+      try {
+        this.logs.push(JSON.parse(line) as Record<string, unknown>);
+      } catch {
+        this.logs.push({ msg: line });
+      }
+    });
+    child.stdout!.resume();
+    const started = await waitFor(`agent ${o.stateDir} to start`, () => this.logs.find((l) => l['msg'] === 'agent started') ?? (child.exitCode !== null ? Promise.reject(new Error(`agent exited ${child.exitCode}: ${JSON.stringify(this.logs.slice(-3))}`)) : undefined), timeoutMs);
+    this.peerId = started['peerId'] as string;
+    this.apiUrl = started['api'] as string;
+    this.addrs = (started['addrs'] as string[]).map((a) => (a.includes('/p2p/') ? a : `${a}/p2p/${this.peerId}`));
+    return this;
+  }
+
+  async fleet(): Promise<FleetJson> {
+    const res = await fetch(`${this.apiUrl}/fleet`, { signal: AbortSignal.timeout(2_000) });
+    if (!res.ok) throw new Error(`/fleet answered ${res.status}`);
+    return (await res.json()) as FleetJson;
+  }
+
+  /** The status this agent gives `peerId`, or 'absent'. */
+  async statusOf(peerId: string): Promise<string> {
+    const fleet = await this.fleet();
+    return fleet.peers.find((p) => p.peerId === peerId)?.status ?? 'absent';
+  }
+
+  kill(signal: NodeJS.Signals = 'SIGKILL'): void {
+    if (this.child?.pid !== undefined && this.child.exitCode === null && this.child.signalCode === null) process.kill(this.child.pid, signal);
+  }
+
+  async exited(): Promise<number | null> {
+    return this.#exit ?? null;
+  }
+
+  /** Clean stop (SIGTERM), then SIGKILL if it does not exit in time. */
+  async stop(timeoutMs = 10_000): Promise<void> {
+    if (this.child === undefined || this.child.exitCode !== null || this.child.signalCode !== null) return;
+    this.kill('SIGCONT');
+    this.kill('SIGTERM');
+    const timer = setTimeout(() => this.kill('SIGKILL'), timeoutMs);
+    await this.exited();
+    clearTimeout(timer);
+  }
+}
