@@ -76,13 +76,14 @@ export function planReplacement(input: ReplacementInput): ReplacementPlan {
 function decide(input: ReplacementInput, records: readonly LaunchRecord[], slot: string): LaunchDecision {
   const replaces = lastHolder(slot, input.peers, input.memory);
   const generation = nextGeneration(records, slot, replaces);
-  const attempts = input.placements.map((placement, placementIndex) => ({
+  const placements = input.placementsFor?.(slot) ?? input.placements;
+  const attempts = placements.map((placement, placementIndex) => ({
     placementIndex,
     placement,
     token: launchToken({ fleet: input.fleet, slot, replaces, generation, placementIndex }),
   }));
-  const first = attempts[0]!;
-  return { kind: 'launch', slot, replaces, generation, token: first.token, placementIndex: 0, attempts };
+  const token = attempts[0]?.token ?? launchToken({ fleet: input.fleet, slot, replaces, generation, placementIndex: 0 });
+  return { kind: 'launch', slot, replaces, generation, token, placementIndex: 0, attempts };
 }
 
 /** The instance that last held `slot`: the declaring peer (or remembered holder) with the latest incarnation. */

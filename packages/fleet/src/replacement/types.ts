@@ -52,6 +52,8 @@ export interface ReplacementInput {
   providerSlots?: readonly string[] | null;
   /** Placements in the one order every peer walks; each gets its own token. */
   placements: readonly Placement[];
+  /** Per-slot placements when a policy varies them by slot (e.g. on-demand anchors); same order on every peer. */
+  placementsFor?: (slot: string) => readonly Placement[];
   launchTimeoutMs: number;
   now: number;
   /** Holders remembered after membership forgot them (see `rememberHolders`). */
