@@ -1,0 +1,111 @@
+import { existsSync } from 'node:fs';
+import { createServer } from 'node:net';
+import type { EngineRuntime } from '../runtime.js';
+import type { EngineSupervisor } from '../supervisor.js';
+import type { Transition } from '../machine.js';
+
+const repoRoot = new URL('../../../../', import.meta.url).pathname;
+const fakeCli = `${repoRoot}packages/fake-vllm/dist/cli.js`;
+const standIn = new URL('./stand-in-engine.js', import.meta.url).pathname;
+
+/** The fake vLLM CLI when built; otherwise this package's minimal stand-in (same flags). */
+export const FAKE_ENGINE = existsSync(fakeCli) ? fakeCli : standIn;
+export const MODEL = 'test/fake-model';
+
+/** A port that was free a moment ago. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as { port: number };
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+/** argv of the fake engine on `port`, loading for `loadMs`. */
+export function fakeEngineArgv(port: number, extra: string[] = [], loadMs = 150): string[] {
+  return [
+    process.execPath,
+    FAKE_ENGINE,
+    '--host',
+    '127.0.0.1',
+    '--port',
+    String(port),
+    '--model',
+    MODEL,
+    '--load-ms',
+    String(loadMs),
+    ...extra,
+  ];
+}
+
+/** Fast probe and restart settings for tests: behaviour is the same, only the numbers shrink. */
+export const FAST = {
+  readinessIntervalMs: 25,
+  healthIntervalMs: 50,
+  probeTimeoutMs: 400,
+  stopGraceMs: 1_000,
+  restart: { initialBackoffMs: 50, maxBackoffMs: 400, jitterRatio: 0.2, crashLoopWindowMs: 60_000, stableAfterMs: 60_000 },
+} as const;
+
+/** Records every transition of a supervisor and waits for one that matches, with a bound. */
+export function watch(sup: EngineSupervisor) {
+  const seen: Transition[] = [];
+  const waiters: Array<{ match: (t: Transition) => boolean; resolve: (t: Transition) => void }> = [];
+  sup.onTransition((t) => {
+    seen.push(t);
+    for (const w of [...waiters]) {
+      if (w.match(t)) {
+        waiters.splice(waiters.indexOf(w), 1);
+        w.resolve(t);
+      }
+    }
+  });
+  /** Resolves with the first transition after the `from`th seen one (default: any, past or future) that matches. */
+  const next = (match: (t: Transition) => boolean, timeoutMs = 20_000, from = 0): Promise<Transition> => {
+    const earlier = seen.slice(from).find(match);
+    if (earlier) return Promise.resolve(earlier);
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`no matching transition within ${timeoutMs} ms; seen ${JSON.stringify(seen.map((t) => `${t.from}->${t.to}`))}`)), timeoutMs);
+      waiters.push({ match, resolve: (t) => { clearTimeout(timer); resolve(t); } });
+    });
+  };
+  const to = (state: string, timeoutMs?: number, from?: number) => next((t) => t.to === state, timeoutMs, from);
+  return { seen, next, to };
+}
+
+/** Wraps a runtime to remember every PID it started, so `after` hooks can kill leftovers. */
+export function tracked(runtime: EngineRuntime, pids: number[]): EngineRuntime {
+  return {
+    kind: runtime.kind,
+    prepare: (signal) => runtime.prepare(signal),
+    launch: async (signal) => {
+      const p = await runtime.launch(signal);
+      if (p.pid !== undefined) pids.push(p.pid);
+      return p;
+    },
+  };
+}
+
+/** Kills the process groups of the given leaders; gone already is fine. */
+export function killAll(pids: readonly number[]): void {
+  for (const pid of pids) {
+    try {
+      process.kill(-pid, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  }
+}
+
+/** Whether a process exists. */
+export function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
