@@ -1,0 +1,60 @@
+/**
+ * Writes a stand-in `docker` executable (a node script) into `dir`. It appends the argv of
+ * every call to calls.jsonl, and behaves like the daemon enough for the docker runtime:
+ * `pull` succeeds, `ps -a --filter name=^/N$` prints an ID while a file `stale-N` exists,
+ * `rm -f N` deletes it, `run` starts the fake engine on the published host port in its place
+ * (recording its own PID), `stop -t S N` sends SIGTERM to that PID and waits for it to go.
+ */
+import { chmodSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+const script = (enginePath: string): string => `#!${process.execPath}
+const fs = require('node:fs');
+const path = require('node:path');
+const { spawn } = require('node:child_process');
+const dir = __dirname;
+const args = process.argv.slice(2);
+fs.appendFileSync(path.join(dir, 'calls.jsonl'), JSON.stringify({ args, hfToken: process.env.HF_TOKEN ?? null }) + '\\n');
+const cmd = args[0];
+const last = args[args.length - 1];
+if (cmd === 'pull') process.exit(0);
+if (cmd === 'ps') {
+  const name = args[args.indexOf('--filter') + 1].replace(/^name=\\^\\//, '').replace(/\\$$/, '');
+  if (fs.existsSync(path.join(dir, 'stale-' + name))) process.stdout.write('0123456789ab\\n');
+  process.exit(0);
+}
+if (cmd === 'rm') {
+  fs.rmSync(path.join(dir, 'stale-' + last), { force: true });
+  process.exit(0);
+}
+if (cmd === 'stop') {
+  const pidFile = path.join(dir, 'run-' + last + '.pid');
+  if (!fs.existsSync(pidFile)) { process.stderr.write('Error: No such container: ' + last + '\\n'); process.exit(1); }
+  const pid = Number(fs.readFileSync(pidFile, 'utf8'));
+  try { process.kill(pid, 'SIGTERM'); } catch { process.exit(0); }
+  const timer = setInterval(() => { try { process.kill(pid, 0); } catch { clearInterval(timer); process.exit(0); } }, 10);
+  return;
+}
+if (cmd === 'run') {
+  const name = args[args.indexOf('--name') + 1];
+  const publish = args[args.indexOf('-p') + 1].split(':');
+  const served = args[args.indexOf('--served-model-name') + 1];
+  fs.writeFileSync(path.join(dir, 'run-' + name + '.pid'), String(process.pid));
+  const child = spawn(process.execPath, [${JSON.stringify(enginePath)}, '--host', publish[0], '--port', publish[1], '--model', served, '--load-ms', '100'], { stdio: 'inherit' });
+  process.on('SIGTERM', () => child.kill('SIGTERM'));
+  child.on('exit', (code, signal) => {
+    fs.rmSync(path.join(dir, 'run-' + name + '.pid'), { force: true });
+    process.exit(code ?? (signal ? 143 : 0));
+  });
+  return;
+}
+process.stderr.write('stand-in docker: unknown command ' + cmd + '\\n');
+process.exit(2);
+`;
+
+export function writeDockerStub(dir: string, enginePath: string): string {
+  const file = join(dir, 'docker');
+  writeFileSync(file, script(enginePath).replace(/^#!.*\n/, `#!${process.execPath}\n`));
+  chmodSync(file, 0o755);
+  return file;
+}

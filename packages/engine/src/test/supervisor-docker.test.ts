@@ -1,0 +1,137 @@
+// The docker runtime end to end through a stand-in `docker` executable put first on PATH: it
+// records every call and runs the fake engine in place of the vLLM container. We assert the
+// exact command lines: pull, ps (stale lookup), rm, run, stop.
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { type EngineSupervisor, engineSupervisor } from '../supervisor.js';
+import { writeDockerStub } from './docker-stub.js';
+import { alive, FAKE_ENGINE, FAST, freePort, MODEL, killAll, watch } from './helpers.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'synkti-docker-stub-'));
+const pids: number[] = [];
+let sup: EngineSupervisor | undefined;
+const savedPath = process.env.PATH;
+const savedToken = process.env.HF_TOKEN;
+
+before(() => {
+  writeDockerStub(dir, FAKE_ENGINE);
+  process.env.PATH = `${dir}:${process.env.PATH ?? ''}`;
+  process.env.HF_TOKEN = 'hf_secret_for_test';
+});
+
+after(async () => {
+  await sup?.stop();
+  for (const f of ['run-synkti-engine-test.pid']) {
+    try {
+      pids.push(Number(readFileSync(join(dir, f), 'utf8')));
+    } catch {
+      // not running
+    }
+  }
+  killAll(pids);
+  process.env.PATH = savedPath;
+  if (savedToken === undefined) delete process.env.HF_TOKEN;
+  else process.env.HF_TOKEN = savedToken;
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const calls = (): Array<{ args: string[]; hfToken: string | null }> =>
+  readFileSync(join(dir, 'calls.jsonl'), 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l));
+
+describe('engine supervisor with the docker runtime (stand-in docker)', () => {
+  it('pulls, removes the stale container, runs vLLM with the exact command line, and stops it', async () => {
+    const port = await freePort();
+    writeFileSync(join(dir, 'stale-synkti-engine-test'), ''); // left over from an earlier run
+    sup = engineSupervisor({
+      config: {
+        model: MODEL,
+        servedModelName: MODEL,
+        port,
+        ...FAST,
+        stopGraceMs: 3_000,
+        engineArgs: ['--max-num-seqs', '8'],
+        runtime: {
+          kind: 'docker',
+          image: 'vllm/vllm-openai:v0.10.2',
+          containerName: 'synkti-engine-test',
+          hfCacheDir: '/data/hf',
+        },
+      },
+    });
+    const w = watch(sup);
+    await sup.start();
+    await w.to('warm');
+    assert.ok(sup.snapshot().lastColdStart !== null);
+
+    const pid = Number(readFileSync(join(dir, 'run-synkti-engine-test.pid'), 'utf8'));
+    pids.push(pid);
+    await sup.stop();
+    assert.equal(sup.state(), 'stopped');
+    assert.ok(!alive(pid), 'the stand-in container is gone');
+
+    const seen = calls();
+    assert.deepEqual(
+      seen.map((c) => c.args),
+      [
+        ['pull', 'vllm/vllm-openai:v0.10.2'],
+        ['ps', '-a', '--filter', 'name=^/synkti-engine-test$', '--format', '{{.ID}}'],
+        ['rm', '-f', 'synkti-engine-test'],
+        [
+          'run',
+          '--rm',
+          '--name',
+          'synkti-engine-test',
+          '--gpus',
+          'all',
+          '--ipc=host',
+          '-p',
+          `127.0.0.1:${port}:8000`,
+          '-v',
+          '/data/hf:/root/.cache/huggingface',
+          '-e',
+          'HF_TOKEN',
+          'vllm/vllm-openai:v0.10.2',
+          '--model',
+          MODEL,
+          '--served-model-name',
+          MODEL,
+          '--port',
+          '8000',
+          '--max-num-seqs',
+          '8',
+        ],
+        ['stop', '-t', '3', 'synkti-engine-test'],
+      ],
+    );
+    // the token reaches docker through the environment, never through argv
+    const run = seen[3]!;
+    assert.equal(run.hfToken, 'hf_secret_for_test');
+    assert.ok(!run.args.some((a) => a.includes('hf_secret_for_test')));
+  });
+
+  it('restarts after the container dies, removing nothing when no stale container exists, pulling once', async () => {
+    const port = await freePort();
+    writeFileSync(join(dir, 'calls.jsonl'), '');
+    sup = engineSupervisor({
+      config: { model: MODEL, port, ...FAST, runtime: { kind: 'docker', containerName: 'synkti-engine-test', gpus: null, rm: false } },
+    });
+    const w = watch(sup);
+    await sup.start();
+    await w.to('warm');
+    const pid = Number(readFileSync(join(dir, 'run-synkti-engine-test.pid'), 'utf8'));
+    process.kill(pid, 'SIGKILL'); // the container dies under us
+    const failed = await w.to('failed');
+    await w.to('warm', 20_000, w.seen.indexOf(failed));
+    await sup.stop();
+    const verbs = calls().map((c) => c.args[0]);
+    assert.deepEqual(verbs, ['pull', 'ps', 'run', 'ps', 'run', 'stop']);
+    const run = calls()[2]!.args;
+    assert.ok(!run.includes('--rm') && !run.includes('--gpus'));
+  });
+});
