@@ -1,76 +1,17 @@
-import {
-  type Clock,
-  type Logger,
-  type Rng,
-  type Startable,
-  SynktiError,
-  silentLogger,
-  systemClock,
-  type TimerHandle,
-} from '@synkti/interface';
-import type { EngineStateName } from '@synkti/protocol';
-import { type EngineConfig, type EngineConfigInput, parseEngineConfig } from './config.js';
+import { SynktiError, silentLogger, systemClock, type TimerHandle } from '@synkti/interface';
+import { parseEngineConfig } from './config.js';
 import { ENGINE_HOST, MAX_FAILURE_HISTORY, MAX_TRANSITION_LISTENERS } from './constants.js';
 import { ENGINE_ERROR_CODES, EngineNotReadyError } from './errors.js';
 import { InFlight } from './in-flight.js';
 import { type EngineLoad, UNKNOWN_LOAD } from './load.js';
-import {
-  type ColdStartPhases,
-  type Decision,
-  type EngineEvent,
-  engineMachine,
-  type Failure,
-  type MachineState,
-  type Transition,
-} from './machine.js';
+import { type Decision, type EngineEvent, engineMachine, type MachineState, type Transition } from './machine.js';
 import type { FetchFn } from './probe.js';
 import { engineProbes } from './readiness.js';
-import type { EngineProcess, EngineRuntime } from './runtime.js';
+import type { EngineProcess } from './runtime.js';
 import { createRuntime } from './runtime-factory.js';
+import type { EngineComponents, EngineSupervisor, EngineSupervisorInit } from './supervisor-types.js';
 
-export interface EngineSupervisorInit {
-  config: EngineConfigInput;
-  /** Overrides the runtime built from `config.runtime` (tests, custom runtimes). */
-  runtime?: EngineRuntime;
-}
-
-export interface EngineComponents {
-  clock?: Clock;
-  rng?: Rng;
-  fetch?: FetchFn;
-  logger?: Logger;
-}
-
-export interface EngineSnapshot {
-  state: EngineStateName;
-  inStateMs: number;
-  models: string[];
-  load: EngineLoad;
-  inFlight: number;
-  capacity: number;
-  crashLoop: boolean;
-  /** When the next restart is due (clock ms), while failed. */
-  restartAt: number | null;
-  lastFailure: Failure | null;
-  lastColdStart: ColdStartPhases | null;
-}
-
-export interface EngineSupervisor extends Startable {
-  /** http://127.0.0.1:PORT, the engine's OpenAI base (append /v1/...). */
-  readonly baseUrl: string;
-  readonly config: EngineConfig;
-  state(): EngineStateName;
-  snapshot(): EngineSnapshot;
-  /** Calls `fn` on every state change; returns the unsubscribe function. */
-  onTransition(fn: (t: Transition) => void): () => void;
-  /**
-   * Stops taking requests, waits until in-flight requests finish or `timeoutMs` passes, then
-   * stops the engine. Resolves once it is stopped.
-   */
-  drain(timeoutMs?: number): Promise<void>;
-  /** Counts one request served by this engine; call the returned function when it ends. */
-  beginRequest(): () => void;
-}
+export type { EngineComponents, EngineSnapshot, EngineSupervisor, EngineSupervisorInit } from './supervisor-types.js';
 
 /**
  * The engine supervisor: the shell around the pure state machine. It executes the machine's
