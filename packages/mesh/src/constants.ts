@@ -17,3 +17,9 @@ export const MAX_CONNECTIONS = 300;
 /** Addresses exempt from gossipsub's IP-colocation penalty and the inbound rate limits (a loopback fleet). */
 export const LOOPBACK_IPS = ['127.0.0.1', '::1'] as const;
 export const LOOPBACK_ALLOW = ['/ip4/127.0.0.0/ipcidr/8', '/ip6/::1/ipcidr/128'] as const;
+/** Streams a peer may open before libp2p attaches its listener to a new connection (yamux resets the connection past it). */
+export const MAX_EARLY_STREAMS = 256;
+/** yamux streams per connection, each way; above the forward cap plus gossip, identify, DHT. */
+export const MAX_STREAMS_PER_CONNECTION = 1_024;
+/** Concurrent forwarded requests per connection, each way; more are refused before any byte (retryable). */
+export const MAX_FORWARD_STREAMS = 512;

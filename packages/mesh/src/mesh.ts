@@ -1,9 +1,11 @@
 import './polyfill.js';
 import type { Clock, Logger, Startable, TimerHandle } from '@synkti/interface';
 import { silentLogger, systemClock } from '@synkti/interface';
-import { type NodeState, PROTOCOL_VERSION } from '@synkti/protocol';
+import { type ForwardResponse, type NodeState, PROTOCOL_VERSION, type RequestHead } from '@synkti/protocol';
 import { Connector } from './connector.js';
 import { MeshNotStartedError } from './errors.js';
+import { type ForwardOptions, forwardRequest } from './forward/client.js';
+import { type ForwardServe, handleForwardProtocol } from './forward/handler.js';
 import { loadOrCreatePeerKey } from './identity.js';
 import { createMeshNode, type MeshLibp2p } from './node.js';
 import { StateGossip, type StateListener } from './state-gossip.js';
@@ -136,6 +138,16 @@ export class Mesh implements Startable {
     if (this.#heartbeat !== undefined) this.#clock.clearTimeout(this.#heartbeat);
     this.#heartbeat = undefined;
     await this.#publish(this.#stamp(this.#body(), true));
+  }
+
+  /** Sends one request to a peer over the forward protocol (see forwardRequest). */
+  forward(peerId: string, head: RequestHead, body: Uint8Array, options?: ForwardOptions): Promise<ForwardResponse> {
+    return forwardRequest(this.#started().node, peerId, head, body, options);
+  }
+
+  /** Serves forwarded requests from peers, at most `maxInboundStreams` at once per connection. */
+  async serveForwards(serve: ForwardServe, maxInboundStreams: number): Promise<void> {
+    await handleForwardProtocol(this.#started().node, serve, { maxInboundStreams, logger: this.#log });
   }
 
   onState(listener: StateListener): () => void {

@@ -9,7 +9,7 @@ import { tcp } from '@libp2p/tcp';
 import { yamux } from '@libp2p/yamux';
 import { DHT_PROTOCOL_PREFIX } from '@synkti/protocol';
 import { createLibp2p, type Libp2p } from 'libp2p';
-import { DIAL_TIMEOUT_MS, GOSSIP_HEARTBEAT_MS, LOOPBACK_ALLOW, LOOPBACK_IPS, MAX_CONNECTIONS } from './constants.js';
+import { DIAL_TIMEOUT_MS, GOSSIP_HEARTBEAT_MS, LOOPBACK_ALLOW, LOOPBACK_IPS, MAX_CONNECTIONS, MAX_EARLY_STREAMS, MAX_STREAMS_PER_CONNECTION } from './constants.js';
 
 export type MeshServices = {
   pubsub: GossipSub;
@@ -46,7 +46,16 @@ export async function createMeshNode(init: MeshNodeInit): Promise<MeshLibp2p> {
     transports: [tcp()],
     connectionProtector: preSharedKey({ psk: init.swarmKey }),
     connectionEncrypters: [noise()],
-    streamMuxers: [yamux()],
+    streamMuxers: [
+      yamux({
+        // A gateway may open many forward streams on a fresh connection before libp2p has
+        // attached its stream listener; yamux's default of 10 "early" streams resets the
+        // whole connection then.
+        maxEarlyStreams: MAX_EARLY_STREAMS,
+        maxInboundStreams: MAX_STREAMS_PER_CONNECTION,
+        maxOutboundStreams: MAX_STREAMS_PER_CONNECTION,
+      }),
+    ],
     connectionManager: {
       maxConnections: MAX_CONNECTIONS,
       dialTimeout: DIAL_TIMEOUT_MS,

@@ -28,3 +28,19 @@ export {
 } from './node-state.js';
 export { encodeNodeState, decodeNodeState, type DecodeResult } from './codec.js';
 export { sampleNodeState } from './fixtures.js';
+export {
+  FrameType,
+  type FrameTypeCode,
+  MAX_DATA_FRAME_BYTES,
+  MAX_FRAME_BYTES,
+  MAX_FORWARD_REQUEST_BYTES,
+  requestHeadSchema,
+  responseHeadSchema,
+  forwardErrorSchema,
+  type RequestHead,
+  type ResponseHead,
+  type ForwardErrorBody,
+  type ForwardResponse,
+  FORWARDED_REQUEST_HEADERS,
+  FORWARDED_RESPONSE_HEADERS,
+} from './forward.js';
