@@ -113,6 +113,7 @@ export class FakeVllm extends EventEmitter<FakeVllmEvents> {
       running: gauges.running,
       waiting: gauges.waiting,
       ...engine.outcomes,
+      held: this.#held.size,
       promptTokens: engine.metrics.promptTokens,
       generationTokens: engine.metrics.generationTokens,
       faults: { ...this.#faults },

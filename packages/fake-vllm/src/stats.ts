@@ -18,6 +18,8 @@ export interface FakeVllmStats {
   dropped: number;
   /** Requests answered with an error by the engine (errorRate, a full queue). */
   failed: number;
+  /** Requests that arrived during a hang and are held unanswered. */
+  held: number;
   promptTokens: number;
   generationTokens: number;
   faults: Faults;
