@@ -19,3 +19,14 @@ export {
 } from './membership.js';
 export { diffFleet, digest, type FleetEvent, type FleetEventKind, type PeerDigest } from './events.js';
 export * from './replacement/index.js';
+export {
+  chooseRoute,
+  routeCandidates,
+  loadScore,
+  hash32,
+  type RouteCandidate,
+  type RouteRequest,
+  DEFAULT_AFFINITY_LOAD_FACTOR,
+  RING_VNODES_PER_PEER,
+  MAX_ROUTE_CANDIDATES,
+} from './routing.js';

@@ -1,0 +1,83 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { seededRng } from '@synkti/interface';
+import { type NodeState, sampleNodeState } from '@synkti/protocol';
+import fc from 'fast-check';
+import { MembershipView, type PeerSnapshot } from './membership.js';
+import { chooseRoute, MAX_ROUTE_CANDIDATES } from './routing.js';
+
+function fleet(overrides: Partial<NodeState>[]): PeerSnapshot[] {
+  const view = new MembershipView('f');
+  overrides.forEach((o, i) => view.observe(sampleNodeState({ fleet: 'f', peerId: `p${i}`, engine: { state: 'warm', models: ['m'], inStateMs: 0 }, ...o }), 0));
+  return view.snapshot(0);
+}
+const load = (running: number, capacity = 8) => ({ running, waiting: 0, kvCacheUsage: 0, inFlight: 0, capacity });
+
+describe('chooseRoute', () => {
+  it('only offers healthy peers that serve the model, at most three', () => {
+    const peers = fleet([
+      {},
+      { engine: { state: 'loading', models: ['m'], inStateMs: 0 } },
+      { draining: true },
+      { interruption: { kind: 'terminate', deadline: 1, noticedAt: 0 } },
+      { engine: { state: 'warm', models: ['other'], inStateMs: 0 } },
+      {},
+      {},
+      {},
+    ]);
+    const route = chooseRoute(peers, { model: 'm', inFlight: new Map() }, seededRng(1));
+    assert.equal(route.length, MAX_ROUTE_CANDIDATES);
+    for (const c of route) assert.ok(['p0', 'p5', 'p6', 'p7'].includes(c.peerId));
+    assert.deepEqual(chooseRoute(peers, { model: 'nope', inFlight: new Map() }, seededRng(1)), []);
+  });
+
+  it('never picks the more loaded of the two it samples, and orders retries by load', () => {
+    const peers = fleet([{ load: load(8) }, { load: load(0) }]);
+    for (let seed = 0; seed < 20; seed++) {
+      const route = chooseRoute(peers, { model: 'm', inFlight: new Map() }, seededRng(seed));
+      assert.deepEqual(route.map((c) => c.peerId), ['p1', 'p0']);
+    }
+  });
+
+  it("counts the chooser's own in-flight requests", () => {
+    const peers = fleet([{ load: load(0) }, { load: load(0) }]);
+    const route = chooseRoute(peers, { model: 'm', inFlight: new Map([['p0', 5]]) }, seededRng(3));
+    assert.equal(route[0]?.peerId, 'p1');
+  });
+
+  it('spreads uniform load evenly (power of two choices)', () => {
+    const peers = fleet([{}, {}, {}]);
+    const inFlight = new Map<string, number>();
+    const rng = seededRng(42);
+    for (let i = 0; i < 300; i++) {
+      const first = chooseRoute(peers, { model: 'm', inFlight }, rng)[0]!.peerId;
+      inFlight.set(first, (inFlight.get(first) ?? 0) + 1);
+    }
+    const counts = [...inFlight.values()];
+    assert.ok(Math.max(...counts) <= 2 * Math.min(...counts), `counts ${counts}`);
+  });
+
+  it('keeps a session on one peer while its load is within bound, and spills when it is not', () => {
+    const peers = fleet([{ load: load(0) }, { load: load(0) }, { load: load(0) }]);
+    const owners = new Set(Array.from({ length: 50 }, () => chooseRoute(peers, { model: 'm', inFlight: new Map(), affinityKey: 'session-7' }, seededRng(9))[0]!.peerId));
+    assert.equal(owners.size, 1);
+    const owner = [...owners][0]!;
+    const overloaded = fleet([0, 1, 2].map((i) => ({ load: load(`p${i}` === owner ? 8 : 0) })));
+    const spilled = chooseRoute(overloaded, { model: 'm', inFlight: new Map(), affinityKey: 'session-7' }, seededRng(9))[0]!.peerId;
+    assert.notEqual(spilled, owner);
+  });
+
+  it('with affinity, never sends a peer past c times the mean load (property)', () => {
+    fc.assert(
+      fc.property(fc.array(fc.integer({ min: 0, max: 20 }), { minLength: 1, maxLength: 8 }), fc.string(), (loads, key) => {
+        const peers = fleet(loads.map((r) => ({ load: load(r, 64) })));
+        const total = loads.reduce((a, b) => a + b, 0);
+        const bound = Math.ceil((1.25 * (total + 1)) / loads.length);
+        const first = chooseRoute(peers, { model: 'm', inFlight: new Map(), affinityKey: key || 'k' }, seededRng(1))[0]!;
+        const chosenLoad = loads[Number(first.peerId.slice(1))]!;
+        const anyWithin = loads.some((l) => l + 1 <= bound);
+        if (anyWithin) assert.ok(chosenLoad + 1 <= bound);
+      }),
+    );
+  });
+});
