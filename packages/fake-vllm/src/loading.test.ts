@@ -15,7 +15,8 @@ const status = (url: string, path = '/health'): Promise<number> =>
 
 describe('loading', { timeout: 20_000 }, () => {
   it("'503' mode: listens at once, answers 503 while loading, then 200", async (t) => {
-    const fake = createFakeVllm({ ...FAST, loadMs: 300, loadMode: '503' });
+    // slowStartMs holds the load until the test has looked; clearing it lets the load end.
+    const fake = createFakeVllm({ ...FAST, loadMs: 10, loadMode: '503', faults: { slowStartMs: 60_000 } });
     t.after(() => fake.stop());
     const ready = once(fake, 'ready');
     const { url } = await fake.start();
@@ -26,18 +27,21 @@ describe('loading', { timeout: 20_000 }, () => {
     assert.equal(res.status, 503);
     assert.equal((await json(res)).error.type, 'ServiceUnavailableError');
     assert.equal(await status(url, '/_fake/state'), 200, 'the control plane answers while loading');
+    fake.setFaults({ slowStartMs: 0 });
     await ready;
     assert.equal(await status(url), 200);
     assert.equal(fake.stats().phase, 'ready');
   });
 
   it("'closed' mode: the port is shut while loading, like real vLLM", async (t) => {
-    const fake = createFakeVllm({ ...FAST, loadMs: 300, loadMode: 'closed' });
+    const fake = createFakeVllm({ ...FAST, loadMs: 10, loadMode: 'closed', faults: { slowStartMs: 60_000 } });
     t.after(() => fake.stop());
     const listening = once(fake, 'listening');
     const { url, port } = await fake.start();
     assert.ok(port > 0);
     assert.equal(await status(url), -1, 'connection refused while loading');
+    assert.equal(fake.stats().phase, 'loading');
+    fake.setFaults({ slowStartMs: 0 });
     const [address] = await listening;
     assert.deepEqual(address, { url, port });
     assert.equal(await status(url), 200);
