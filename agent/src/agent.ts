@@ -1,9 +1,12 @@
 import { readFile } from 'node:fs/promises';
 import { type FleetEvent, MembershipView, type PeerDigest, diffFleet, digest } from '@synkti/fleet';
-import { createGatewayApp, type FleetSource, HttpServer } from '@synkti/gateway';
-import { type Clock, type Logger, type Startable, SynktiError, systemClock, type TimerHandle } from '@synkti/interface';
-import { Mesh, readSwarmKey, type StateBody } from '@synkti/mesh';
+import { type EngineSupervisor, engineSupervisor } from '@synkti/engine';
+import { createGatewayApp, type FleetSource, Forwarder, HttpServer, type RequestTarget } from '@synkti/gateway';
+import { type Clock, type Logger, type Rng, type Startable, SynktiError, systemClock, type TimerHandle } from '@synkti/interface';
+import { ForwardError, Mesh, readSwarmKey, type StateBody } from '@synkti/mesh';
 import type { AgentConfig } from './config/index.js';
+import { engineConfigFrom } from './engine-config.js';
+import { LocalEngineError, serveOnLocalEngine } from './local-engine.js';
 import { AGENT_VERSION } from './version.js';
 
 /** Recent fleet events kept for the dashboard and /fleet. */
@@ -27,11 +30,16 @@ export class Agent implements Startable {
   readonly #events: FleetEvent[] = [];
   #digests = new Map<string, PeerDigest>();
   #mesh: Mesh | undefined;
+  #engine: EngineSupervisor | undefined;
+  #forwarder: Forwarder | undefined;
   #http: HttpServer | undefined;
   #tick: TimerHandle | undefined;
   #started = false;
 
-  constructor(config: AgentConfig, logger: Logger, clock: Clock = systemClock) {
+  readonly #rng: Rng;
+
+  constructor(config: AgentConfig, logger: Logger, clock: Clock = systemClock, rng: Rng = Math.random) {
+    this.#rng = rng;
     this.config = config;
     this.#log = logger.child({ component: 'agent' });
     this.#clock = clock;
@@ -53,6 +61,14 @@ export class Agent implements Startable {
   get mesh(): Mesh {
     if (this.#mesh === undefined) throw new Error('agent not started');
     return this.#mesh;
+  }
+
+  get engine(): EngineSupervisor | undefined {
+    return this.#engine;
+  }
+
+  get forwarder(): Forwarder | undefined {
+    return this.#forwarder;
   }
 
   get apiPort(): number {
@@ -88,10 +104,32 @@ export class Agent implements Startable {
     mesh.onPeerDisconnect((peerId) => this.view.suspect(peerId, this.#clock.now()));
     this.#mesh = mesh;
     await mesh.start();
-    const http = new HttpServer(createGatewayApp({ fleet: this.#fleetSource() }), this.config.apiHost, this.config.apiPort);
+    const engineConfig = engineConfigFrom(this.config);
+    if (engineConfig !== undefined) {
+      const engine = engineSupervisor({ config: engineConfig }, { clock: this.#clock, rng: this.#rng, logger: this.logger });
+      // Peers learn of a change of engine state at once, not at the next heartbeat.
+      engine.onTransition(() => void mesh.publishNow());
+      this.#engine = engine;
+    }
+    await mesh.serveForwards(async (req) => {
+      try {
+        return await serveOnLocalEngine(this.#engine, req.head, req.body, req.signal);
+      } catch (err) {
+        if (err instanceof LocalEngineError) throw new ForwardError(err.code, err.message, err.retryable, { cause: err });
+        throw err;
+      }
+    }, this.config.maxForwardStreams);
+    const target: RequestTarget = {
+      send: (peerId, head, body, signal) => (peerId === mesh.peerId ? serveOnLocalEngine(this.#engine, head, body, signal) : mesh.forward(peerId, head, body, { signal })),
+    };
+    const fleetSource = this.#fleetSource();
+    this.#forwarder = new Forwarder({ fleet: fleetSource, target, rng: this.#rng, logger: this.logger, affinityLoadFactor: this.config.affinityLoadFactor, retryAfterS: Math.max(1, Math.ceil(this.config.heartbeatMs / 1_000)) });
+    const app = createGatewayApp({ fleet: fleetSource, forwarder: this.#forwarder, logger: this.logger, apiKeys: this.config.apiKeys, maxBodyBytes: this.config.maxBodyBytes });
+    const http = new HttpServer(app, this.config.apiHost, this.config.apiPort);
     await http.start();
     this.#http = http;
     mesh.startHeartbeat(() => this.#stateBody());
+    await this.#engine?.start();
     this.#scheduleTick();
     this.#log.info({ peerId: mesh.peerId, fleet: this.config.fleet, api: this.apiUrl, addrs: mesh.multiaddrs() }, 'agent started');
   }
@@ -102,6 +140,7 @@ export class Agent implements Startable {
     if (this.#tick !== undefined) this.#clock.clearTimeout(this.#tick);
     await this.#mesh?.goodbye().catch((err: unknown) => this.#log.warn({ err }, 'goodbye failed'));
     await this.#http?.stop();
+    await this.#engine?.stop();
     await this.#mesh?.stop();
     this.#log.info({}, 'agent stopped');
   }
@@ -121,11 +160,14 @@ export class Agent implements Startable {
   }
 
   #stateBody(): StateBody {
+    const engine = this.#engine?.snapshot();
     return {
-      draining: false,
+      draining: engine?.state === 'draining',
       provider: { kind: 'static', instanceId: null, instanceType: null, zone: null, lifecycle: 'unknown', slot: null },
-      engine: { state: 'stopped', models: [], inStateMs: 0 },
-      load: { running: null, waiting: null, kvCacheUsage: null, inFlight: 0, capacity: 1 },
+      engine: engine === undefined ? { state: 'stopped', models: [], inStateMs: 0 } : { state: engine.state, models: engine.models, inStateMs: Math.max(0, Math.round(engine.inStateMs)) },
+      load: engine === undefined
+        ? { running: null, waiting: null, kvCacheUsage: null, inFlight: 0, capacity: 1 }
+        : { running: engine.load.running, waiting: engine.load.waiting, kvCacheUsage: engine.load.kvCacheUsage === null ? null : Math.min(1, Math.max(0, engine.load.kvCacheUsage)), inFlight: engine.inFlight, capacity: engine.capacity },
       interruption: null,
       launches: [],
       apiUrl: this.apiUrl,

@@ -1,4 +1,5 @@
-import { DEAD_AFTER_MS, FORGET_AFTER_MS, HEARTBEAT_INTERVAL_MS, SUSPECT_AFTER_MS } from '@synkti/fleet';
+import { DEAD_AFTER_MS, DEFAULT_AFFINITY_LOAD_FACTOR, FORGET_AFTER_MS, HEARTBEAT_INTERVAL_MS, SUSPECT_AFTER_MS } from '@synkti/fleet';
+import { MAX_FORWARD_STREAMS } from '@synkti/mesh';
 import { z } from 'zod';
 
 /**
@@ -38,6 +39,20 @@ export const configKeys = {
   apiHost: key(z.string().min(1).default('0.0.0.0'), 'Address the HTTP API (OpenAI endpoints, /fleet, /metrics, dashboard) binds to.'),
   apiPort: key(port.default(8080), 'Port of the HTTP API; 0 picks a free port.'),
   apiUrl: key(z.string().url().optional(), 'URL peers and users reach this agent at, gossiped to the fleet.', { defaultText: 'http://<apiHost>:<apiPort>' }),
+  apiKeys: key(list.default([]), 'API keys clients must send as `Authorization: Bearer <key>`; empty means no auth (keep the API on a private network then).', { list: true }),
+  maxBodyBytes: key(z.coerce.number().int().min(1024).max(1024 * 1024 * 1024).default(16 * 1024 * 1024), 'Largest request body the API accepts, in bytes (413 above it).'),
+  affinityLoadFactor: key(z.coerce.number().min(1).max(10).default(DEFAULT_AFFINITY_LOAD_FACTOR), 'Session affinity keeps a session on one peer while its load is under this factor times the mean.'),
+  maxForwardStreams: key(z.coerce.number().int().min(1).max(4_096).default(MAX_FORWARD_STREAMS), 'Concurrent forwarded requests accepted per peer connection; more are refused (and retried elsewhere).'),
+  engineRuntime: key(z.enum(['docker', 'process', 'fake', 'none']).default('docker'), 'How the engine runs: `docker` (vllm/vllm-openai), `process` (any OpenAI-compatible command), `fake` (the emulated engine, for local mode and tests) or `none` (a gateway-only agent).'),
+  engineModel: key(z.string().min(1).max(256).optional(), 'The model the engine loads (e.g. Qwen/Qwen3-8B); required unless engineRuntime is `fake` or `none`.', { defaultText: 'synkti/fake-model with the fake runtime' }),
+  engineServedModelName: key(z.string().min(1).max(256).optional(), 'The model name clients ask for; defaults to engineModel.'),
+  enginePort: key(port.default(8000), 'Port of the engine on 127.0.0.1.'),
+  engineCommand: key(z.string().min(1).optional(), 'Process runtime: the engine command line, split on whitespace (no shell), e.g. `vllm serve Qwen/Qwen3-8B --port 8000`.'),
+  engineImage: key(z.string().min(1).default('vllm/vllm-openai:latest'), 'Docker runtime: the vLLM image (pin a tag in production).'),
+  engineArgs: key(list.default([]), 'Extra engine arguments (docker runtime: appended to `vllm serve`; fake runtime: fake-vllm flags).', { list: true }),
+  engineHfCacheDir: key(z.string().min(1).optional(), 'Docker runtime: host directory mounted as the Hugging Face cache.', { defaultText: '~/.cache/huggingface' }),
+  engineCapacity: key(z.coerce.number().int().min(1).max(1_000_000).default(256), "Concurrent sequences the engine runs (vLLM's max-num-seqs), used to normalise load."),
+  engineStartupBudgetMs: key(positiveMs.default(20 * 60_000), 'How long the engine may take to pull and load before start-up counts as failed (large models take over 15 min).'),
   logLevel: key(z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'), 'Log level.'),
   logFormat: key(z.enum(['auto', 'json', 'pretty']).default('auto'), 'Log format: JSON, pretty, or auto (pretty on a terminal, JSON otherwise).'),
 } satisfies Record<string, ConfigKey>;

@@ -1,18 +1,54 @@
+import type { Logger } from '@synkti/interface';
 import { Hono } from 'hono';
+import { errorResponse, GatewayError } from './errors.js';
 import { type FleetSource, fleetJson } from './fleet-source.js';
+import type { Forwarder } from './forwarder.js';
+import { apiKeyAuth } from './middleware/api-key.js';
+import { requestId } from './middleware/request-id.js';
+import { openAiRoutes } from './routes-openai.js';
 
 export interface GatewayInit {
   fleet: FleetSource;
+  forwarder?: Forwarder;
+  logger: Logger;
+  apiKeys?: readonly string[];
+  /** Largest request body accepted, in bytes. */
+  maxBodyBytes?: number;
+  onServed?: (info: { route: string; status: number; peerId: string; attempts: number }) => void;
+  /** Extra routes mounted at the root (metrics, dashboard). */
+  extra?: (app: Hono) => void;
 }
+
+/** Default request body limit: prompts with long contexts, far below what would hurt memory. */
+export const DEFAULT_MAX_BODY_BYTES = 16 * 1024 * 1024;
 
 /** The agent's HTTP surface. Test it with `app.request()`; the agent serves it on its API port. */
 export function createGatewayApp(init: GatewayInit): Hono {
-  const app = new Hono();
+  const log = init.logger.child({ component: 'gateway' });
+  const app = new Hono<{ Variables: { requestId: string } }>();
+  app.use(requestId());
+  app.onError((err, c) => {
+    if (err instanceof GatewayError) {
+      if (err.status >= 500) log.warn({ err, requestId: c.get('requestId'), code: err.code }, 'request failed');
+      return errorResponse(c, err);
+    }
+    if (c.req.raw.signal.aborted) return c.body(null, 499 as 400);
+    log.error({ err, requestId: c.get('requestId'), path: c.req.path }, 'unexpected gateway error');
+    return errorResponse(c, new GatewayError('INTERNAL', 500, 'server_error', 'Internal error in the Synkti gateway.', { cause: err }));
+  });
+  app.notFound((c) => errorResponse(c, new GatewayError('NOT_FOUND', 404, 'not_found_error', `Unknown path ${c.req.method} ${c.req.path}.`)));
+
   app.get('/healthz', (c) => c.json({ status: 'ok', peerId: init.fleet.selfId }));
   app.get('/readyz', (c) => {
     const models = new Set(init.fleet.peers().filter((p) => p.healthy).flatMap((p) => p.state.engine.models));
     return models.size > 0 ? c.json({ ready: true, models: [...models].sort() }) : c.json({ ready: false, models: [] }, 503);
   });
   app.get('/fleet', (c) => c.json(fleetJson(init.fleet)));
-  return app;
+  init.extra?.(app as unknown as Hono);
+
+  if (init.forwarder !== undefined) {
+    app.use('/v1/*', apiKeyAuth({ keys: init.apiKeys ?? [] }));
+    app.route('/', openAiRoutes({ fleet: init.fleet, forwarder: init.forwarder, maxBodyBytes: init.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES, ...(init.onServed ? { onServed: init.onServed } : {}) }));
+  }
+  return app as unknown as Hono;
 }
