@@ -1,5 +1,5 @@
 import { DEAD_AFTER_MS, DEFAULT_AFFINITY_LOAD_FACTOR, FORGET_AFTER_MS, HEARTBEAT_INTERVAL_MS, SUSPECT_AFTER_MS } from '@synkti/fleet';
-import { MAX_FORWARD_STREAMS } from '@synkti/mesh';
+import { MAX_FORWARD_STREAMS, multiaddrProblem } from '@synkti/mesh';
 import { z } from 'zod';
 
 /**
@@ -19,6 +19,12 @@ export interface ConfigKey<S extends z.ZodType = z.ZodType> {
 const port = z.coerce.number().int().min(0).max(65_535);
 const positiveMs = z.coerce.number().int().min(1).max(24 * 3_600_000);
 const list = z.array(z.string().min(1));
+const multiaddrs = z.array(
+  z.string().superRefine((text, ctx) => {
+    const problem = multiaddrProblem(text);
+    if (problem !== null) ctx.addIssue({ code: 'custom', message: `"${text}" is not a multiaddr (${problem})` });
+  }),
+);
 
 function key<S extends z.ZodType>(schema: S, describe: string, extra: Omit<Partial<ConfigKey>, 'schema'> = {}): ConfigKey<S> {
   return { schema, describe, ...extra };
@@ -28,9 +34,9 @@ export const configKeys = {
   fleet: key(z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'lowercase letters, digits and dashes, at most 63').default('default'), 'Fleet name; agents only talk to agents of the same fleet (it names the gossip topic).'),
   stateDir: key(z.string().min(1).default('.synkti/agent'), 'Directory for the peer key and local state; keep it across restarts to keep the peer ID.'),
   swarmKeyFile: key(z.string().min(1).optional(), 'Pre-shared swarm key file (create one with `synkti keygen`); without the key no node can connect.', { defaultText: '<stateDir>/swarm.key' }),
-  listen: key(list.default(['/ip4/0.0.0.0/tcp/4001']), 'libp2p listen multiaddrs.', { list: true }),
-  announce: key(list.default([]), 'Multiaddrs to announce instead of the listen addresses (e.g. a public IP behind NAT).', { list: true }),
-  bootstrap: key(list.default([]), 'Multiaddrs of peers to join through (with /p2p/<peer-id>); retried until one answers.', { list: true }),
+  listen: key(multiaddrs.default(['/ip4/0.0.0.0/tcp/4001']), 'libp2p listen multiaddrs.', { list: true }),
+  announce: key(multiaddrs.default([]), 'Multiaddrs to announce instead of the listen addresses (e.g. a public IP behind NAT).', { list: true }),
+  bootstrap: key(multiaddrs.default([]), 'Multiaddrs of peers to join through (with /p2p/<peer-id>); retried until one answers.', { list: true }),
   ipColocationWhitelist: key(list.default([]), 'IPs shared by many agents (one NAT) exempt from gossipsub IP-colocation scoring; loopback is always exempt.', { list: true }),
   heartbeatMs: key(positiveMs.default(HEARTBEAT_INTERVAL_MS), 'How often the agent gossips its state.'),
   suspectAfterMs: key(positiveMs.default(SUSPECT_AFTER_MS), 'Silence after which a peer is suspect (not routed to).'),

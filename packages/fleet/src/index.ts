@@ -24,6 +24,8 @@ export {
   routeCandidates,
   loadScore,
   hash32,
+  affinityBound,
+  AFFINITY_SLACK_REQUESTS,
   type RouteCandidate,
   type RouteRequest,
   DEFAULT_AFFINITY_LOAD_FACTOR,

@@ -75,7 +75,7 @@ function powerOfTwo<T extends RouteCandidate>(candidates: T[], rng: Rng): T {
 function boundedLoadOwner<T extends RouteCandidate & { load: PeerSnapshot }>(candidates: T[], key: string, factor: number, inFlight: ReadonlyMap<string, number>): T | undefined {
   const loads = new Map(candidates.map((c) => [c.peerId, absoluteLoad(c.load, inFlight)]));
   const total = [...loads.values()].reduce((a, b) => a + b, 0);
-  const bound = Math.ceil((factor * (total + 1)) / candidates.length);
+  const bound = affinityBound(total, candidates.length, factor);
   const ring = buildRing(candidates.map((c) => c.peerId));
   const point = hash32(key);
   let start = ring.findIndex((v) => v.point >= point);
@@ -90,6 +90,18 @@ function boundedLoadOwner<T extends RouteCandidate & { load: PeerSnapshot }>(can
   }
   return undefined;
 }
+
+/**
+ * The most requests a peer may hold and still take an affinity request: c × the mean (counting
+ * the new request, as the paper does), plus one request of slack, because gossiped load lags by
+ * up to a heartbeat and at low load a single stale request would otherwise break affinity.
+ */
+export function affinityBound(totalLoad: number, peers: number, factor: number): number {
+  return Math.ceil((factor * (totalLoad + 1)) / peers) + AFFINITY_SLACK_REQUESTS;
+}
+
+/** See affinityBound. */
+export const AFFINITY_SLACK_REQUESTS = 1;
 
 function absoluteLoad(peer: PeerSnapshot, inFlight: ReadonlyMap<string, number>): number {
   const load = peer.state.load;

@@ -59,7 +59,6 @@ export function planReplacement(input: ReplacementInput): ReplacementPlan {
   if (slots.free.length === 0) return hold('no-deficit');
   if (launcher !== input.self && input.assumeLauncher !== true) return hold('not-lowest');
   if (!quorum && !providerConfirms) return hold('no-quorum');
-  if (input.placements.length === 0) return hold('no-placements');
 
   let eligible = slots.free.map(String);
   let limit = MAX_LAUNCHES_PER_PLAN - active.filter((r) => r.launcher === input.self).length;
@@ -70,7 +69,9 @@ export function planReplacement(input: ReplacementInput): ReplacementPlan {
   }
   const chosen = eligible.slice(0, Math.max(0, limit));
   if (chosen.length === 0) return hold('provider-full');
-  return { ...base, launches: chosen.map((slot) => decide(input, records, slot)), hold: null };
+  const launches = chosen.map((slot) => decide(input, records, slot)).filter((d) => d.attempts.length > 0);
+  if (launches.length === 0) return hold('no-placements');
+  return { ...base, launches, hold: null };
 }
 
 function decide(input: ReplacementInput, records: readonly LaunchRecord[], slot: string): LaunchDecision {
