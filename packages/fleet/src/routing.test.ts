@@ -8,7 +8,7 @@ import { affinityBound, chooseRoute, MAX_ROUTE_CANDIDATES } from './routing.js';
 
 function fleet(overrides: Partial<NodeState>[]): PeerSnapshot[] {
   const view = new MembershipView('f');
-  overrides.forEach((o, i) => view.observe(sampleNodeState({ fleet: 'f', peerId: `p${i}`, engine: { state: 'warm', models: ['m'], inStateMs: 0 }, ...o }), 0));
+  for (const [i, o] of overrides.entries()) view.observe(sampleNodeState({ fleet: 'f', peerId: `p${i}`, engine: { state: 'warm', models: ['m'], inStateMs: 0 }, ...o }), 0);
   return view.snapshot(0);
 }
 const load = (running: number, capacity = 8) => ({ running, waiting: 0, kvCacheUsage: 0, inFlight: 0, capacity });

@@ -92,7 +92,7 @@ describe('forward protocol', { timeout: 120_000 }, () => {
     assert.equal((up as ForwardResponse).headers['x-len'], String(64 * MiB));
     assert.equal((up as ForwardResponse).headers['x-sha'], sha(body));
     assert.equal(sha(down as Uint8Array), sha(await collect(chunks(64 * MiB, MiB, 7))));
-    smalls.forEach((s, i) => assert.equal(s, sha(new Uint8Array([i]))));
+    for (const [i, s] of smalls.entries()) assert.equal(s, sha(new Uint8Array([i])));
   });
 
   it('reports a refusal before any response as a retryable ForwardError', async () => {
