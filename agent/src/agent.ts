@@ -1,4 +1,5 @@
 import { readFile } from 'node:fs/promises';
+import { writeRuntimeFile } from './runtime-file.js';
 import { type FleetEvent, MembershipView, type PeerDigest, diffFleet, digest } from '@synkti/fleet';
 import { type EngineSupervisor, engineSupervisor } from '@synkti/engine';
 import { createGatewayApp, type FleetSource, Forwarder, HttpServer, type RequestTarget } from '@synkti/gateway';
@@ -108,7 +109,10 @@ export class Agent implements Startable {
     if (engineConfig !== undefined) {
       const engine = engineSupervisor({ config: engineConfig }, { clock: this.#clock, rng: this.#rng, logger: this.logger });
       // Peers learn of a change of engine state at once, not at the next heartbeat.
-      engine.onTransition(() => void mesh.publishNow());
+      engine.onTransition(() => {
+        void mesh.publishNow();
+        void this.#writeRuntimeFile();
+      });
       this.#engine = engine;
     }
     await mesh.serveForwards(async (req) => {
@@ -130,6 +134,7 @@ export class Agent implements Startable {
     this.#http = http;
     mesh.startHeartbeat(() => this.#stateBody());
     await this.#engine?.start();
+    await this.#writeRuntimeFile();
     this.#scheduleTick();
     this.#log.info({ peerId: mesh.peerId, fleet: this.config.fleet, api: this.apiUrl, addrs: mesh.multiaddrs() }, 'agent started');
   }
@@ -143,6 +148,18 @@ export class Agent implements Startable {
     await this.#engine?.stop();
     await this.#mesh?.stop();
     this.#log.info({}, 'agent stopped');
+  }
+
+  /** Who this process is and what it runs, for `synkti local` (kill, logs) and operators. */
+  async #writeRuntimeFile(): Promise<void> {
+    if (this.#mesh === undefined || this.#http === undefined) return;
+    await writeRuntimeFile(this.config.stateDir, {
+      pid: process.pid,
+      peerId: this.#mesh.peerId,
+      apiUrl: this.apiUrl,
+      enginePid: this.#engine?.snapshot().pid ?? null,
+      engineState: this.#engine?.state() ?? null,
+    }).catch((err: unknown) => this.#log.warn({ err }, 'cannot write the runtime file'));
   }
 
   recentEvents(): readonly FleetEvent[] {

@@ -4,6 +4,7 @@ import { SynktiError } from '@synkti/interface';
 import { Command, CommanderError } from 'commander';
 import { registerAgentCommand } from './commands/agent.js';
 import { registerKeygenCommand } from './commands/keygen.js';
+import { registerLocalCommand, registerStatusCommand } from './commands/local.js';
 import { AGENT_VERSION } from './version.js';
 
 /** One readable line on stderr and a non-zero exit: the CLI's error convention. */
@@ -22,6 +23,8 @@ const program = new Command()
 
 registerAgentCommand(program);
 registerKeygenCommand(program);
+registerLocalCommand(program);
+registerStatusCommand(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -31,6 +31,8 @@ export interface EngineSnapshot {
   restartAt: number | null;
   lastFailure: Failure | null;
   lastColdStart: ColdStartPhases | null;
+  /** PID of the engine process (or of `docker run`), while one runs. */
+  pid: number | null;
 }
 
 export interface EngineSupervisor extends Startable {

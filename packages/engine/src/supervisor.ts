@@ -238,6 +238,7 @@ export function engineSupervisor(init: EngineSupervisorInit, components: EngineC
       restartAt: s.restartAt,
       lastFailure: s.lastFailure,
       lastColdStart: s.lastColdStart,
+      pid: proc?.pid ?? null,
     }),
     onTransition(fn) {
       if (listeners.size >= MAX_TRANSITION_LISTENERS) throw new SynktiError('ENGINE_TOO_MANY_LISTENERS', 'too many transition listeners');

@@ -34,3 +34,9 @@ export async function loadOrCreatePeerKey(stateDir: string): Promise<PrivateKey>
   await rename(tmp, path);
   return key;
 }
+
+/** The peer ID an agent with this state directory has (creating its key if needed). */
+export async function peerIdOfStateDir(stateDir: string): Promise<string> {
+  const { peerIdFromPrivateKey } = await import('@libp2p/peer-id');
+  return peerIdFromPrivateKey(await loadOrCreatePeerKey(stateDir)).toString();
+}

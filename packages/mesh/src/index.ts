@@ -4,7 +4,7 @@ export { Mesh, type MeshInit, type StateBody } from './mesh.js';
 export { MAX_FORWARD_STREAMS } from './constants.js';
 export { createMeshNode, type MeshLibp2p, type MeshNodeInit } from './node.js';
 export { StateGossip, type GossipCounters, type StateListener } from './state-gossip.js';
-export { loadOrCreatePeerKey, PEER_KEY_FILE } from './identity.js';
+export { loadOrCreatePeerKey, peerIdOfStateDir, PEER_KEY_FILE } from './identity.js';
 export { generateSwarmKey, parseSwarmKey, readSwarmKey } from './swarm-key.js';
 export { SwarmKeyError, PeerKeyError, MeshNotStartedError } from './errors.js';
 export { forwardRequest, handleForwardProtocol, ForwardError, type ForwardOptions, type ForwardServe, type InboundForward, type ForwardHandlerOptions } from './forward/index.js';

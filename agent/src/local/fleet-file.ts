@@ -1,0 +1,78 @@
+import { readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { SynktiError } from '@synkti/interface';
+
+export const FLEET_FILE = 'fleet.json';
+
+export interface LocalNode {
+  index: number;
+  stateDir: string;
+  apiPort: number;
+  p2pPort: number;
+  enginePort: number;
+  metadataPort: number;
+  pid: number | null;
+  peerId: string;
+}
+
+export interface LocalFleetFile {
+  version: 1;
+  /** The `synkti local up` process that owns the fleet. */
+  supervisorPid: number;
+  startedAt: string;
+  dir: string;
+  basePort: number;
+  model: string;
+  swarmKeyFile: string;
+  nodes: LocalNode[];
+}
+
+export class NoLocalFleetError extends SynktiError {
+  constructor(dir: string, reason: string) {
+    super('NO_LOCAL_FLEET', `no local fleet in ${dir} (${reason}); start one with \`synkti local up --dir ${dir}\``);
+  }
+}
+
+export async function writeFleetFile(dir: string, fleet: LocalFleetFile): Promise<void> {
+  const path = join(dir, FLEET_FILE);
+  await writeFile(`${path}.tmp`, `${JSON.stringify(fleet, null, 2)}\n`);
+  await rename(`${path}.tmp`, path);
+}
+
+export async function readFleetFile(dir: string): Promise<LocalFleetFile> {
+  let text: string;
+  try {
+    text = await readFile(join(dir, FLEET_FILE), 'utf8');
+  } catch {
+    throw new NoLocalFleetError(dir, `${FLEET_FILE} not found`);
+  }
+  try {
+    const fleet = JSON.parse(text) as LocalFleetFile;
+    if (fleet.version !== 1 || !Array.isArray(fleet.nodes)) throw new Error('unknown format');
+    return fleet;
+  } catch (err) {
+    throw new NoLocalFleetError(dir, `${FLEET_FILE} is unreadable: ${(err as Error).message}`);
+  }
+}
+
+export async function removeFleetFile(dir: string): Promise<void> {
+  await rm(join(dir, FLEET_FILE), { force: true });
+}
+
+/** True when a process with this PID exists (signal 0 probes without touching it). */
+export function isAlive(pid: number | null | undefined): boolean {
+  if (pid === null || pid === undefined) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+export function nodeOf(fleet: LocalFleetFile, index: string): LocalNode {
+  const i = Number(index);
+  const node = Number.isInteger(i) ? fleet.nodes.find((n) => n.index === i) : undefined;
+  if (node === undefined) throw new SynktiError('NO_SUCH_NODE', `no node ${index} in the local fleet (nodes are 0..${fleet.nodes.length - 1})`);
+  return node;
+}

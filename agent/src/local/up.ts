@@ -1,0 +1,176 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { openSync } from 'node:fs';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { FleetJson } from '@synkti/gateway';
+import { SynktiError } from '@synkti/interface';
+import { generateSwarmKey, peerIdOfStateDir } from '@synkti/mesh';
+import { readRuntimeFile } from '../runtime-file.js';
+import { renderTable } from '../table.js';
+import { isAlive, type LocalFleetFile, type LocalNode, readFleetFile, removeFleetFile, writeFleetFile } from './fleet-file.js';
+
+/** Port layout around the base port P: API P+i, libp2p P+100+i, engine P+200+i, metadata P+300+i. */
+export const PORT_OFFSETS = { api: 0, p2p: 100, engine: 200, metadata: 300 } as const;
+export const MAX_LOCAL_NODES = 100;
+/** How long `up` waits for every engine to be warm before it gives up. */
+export const WARM_TIMEOUT_MS = 120_000;
+/** Grace for agents to drain and say goodbye on stop, before SIGKILL. */
+export const STOP_GRACE_MS = 15_000;
+
+export interface LocalUpOptions {
+  nodes: number;
+  basePort: number;
+  dir: string;
+  model: string;
+  /** Extra flags for every agent (tests shorten timings with these). */
+  agentArgs?: string[];
+  out?: (line: string) => void;
+}
+
+const cliPath = fileURLToPath(new URL('../cli.js', import.meta.url));
+
+/**
+ * `synkti local up`: N agents as separate processes on 127.0.0.1, each with its own state
+ * directory, fake engine and ports, one fresh swarm key, all bootstrapped from the first.
+ */
+export class LocalFleet {
+  readonly options: LocalUpOptions;
+  readonly dir: string;
+  readonly children = new Map<number, ChildProcess>();
+  #file: LocalFleetFile | undefined;
+  #stopping = false;
+
+  constructor(options: LocalUpOptions) {
+    this.options = options;
+    this.dir = resolve(options.dir);
+  }
+
+  get file(): LocalFleetFile {
+    if (this.#file === undefined) throw new Error('fleet not started');
+    return this.#file;
+  }
+
+  async start(): Promise<void> {
+    const { nodes, basePort } = this.options;
+    if (basePort + PORT_OFFSETS.metadata + nodes - 1 > 65_535) throw new SynktiError('BAD_PORT', `--base-port ${basePort} leaves no room for ${nodes} nodes (ports up to base+${PORT_OFFSETS.metadata + nodes - 1})`);
+    await this.#refuseIfRunning();
+    await mkdir(this.dir, { recursive: true });
+    const swarmKeyFile = join(this.dir, 'swarm.key');
+    await writeFile(swarmKeyFile, generateSwarmKey(), { mode: 0o600 });
+    const layout: LocalNode[] = [];
+    for (let index = 0; index < nodes; index++) {
+      const stateDir = join(this.dir, `node-${index}`);
+      layout.push({
+        index,
+        stateDir,
+        apiPort: basePort + PORT_OFFSETS.api + index,
+        p2pPort: basePort + PORT_OFFSETS.p2p + index,
+        enginePort: basePort + PORT_OFFSETS.engine + index,
+        metadataPort: basePort + PORT_OFFSETS.metadata + index,
+        pid: null,
+        peerId: await peerIdOfStateDir(stateDir),
+      });
+    }
+    this.#file = { version: 1, supervisorPid: process.pid, startedAt: new Date().toISOString(), dir: this.dir, basePort, model: this.options.model, swarmKeyFile, nodes: layout };
+    const first = layout[0]!;
+    const bootstrap = `/ip4/127.0.0.1/tcp/${first.p2pPort}/p2p/${first.peerId}`;
+    for (const node of layout) node.pid = this.#spawn(node, node.index === 0 ? [] : [bootstrap]);
+    await writeFleetFile(this.dir, this.#file);
+  }
+
+  #spawn(node: LocalNode, bootstrap: string[]): number {
+    const log = openSync(join(node.stateDir, 'agent.log'), 'a');
+    const args = [
+      cliPath, 'agent',
+      '--state-dir', node.stateDir,
+      '--swarm-key-file', this.file.swarmKeyFile,
+      '--listen', `/ip4/127.0.0.1/tcp/${node.p2pPort}`,
+      '--api-host', '127.0.0.1',
+      '--api-port', String(node.apiPort),
+      '--engine-runtime', 'fake',
+      '--engine-port', String(node.enginePort),
+      '--engine-model', this.options.model,
+      '--log-format', 'json',
+      ...(bootstrap.length > 0 ? ['--bootstrap', bootstrap.join(',')] : []),
+      ...(this.options.agentArgs ?? []),
+    ];
+    const child = spawn(process.execPath, args, { stdio: ['ignore', log, log] });
+    if (child.pid === undefined) throw new SynktiError('SPAWN_FAILED', `cannot start agent ${node.index}`);
+    this.children.set(node.index, child);
+    child.once('exit', (code, signal) => {
+      if (!this.#stopping) this.options.out?.(`node ${node.index} exited (${signal ?? `code ${code}`}); see ${join(node.stateDir, 'agent.log')}`);
+    });
+    return child.pid;
+  }
+
+  /** Resolves once every agent's own engine is warm and the first agent sees them all healthy. */
+  async waitWarm(timeoutMs = WARM_TIMEOUT_MS): Promise<FleetJson> {
+    const deadline = Date.now() + timeoutMs;
+    const firstUrl = `http://127.0.0.1:${this.file.nodes[0]!.apiPort}`;
+    for (;;) {
+      const fleet = await fetchFleet(firstUrl).catch(() => undefined);
+      if (fleet !== undefined && fleet.peers.filter((p) => p.healthy).length >= this.file.nodes.length) return fleet;
+      for (const node of this.file.nodes) {
+        if (!isAlive(node.pid)) throw new SynktiError('NODE_DIED', `node ${node.index} exited during start-up; see ${join(node.stateDir, 'agent.log')}`);
+      }
+      if (Date.now() > deadline) throw new SynktiError('WARM_TIMEOUT', `the fleet was not warm after ${timeoutMs / 1_000} s; see the logs in ${this.dir}/node-*/agent.log`);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
+
+  table(fleet: FleetJson): string {
+    const rows = this.file.nodes.map((node) => {
+      const peer = fleet.peers.find((p) => p.peerId === node.peerId);
+      return [String(node.index), node.peerId, `http://127.0.0.1:${node.apiPort}`, peer === undefined ? 'unknown' : `${peer.engine.state} (${peer.status})`];
+    });
+    return renderTable(['#', 'PEER ID', 'API URL', 'ENGINE'], rows);
+  }
+
+  /** Stops every process it started: SIGTERM (agents drain and stop their engines), then SIGKILL. */
+  async stop(): Promise<void> {
+    if (this.#stopping) return;
+    this.#stopping = true;
+    const nodes = this.#file?.nodes ?? [];
+    const runtime = await Promise.all(nodes.map((n) => readRuntimeFile(n.stateDir)));
+    const exits = nodes.map((node) => {
+      const child = this.children.get(node.index);
+      if (child === undefined || child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+      const exited = new Promise<void>((r) => child.once('exit', () => r()));
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), STOP_GRACE_MS);
+      return exited.finally(() => clearTimeout(timer));
+    });
+    await Promise.all(exits);
+    // An agent killed hard cannot stop its engine: whatever engine is left goes now, group and all.
+    for (const info of runtime) {
+      if (info?.enginePid != null && isAlive(info.enginePid)) killGroup(info.enginePid);
+    }
+    if (this.#file !== undefined) await removeFleetFile(this.dir);
+  }
+
+  async #refuseIfRunning(): Promise<void> {
+    const existing = await readFleetFile(this.dir).catch(() => undefined);
+    if (existing !== undefined && isAlive(existing.supervisorPid) && existing.supervisorPid !== process.pid) {
+      throw new SynktiError('FLEET_RUNNING', `a local fleet is already running in ${this.dir} (pid ${existing.supervisorPid}); stop it or pick another --dir`);
+    }
+  }
+}
+
+export async function fetchFleet(apiUrl: string): Promise<FleetJson> {
+  const res = await fetch(`${apiUrl}/fleet`, { signal: AbortSignal.timeout(2_000) });
+  if (!res.ok) throw new SynktiError('FLEET_UNAVAILABLE', `${apiUrl}/fleet answered ${res.status}`);
+  return (await res.json()) as FleetJson;
+}
+
+export function killGroup(pid: number): void {
+  try {
+    process.kill(-pid, 'SIGKILL');
+  } catch {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  }
+}
