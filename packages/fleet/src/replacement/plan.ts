@@ -38,10 +38,16 @@ export function planReplacement(input: ReplacementInput): ReplacementPlan {
   const target = Math.max(0, Math.min(MAX_TARGET, Math.floor(input.target)));
   const records = dedupeRecords(input.launches);
   const active = records.filter((r) => isActive(r, input.now, input.launchTimeoutMs));
-  const counted = input.peers.filter(isCounted);
+  const counted: PeerFacts[] = [];
+  let aliveCount = 0;
+  let launcher: string | null = null;
+  for (const p of input.peers) {
+    if (p.alive) aliveCount++;
+    if (!isCounted(p)) continue;
+    counted.push(p);
+    if (launcher === null || p.peerId < launcher) launcher = p.peerId;
+  }
   const slots = assignSlots(counted, active, target);
-  const launcher = lowestId(counted);
-  const aliveCount = input.peers.reduce((n, p) => n + (p.alive ? 1 : 0), 0);
   const quorum = aliveCount > target / 2;
   const providerConfirms = input.providerCount !== null && input.providerCount < target;
   const base = {
@@ -120,12 +126,6 @@ export function rememberHolders(memory: SlotMemory, peers: readonly PeerFacts[])
     next.set(p.slot, { instanceId: p.instanceId, incarnation: p.incarnation });
   }
   return next ?? memory;
-}
-
-function lowestId(peers: readonly PeerFacts[]): string | null {
-  let low: string | null = null;
-  for (const p of peers) if (low === null || p.peerId < low) low = p.peerId;
-  return low;
 }
 
 /** Own records to stop gossiping: joined, superseded by a later generation, or older than the retention. */

@@ -13,8 +13,8 @@ import type { LaunchRecord, PeerFacts } from './types.js';
  * peer-ID (then token) order. What remains free is what the fleet is short of.
  */
 export interface SlotAssignment {
-  /** Per slot index: who occupies it, or undefined. */
-  occupant: (Occupant | undefined)[];
+  /** Who occupies slot index i, or undefined when it is free. */
+  occupant: (i: number) => Occupant | undefined;
   free: number[];
   /** Counted peers + counted launches. May exceed the target (surplus). */
   capacity: number;
@@ -26,8 +26,13 @@ export type Occupant = { kind: 'peer'; peerId: string } | { kind: 'launch'; toke
 
 /** Parses a canonical slot string ("0", "17") below `target`; -1 otherwise. */
 export function slotIndex(slot: string | null, target: number): number {
-  if (slot === null || !/^(0|[1-9][0-9]{0,8})$/.test(slot)) return -1;
-  const i = Number(slot);
+  if (slot === null || slot.length === 0 || slot.length > 9 || (slot.length > 1 && slot.charCodeAt(0) === 48)) return -1;
+  let i = 0;
+  for (let k = 0; k < slot.length; k++) {
+    const d = slot.charCodeAt(k) - 48;
+    if (d < 0 || d > 9) return -1;
+    i = i * 10 + d;
+  }
   return i < target ? i : -1;
 }
 
@@ -54,41 +59,54 @@ export function assignSlots(
   activeRecords: readonly LaunchRecord[],
   target: number,
 ): SlotAssignment {
-  const occupant: (Occupant | undefined)[] = new Array(target);
+  // Parallel arrays (kind 0 = free, 1 = peer, 2 = launch): this runs on every evaluation of large fleets.
+  const kind = new Uint8Array(target);
+  const id: string[] = new Array(target);
+  const gen = new Int32Array(target);
   const loosePeers: string[] = [];
   for (const p of counted) {
     const i = slotIndex(p.slot, target);
-    const held = i < 0 ? undefined : occupant[i];
     if (i < 0) loosePeers.push(p.peerId);
-    else if (held === undefined) occupant[i] = { kind: 'peer', peerId: p.peerId };
-    else if (held.kind === 'peer' && held.peerId > p.peerId) {
-      loosePeers.push(held.peerId);
-      occupant[i] = { kind: 'peer', peerId: p.peerId };
+    else if (kind[i] === 0) {
+      kind[i] = 1;
+      id[i] = p.peerId;
+    } else if (id[i]! > p.peerId) {
+      loosePeers.push(id[i]!);
+      id[i] = p.peerId;
     } else loosePeers.push(p.peerId);
   }
   const looseLaunches: string[] = [];
   const joined = new Set<string>();
   for (const r of activeRecords) {
     const i = slotIndex(r.slot, target);
-    const held = i < 0 ? undefined : occupant[i];
     if (i < 0) looseLaunches.push(r.token);
-    else if (held === undefined) occupant[i] = { kind: 'launch', token: r.token, generation: r.generation };
-    else if (held.kind === 'peer') joined.add(r.token);
-    else if (r.generation > held.generation || (r.generation === held.generation && r.token < held.token)) {
-      looseLaunches.push(held.token);
-      occupant[i] = { kind: 'launch', token: r.token, generation: r.generation };
+    else if (kind[i] === 0) {
+      kind[i] = 2;
+      id[i] = r.token;
+      gen[i] = r.generation;
+    } else if (kind[i] === 1) joined.add(r.token);
+    else if (r.generation > gen[i]! || (r.generation === gen[i]! && r.token < id[i]!)) {
+      looseLaunches.push(id[i]!);
+      id[i] = r.token;
+      gen[i] = r.generation;
     } else looseLaunches.push(r.token);
   }
   loosePeers.sort();
   looseLaunches.sort();
   let next = 0;
-  const place = (o: Occupant): void => {
-    while (next < target && occupant[next] !== undefined) next++;
-    if (next < target) occupant[next] = o;
+  const place = (k: 1 | 2, who: string): void => {
+    while (next < target && kind[next] !== 0) next++;
+    if (next < target) {
+      kind[next] = k;
+      id[next] = who;
+      gen[next] = -1;
+    }
   };
-  for (const peerId of loosePeers) place({ kind: 'peer', peerId });
-  for (const token of looseLaunches) place({ kind: 'launch', token, generation: -1 });
+  for (const peerId of loosePeers) place(1, peerId);
+  for (const token of looseLaunches) place(2, token);
   const free: number[] = [];
-  for (let i = 0; i < target; i++) if (occupant[i] === undefined) free.push(i);
+  for (let i = 0; i < target; i++) if (kind[i] === 0) free.push(i);
+  const occupant = (i: number): Occupant | undefined =>
+    kind[i] === 1 ? { kind: 'peer', peerId: id[i]! } : kind[i] === 2 ? { kind: 'launch', token: id[i]!, generation: gen[i]! } : undefined;
   return { occupant, free, capacity: counted.length + activeRecords.length - joined.size, joined };
 }

@@ -1,0 +1,103 @@
+import * as C from './constants.js';
+import { SimConfigError } from './errors.js';
+
+export type PolicyName = 'greedy' | 'fallback' | 'mixed' | 'on-demand';
+export const POLICY_NAMES: readonly PolicyName[] = ['greedy', 'fallback', 'mixed', 'on-demand'];
+export type TrafficMode = 'auto' | 'fluid' | 'requests';
+
+export interface SimConfig {
+  nodes: number;
+  hours: number;
+  seed: number;
+  policy: PolicyName;
+  /** On-demand anchor nodes of the `mixed` policy. */
+  anchors: number;
+  zones: string[];
+  instanceTypes: string[];
+  spotPricePerHour: number;
+  onDemandPricePerHour: number;
+  ouThetaPerHour: number;
+  ouSigma: number;
+  hazardPerHour: number;
+  noticeMs: number;
+  rebalanceShare: number;
+  rebalanceLeadMs: number;
+  falseRebalancePerHour: number;
+  waveRatePerHour: number;
+  waveShare: number;
+  shortageRatePerHour: number;
+  shortageMeanMs: number;
+  bootMs: number;
+  coldStartMs: number;
+  bootFailureShare: number;
+  launchTimeoutMs: number;
+  gossipDelayMs: number;
+  gossipJitterMs: number;
+  gossipLoss: number;
+  partitionRatePerHour: number;
+  partitionMeanMs: number;
+  duelShare: number;
+  traffic: TrafficMode;
+  utilisation: number;
+  requestTimeoutMs: number;
+  /** Fleet name used in launch tokens. */
+  fleet: string;
+}
+
+export const defaultConfig: SimConfig = {
+  nodes: 50,
+  hours: 72,
+  seed: 1,
+  policy: 'fallback',
+  anchors: 1,
+  zones: ['us-east-1a', 'us-east-1b', 'us-east-1c'],
+  instanceTypes: ['g5.xlarge', 'g6.xlarge'],
+  spotPricePerHour: C.SPOT_PRICE_PER_HOUR,
+  onDemandPricePerHour: C.ON_DEMAND_PRICE_PER_HOUR,
+  ouThetaPerHour: C.OU_THETA_PER_HOUR,
+  ouSigma: C.OU_SIGMA,
+  hazardPerHour: C.DEFAULT_HAZARD_PER_HOUR,
+  noticeMs: C.SPOT_NOTICE_MS,
+  rebalanceShare: C.REBALANCE_SHARE,
+  rebalanceLeadMs: C.REBALANCE_LEAD_MS,
+  falseRebalancePerHour: C.FALSE_REBALANCE_PER_HOUR,
+  waveRatePerHour: C.WAVE_RATE_PER_HOUR,
+  waveShare: C.WAVE_SHARE,
+  shortageRatePerHour: C.SHORTAGE_RATE_PER_HOUR,
+  shortageMeanMs: C.SHORTAGE_MEAN_MS,
+  bootMs: C.BOOT_MS,
+  coldStartMs: C.COLD_START_MS,
+  bootFailureShare: C.BOOT_FAILURE_SHARE,
+  launchTimeoutMs: C.LAUNCH_TIMEOUT_MS,
+  gossipDelayMs: C.GOSSIP_DELAY_MS,
+  gossipJitterMs: C.GOSSIP_JITTER_MS,
+  gossipLoss: C.GOSSIP_LOSS,
+  partitionRatePerHour: C.PARTITION_RATE_PER_HOUR,
+  partitionMeanMs: C.PARTITION_MEAN_MS,
+  duelShare: C.DUEL_SHARE,
+  traffic: 'auto',
+  utilisation: C.UTILISATION,
+  requestTimeoutMs: C.REQUEST_TIMEOUT_MS,
+  fleet: 'sim',
+};
+
+/** Fills defaults and rejects impossible values with a one-line message. */
+export function resolveConfig(partial: Partial<SimConfig> = {}): SimConfig {
+  const c: SimConfig = { ...defaultConfig, ...partial };
+  const need = (ok: boolean, msg: string): void => {
+    if (!ok) throw new SimConfigError(msg);
+  };
+  need(Number.isInteger(c.nodes) && c.nodes >= 1 && c.nodes <= 100_000, `--nodes must be an integer 1..100000, got ${c.nodes}`);
+  need(Number.isFinite(c.hours) && c.hours > 0 && c.hours <= 24 * 365, `--hours must be > 0 and <= 8760, got ${c.hours}`);
+  need(Number.isInteger(c.seed) && c.seed >= 0 && c.seed <= 0xffffffff, `--seed must be an integer 0..4294967295, got ${c.seed}`);
+  need(POLICY_NAMES.includes(c.policy), `--policy must be one of ${POLICY_NAMES.join(', ')}, got ${c.policy}`);
+  need(Number.isInteger(c.anchors) && c.anchors >= 0 && c.anchors <= c.nodes, `anchors must be 0..nodes, got ${c.anchors}`);
+  need(c.zones.length > 0 && c.instanceTypes.length > 0, 'at least one zone and one instance type');
+  need(c.launchTimeoutMs > c.bootMs, 'the launch timeout must exceed the boot time');
+  for (const key of ['hazardPerHour', 'rebalanceShare', 'waveShare', 'bootFailureShare', 'gossipLoss', 'duelShare'] as const) {
+    need(c[key] >= 0 && (key === 'hazardPerHour' || c[key] <= 1), `${key} out of range: ${c[key]}`);
+  }
+  need(c.gossipLoss < 1, 'gossipLoss must be < 1');
+  need(c.utilisation > 0 && c.utilisation < 5, `utilisation must be in (0, 5), got ${c.utilisation}`);
+  return c;
+}

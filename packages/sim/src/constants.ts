@@ -1,0 +1,69 @@
+/** Defaults of the simulator, each with why. Figures match design §3/§4 and issue 7. */
+export const HOUR_MS = 3_600_000;
+/** Issue 7: preemptions at 5 % per node-hour by default (the seed's rate). */
+export const DEFAULT_HAZARD_PER_HOUR = 0.05;
+/** AWS gives a spot instance a two-minute interruption notice. */
+export const SPOT_NOTICE_MS = 120_000;
+/** Share of interruptions announced earlier by a rebalance recommendation (AWS sends them "when it can"). */
+export const REBALANCE_SHARE = 0.5;
+/** Mean lead of a rebalance recommendation before the interruption notice. */
+export const REBALANCE_LEAD_MS = 10 * 60_000;
+/** The seed's prices: spot $0.30/h against on-demand $1.00/h. */
+export const SPOT_PRICE_PER_HOUR = 0.3;
+export const ON_DEMAND_PRICE_PER_HOUR = 1.0;
+/** Spot prices move slowly: OU mean reversion per hour and volatility per sqrt(hour), stepped every 5 minutes. */
+export const OU_THETA_PER_HOUR = 0.5;
+export const OU_SIGMA = 0.04;
+export const PRICE_STEP_MS = 5 * 60_000;
+/** Time from RunInstances to the agent gossiping (boot + agent start) and to a warm engine (model load). */
+export const BOOT_MS = 90_000;
+export const COLD_START_MS = 300_000;
+/** A launch not joined in this long is retried with the next generation (must exceed BOOT_MS). */
+export const LAUNCH_TIMEOUT_MS = 600_000;
+/** Heartbeat, suspicion and forgetting follow design §3 membership. */
+export const HEARTBEAT_MS = 1_000;
+export const SUSPECT_AFTER_MS = 3_000;
+export const FORGET_AFTER_MS = 60_000;
+/** Gossip latency: measured p50 32 ms / p99 117 ms at 20 nodes (design §6); 1 % loss retried next heartbeat. */
+export const GOSSIP_DELAY_MS = 30;
+export const GOSSIP_JITTER_MS = 90;
+export const GOSSIP_LOSS = 0.01;
+/** The provider's instance count (DescribeInstances by tag) is refreshed this often. */
+export const PROVIDER_POLL_MS = 30_000;
+/** Re-evaluate a side whose last plan still saw a deficit (provider count or timeouts may have changed). */
+export const RECHECK_MS = 30_000;
+/** A draining node leaves after its in-flight requests finish; requests are seconds long. */
+export const DRAIN_MS = 30_000;
+/** Per-request service: prompt tokens at prefill speed plus output tokens at per-sequence decode speed. */
+export const PREFILL_TOKENS_PER_S = 4_000;
+export const DECODE_TOKENS_PER_S = 50;
+export const PROMPT_TOKENS_MEAN = 600;
+export const OUTPUT_TOKENS_MEAN = 150;
+export const TOKENS_CV = 0.8;
+/** Concurrent sequences per engine (vLLM max-num-seqs, small to keep per-node queues visible). */
+export const NODE_CONCURRENCY = 8;
+/** Offered load as a share of the full fleet's capacity. */
+export const UTILISATION = 0.6;
+/** A request queued longer than this fails (the client gives up). */
+export const REQUEST_TIMEOUT_MS = 30_000;
+/** Fluid traffic steps this often at large scale. */
+export const FLUID_STEP_MS = 10_000;
+/** Above this many requests the simulator uses the fluid model in `auto` mode. */
+export const REQUEST_MODE_MAX_REQUESTS = 2_000_000;
+/** Partitions: rare, minutes long, cutting off at most a minority. */
+export const PARTITION_RATE_PER_HOUR = 0.02;
+export const PARTITION_MEAN_MS = 5 * 60_000;
+/** Correlated reclaim waves per market and the share of the market's instances each takes. */
+export const WAVE_RATE_PER_HOUR = 0.01;
+export const WAVE_SHARE = 0.3;
+/** Spot capacity shortages per market: how often, and how long each lasts. */
+export const SHORTAGE_RATE_PER_HOUR = 0.05;
+export const SHORTAGE_MEAN_MS = 45 * 60_000;
+/** Rebalance recommendations that no interruption follows, per spot node-hour. */
+export const FALSE_REBALANCE_PER_HOUR = 0.01;
+/** Instances that never join (bad host, image pull failure). */
+export const BOOT_FAILURE_SHARE = 0.01;
+/** Chance that a second agent also acts as launcher on the same view (duelling launchers, design §4). */
+export const DUEL_SHARE = 0.1;
+/** Samples of fleet size and prices kept for charts. */
+export const SERIES_POINTS = 400;

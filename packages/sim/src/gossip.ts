@@ -1,0 +1,152 @@
+import { FORGET_AFTER_MS, HEARTBEAT_MS, HOUR_MS, SUSPECT_AFTER_MS } from './constants.js';
+import { exponential } from './random.js';
+import { emptyView, schedule, type SideView, type SimNode, type Snapshot, type ViewEntry, type World } from './world.js';
+
+/** Gossip latency of one message to a side: base + jitter, plus a heartbeat per lost copy. */
+export function gossipDelay(w: World): number {
+  const c = w.config;
+  let d = c.gossipDelayMs + w.rng() * c.gossipJitterMs;
+  while (w.rng() < c.gossipLoss) d += HEARTBEAT_MS;
+  return d;
+}
+
+export function snapshotOf(node: SimNode, leaving: boolean): Snapshot {
+  return { peerId: node.peerId, seq: node.seq, leaving, entry: makeEntry(node, true) };
+}
+
+function makeEntry(node: SimNode, alive: boolean): ViewEntry {
+  const warm = node.state === 'warm';
+  return {
+    facts: {
+      peerId: node.peerId,
+      alive,
+      interrupted: node.interrupted,
+      draining: node.draining,
+      slot: node.slot,
+      instanceId: node.inst.id,
+      incarnation: node.incarnation,
+    },
+    surplus: { peerId: node.peerId, alive, interrupted: node.interrupted, noticedAt: node.noticedAt, draining: node.draining, warm },
+    warm,
+    noticedAt: node.noticedAt,
+    records: node.records.slice(),
+    seq: node.seq,
+  };
+}
+
+/** The node announces its state: its own side learns it after a gossip delay (its own records at once). */
+export function publish(w: World, node: SimNode, leaving = false): void {
+  node.seq++;
+  const snap = snapshotOf(node, leaving);
+  schedule(w, w.now + gossipDelay(w), { k: 'deliver', side: node.side, snap });
+}
+
+/** The launcher knows its own launches without waiting for gossip. */
+export function publishNow(w: World, node: SimNode): void {
+  node.seq++;
+  apply(w, node.side, snapshotOf(node, false));
+}
+
+export function apply(w: World, side: number, snap: Snapshot): void {
+  const node = w.nodes.get(snap.peerId);
+  if (node !== undefined && node.side !== side && node.state !== 'gone') return; // cut off by a partition
+  const view = w.views[side]!;
+  const known = view.peers.get(snap.peerId);
+  if (known !== undefined && known.seq >= snap.seq) return;
+  if (snap.leaving) view.peers.delete(snap.peerId);
+  else {
+    view.peers.set(snap.peerId, snap.entry);
+    remember(view.memory, snap.entry);
+    // Engine warmth is no input of the replacement rule; it only matters to the surplus rule when someone is at risk.
+    if (known !== undefined && !ruleInputChanged(known, snap.entry) && view.lastAtRisk === 0) return;
+  }
+  requestEval(w, side, w.now);
+}
+
+/** Agents evaluate the rule on their heartbeat tick: every change seen within one tick is evaluated once. */
+function ruleInputChanged(a: ViewEntry, b: ViewEntry): boolean {
+  const f = a.facts;
+  const g = b.facts;
+  if (f.alive !== g.alive || f.interrupted !== g.interrupted || f.draining !== g.draining || f.slot !== g.slot) return true;
+  if (a.records.length !== b.records.length) return true;
+  return a.records.some((r, i) => r.token !== b.records[i]!.token);
+}
+
+/** In-place twin of the fleet's `rememberHolders` (same rule: the latest incarnation holds the slot), O(1) per message. */
+function remember(memory: SideView['memory'], entry: ViewEntry): void {
+  const f = entry.facts;
+  if (f.slot === null || f.instanceId === null) return;
+  const known = memory.get(f.slot);
+  if (known !== undefined && (known.incarnation > f.incarnation || (known.incarnation === f.incarnation && known.instanceId >= f.instanceId))) return;
+  memory.set(f.slot, { instanceId: f.instanceId, incarnation: f.incarnation });
+}
+
+export function requestEval(w: World, side: number, wanted: number): void {
+  const at = Math.ceil(wanted / HEARTBEAT_MS) * HEARTBEAT_MS;
+  const view = w.views[side]!;
+  if (view.evalAt >= w.now && view.evalAt <= at) return;
+  view.evalAt = at;
+  schedule(w, at, { k: 'eval', side, at });
+}
+
+/** Silence: heartbeats stop reaching `side`; the peer turns suspect (not alive) after SUSPECT_AFTER_MS. */
+export function goSilent(w: World, side: number, peerId: string): void {
+  const entry = w.views[side]!.peers.get(peerId);
+  if (entry === undefined) return;
+  schedule(w, w.now + SUSPECT_AFTER_MS + w.rng() * HEARTBEAT_MS, { k: 'silent', side, peerId, seq: entry.seq });
+}
+
+export function onSilent(w: World, side: number, peerId: string, seq: number): void {
+  const view = w.views[side]!;
+  const entry = view.peers.get(peerId);
+  if (entry === undefined || entry.seq !== seq || !entry.facts.alive) return;
+  view.peers.set(peerId, { ...entry, facts: { ...entry.facts, alive: false }, surplus: { ...entry.surplus, alive: false } });
+  schedule(w, w.now + FORGET_AFTER_MS, { k: 'forget', side, peerId, seq });
+  requestEval(w, side, w.now);
+}
+
+export function onForget(w: World, side: number, peerId: string, seq: number): void {
+  const view = w.views[side]!;
+  const entry = view.peers.get(peerId);
+  if (entry !== undefined && entry.seq === seq && !entry.facts.alive) {
+    view.peers.delete(peerId);
+    requestEval(w, side, w.now);
+  }
+}
+
+/** A partition cuts a random minority (at most half of the live agents) off from the rest. */
+export function startPartition(w: World): void {
+  if (w.partitioned) return;
+  const live = [...w.nodes.values()].filter((n) => n.state !== 'gone');
+  const size = Math.floor(w.rng() * (live.length / 2)) + (live.length > 1 ? 1 : 0);
+  if (size === 0 || size * 2 > live.length) return;
+  w.partitioned = true;
+  w.counters.partitions++;
+  const minority = new Set<string>();
+  while (minority.size < size) minority.add(live[Math.floor(w.rng() * live.length)]!.peerId);
+  const side1 = w.views[1]!;
+  const side0 = w.views[0]!;
+  side1.peers = new Map(side0.peers);
+  side1.memory = new Map(side0.memory);
+  for (const n of live) {
+    if (minority.has(n.peerId)) n.side = 1;
+    goSilent(w, n.side === 1 ? 0 : 1, n.peerId);
+  }
+  schedule(w, w.now + exponential(w.rng, w.config.partitionMeanMs), { k: 'partition-end' });
+}
+
+export function endPartition(w: World): void {
+  if (!w.partitioned) return;
+  w.partitioned = false;
+  for (const n of w.nodes.values()) {
+    if (n.state === 'gone' || n.side === 0) continue;
+    n.side = 0;
+    n.seq++;
+    schedule(w, w.now + gossipDelay(w), { k: 'deliver', side: 0, snap: snapshotOf(n, false) });
+  }
+  w.views[1] = emptyView();
+  w.restore.reference = Math.max(w.restore.reference, w.now);
+  if (w.config.partitionRatePerHour > 0) {
+    schedule(w, w.now + exponential(w.rng, HOUR_MS / w.config.partitionRatePerHour), { k: 'partition-start' });
+  }
+}

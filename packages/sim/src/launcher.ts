@@ -1,0 +1,157 @@
+import {
+  type LaunchDecision,
+  type LaunchRecord,
+  type PeerFacts,
+  planReplacement,
+  planSurplus,
+  type ReplacementPlan,
+  type SurplusPeer,
+} from '@synkti/fleet';
+import { RECHECK_MS } from './constants.js';
+import { publishNow, requestEval } from './gossip.js';
+import { launched, startDrain } from './lifecycle.js';
+import type { SimNode, World } from './world.js';
+
+/**
+ * Evaluates the real replacement rule once for a side: every agent there shares this view,
+ * so one evaluation is exact for all of them. The plan names the launcher (lowest live ID);
+ * only that agent — if it really is alive on this side — acts. With probability `duelShare`
+ * the next agent also acts on the same view, as a duelling launcher would.
+ */
+export function evaluateSide(w: World, side: number): void {
+  const view = w.views[side]!;
+  view.evalAt = -1;
+  if (side === 1 && !w.partitioned) return;
+  w.counters.evaluations++;
+  const peers: PeerFacts[] = [];
+  const launches: LaunchRecord[] = [];
+  let lowest: string | null = null;
+  let second: string | null = null;
+  let atRisk = 0;
+  let oldestRisk = Number.POSITIVE_INFINITY;
+  let warm = 0;
+  for (const e of view.peers.values()) {
+    peers.push(e.facts);
+    for (const r of e.records) launches.push(r);
+    const f = e.facts;
+    if (f.alive && !f.draining && f.interrupted === 'rebalance') {
+      atRisk++;
+      oldestRisk = Math.min(oldestRisk, e.noticedAt);
+    }
+    if (!f.alive || f.interrupted !== null || f.draining) continue;
+    if (e.warm) warm++;
+    if (lowest === null || f.peerId < lowest) {
+      second = lowest;
+      lowest = f.peerId;
+    } else if (second === null || f.peerId < second) second = f.peerId;
+  }
+  if (lowest === null) return;
+  const base = {
+    fleet: w.config.fleet,
+    target: w.config.nodes,
+    peers,
+    launches,
+    providerCount: w.polled.count,
+    providerSlots: w.polled.slots,
+    placements: [],
+    placementsFor: w.policy.placementsFor,
+    launchTimeoutMs: w.config.launchTimeoutMs,
+    now: w.now,
+    memory: view.memory,
+  };
+  const plan = planReplacement({ ...base, self: lowest });
+  view.lastDeficit = plan.deficit;
+  actAsLauncher(w, side, lowest, plan);
+  if (plan.launches.length > 0 && second !== null && w.rng() < w.config.duelShare) {
+    actAsLauncher(w, side, second, planReplacement({ ...base, self: second, assumeLauncher: true }));
+  }
+  if (plan.deficit > 0) requestEval(w, side, w.now + RECHECK_MS);
+  scheduleTimeouts(w, side, launches);
+  // planSurplus can only name a node when an at-risk node is replaced or overdue, or the warm fleet exceeds the target.
+  view.lastAtRisk = atRisk;
+  const overdue = w.now - oldestRisk >= surplusWindow(w);
+  if ((atRisk > 0 && (warm >= w.config.nodes || overdue)) || warm > w.config.nodes) surplus(w, side);
+  else if (atRisk > 0) requestEval(w, side, oldestRisk + surplusWindow(w));
+}
+
+function actAsLauncher(w: World, side: number, peerId: string, plan: ReplacementPlan): void {
+  const node = w.nodes.get(peerId);
+  if (node === undefined || node.state === 'gone' || node.side !== side) return; // the view is stale: it is dead
+  let changed = false;
+  if (plan.settle.length > 0) {
+    const drop = new Set(plan.settle);
+    node.records = node.records.filter((r) => !drop.has(r.token));
+    changed = true;
+  }
+  const members = sideMembers(w, side);
+  for (const d of plan.launches) {
+    if (!plan.quorum) w.counters.launchesWithoutQuorum++;
+    if (members * 2 <= w.config.nodes) {
+      w.counters.minorityLaunches++;
+      if (!plan.providerConfirms || heldElsewhere(w, d.slot)) w.counters.minorityLaunchesWithoutWitness++;
+    }
+    changed = tryLaunch(w, node, d) || changed;
+  }
+  if (changed) publishNow(w, node);
+}
+
+/** Walks the decision's placements in order; the first that succeeds is gossiped as a launch in flight. */
+function tryLaunch(w: World, node: SimNode, d: LaunchDecision): boolean {
+  for (const a of d.attempts) {
+    const res = w.provider.run(a.token, a.placement, d.slot, node.side, w.now);
+    if (!res.ok) continue;
+    if (res.fresh) {
+      w.counters.replacements++;
+      launched(w, res.instance);
+    }
+    if (!node.records.some((r) => r.token === a.token)) {
+      node.records.push({
+        token: a.token,
+        slot: d.slot,
+        startedAt: w.now,
+        generation: d.generation,
+        replaces: d.replaces,
+        placementIndex: a.placementIndex,
+        launcher: node.peerId,
+      });
+    }
+    return true;
+  }
+  return false;
+}
+
+/** True when a live, unnoticed agent really holds the slot: a launch for it would be needless. */
+function heldElsewhere(w: World, slot: string): boolean {
+  for (const n of w.nodes.values()) {
+    if (n.slot === slot && n.state !== 'gone' && n.interrupted === null && !n.draining) return true;
+  }
+  return false;
+}
+
+function sideMembers(w: World, side: number): number {
+  if (!w.partitioned) return w.config.nodes; // no partition: the side is the whole fleet
+  let n = 0;
+  for (const node of w.nodes.values()) if (node.state !== 'gone' && node.side === side) n++;
+  return n;
+}
+
+function scheduleTimeouts(w: World, side: number, launches: readonly LaunchRecord[]): void {
+  for (const r of launches) {
+    const due = r.startedAt + w.config.launchTimeoutMs;
+    if (due > w.now) requestEval(w, side, due);
+  }
+}
+
+/** The rebalance window: twice the mean lead of a recommendation, after which no interruption is likely to follow. */
+function surplusWindow(w: World): number {
+  return w.config.rebalanceLeadMs * 2;
+}
+
+function surplus(w: World, side: number): void {
+  const peers: SurplusPeer[] = [];
+  for (const e of w.views[side]!.peers.values()) peers.push(e.surplus);
+  const d = planSurplus({ target: w.config.nodes, peers, now: w.now, rebalanceWindowMs: surplusWindow(w) });
+  if (d.kind !== 'drain') return;
+  const node = w.nodes.get(d.peerId);
+  if (node !== undefined && node.side === side) startDrain(w, node);
+}

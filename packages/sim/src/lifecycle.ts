@@ -1,0 +1,181 @@
+import { DRAIN_MS, HOUR_MS } from './constants.js';
+import { publish } from './gossip.js';
+import type { SimInstance } from './provider.js';
+import { exponential, hexId } from './random.js';
+import { rerouteQueue } from './traffic/requests.js';
+import { schedule, type SimNode, type World } from './world.js';
+
+const provisioned = (n: SimNode): boolean => n.state !== 'gone' && n.interrupted === null && !n.draining;
+
+/** Runs a change to a node, keeping the provisioned count, restore tracking and serving list in step. */
+function change(w: World, node: SimNode, mutate: () => void): void {
+  const before = provisioned(node);
+  mutate();
+  const after = provisioned(node);
+  if (before !== after) adjustProvisioned(w, after ? 1 : -1);
+  updateServing(w, node);
+}
+
+export function adjustProvisioned(w: World, delta: number): void {
+  const r = w.restore;
+  const target = w.config.nodes;
+  const wasBelow = w.provisioned < target;
+  if (wasBelow) r.belowMs += w.now - r.lastChange;
+  r.lastChange = w.now;
+  w.provisioned += delta;
+  if (delta < 0) r.reference = w.now;
+  const below = w.provisioned < target;
+  if (below && !wasBelow) r.belowSince = w.now;
+  if (!below && wasBelow && r.belowSince !== null) {
+    if (!w.partitioned) r.maxRestoreMs = Math.max(r.maxRestoreMs, w.now - Math.max(r.reference, r.belowSince));
+    r.belowSince = null;
+  }
+}
+
+function updateServing(w: World, node: SimNode): void {
+  const serving = node.state === 'warm' && !node.draining && node.interrupted !== 'terminate';
+  if (serving === node.serving) return;
+  const target = w.config.nodes;
+  if (w.servingList.length < target) w.servingBelowMs += w.now - w.servingLastChange;
+  w.servingLastChange = w.now;
+  node.serving = serving;
+  if (serving) {
+    node.servingIndex = w.servingList.length;
+    w.servingList.push(node);
+  } else {
+    const last = w.servingList.pop()!;
+    if (last !== node) {
+      w.servingList[node.servingIndex] = last;
+      last.servingIndex = node.servingIndex;
+    }
+    node.servingIndex = -1;
+    rerouteQueue(w, node);
+  }
+}
+
+/** A fresh instance from the provider: it boots, then its agent joins (or it never does). */
+export function launched(w: World, inst: SimInstance): void {
+  adjustProvisioned(w, 1);
+  schedule(w, w.now + w.config.bootMs, { k: 'join', inst, fails: w.rng() < w.config.bootFailureShare });
+}
+
+export function onJoin(w: World, inst: SimInstance, fails: boolean): void {
+  if (fails) {
+    w.counters.bootFailures++;
+    w.provider.terminate(inst, w.now);
+    adjustProvisioned(w, -1);
+    return;
+  }
+  w.provider.joined(inst);
+  const node = createNode(w, inst, w.partitioned ? inst.side : 0);
+  publish(w, node);
+  schedule(w, inst.launchedAt + w.config.coldStartMs, { k: 'warm', node });
+}
+
+export function createNode(w: World, inst: SimInstance, side: number): SimNode {
+  const node: SimNode = {
+    peerId: hexId(w.rng, 12),
+    inst,
+    slot: inst.slot,
+    side,
+    incarnation: w.now,
+    state: 'starting',
+    interrupted: null,
+    noticedAt: 0,
+    draining: false,
+    records: [],
+    seq: 0,
+    preemptAt: Number.POSITIVE_INFINITY,
+    serving: false,
+    servingIndex: -1,
+    active: 0,
+    queue: [],
+  };
+  w.nodes.set(node.peerId, node);
+  if (inst.market >= 0) schedulePreemption(w, node);
+  return node;
+}
+
+function schedulePreemption(w: World, node: SimNode): void {
+  const c = w.config;
+  if (c.hazardPerHour > 0) {
+    const at = w.now + exponential(w.rng, HOUR_MS / c.hazardPerHour);
+    node.preemptAt = at;
+    schedule(w, at - c.noticeMs, { k: 'notice', node, at });
+    schedule(w, at, { k: 'gone', node, at });
+    if (w.rng() < c.rebalanceShare) {
+      schedule(w, at - c.noticeMs - exponential(w.rng, c.rebalanceLeadMs), { k: 'rebalance', node, at });
+    }
+  }
+  if (c.falseRebalancePerHour > 0) {
+    schedule(w, w.now + exponential(w.rng, HOUR_MS / c.falseRebalancePerHour), { k: 'rebalance', node, at: -1 });
+  }
+}
+
+export function onWarm(w: World, node: SimNode): void {
+  if (node.state !== 'starting') return;
+  change(w, node, () => {
+    node.state = 'warm';
+  });
+  publish(w, node);
+}
+
+export function onRebalance(w: World, node: SimNode, at: number): void {
+  if (node.state === 'gone' || node.draining || node.interrupted !== null) return;
+  if (at !== -1 && node.preemptAt !== at) return;
+  if (at === -1) w.counters.falseRebalances++;
+  w.counters.rebalances++;
+  change(w, node, () => {
+    node.interrupted = 'rebalance';
+    node.noticedAt = w.now;
+  });
+  publish(w, node);
+}
+
+export function onNotice(w: World, node: SimNode, at: number): void {
+  if (node.state === 'gone' || node.preemptAt !== at) return;
+  w.counters.preemptions++;
+  change(w, node, () => {
+    node.interrupted = 'terminate';
+    node.noticedAt = w.now;
+    node.draining = true;
+  });
+  publish(w, node);
+}
+
+export function onGone(w: World, node: SimNode, at: number): void {
+  if (node.state === 'gone' || node.preemptAt !== at) return;
+  change(w, node, () => {
+    node.state = 'gone';
+  });
+  w.provider.terminate(node.inst, w.now);
+  publish(w, node, true);
+}
+
+/** The node drains itself (surplus or replaced at-risk node) and leaves when its requests are done. */
+export function startDrain(w: World, node: SimNode): void {
+  if (node.state === 'gone' || node.draining) return;
+  w.counters.surplusDrains++;
+  change(w, node, () => {
+    node.draining = true;
+  });
+  node.preemptAt = w.now + DRAIN_MS;
+  schedule(w, node.preemptAt, { k: 'gone', node, at: node.preemptAt });
+  publish(w, node);
+}
+
+/** A correlated reclaim: a share of one market's spot instances get their notice now. */
+export function onWave(w: World, market: number): void {
+  w.counters.waves++;
+  for (const node of w.nodes.values()) {
+    if (node.state === 'gone' || node.inst.market !== market || node.draining) continue;
+    if (w.rng() >= w.config.waveShare) continue;
+    const at = w.now + w.config.noticeMs;
+    node.preemptAt = at;
+    schedule(w, w.now, { k: 'notice', node, at });
+    schedule(w, at, { k: 'gone', node, at });
+  }
+  if (w.config.waveRatePerHour > 0) {
+    schedule(w, w.now + exponential(w.rng, HOUR_MS / w.config.waveRatePerHour), { k: 'wave', market });
+  }
+}

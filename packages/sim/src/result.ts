@@ -1,0 +1,74 @@
+import type { SimConfig } from './config.js';
+import type { ProviderStats } from './provider.js';
+import type { Counters } from './world.js';
+
+/** Everything one run measured. Plain data: JSON.stringify of it is the `--json` output. */
+export interface SimResult {
+  config: SimConfig;
+  policy: string;
+  trafficMode: 'fluid' | 'requests';
+  costUsd: number;
+  onDemandCostUsd: number;
+  /** 1 − cost ÷ (nodes × hours × on-demand price). */
+  savings: number;
+  requests: { arrived: number; served: number; failed: number; successRate: number; p99QueueMs: number };
+  preemptions: number;
+  rebalances: number;
+  replacements: number;
+  doubleLaunches: number;
+  idempotentHits: number;
+  mismatches: number;
+  capacityErrors: number;
+  bootFailures: number;
+  surplusDrains: number;
+  partitions: number;
+  waves: number;
+  /** Hours with fewer warm, serving agents than the target. */
+  belowTargetHours: number;
+  /** Hours with fewer provisioned instances (booting included, noticed excluded) than the target. */
+  provisionedBelowTargetHours: number;
+  /** Longest time to restore the provisioned target after the last loss or partition heal (ms). */
+  maxRestoreMs: number;
+  minorityLaunches: number;
+  minorityLaunchesWithoutWitness: number;
+  evaluations: number;
+  events: number;
+  series: { t: number[]; serving: number[]; instances: number[]; prices: number[][]; markets: string[] };
+}
+
+export function countersToResult(c: Counters, p: ProviderStats): Pick<
+  SimResult,
+  | 'preemptions'
+  | 'rebalances'
+  | 'replacements'
+  | 'doubleLaunches'
+  | 'idempotentHits'
+  | 'mismatches'
+  | 'capacityErrors'
+  | 'bootFailures'
+  | 'surplusDrains'
+  | 'partitions'
+  | 'waves'
+  | 'minorityLaunches'
+  | 'minorityLaunchesWithoutWitness'
+  | 'evaluations'
+  | 'events'
+> {
+  return {
+    preemptions: c.preemptions,
+    rebalances: c.rebalances,
+    replacements: c.replacements,
+    doubleLaunches: p.doubleLaunches,
+    idempotentHits: p.idempotentHits,
+    mismatches: p.mismatches,
+    capacityErrors: p.capacityErrors,
+    bootFailures: c.bootFailures,
+    surplusDrains: c.surplusDrains,
+    partitions: c.partitions,
+    waves: c.waves,
+    minorityLaunches: c.minorityLaunches,
+    minorityLaunchesWithoutWitness: c.minorityLaunchesWithoutWitness,
+    evaluations: c.evaluations,
+    events: c.events,
+  };
+}

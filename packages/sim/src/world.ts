@@ -1,0 +1,169 @@
+import type { Rng } from '@synkti/interface';
+import type { LaunchRecord, PeerFacts, SurplusPeer } from '@synkti/fleet';
+import type { InterruptionKind } from '@synkti/protocol';
+import type { SimConfig } from './config.js';
+import { EventHeap } from './heap.js';
+import type { Market } from './market.js';
+import type { Policy } from './policies/index.js';
+import type { SimInstance, SimProvider } from './provider.js';
+import type { TrafficState } from './traffic/model.js';
+
+/** A simulated agent on one instance. */
+export interface SimNode {
+  peerId: string;
+  inst: SimInstance;
+  slot: string;
+  side: number;
+  incarnation: number;
+  state: 'starting' | 'warm' | 'gone';
+  interrupted: InterruptionKind | null;
+  noticedAt: number;
+  draining: boolean;
+  records: LaunchRecord[];
+  seq: number;
+  /** Scheduled reclaim time (Infinity for on-demand); events carrying another time are stale. */
+  preemptAt: number;
+  serving: boolean;
+  /** Index in World.servingList while serving. */
+  servingIndex: number;
+  /** Request-mode load: running and queued requests. */
+  active: number;
+  queue: SimRequest[];
+}
+
+export interface SimRequest {
+  arrivedAt: number;
+  serviceMs: number;
+}
+
+/** What one side's gossip has told its agents about one peer. */
+export interface ViewEntry {
+  facts: PeerFacts;
+  /** The same peer as planSurplus sees it, built once per message. */
+  surplus: SurplusPeer;
+  warm: boolean;
+  noticedAt: number;
+  records: LaunchRecord[];
+  seq: number;
+}
+
+/** The view shared by every agent on one side of a partition (one group, evaluated once). */
+export interface SideView {
+  peers: Map<string, ViewEntry>;
+  memory: Map<string, { instanceId: string; incarnation: number }>;
+  evalAt: number;
+  lastDeficit: number;
+  /** At-risk (rebalance) peers seen by the last evaluation: only then does a warm-only change matter. */
+  lastAtRisk: number;
+}
+
+export interface Snapshot {
+  peerId: string;
+  seq: number;
+  leaving: boolean;
+  entry: ViewEntry;
+}
+
+export type SimEvent =
+  | { k: 'deliver'; side: number; snap: Snapshot }
+  | { k: 'silent'; side: number; peerId: string; seq: number }
+  | { k: 'forget'; side: number; peerId: string; seq: number }
+  | { k: 'eval'; side: number; at: number }
+  | { k: 'join'; inst: SimInstance; fails: boolean }
+  | { k: 'warm'; node: SimNode }
+  | { k: 'rebalance'; node: SimNode; at: number }
+  | { k: 'notice'; node: SimNode; at: number }
+  | { k: 'gone'; node: SimNode; at: number }
+  | { k: 'wave'; market: number }
+  | { k: 'partition-start' }
+  | { k: 'partition-end' }
+  | { k: 'poll' }
+  | { k: 'sample' }
+  | { k: 'fluid' }
+  | { k: 'arrive' }
+  | { k: 'complete'; node: SimNode; req: SimRequest };
+
+export interface Counters {
+  preemptions: number;
+  rebalances: number;
+  falseRebalances: number;
+  replacements: number;
+  bootFailures: number;
+  surplusDrains: number;
+  evaluations: number;
+  events: number;
+  partitions: number;
+  waves: number;
+  launchesWithoutQuorum: number;
+  minorityLaunches: number;
+  /** Launches by a minority side without the provider's word, or into a slot a live agent holds: must stay 0. */
+  minorityLaunchesWithoutWitness: number;
+}
+
+export interface World {
+  config: SimConfig;
+  policy: Policy;
+  rng: Rng;
+  trafficRng: Rng;
+  heap: EventHeap<SimEvent>;
+  now: number;
+  endAt: number;
+  markets: Market[];
+  provider: SimProvider;
+  nodes: Map<string, SimNode>;
+  views: SideView[];
+  partitioned: boolean;
+  /** Provider's count and slots as last polled. */
+  polled: { count: number; slots: string[] };
+  servingList: SimNode[];
+  /** Provisioned capacity: live instances without a notice and not draining (booting included). */
+  provisioned: number;
+  counters: Counters;
+  restore: { belowSince: number | null; reference: number; maxRestoreMs: number; belowMs: number; lastChange: number };
+  servingBelowMs: number;
+  servingLastChange: number;
+  traffic: TrafficState;
+  /** Chart samples: time (h), serving agents, live instances. */
+  series: { t: number[]; serving: number[]; instances: number[] };
+}
+
+export function newWorld(parts: Omit<World, 'heap' | 'now' | 'nodes' | 'views' | 'partitioned' | 'polled' | 'servingList' | 'provisioned' | 'counters' | 'restore' | 'servingBelowMs' | 'servingLastChange' | 'series'>): World {
+  return {
+    ...parts,
+    heap: new EventHeap<SimEvent>(),
+    now: 0,
+    nodes: new Map(),
+    views: [emptyView(), emptyView()],
+    partitioned: false,
+    polled: { count: 0, slots: [] },
+    servingList: [],
+    provisioned: 0,
+    counters: {
+      preemptions: 0,
+      rebalances: 0,
+      falseRebalances: 0,
+      replacements: 0,
+      bootFailures: 0,
+      surplusDrains: 0,
+      evaluations: 0,
+      events: 0,
+      partitions: 0,
+      waves: 0,
+      launchesWithoutQuorum: 0,
+      minorityLaunches: 0,
+      minorityLaunchesWithoutWitness: 0,
+    },
+    restore: { belowSince: null, reference: 0, maxRestoreMs: 0, belowMs: 0, lastChange: 0 },
+    servingBelowMs: 0,
+    servingLastChange: 0,
+    series: { t: [], serving: [], instances: [] },
+  };
+}
+
+export function emptyView(): SideView {
+  return { peers: new Map(), memory: new Map(), evalAt: -1, lastDeficit: 0, lastAtRisk: 0 };
+}
+
+export function schedule(w: World, at: number, ev: SimEvent): void {
+  if (at <= w.endAt) w.heap.push(Math.max(at, w.now), ev);
+}
