@@ -1,5 +1,6 @@
 import type { Logger } from '@synkti/interface';
 import { Hono } from 'hono';
+import { dashboardHandler } from './dashboard.js';
 import { errorResponse, GatewayError } from './errors.js';
 import { type FleetSource, fleetJson } from './fleet-source.js';
 import type { Forwarder } from './forwarder.js';
@@ -44,6 +45,7 @@ export function createGatewayApp(init: GatewayInit): Hono {
     return models.size > 0 ? c.json({ ready: true, models: [...models].sort() }) : c.json({ ready: false, models: [] }, 503);
   });
   app.get('/fleet', (c) => c.json(fleetJson(init.fleet)));
+  app.get('/', dashboardHandler);
   init.extra?.(app as unknown as Hono);
 
   if (init.forwarder !== undefined) {
