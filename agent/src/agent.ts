@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { writeRuntimeFile } from './runtime-file.js';
 import { type FleetEvent, MembershipView, type PeerDigest, diffFleet, digest } from '@synkti/fleet';
 import { type EngineSupervisor, engineSupervisor } from '@synkti/engine';
-import { createGatewayApp, type FleetSource, Forwarder, HttpServer, type RequestTarget } from '@synkti/gateway';
+import { AgentMetrics, createGatewayApp, type FleetSource, Forwarder, HttpServer, type RequestTarget } from '@synkti/gateway';
 import { type Clock, type Logger, type Rng, type Startable, SynktiError, systemClock, type TimerHandle } from '@synkti/interface';
 import { ForwardError, Mesh, readSwarmKey, type StateBody } from '@synkti/mesh';
 import type { AgentConfig } from './config/index.js';
@@ -53,6 +53,7 @@ export class Agent implements Startable {
   }
 
   readonly logger: Logger;
+  metrics: AgentMetrics | undefined;
 
   get peerId(): string {
     if (this.#mesh === undefined) throw new Error('agent not started');
@@ -128,7 +129,19 @@ export class Agent implements Startable {
     };
     const fleetSource = this.#fleetSource();
     this.#forwarder = new Forwarder({ fleet: fleetSource, target, rng: this.#rng, logger: this.logger, affinityLoadFactor: this.config.affinityLoadFactor, retryAfterS: Math.max(1, Math.ceil(this.config.heartbeatMs / 1_000)) });
-    const app = createGatewayApp({ fleet: fleetSource, forwarder: this.#forwarder, logger: this.logger, apiKeys: this.config.apiKeys, maxBodyBytes: this.config.maxBodyBytes });
+    this.metrics = new AgentMetrics({
+      gossip: () => mesh.gossip.counters,
+      peersByStatus: () => {
+        const counts: Record<string, number> = {};
+        for (const p of this.view.snapshot(this.#clock.now())) {
+          counts[p.status] = (counts[p.status] ?? 0) + 1;
+          if (p.healthy) counts['healthy'] = (counts['healthy'] ?? 0) + 1;
+        }
+        return counts;
+      },
+      engineState: () => this.#engine?.state() ?? null,
+    });
+    const app = createGatewayApp({ fleet: fleetSource, forwarder: this.#forwarder, logger: this.logger, apiKeys: this.config.apiKeys, maxBodyBytes: this.config.maxBodyBytes, metrics: this.metrics });
     const http = new HttpServer(app, this.config.apiHost, this.config.apiPort);
     await http.start();
     this.#http = http;

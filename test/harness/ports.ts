@@ -11,3 +11,21 @@ export async function freePort(): Promise<number> {
     });
   });
 }
+
+async function isFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.once('error', () => resolve(false));
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
+  });
+}
+
+/** A base port P for `synkti local up` such that P+i, P+100+i, P+200+i and P+300+i are free. */
+export async function freeBasePort(nodes: number): Promise<number> {
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const base = 20_000 + Math.floor(Math.random() * 30_000);
+    const ports = [0, 100, 200, 300].flatMap((offset) => Array.from({ length: nodes }, (_, i) => base + offset + i));
+    if ((await Promise.all(ports.map(isFree))).every(Boolean)) return base;
+  }
+  throw new Error('no free base port found');
+}

@@ -6,6 +6,7 @@ import { type FleetSource, fleetJson } from './fleet-source.js';
 import type { Forwarder } from './forwarder.js';
 import { apiKeyAuth } from './middleware/api-key.js';
 import { requestId } from './middleware/request-id.js';
+import type { AgentMetrics } from './metrics.js';
 import { openAiRoutes } from './routes-openai.js';
 
 export interface GatewayInit {
@@ -15,10 +16,12 @@ export interface GatewayInit {
   apiKeys?: readonly string[];
   /** Largest request body accepted, in bytes. */
   maxBodyBytes?: number;
-  onServed?: (info: { route: string; status: number; peerId: string; attempts: number }) => void;
+  metrics?: AgentMetrics;
   /** Extra routes mounted at the root (metrics, dashboard). */
   extra?: (app: Hono) => void;
 }
+
+const KNOWN_ROUTES = new Set(['/v1/chat/completions', '/v1/completions', '/v1/models']);
 
 /** Default request body limit: prompts with long contexts, far below what would hurt memory. */
 export const DEFAULT_MAX_BODY_BYTES = 16 * 1024 * 1024;
@@ -46,11 +49,24 @@ export function createGatewayApp(init: GatewayInit): Hono {
   });
   app.get('/fleet', (c) => c.json(fleetJson(init.fleet)));
   app.get('/', dashboardHandler);
+  const metrics = init.metrics;
+  if (metrics !== undefined) {
+    app.get('/metrics', async (c) => {
+      const { contentType, body } = await metrics.render();
+      return c.body(body, 200, { 'content-type': contentType });
+    });
+    app.use('/v1/*', async function countRequests(c, next) {
+      await next();
+      // Known routes only, so a client cannot blow up label cardinality with made-up paths.
+      const route = KNOWN_ROUTES.has(c.req.path) ? c.req.path : '/v1/other';
+      metrics.requests.inc({ route, status: String(c.res.status), peer: c.res.headers.get('x-synkti-peer') ?? 'none' });
+    });
+  }
   init.extra?.(app as unknown as Hono);
 
   if (init.forwarder !== undefined) {
     app.use('/v1/*', apiKeyAuth({ keys: init.apiKeys ?? [] }));
-    app.route('/', openAiRoutes({ fleet: init.fleet, forwarder: init.forwarder, maxBodyBytes: init.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES, ...(init.onServed ? { onServed: init.onServed } : {}) }));
+    app.route('/', openAiRoutes({ fleet: init.fleet, forwarder: init.forwarder, maxBodyBytes: init.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES, ...(metrics !== undefined ? { metrics } : {}) }));
   }
   return app as unknown as Hono;
 }

@@ -3,3 +3,4 @@ export { type FleetSource, type FleetJson, type FleetPeerJson, fleetJson } from 
 export { Forwarder, type ForwarderInit, type RequestTarget, type ForwardJob, type Served } from './forwarder.js';
 export { GatewayError, type OpenAiErrorType } from './errors.js';
 export { HttpServer } from './server.js';
+export { AgentMetrics, type MetricsSources } from './metrics.js';

@@ -4,13 +4,14 @@ import { readBody, parseCompletionBody } from './body.js';
 import { GatewayError } from './errors.js';
 import type { FleetSource } from './fleet-source.js';
 import type { Forwarder } from './forwarder.js';
+import type { AgentMetrics } from './metrics.js';
 import { streamingResponse } from './responses.js';
 
 export interface OpenAiRoutesInit {
   fleet: FleetSource;
   forwarder: Forwarder;
   maxBodyBytes: number;
-  onServed?: (info: { route: string; status: number; peerId: string; attempts: number }) => void;
+  metrics?: AgentMetrics;
 }
 
 type Env = { Variables: { requestId: string } };
@@ -43,8 +44,14 @@ export function openAiRoutes(init: OpenAiRoutesInit): Hono<Env> {
   async function forward(c: Context<Env>, route: string, model: string, body: Uint8Array, affinityKey: string | undefined): Promise<Response> {
     const url = new URL(c.req.url);
     const head: RequestHead = { requestId: c.get('requestId'), method: c.req.method as RequestHead['method'], path: `${url.pathname}${url.search}`, headers: pickHeaders(c) };
+    const started = performance.now();
     const served = await init.forwarder.forward({ model, head, body, signal: c.req.raw.signal, affinityKey });
-    init.onServed?.({ route, status: served.response.status, peerId: served.peerId, attempts: served.attempts });
+    const metrics = init.metrics;
+    if (metrics !== undefined) {
+      metrics.forwardSeconds.observe({ route, target: served.peerId === init.fleet.selfId ? 'local' : 'remote' }, (performance.now() - started) / 1_000);
+      if (served.attempts > 1) metrics.retries.inc(served.attempts - 1);
+      served.response.body = timeFirstChunk(served.response.body, () => metrics.firstByteSeconds.observe({ route }, (performance.now() - started) / 1_000));
+    }
     return streamingResponse(served.response, { 'x-synkti-peer': served.peerId, 'x-request-id': head.requestId });
   }
 
@@ -65,4 +72,13 @@ function anyServedModel(fleet: FleetSource): string {
   const model = fleet.peers().find((p) => p.healthy && p.state.engine.models.length > 0)?.state.engine.models[0];
   if (model === undefined) throw new GatewayError('NO_HEALTHY_PEER', 503, 'service_unavailable', 'No healthy peer can serve requests right now; retry shortly.', { retryAfterS: 5 });
   return model;
+}
+
+async function* timeFirstChunk(body: AsyncIterable<Uint8Array>, onFirst: () => void): AsyncGenerator<Uint8Array> {
+  let first = true;
+  for await (const chunk of body) {
+    if (first) onFirst();
+    first = false;
+    yield chunk;
+  }
 }

@@ -1,0 +1,73 @@
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+
+/** Latency buckets in seconds: sub-millisecond hops up to multi-second generations. */
+const LATENCY_BUCKETS_S = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
+
+export interface MetricsSources {
+  gossip(): { published: number; received: number; rejected: number };
+  peersByStatus(): Record<string, number>;
+  engineState(): string | null;
+}
+
+/**
+ * The agent's Prometheus metrics. Counters the agent owns are incremented where things happen;
+ * values that live elsewhere (gossip counters, the view, the engine) are read at scrape time.
+ */
+export class AgentMetrics {
+  readonly registry = new Registry();
+  readonly requests: Counter<'route' | 'status' | 'peer'>;
+  readonly forwardSeconds: Histogram<'route' | 'target'>;
+  readonly firstByteSeconds: Histogram<'route'>;
+  readonly retries: Counter;
+  readonly interruptions: Counter<'kind'>;
+  readonly launches: Counter<'outcome'>;
+
+  constructor(sources: MetricsSources, labels: Record<string, string> = {}) {
+    const registers = [this.registry];
+    this.registry.setDefaultLabels(labels);
+    collectDefaultMetrics({ register: this.registry, prefix: 'synkti_process_' });
+    this.requests = new Counter({ name: 'synkti_requests_total', help: 'API requests by route, status and the peer that served them.', labelNames: ['route', 'status', 'peer'], registers });
+    this.forwardSeconds = new Histogram({ name: 'synkti_forward_seconds', help: 'Time from request to response head, by route and target (local engine or remote peer).', labelNames: ['route', 'target'], buckets: LATENCY_BUCKETS_S, registers });
+    this.firstByteSeconds = new Histogram({ name: 'synkti_time_to_first_byte_seconds', help: 'Time from request to the first body byte (the first token of a stream).', labelNames: ['route'], buckets: LATENCY_BUCKETS_S, registers });
+    this.retries = new Counter({ name: 'synkti_forward_retries_total', help: 'Requests retried on another peer after a failure before the first byte.', registers });
+    this.interruptions = new Counter({ name: 'synkti_interruptions_total', help: 'Spot interruption notices and rebalance recommendations this agent received.', labelNames: ['kind'], registers });
+    this.launches = new Counter({ name: 'synkti_launches_total', help: 'Replacement launches this agent made, by outcome.', labelNames: ['outcome'], registers });
+    new Counter({
+      name: 'synkti_gossip_messages_total',
+      help: 'State messages on the gossip topic: published (out), received (in) and rejected by validation.',
+      labelNames: ['direction'],
+      registers,
+      collect() {
+        const g = sources.gossip();
+        this.reset();
+        this.inc({ direction: 'out' }, g.published);
+        this.inc({ direction: 'in' }, g.received);
+        this.inc({ direction: 'rejected' }, g.rejected);
+      },
+    });
+    new Gauge({
+      name: 'synkti_peers',
+      help: "Peers in this agent's view, by status.",
+      labelNames: ['status'],
+      registers,
+      collect() {
+        const counts = sources.peersByStatus();
+        for (const status of ['alive', 'suspect', 'dead', 'healthy']) this.set({ status }, counts[status] ?? 0);
+      },
+    });
+    new Gauge({
+      name: 'synkti_engine_state',
+      help: 'The local engine state: 1 for the current state, 0 for the others.',
+      labelNames: ['state'],
+      registers,
+      collect() {
+        const current = sources.engineState();
+        for (const state of ['stopped', 'pulling', 'starting', 'loading', 'warm', 'draining', 'failed']) this.set({ state }, state === current ? 1 : 0);
+      },
+    });
+  }
+
+  async render(): Promise<{ contentType: string; body: string }> {
+    return { contentType: this.registry.contentType, body: await this.registry.metrics() };
+  }
+}
