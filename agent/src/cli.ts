@@ -5,6 +5,7 @@ import { Command, CommanderError } from 'commander';
 import { registerAgentCommand } from './commands/agent.js';
 import { registerKeygenCommand } from './commands/keygen.js';
 import { registerLocalCommand, registerStatusCommand } from './commands/local.js';
+import { renderConfigDocs } from './config/index.js';
 import { AGENT_VERSION } from './version.js';
 
 /** One readable line on stderr and a non-zero exit: the CLI's error convention. */
@@ -25,6 +26,12 @@ registerAgentCommand(program);
 registerKeygenCommand(program);
 registerLocalCommand(program);
 registerStatusCommand(program);
+program
+  .command('config-docs')
+  .description('Print the configuration reference (docs/configuration.md) generated from the schema.')
+  .action(() => {
+    process.stdout.write(renderConfigDocs());
+  });
 
 try {
   await program.parseAsync(process.argv);

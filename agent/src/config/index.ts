@@ -1,2 +1,3 @@
 export { configKeys, type ConfigKey, type ConfigKeyName } from './keys.js';
 export { loadConfig, configSchema, ConfigError, envName, flagName, type AgentConfig, type ConfigSources } from './load.js';
+export { renderConfigDocs } from './docs.js';

@@ -1,0 +1,49 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { parsePrometheusText } from '@synkti/engine';
+import { type FakeEngineAgent, startEngineAgent, waitHealthy } from '../harness/engine-fleet.js';
+import { TestFleet } from '../harness/fleet.js';
+
+async function scrape(url: string): Promise<Map<string, number>> {
+  const res = await fetch(`${url}/metrics`);
+  assert.equal(res.status, 200);
+  assert.match(res.headers.get('content-type') ?? '', /text\/plain/);
+  const samples = parsePrometheusText(await res.text());
+  const byKey = new Map<string, number>();
+  for (const s of samples) {
+    const labels = Object.entries(s.labels).filter(([k]) => k !== 'peer_id').sort().map(([k, v]) => `${k}=${v}`).join(',');
+    byKey.set(`${s.name}{${labels}}`, (byKey.get(`${s.name}{${labels}}`) ?? 0) + s.value);
+  }
+  return byKey;
+}
+
+const sum = (m: Map<string, number>, prefix: string) => [...m].filter(([k]) => k.startsWith(prefix)).reduce((a, [, v]) => a + v, 0);
+
+describe('agent /metrics', { timeout: 90_000 }, () => {
+  let fleet: TestFleet;
+  let node: FakeEngineAgent;
+  before(async () => {
+    fleet = await TestFleet.create();
+    node = await startEngineAgent(fleet, 'm0');
+    await waitHealthy(node.agent, 1);
+  });
+  after(() => fleet.close());
+
+  it('parses as Prometheus text and its counters move with traffic', async () => {
+    const before = await scrape(node.agent.apiUrl);
+    for (let i = 0; i < 5; i++) {
+      const res = await fetch(`${node.agent.apiUrl}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model: 'synkti/fake-model', messages: [{ role: 'user', content: 'hi' }] }) });
+      await res.arrayBuffer();
+    }
+    await (await fetch(`${node.agent.apiUrl}/v1/chat/completions`, { method: 'POST', body: '{bad' })).arrayBuffer();
+    const after = await scrape(node.agent.apiUrl);
+    const ok = `synkti_requests_total{peer=${node.agent.peerId},route=/v1/chat/completions,status=200}`;
+    assert.equal((after.get(ok) ?? 0) - (before.get(ok) ?? 0), 5);
+    assert.equal(after.get('synkti_requests_total{peer=none,route=/v1/chat/completions,status=400}'), 1);
+    assert.equal(sum(after, 'synkti_forward_seconds_count') - sum(before, 'synkti_forward_seconds_count'), 5);
+    assert.equal(sum(after, 'synkti_time_to_first_byte_seconds_count') - sum(before, 'synkti_time_to_first_byte_seconds_count'), 5);
+    assert.ok((after.get('synkti_gossip_messages_total{direction=out}') ?? 0) > 0);
+    assert.equal(after.get('synkti_engine_state{state=warm}'), 1);
+    assert.equal(after.get('synkti_peers{status=alive}'), 1);
+  });
+});
