@@ -1,0 +1,56 @@
+/** One place to launch: an instance type in a subnet (one Availability Zone). */
+export interface PlacementSpec {
+  instanceType: string;
+  subnet: string;
+  /** Launch on-demand instead of spot (a policy's fallback). */
+  onDemand?: boolean;
+}
+
+export interface LaunchRequest {
+  fleet: string;
+  slot: string;
+  /**
+   * Idempotency token (EC2 ClientToken, at most 64 ASCII characters) derived only from facts
+   * every peer shares: the same token twice launches one instance.
+   */
+  token: string;
+  placement: PlacementSpec;
+  /** The instance this launch replaces, if any (tagged `synkti:replaces`). */
+  replaces: string | null;
+}
+
+export interface LaunchResult {
+  instanceId: string;
+  lifecycle: 'spot' | 'on-demand';
+  /** True when the provider had already launched this token (an idempotent repeat). */
+  existing: boolean;
+}
+
+export interface FleetInstance {
+  instanceId: string;
+  slot: string | null;
+  state: 'pending' | 'running';
+  lifecycle: 'spot' | 'on-demand';
+}
+
+/**
+ * A cloud that can add capacity to a fleet. Implementations: EC2 (RunInstances with a
+ * ClientToken) and local (agent processes on this machine, tokens kept in a ledger).
+ * `launch` must be idempotent on `token`; it throws a SynktiError with code
+ * `INSUFFICIENT_CAPACITY` when this placement has no capacity (the caller tries the next one)
+ * and `IDEMPOTENT_PARAMETER_MISMATCH` when the token was used with other parameters.
+ */
+export interface CloudProvider {
+  readonly kind: string;
+  launch(request: LaunchRequest, signal?: AbortSignal): Promise<LaunchResult>;
+  /** The fleet's pending and running instances: the external witness of the replacement rule. */
+  listInstances(fleet: string, signal?: AbortSignal): Promise<FleetInstance[]>;
+  terminate(instanceId: string, signal?: AbortSignal): Promise<void>;
+}
+
+/** Error codes providers use, so the replacer can tell capacity from configuration problems. */
+export const CloudErrorCode = {
+  INSUFFICIENT_CAPACITY: 'INSUFFICIENT_CAPACITY',
+  IDEMPOTENT_PARAMETER_MISMATCH: 'IDEMPOTENT_PARAMETER_MISMATCH',
+  PROVIDER_FAILED: 'PROVIDER_FAILED',
+} as const;
