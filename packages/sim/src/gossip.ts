@@ -121,6 +121,7 @@ export function startPartition(w: World): void {
   const size = Math.floor(w.rng() * (live.length / 2)) + (live.length > 1 ? 1 : 0);
   if (size === 0 || size * 2 > live.length) return;
   w.partitioned = true;
+  w.partitionedAt = w.now;
   w.counters.partitions++;
   const minority = new Set<string>();
   while (minority.size < size) minority.add(live[Math.floor(w.rng() * live.length)]!.peerId);

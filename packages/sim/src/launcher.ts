@@ -7,7 +7,7 @@ import {
   type ReplacementPlan,
   type SurplusPeer,
 } from '@synkti/fleet';
-import { RECHECK_MS } from './constants.js';
+import { HEARTBEAT_MS, RECHECK_MS, SUSPECT_AFTER_MS } from './constants.js';
 import { publishNow, requestEval } from './gossip.js';
 import { launched, startDrain } from './lifecycle.js';
 import type { SimNode, World } from './world.js';
@@ -88,7 +88,8 @@ function actAsLauncher(w: World, side: number, peerId: string, plan: Replacement
     if (!plan.quorum) w.counters.launchesWithoutQuorum++;
     if (members * 2 <= w.config.nodes) {
       w.counters.minorityLaunches++;
-      if (!plan.providerConfirms || heldElsewhere(w, d.slot)) w.counters.minorityLaunchesWithoutWitness++;
+      const noticed = w.now - w.partitionedAt > SUSPECT_AFTER_MS + HEARTBEAT_MS;
+      if (noticed && !plan.providerConfirms && heldElsewhere(w, d.slot)) w.counters.minorityLaunchesWithoutWitness++;
     }
     changed = tryLaunch(w, node, d) || changed;
   }

@@ -96,7 +96,10 @@ export interface Counters {
   waves: number;
   launchesWithoutQuorum: number;
   minorityLaunches: number;
-  /** Launches by a minority side without the provider's word, or into a slot a live agent holds: must stay 0. */
+  /**
+   * Launches by a side that is really a minority, after it had time to notice the partition,
+   * into a slot a live agent on the other side holds, without the provider's word: must stay 0.
+   */
   minorityLaunchesWithoutWitness: number;
 }
 
@@ -113,6 +116,8 @@ export interface World {
   nodes: Map<string, SimNode>;
   views: SideView[];
   partitioned: boolean;
+  /** When the current partition began (its sides need SUSPECT_AFTER_MS + a heartbeat to notice). */
+  partitionedAt: number;
   /** Provider's count and slots as last polled. */
   polled: { count: number; slots: string[] };
   servingList: SimNode[];
@@ -127,7 +132,7 @@ export interface World {
   series: { t: number[]; serving: number[]; instances: number[] };
 }
 
-export function newWorld(parts: Omit<World, 'heap' | 'now' | 'nodes' | 'views' | 'partitioned' | 'polled' | 'servingList' | 'provisioned' | 'counters' | 'restore' | 'servingBelowMs' | 'servingLastChange' | 'series'>): World {
+export function newWorld(parts: Omit<World, 'heap' | 'now' | 'nodes' | 'views' | 'partitioned' | 'partitionedAt' | 'polled' | 'servingList' | 'provisioned' | 'counters' | 'restore' | 'servingBelowMs' | 'servingLastChange' | 'series'>): World {
   return {
     ...parts,
     heap: new EventHeap<SimEvent>(),
@@ -135,6 +140,7 @@ export function newWorld(parts: Omit<World, 'heap' | 'now' | 'nodes' | 'views' |
     nodes: new Map(),
     views: [emptyView(), emptyView()],
     partitioned: false,
+    partitionedAt: 0,
     polled: { count: 0, slots: [] },
     servingList: [],
     provisioned: 0,
