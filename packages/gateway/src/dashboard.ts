@@ -58,7 +58,7 @@ tbody tr:last-child td { border-bottom: 0; }
 tbody tr:hover td { background: #1a222c; }
 tr.self td:first-child { box-shadow: 3px 0 0 var(--accent) inset; }
 tr.is-dead td { color: var(--faint); }
-tr.is-dead td .pill.status { color: var(--red); }
+tr.is-dead td .pill:not(.status), tr.is-dead td .chip, tr.is-dead td .bar { filter: grayscale(1); opacity: .55; }
 .pill { display: inline-block; padding: 1px 9px; border-radius: 999px; font-size: 12px; font-weight: 500; line-height: 19px; white-space: nowrap; border: 1px solid transparent; }
 .pill.alive, .pill.warm { color: var(--green); background: #3fb67a1f; border-color: #3fb67a40; }
 .pill.suspect, .pill.draining { color: var(--amber); background: #e0a43a1f; border-color: #e0a43a40; }
@@ -66,6 +66,7 @@ tr.is-dead td .pill.status { color: var(--red); }
 .pill.pulling, .pill.starting, .pill.loading, .pill.joined, .pill.engine { color: var(--blue); background: #5a9cf01f; border-color: #5a9cf040; }
 .pill.interrupted { color: #f08a4b; background: #f08a4b1f; border-color: #f08a4b40; }
 .pill.stopped, .pill.left, .pill.forgotten, .pill.unknown { color: var(--grey); background: #7b87961a; border-color: #7b879633; }
+.pill.status { min-width: 64px; text-align: center; }
 .pill.count { color: var(--muted); background: transparent; border-color: var(--line); }
 .pill.count b { font-weight: 600; margin-right: 4px; }
 .pill.count.alive b { color: var(--green); } .pill.count.suspect b { color: var(--amber); } .pill.count.dead b { color: var(--red); }
@@ -117,7 +118,7 @@ const SCRIPT = `
     return e;
   }
   function safeClass(s) { return String(s).toLowerCase().replace(/[^a-z0-9-]/g, ''); }
-  function pill(text, kind) { return el('span', 'pill ' + safeClass(kind || text), text); }
+  function pill(text, kind, extra) { return el('span', 'pill ' + safeClass(kind || text) + (extra ? ' ' + extra : ''), text); }
   function shortId(id) { id = String(id); return id.length > 16 ? id.slice(0, 4) + '\\u2026' + id.slice(-8) : id; }
   function num(v) { return typeof v === 'number' && isFinite(v) ? v : null; }
   function pad2(n) { return n < 10 ? '0' + n : String(n); }
@@ -263,7 +264,7 @@ const SCRIPT = `
     tr.className = (p.self ? 'self ' : '') + 'is-' + safeClass(p.status);
     var status = el('td');
     status.setAttribute('data-status', String(p.status));
-    status.appendChild(pill(p.status, 'status ' + safeClass(p.status)));
+    status.appendChild(pill(p.status, p.status, 'status'));
     var seen = el('td', 'small muted', p.self ? 'self' : duration(num(p.lastSeenMs) || 0) + ' ago');
     tr.replaceChildren(status, peerCell(p), engineCell(p), modelsCell(p), loadCell(p), kvCell(p), interruptionCell(p), launchesCell(p), seen);
   }
