@@ -51,9 +51,15 @@ export const interruptionSchema = z.object({
 export type Interruption = z.infer<typeof interruptionSchema>;
 
 export const launchInFlightSchema = z.object({
+  /** Idempotency token of the first placement attempt. */
   token: z.string().min(1).max(64),
   slot: z.string().min(1).max(64),
   startedAt: z.number().int(),
+  /** Attempt number at (slot, replaces): peers derive the next one from what is gossiped. */
+  generation: z.number().int().min(0).max(1_000_000),
+  /** The instance this launch replaces; null for a first launch into the slot. */
+  replaces: z.string().max(128).nullable(),
+  placementIndex: z.number().int().min(0).max(1_000),
 });
 export type LaunchInFlight = z.infer<typeof launchInFlightSchema>;
 

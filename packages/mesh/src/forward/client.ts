@@ -27,7 +27,10 @@ export async function forwardRequest(node: MeshLibp2p, peerId: string, head: Req
   let stream: Stream;
   try {
     stream = await node.dialProtocol(peerIdFromString(peerId), FORWARD_PROTOCOL, {
-      ...(signal !== undefined ? { signal } : {}),
+      // Always pass a signal: without one libp2p applies its 10 s negotiation timeout, and with
+      // optimistic selection that negotiation ends only at the first response byte, so a long
+      // prefill (or a large upload) would be aborted. The request's lifetime is the caller's.
+      signal: signal ?? new AbortController().signal,
       negotiateFully: options.negotiateFully ?? false,
     });
   } catch (err) {

@@ -1,0 +1,67 @@
+import { type CloudProvider, CloudErrorCode, type FleetInstance, type LaunchRequest, type LaunchResult, SynktiError } from '@synkti/interface';
+import { type LocalInstanceRecord, LocalLedger } from './ledger.js';
+
+/** Starts one agent process for a new local instance; returns its PID. */
+export type LocalSpawn = (node: { index: number; instanceId: string; slot: string }) => Promise<number>;
+
+export interface LocalProviderInit {
+  /** The ledger directory shared by every agent of the local fleet. */
+  dir: string;
+  /** Where node state directories are created (`node-<index>`). */
+  nodesDir: string;
+  spawn: LocalSpawn;
+}
+
+export const localInstanceId = (index: number): string => `local-${index}`;
+
+/**
+ * The local provider: an "instance" is an agent process on this machine. Launches are
+ * idempotent on the token through the shared ledger, as EC2's ClientToken is.
+ */
+export function localProvider(init: LocalProviderInit): CloudProvider & { ledger: LocalLedger } {
+  const ledger = new LocalLedger(init.dir);
+  const ready = ledger.init();
+  return {
+    kind: 'local',
+    ledger,
+    async launch(request: LaunchRequest): Promise<LaunchResult> {
+      await ready;
+      const params = JSON.stringify({ fleet: request.fleet, slot: request.slot, placement: request.placement, replaces: request.replaces });
+      if (!(await ledger.claimToken(request.token, params))) {
+        const earlier = await ledger.readToken(request.token);
+        if (earlier.params !== params) throw new SynktiError(CloudErrorCode.IDEMPOTENT_PARAMETER_MISMATCH, `token ${request.token} was used with other parameters`);
+        return { instanceId: earlier.instanceId, lifecycle: request.placement.onDemand ? 'on-demand' : 'spot', existing: true };
+      }
+      const index = await ledger.reserveIndex(init.nodesDir);
+      const instanceId = localInstanceId(index);
+      const record: LocalInstanceRecord = { instanceId, index, fleet: request.fleet, slot: request.slot, token: request.token, replaces: request.replaces, pid: null, createdAt: new Date().toISOString(), terminated: false };
+      await ledger.writeInstance(record);
+      await ledger.bindToken(request.token, params, instanceId);
+      const pid = await init.spawn({ index, instanceId, slot: request.slot });
+      await ledger.writeInstance({ ...record, pid });
+      return { instanceId, lifecycle: request.placement.onDemand ? 'on-demand' : 'spot', existing: false };
+    },
+    async listInstances(fleet: string): Promise<FleetInstance[]> {
+      await ready;
+      return (await ledger.instances())
+        .filter((r) => r.fleet === fleet && !r.terminated && (r.pid === null || isAlive(r.pid)))
+        .map((r) => ({ instanceId: r.instanceId, slot: r.slot, state: r.pid === null ? 'pending' : 'running', lifecycle: 'spot' }));
+    },
+    async terminate(instanceId: string): Promise<void> {
+      await ready;
+      const record = await ledger.readInstance(instanceId);
+      if (record === undefined) throw new SynktiError(CloudErrorCode.PROVIDER_FAILED, `no local instance ${instanceId}`);
+      if (record.pid !== null && isAlive(record.pid)) process.kill(record.pid, 'SIGTERM');
+      await ledger.writeInstance({ ...record, terminated: true });
+    },
+  };
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
