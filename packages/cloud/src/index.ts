@@ -1,1 +1,35 @@
-export {};
+export {
+  TAG_FLEET,
+  TAG_SLOT,
+  TAG_REPLACES,
+  TAG_TOKEN,
+  TAG_KEYS,
+  EC2_ACTIONS,
+  IMDS_POLL_INTERVAL_MS,
+} from './constants.js';
+export {
+  CLOUD_ERROR_CODES,
+  type AwsErrorDetail,
+  InsufficientCapacityError,
+  IdempotentParameterMismatchError,
+  ProviderFailedError,
+  CloudConfigError,
+  BadLaunchRequestError,
+  ImdsError,
+} from './errors.js';
+export {
+  ec2ProviderConfigSchema,
+  parseEc2ProviderConfig,
+  type Ec2ProviderInit,
+  type Ec2ProviderConfig,
+} from './ec2/config.js';
+export { ec2Provider, type Ec2Provider, type Ec2ProviderComponents } from './ec2/provider.js';
+export { CAPACITY_ERROR_CODES, RETRYABLE_ERROR_CODES } from './ec2/aws-errors.js';
+export {
+  launchWithPlacements,
+  type PlacementAttempt,
+  type PlacementWalk,
+  type PlacementOutcome,
+} from './launch-with-placements.js';
+export { localProvider, localInstanceId, type LocalProviderInit, type LocalSpawn } from './local/provider.js';
+export { LocalLedger, type LocalInstanceRecord } from './local/ledger.js';

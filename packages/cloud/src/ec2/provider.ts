@@ -1,0 +1,201 @@
+import {
+  DescribeInstancesCommand,
+  type DescribeInstancesCommandOutput,
+  EC2Client,
+  RunInstancesCommand,
+  TerminateInstancesCommand,
+} from '@aws-sdk/client-ec2';
+import {
+  type Clock,
+  type CloudProvider,
+  type FleetInstance,
+  type LaunchRequest,
+  type LaunchResult,
+  type Logger,
+  type Rng,
+  silentLogger,
+  systemClock,
+} from '@synkti/interface';
+import { EC2_MAX_PAGES, TAG_FLEET } from '../constants.js';
+import { ProviderFailedError } from '../errors.js';
+import { awsErrorDetail, toCloudError } from './aws-errors.js';
+import { type Ec2ProviderConfig, type Ec2ProviderInit, parseEc2ProviderConfig } from './config.js';
+import { lifecycleOf, toFleetInstance } from './instances.js';
+import { type RetryPolicy, type Sleep, clockSleep, withRetry } from './retry.js';
+import { runInstancesInput, validateLaunchRequest } from './run-request.js';
+
+export interface Ec2ProviderComponents {
+  /** A ready client (tests, shared clients). Absent: one is built from the config. */
+  client?: EC2Client;
+  /**
+   * Static credentials, for tests against a fake endpoint only. Absent (production): the SDK's
+   * default chain — environment, profile, then the instance profile through IMDS.
+   */
+  credentials?: { accessKeyId: string; secretAccessKey: string; sessionToken?: string };
+  clock?: Clock;
+  /** Jitter source of the backoff. */
+  rng?: Rng;
+  /** Backoff wait; defaults to a timer on `clock`. Tests inject one that records and returns at once. */
+  sleep?: Sleep;
+  logger?: Logger;
+}
+
+export interface Ec2Provider extends CloudProvider {
+  readonly kind: 'ec2';
+  readonly config: Ec2ProviderConfig;
+  /** Releases the client's sockets (only when the provider built the client). */
+  close(): void;
+}
+
+/**
+ * The EC2 provider: RunInstances from the fleet's launch template with the attempt's placement
+ * and ClientToken, DescribeInstances by fleet tag, TerminateInstances. The SDK's own retries
+ * are off (maxAttempts 1) and replaced by withRetry, so that capacity errors (HTTP 500) are
+ * never retried on the same placement and the backoff is deterministic under test.
+ */
+export function ec2Provider(init: Ec2ProviderInit, components: Ec2ProviderComponents = {}): Ec2Provider {
+  const config = parseEc2ProviderConfig(init);
+  const log = (components.logger ?? silentLogger).child({ component: 'cloud:ec2' });
+  const rng = components.rng ?? Math.random;
+  const sleep = components.sleep ?? clockSleep(components.clock ?? systemClock);
+  const ownsClient = components.client === undefined;
+  const client =
+    components.client ??
+    new EC2Client({
+      region: config.region,
+      ...(config.endpoint === undefined ? {} : { endpoint: config.endpoint }),
+      ...(components.credentials === undefined ? {} : { credentials: components.credentials }),
+      maxAttempts: 1,
+      requestHandler: { requestTimeout: config.requestTimeoutMs, connectionTimeout: config.requestTimeoutMs },
+    });
+  const policy: RetryPolicy = {
+    maxAttempts: config.maxAttempts,
+    baseMs: config.backoffBaseMs,
+    maxMs: config.backoffMaxMs,
+    attemptTimeoutMs: config.requestTimeoutMs,
+  };
+
+  async function call<T>(action: string, op: (signal: AbortSignal) => Promise<T>, signal?: AbortSignal): Promise<T> {
+    try {
+      return await withRetry(op, {
+        policy,
+        rng,
+        sleep,
+        signal,
+        onRetry: ({ attempt, delayMs, err }) =>
+          log.warn({ action, attempt, delayMs, ...awsErrorDetail(err), err }, 'ec2 call failed; retrying'),
+      });
+    } catch (err) {
+      if (signal?.aborted && err === signal.reason) throw err;
+      throw toCloudError(action, err);
+    }
+  }
+
+  /**
+   * IDs of instances EC2 already holds for this token (any state). Best effort: a failure here
+   * only costs the `existing` flag, never the launch. DescribeInstances is eventually
+   * consistent, so a launch made a moment earlier by a racing peer may still read as new.
+   */
+  async function instancesOfToken(token: string, signal?: AbortSignal): Promise<Set<string> | null> {
+    try {
+      const out = await call(
+        'DescribeInstances',
+        (s) =>
+          client.send(new DescribeInstancesCommand({ Filters: [{ Name: 'client-token', Values: [token] }] }), {
+            abortSignal: s,
+          }),
+        signal,
+      );
+      return new Set(
+        (out.Reservations ?? []).flatMap((r) => r.Instances ?? []).flatMap((i) => (i.InstanceId ? [i.InstanceId] : [])),
+      );
+    } catch (err) {
+      if (signal?.aborted) throw err;
+      log.warn({ token, err }, 'could not look up the token before launching; existing will read false');
+      return null;
+    }
+  }
+
+  return {
+    kind: 'ec2',
+    config,
+
+    async launch(request: LaunchRequest, signal?: AbortSignal): Promise<LaunchResult> {
+      validateLaunchRequest(request);
+      const before = await instancesOfToken(request.token, signal);
+      const input = runInstancesInput(request, config);
+      const out = await call('RunInstances', (s) => client.send(new RunInstancesCommand(input), { abortSignal: s }), signal);
+      const instance = out.Instances?.[0];
+      if (instance?.InstanceId === undefined) {
+        throw new ProviderFailedError({ awsCode: 'EmptyResponse', status: null }, 'RunInstances returned no instance');
+      }
+      const result: LaunchResult = {
+        instanceId: instance.InstanceId,
+        lifecycle: lifecycleOf(instance),
+        existing: before?.has(instance.InstanceId) ?? false,
+      };
+      log.info(
+        { token: request.token, slot: request.slot, placement: request.placement, ...result },
+        result.existing ? 'launch token already held an instance' : 'launched instance',
+      );
+      return result;
+    },
+
+    async listInstances(fleet: string, signal?: AbortSignal): Promise<FleetInstance[]> {
+      const found: FleetInstance[] = [];
+      let nextToken: string | undefined;
+      for (let page = 0; page < EC2_MAX_PAGES; page++) {
+        const out: DescribeInstancesCommandOutput = await call(
+          'DescribeInstances',
+          (s) =>
+            client.send(
+              new DescribeInstancesCommand({
+                Filters: [
+                  { Name: `tag:${TAG_FLEET}`, Values: [fleet] },
+                  { Name: 'instance-state-name', Values: ['pending', 'running'] },
+                ],
+                MaxResults: config.pageSize,
+                ...(nextToken === undefined ? {} : { NextToken: nextToken }),
+              }),
+              { abortSignal: s },
+            ),
+          signal,
+        );
+        for (const reservation of out.Reservations ?? []) {
+          for (const instance of reservation.Instances ?? []) {
+            const mapped = toFleetInstance(instance);
+            if (mapped !== null) found.push(mapped);
+          }
+        }
+        nextToken = out.NextToken || undefined;
+        if (nextToken === undefined) return found;
+      }
+      throw new ProviderFailedError(
+        { awsCode: 'TooManyPages', status: null },
+        `DescribeInstances: more than ${EC2_MAX_PAGES} pages for fleet ${fleet}`,
+      );
+    },
+
+    async terminate(instanceId: string, signal?: AbortSignal): Promise<void> {
+      try {
+        await call(
+          'TerminateInstances',
+          (s) => client.send(new TerminateInstancesCommand({ InstanceIds: [instanceId] }), { abortSignal: s }),
+          signal,
+        );
+        log.info({ instanceId }, 'terminated instance');
+      } catch (err) {
+        // Already gone is what terminate wants: idempotent, like launch.
+        if (err instanceof ProviderFailedError && err.awsCode === 'InvalidInstanceID.NotFound') {
+          log.info({ instanceId }, 'instance to terminate does not exist');
+          return;
+        }
+        throw err;
+      }
+    },
+
+    close(): void {
+      if (ownsClient) client.destroy();
+    },
+  };
+}
