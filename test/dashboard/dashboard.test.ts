@@ -22,8 +22,10 @@ const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable
 
 const run = promisify(execFile);
 
+/** `SYNKTI_CHROMIUM` names the browser binary if set; else Debian's /usr/bin/chromium or one on PATH. */
 function findChromium(): string | undefined {
-  const candidates = ['/usr/bin/chromium', ...(process.env.PATH ?? '').split(delimiter).filter(Boolean).flatMap((d) => [join(d, 'chromium'), join(d, 'chromium-browser')])];
+  const override = process.env.SYNKTI_CHROMIUM;
+  const candidates = override ? [override] : ['/usr/bin/chromium', ...(process.env.PATH ?? '').split(delimiter).filter(Boolean).flatMap((d) => [join(d, 'chromium'), join(d, 'chromium-browser')])];
   for (const path of candidates) {
     try {
       accessSync(path, constants.X_OK);
@@ -170,7 +172,7 @@ describe('fleet dashboard in headless Chromium', { timeout: 240_000 }, () => {
 
   it('shows every peer, then a killed peer turning suspect and dead without a reload', async (t) => {
     if (chromiumPath === undefined || browser === undefined || fleet === undefined) {
-      t.skip('chromium not found (/usr/bin/chromium or on PATH); install it with `apt-get install chromium` to run this test');
+      t.skip(`chromium not found (${process.env.SYNKTI_CHROMIUM ?? '/usr/bin/chromium or on PATH'}); install it with "apt-get install chromium" to run this test`);
       return;
     }
     const file = JSON.parse(await readFile(join(fleet.dir, 'fleet.json'), 'utf8')) as LocalFleetFile;

@@ -188,7 +188,7 @@ const SCRIPT = `
     var e = p.engine || {};
     var state = e.state || 'unknown';
     td.appendChild(pill(state));
-    if (p.draining) td.appendChild(el('span', 'tag warn', 'draining'));
+    if (p.draining && state !== 'draining') td.appendChild(el('span', 'tag warn', 'draining'));
     if (p.status === 'alive' && !p.healthy) td.appendChild(el('span', 'tag warn', 'not routable'));
     var inState = (num(e.inStateMs) || 0) + (num(p.lastSeenMs) || 0);
     td.appendChild(el('div', 'line2', p.status === 'dead' ? 'last known, for ' + duration(num(e.inStateMs) || 0) : 'for ' + duration(inState)));
