@@ -85,6 +85,8 @@ export class Agent implements Startable {
   async start(): Promise<void> {
     if (this.#started) return;
     this.#started = true;
+    // Validate everything before opening any socket: a config error must not leave a half-started agent.
+    const engineConfig = engineConfigFrom(this.config);
     const swarmKey = await this.#readSwarmKey();
     const mesh = new Mesh({
       fleet: this.config.fleet,
@@ -106,7 +108,6 @@ export class Agent implements Startable {
     mesh.onPeerDisconnect((peerId) => this.view.suspect(peerId, this.#clock.now()));
     this.#mesh = mesh;
     await mesh.start();
-    const engineConfig = engineConfigFrom(this.config);
     if (engineConfig !== undefined) {
       const engine = engineSupervisor({ config: engineConfig }, { clock: this.#clock, rng: this.#rng, logger: this.logger });
       // Peers learn of a change of engine state at once, not at the next heartbeat.

@@ -46,6 +46,8 @@ export class AgentProcess {
       '--api-port', '0',
       '--log-format', 'json',
       ...(o.bootstrap?.length ? ['--bootstrap', o.bootstrap.join(',')] : []),
+      // Mesh-only agents unless the test asks for an engine.
+      ...((o.args ?? []).includes('--engine-runtime') ? [] : ['--engine-runtime', 'none']),
       ...(o.args ?? []),
     ];
     const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...o.env } });
@@ -71,6 +73,12 @@ export class AgentProcess {
     const res = await fetch(`${this.apiUrl}/fleet`, { signal: AbortSignal.timeout(2_000) });
     if (!res.ok) throw new Error(`/fleet answered ${res.status}`);
     return (await res.json()) as FleetJson;
+  }
+
+  /** When (this agent's clock, epoch ms) it recorded `kind` for `peerId` in its fleet events. */
+  async eventAt(peerId: string, kind: string): Promise<number | undefined> {
+    const fleet = await this.fleet();
+    return fleet.events.find((e) => e.peerId === peerId && e.kind === kind)?.at;
   }
 
   /** The status this agent gives `peerId`, or 'absent'. */

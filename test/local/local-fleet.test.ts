@@ -56,13 +56,17 @@ describe('synkti local up', { timeout: 180_000 }, () => {
     const killed = await run(process.execPath, [cliPath, 'local', 'kill', '1', '--dir', fleet.dir]);
     assert.match(killed.stdout, /killed node 1/);
     const killedAt = Date.now();
-    const { stdout: statusBefore } = await run(process.execPath, [cliPath, 'local', 'status', '--dir', fleet.dir]);
-    assert.match(statusBefore, /PEER/);
+    let deadAt: number | undefined;
     await waitFor('node 1 dead in /fleet', async () => {
-      const view = (await (await fetch(`${url}/fleet`)).json()) as { peers: { apiUrl: string; status: string }[] };
-      return view.peers.find((p) => p.apiUrl?.endsWith(`:${fleet.basePort + 1}`))?.status === 'dead' ? true : undefined;
-    }, 10_000);
-    const elapsed = Date.now() - killedAt;
+      const view = (await (await fetch(`${url}/fleet`)).json()) as { peers: { peerId: string; apiUrl: string; status: string }[]; events: { peerId: string; kind: string; at: number }[] };
+      const peer = view.peers.find((p) => p.apiUrl?.endsWith(`:${fleet.basePort + 1}`));
+      deadAt = view.events.find((e) => e.peerId === peer?.peerId && e.kind === 'dead')?.at;
+      return peer?.status === 'dead' ? true : undefined;
+    }, 15_000);
+    // The agent's own record of when it declared the peer dead, not this test's polling.
+    const elapsed = (deadAt ?? Number.POSITIVE_INFINITY) - killedAt;
+    const { stdout: statusLocal } = await run(process.execPath, [cliPath, 'local', 'status', '--dir', fleet.dir]);
+    assert.match(statusLocal, /dead/);
     const { stdout: statusAfter } = await run(process.execPath, [cliPath, 'status', '--api', url]);
     assert.match(statusAfter, /dead/);
     await new Promise((r) => setTimeout(r, 500));

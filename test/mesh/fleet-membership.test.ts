@@ -33,21 +33,19 @@ describe('a five-agent fleet on loopback', { timeout: 120_000 }, () => {
     const others = fleet.agents.slice(0, 4);
     victim.kill('SIGKILL');
     const killedAt = Date.now();
-    const suspectSeen = others.map(() => false);
-    const deadAt: (number | undefined)[] = others.map(() => undefined);
     await waitFor('every view to mark the killed agent dead', async () => {
       const statuses = await Promise.all(others.map((o) => o.statusOf(victim.peerId)));
-      statuses.forEach((s, i) => {
-        if (s === 'suspect') suspectSeen[i] = true;
-        if (s === 'dead' && deadAt[i] === undefined) deadAt[i] = Date.now();
-      });
-      return deadAt.every((t) => t !== undefined) ? true : undefined;
-    }, 10_000, 20);
-    // Passing through suspect is the behaviour under test; the bound is checked loosely, with
-    // slack for the polling and a loaded CI machine (the bench measures it precisely).
-    assert.ok(suspectSeen.every(Boolean), `every view passed through suspect: ${suspectSeen}`);
-    const slowest = Math.max(...deadAt.map((t) => (t ?? 0) - killedAt));
-    assert.ok(slowest <= DEAD_AFTER_MS + HEARTBEAT_MS + 1_500, `dead everywhere after ${slowest} ms`);
+      return statuses.every((s) => s === 'dead') ? true : undefined;
+    }, 15_000, 50);
+    // Each agent logs when it saw the peer turn suspect and dead (its own clock), so the figures
+    // do not depend on how fast this test polls. The bound is checked loosely, with slack for a
+    // loaded CI machine; the gossip bench measures it precisely.
+    for (const observer of others) {
+      const suspectAt = await observer.eventAt(victim.peerId, 'suspect');
+      const deadAt = await observer.eventAt(victim.peerId, 'dead');
+      assert.ok(suspectAt !== undefined && deadAt !== undefined && suspectAt <= deadAt, 'suspect came before dead');
+      assert.ok(deadAt - killedAt <= DEAD_AFTER_MS + HEARTBEAT_MS + 1_500, `dead after ${deadAt - killedAt} ms`);
+    }
   });
 
   it('drops a cleanly stopped agent from every view at once (goodbye)', async () => {
