@@ -33,3 +33,15 @@ export {
 } from './launch-with-placements.js';
 export { localProvider, localInstanceId, type LocalProviderInit, type LocalSpawn } from './local/provider.js';
 export { LocalLedger, type LocalInstanceRecord } from './local/ledger.js';
+export { imdsWatcher, imdsWatcherConfigSchema, type ImdsWatcher, type ImdsWatcherInit, type ImdsWatcherComponents } from './imds/watcher.js';
+export { imdsClient, type ImdsClient, type ImdsClientInit } from './imds/client.js';
+export { type ImdsNotice, type NoticeKind, parseInstanceAction, parseRebalance } from './imds/notice.js';
+export { instanceIdentity, type InstanceIdentity } from './imds/identity.js';
+export {
+  startFakeImds,
+  FAKE_IMDS_CONTROL_PATH,
+  type FakeImds,
+  type FakeImdsOptions,
+  type FakeImdsIdentity,
+  type FakeImdsAction,
+} from './testing/fake-imds.js';
