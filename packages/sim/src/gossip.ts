@@ -50,6 +50,7 @@ export function publishNow(w: World, node: SimNode): void {
 export function apply(w: World, side: number, snap: Snapshot): void {
   const node = w.nodes.get(snap.peerId);
   if (node !== undefined && node.side !== side && node.state !== 'gone') return; // cut off by a partition
+  if (node !== undefined && node.state === 'gone' && !snap.leaving) return; // sent before it left, overtaken by its goodbye
   const view = w.views[side]!;
   const known = view.peers.get(snap.peerId);
   if (known !== undefined && known.seq >= snap.seq) return;
@@ -76,9 +77,14 @@ function ruleInputChanged(a: ViewEntry, b: ViewEntry): boolean {
 function remember(memory: SideView['memory'], entry: ViewEntry): void {
   const f = entry.facts;
   if (f.slot === null || f.instanceId === null) return;
-  const known = memory.get(f.slot);
-  if (known !== undefined && (known.incarnation > f.incarnation || (known.incarnation === f.incarnation && known.instanceId >= f.instanceId))) return;
-  memory.set(f.slot, { instanceId: f.instanceId, incarnation: f.incarnation });
+  rememberInstance(memory, f.slot, f.instanceId, f.incarnation);
+}
+
+/** In-place twin of `rememberHolders` / `rememberListed`: the latest (time, then instance ID) holds the slot. */
+export function rememberInstance(memory: SideView['memory'], slot: string, instanceId: string, at: number): void {
+  const known = memory.get(slot);
+  if (known !== undefined && (known.instanceId === instanceId || known.incarnation > at || (known.incarnation === at && known.instanceId > instanceId))) return;
+  memory.set(slot, { instanceId, incarnation: at });
 }
 
 export function requestEval(w: World, side: number, wanted: number): void {

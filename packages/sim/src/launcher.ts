@@ -9,7 +9,8 @@ import {
 } from '@synkti/fleet';
 import { HEARTBEAT_MS, RECHECK_MS, SUSPECT_AFTER_MS } from './constants.js';
 import { publishNow, requestEval } from './gossip.js';
-import { launched, startDrain } from './lifecycle.js';
+import { adjustProvisioned, kill, launched, startDrain } from './lifecycle.js';
+import type { SimInstance } from './provider.js';
 import type { SimNode, World } from './world.js';
 
 /**
@@ -52,7 +53,8 @@ export function evaluateSide(w: World, side: number): void {
     peers,
     launches,
     providerCount: w.polled.count,
-    providerSlots: w.polled.slots,
+    providerSlots: w.polled.instances,
+    providerListedAt: w.polled.at,
     placements: [],
     placementsFor: w.policy.placementsFor,
     launchTimeoutMs: w.config.launchTimeoutMs,
@@ -96,13 +98,19 @@ function actAsLauncher(w: World, side: number, peerId: string, plan: Replacement
   if (changed) publishNow(w, node);
 }
 
-/** Walks the decision's placements in order; the first that succeeds is gossiped as a launch in flight. */
+/**
+ * Fences first (terminates the listed instances the plan names: their agents are dead in a
+ * view with quorum), then walks the decision's placements in order; the first that succeeds
+ * is gossiped as a launch in flight.
+ */
 function tryLaunch(w: World, node: SimNode, d: LaunchDecision): boolean {
+  for (const id of d.fence) fence(w, id);
   for (const a of d.attempts) {
     const res = w.provider.run(a.token, a.placement, d.slot, node.side, w.now);
     if (!res.ok) continue;
     if (res.fresh) {
       w.counters.replacements++;
+      w.provider.stats.doubleLaunches += conflicts(w, res.instance);
       launched(w, res.instance);
     }
     if (!node.records.some((r) => r.token === a.token)) {
@@ -119,6 +127,29 @@ function tryLaunch(w: World, node: SimNode, d: LaunchDecision): boolean {
     return true;
   }
   return false;
+}
+
+/** Other live instances in the new instance's slot that still hold it: pending, or running a healthy agent. */
+function conflicts(w: World, inst: SimInstance): number {
+  let n = 0;
+  for (const other of w.provider.liveIn(inst.slot)) {
+    if (other === inst) continue;
+    const agent = other.node;
+    if (agent === null || (agent.state !== 'gone' && agent.interrupted === null && !agent.draining)) n++;
+  }
+  return n;
+}
+
+/** TerminateInstances on a fenced instance: its agent (if it joined) dies with it. */
+function fence(w: World, id: string): void {
+  const inst = w.provider.byId(id);
+  if (inst === undefined) return;
+  w.counters.fenced++;
+  if (inst.node !== null) kill(w, inst.node);
+  else {
+    w.provider.terminate(inst, w.now);
+    adjustProvisioned(w, -1); // it was provisioned (booting) since its launch
+  }
 }
 
 /** True when a live, unnoticed agent really holds the slot: a launch for it would be needless. */

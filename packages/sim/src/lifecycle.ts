@@ -60,6 +60,7 @@ export function launched(w: World, inst: SimInstance): void {
 }
 
 export function onJoin(w: World, inst: SimInstance, fails: boolean): void {
+  if (inst.endedAt !== null) return; // fenced while booting
   if (fails) {
     w.counters.bootFailures++;
     w.provider.terminate(inst, w.now);
@@ -92,6 +93,7 @@ export function createNode(w: World, inst: SimInstance, side: number): SimNode {
     queue: [],
   };
   w.nodes.set(node.peerId, node);
+  inst.node = node;
   if (inst.market >= 0) schedulePreemption(w, node);
   return node;
 }
@@ -150,6 +152,13 @@ export function onGone(w: World, node: SimNode, at: number): void {
   });
   w.provider.terminate(node.inst, w.now);
   publish(w, node, true);
+}
+
+/** The instance is terminated under the agent (fenced): it is gone at once, without a notice. */
+export function kill(w: World, node: SimNode): void {
+  if (node.state === 'gone') return;
+  node.preemptAt = w.now; // stale notice and gone events of its own preemption no longer apply
+  onGone(w, node, w.now);
 }
 
 /** The node drains itself (surplus or replaced at-risk node) and leaves when its requests are done. */

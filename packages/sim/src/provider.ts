@@ -1,4 +1,5 @@
-import type { Placement } from '@synkti/fleet';
+import type { Placement, ProviderInstance } from '@synkti/fleet';
+import type { SimNode } from './world.js';
 
 /** One simulated cloud instance. */
 export interface SimInstance {
@@ -13,6 +14,10 @@ export interface SimInstance {
   joined: boolean;
   /** Side of the partition its launcher was on (new agents join their launcher's side). */
   side: number;
+  /** How DescribeInstances lists it (built once: slot, token and launch time never change). */
+  listed: ProviderInstance;
+  /** Its agent once joined. */
+  node: SimNode | null;
 }
 
 export type RunResult =
@@ -24,7 +29,11 @@ export interface ProviderStats {
   instances: number;
   /** Requests answered with an existing instance for a repeated token. */
   idempotentHits: number;
-  /** A slot launched again by a different token while an earlier launch for it was still pending: must stay 0. */
+  /**
+   * A fresh instance launched into a slot that already held another live instance which was
+   * pending, or running with an agent that had no notice and was not draining (counted by the
+   * simulator, which knows the agents): must stay 0.
+   */
   doubleLaunches: number;
   mismatches: number;
   capacityErrors: number;
@@ -39,9 +48,8 @@ export class SimProvider {
   readonly stats: ProviderStats = { instances: 0, idempotentHits: 0, doubleLaunches: 0, mismatches: 0, capacityErrors: 0 };
   readonly #byToken = new Map<string, SimInstance>();
   readonly #live = new Set<SimInstance>();
-  readonly #pendingBySlot = new Map<string, Set<SimInstance>>();
-  readonly #liveBySlot = new Map<string, number>();
-  #slotsCache: string[] | null = null;
+  readonly #liveBySlot = new Map<string, SimInstance[]>();
+  #listCache: ProviderInstance[] | null = null;
 
   constructor(
     private readonly marketOf: (p: Placement) => number,
@@ -64,10 +72,9 @@ export class SimProvider {
       this.stats.capacityErrors++;
       return { ok: false, code: 'InsufficientInstanceCapacity' };
     }
-    const pending = this.#pendingBySlot.get(slot) ?? new Set<SimInstance>();
-    for (const other of pending) if (other.token !== token) this.stats.doubleLaunches++;
+    const id = `i-${(this.stats.instances + 1).toString(16).padStart(8, '0')}`;
     const instance: SimInstance = {
-      id: `i-${(this.stats.instances + 1).toString(16).padStart(8, '0')}`,
+      id,
       token,
       slot,
       placement,
@@ -76,31 +83,34 @@ export class SimProvider {
       endedAt: null,
       joined: false,
       side,
+      listed: { instanceId: id, slot, token, launchedAt: now },
+      node: null,
     };
     this.stats.instances++;
     this.#byToken.set(token, instance);
     this.#live.add(instance);
-    this.#liveBySlot.set(slot, (this.#liveBySlot.get(slot) ?? 0) + 1);
-    this.#slotsCache = null;
-    pending.add(instance);
-    this.#pendingBySlot.set(slot, pending);
+    const inSlot = this.#liveBySlot.get(slot);
+    if (inSlot === undefined) this.#liveBySlot.set(slot, [instance]);
+    else inSlot.push(instance);
+    this.#listCache = null;
     return { ok: true, instance, fresh: true };
   }
 
   joined(instance: SimInstance): void {
     instance.joined = true;
-    this.#pendingBySlot.get(instance.slot)?.delete(instance);
   }
 
   terminate(instance: SimInstance, now: number): void {
     if (instance.endedAt !== null) return;
     instance.endedAt = now;
     this.#live.delete(instance);
-    const left = (this.#liveBySlot.get(instance.slot) ?? 1) - 1;
-    if (left === 0) this.#liveBySlot.delete(instance.slot);
-    else this.#liveBySlot.set(instance.slot, left);
-    this.#slotsCache = null;
-    this.#pendingBySlot.get(instance.slot)?.delete(instance);
+    const inSlot = this.#liveBySlot.get(instance.slot);
+    if (inSlot !== undefined) {
+      const i = inSlot.indexOf(instance);
+      if (i >= 0) inSlot.splice(i, 1);
+      if (inSlot.length === 0) this.#liveBySlot.delete(instance.slot);
+    }
+    this.#listCache = null;
   }
 
   /** Pending + running instances: what DescribeInstances by fleet tag reports. */
@@ -108,9 +118,21 @@ export class SimProvider {
     return this.#live.size;
   }
 
-  slots(): string[] {
-    this.#slotsCache ??= [...this.#liveBySlot.keys()].sort();
-    return this.#slotsCache;
+  /** Pending + running instances as DescribeInstances lists them (a new array only after a change). */
+  list(): readonly ProviderInstance[] {
+    this.#listCache ??= [...this.#live].map((i) => i.listed);
+    return this.#listCache;
+  }
+
+  /** Live instances tagged with `slot` (ground truth, for the simulator's own checks). */
+  liveIn(slot: string): readonly SimInstance[] {
+    return this.#liveBySlot.get(slot) ?? [];
+  }
+
+  byId(id: string): SimInstance | undefined {
+    // Instance IDs are the creation counter in hex: walk the live set (fencing is rare).
+    for (const i of this.#live) if (i.id === id) return i;
+    return undefined;
   }
 
   all(): IterableIterator<SimInstance> {

@@ -31,6 +31,8 @@ export interface SimResult {
   maxRestoreMs: number;
   minorityLaunches: number;
   minorityLaunchesWithoutWitness: number;
+  /** Instances a launcher terminated before replacing them: dead in its view (quorum), still listed by the provider. */
+  fenced: number;
   evaluations: number;
   events: number;
   series: { t: number[]; serving: number[]; instances: number[]; prices: number[][]; markets: string[] };
@@ -51,6 +53,7 @@ export function countersToResult(c: Counters, p: ProviderStats): Pick<
   | 'waves'
   | 'minorityLaunches'
   | 'minorityLaunchesWithoutWitness'
+  | 'fenced'
   | 'evaluations'
   | 'events'
 > {
@@ -68,6 +71,7 @@ export function countersToResult(c: Counters, p: ProviderStats): Pick<
     waves: c.waves,
     minorityLaunches: c.minorityLaunches,
     minorityLaunchesWithoutWitness: c.minorityLaunchesWithoutWitness,
+    fenced: c.fenced,
     evaluations: c.evaluations,
     events: c.events,
   };

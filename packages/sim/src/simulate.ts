@@ -2,7 +2,7 @@ import { launchToken } from '@synkti/fleet';
 import { seededRng } from '@synkti/interface';
 import { type SimConfig, resolveConfig } from './config.js';
 import { HOUR_MS, PROVIDER_POLL_MS, REQUEST_MODE_MAX_REQUESTS, SERIES_POINTS } from './constants.js';
-import { apply, endPartition, onForget, onSilent, publishNow, startPartition } from './gossip.js';
+import { apply, endPartition, onForget, onSilent, publishNow, rememberInstance, requestEval, startPartition } from './gossip.js';
 import { evaluateSide } from './launcher.js';
 import { adjustProvisioned, createNode, onGone, onJoin, onNotice, onRebalance, onWarm, onWave } from './lifecycle.js';
 import { buildMarkets, inShortage, priceAt, spotCost } from './market.js';
@@ -71,7 +71,21 @@ function bootstrap(w: World, count: number): void {
       break;
     }
   }
-  w.polled = { count: w.provider.count(), slots: w.provider.slots() };
+  poll(w);
+}
+
+/** DescribeInstances by tag: a changed listing is news to both sides (a launch may have failed, a slot emptied). */
+function poll(w: World): void {
+  const instances = w.provider.list();
+  const changed = instances !== w.polled.instances;
+  w.polled = { count: instances.length, instances, at: w.now };
+  if (!changed) return;
+  // Every agent remembers what the provider listed in each slot (fleet `rememberListed`, in place here).
+  for (const side of w.partitioned ? [0, 1] : [0]) {
+    const memory = w.views[side]!.memory;
+    for (const inst of instances) rememberInstance(memory, inst.slot!, inst.instanceId, inst.launchedAt!);
+    requestEval(w, side, w.now);
+  }
 }
 
 function scheduleProcesses(w: World): void {
@@ -129,7 +143,7 @@ function handle(w: World, ev: SimEvent): void {
       endPartition(w);
       return;
     case 'poll':
-      w.polled = { count: w.provider.count(), slots: w.provider.slots() };
+      poll(w);
       schedule(w, w.now + PROVIDER_POLL_MS, { k: 'poll' });
       return;
     case 'sample':

@@ -1,5 +1,5 @@
 import type { Rng } from '@synkti/interface';
-import type { LaunchRecord, PeerFacts, SurplusPeer } from '@synkti/fleet';
+import type { LaunchRecord, PeerFacts, ProviderInstance, SurplusPeer } from '@synkti/fleet';
 import type { InterruptionKind } from '@synkti/protocol';
 import type { SimConfig } from './config.js';
 import { EventHeap } from './heap.js';
@@ -101,6 +101,8 @@ export interface Counters {
    * into a slot a live agent on the other side holds, without the provider's word: must stay 0.
    */
   minorityLaunchesWithoutWitness: number;
+  /** Instances terminated by a launcher before replacing them (dead in a view with quorum). */
+  fenced: number;
 }
 
 export interface World {
@@ -118,8 +120,8 @@ export interface World {
   partitioned: boolean;
   /** When the current partition began (its sides need SUSPECT_AFTER_MS + a heartbeat to notice). */
   partitionedAt: number;
-  /** Provider's count and slots as last polled. */
-  polled: { count: number; slots: string[] };
+  /** The provider's listing (pending + running instances) as last polled, and when. */
+  polled: { count: number; instances: readonly ProviderInstance[]; at: number };
   servingList: SimNode[];
   /** Provisioned capacity: live instances without a notice and not draining (booting included). */
   provisioned: number;
@@ -141,7 +143,7 @@ export function newWorld(parts: Omit<World, 'heap' | 'now' | 'nodes' | 'views' |
     views: [emptyView(), emptyView()],
     partitioned: false,
     partitionedAt: 0,
-    polled: { count: 0, slots: [] },
+    polled: { count: 0, instances: [], at: 0 },
     servingList: [],
     provisioned: 0,
     counters: {
@@ -158,6 +160,7 @@ export function newWorld(parts: Omit<World, 'heap' | 'now' | 'nodes' | 'views' |
       launchesWithoutQuorum: 0,
       minorityLaunches: 0,
       minorityLaunchesWithoutWitness: 0,
+      fenced: 0,
     },
     restore: { belowSince: null, reference: 0, maxRestoreMs: 0, belowMs: 0, lastChange: 0 },
     servingBelowMs: 0,

@@ -6,6 +6,12 @@ export const MAX_TOKEN_CHARS = 64;
 export const HASHED_TOKEN_PREFIX = 's1-';
 /** A launch not joined within this long is retried with the next generation: boot plus agent start on EC2 takes 1–3 min. */
 export const LAUNCH_TIMEOUT_MS = 10 * 60_000;
+/**
+ * A launch whose token the provider does not list this long after it started has failed (its
+ * instance was terminated before joining). DescribeInstances is eventually consistent: new
+ * instances usually show within seconds; a minute keeps a wide margin.
+ */
+export const PROVIDER_LIST_LAG_MS = 60_000;
 /** One plan never asks for more launches than a NodeState may gossip (protocol MAX_LAUNCHES_PER_NODE). */
 export const MAX_LAUNCHES_PER_PLAN = 64;
 /** Own launch records, timed out and not superseded, are kept this long so the next generation is still known. */

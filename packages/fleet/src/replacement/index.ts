@@ -1,12 +1,13 @@
 export * from './constants.js';
 export { launchToken, hash128, type TokenFacts } from './token.js';
 export { slotIndex, assignSlots, isCounted, type SlotAssignment, type Occupant } from './slots.js';
-export { planReplacement, lastHolder, nextGeneration, rememberHolders } from './plan.js';
+export { planReplacement, lastHolder, nextGeneration, rememberHolders, rememberListed } from './plan.js';
 export { planSurplus, type SurplusInput, type SurplusPeer, type SurplusDecision } from './surplus.js';
 export type {
   PeerFacts,
   LaunchRecord,
   Placement,
+  ProviderInstance,
   SlotMemory,
   ReplacementInput,
   LaunchAttempt,

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { planReplacement } from './plan.js';
-import type { LaunchRecord, PeerFacts, Placement, ReplacementInput } from './types.js';
+import type { LaunchRecord, PeerFacts, Placement, ProviderInstance, ReplacementInput } from './types.js';
 
 const placements: Placement[] = [
   { instanceType: 'g5.xlarge', subnet: 'subnet-a' },
@@ -127,7 +127,7 @@ describe('replacement rule properties', () => {
           assert.equal(planReplacement({ ...base, self: p.peerId }).launches.length, 0);
           // The provider confirms `target - running` lost instances (outside the minority): at most that many launch.
           const lostSlots = all.slice(running).map((q) => q.slot!);
-          const present = all.filter((q) => !lostSlots.includes(q.slot!)).map((q) => q.slot!);
+          const present = all.filter((q) => !lostSlots.includes(q.slot!)).map((q) => ({ instanceId: q.instanceId!, slot: q.slot }));
           const confirmed = planReplacement({ ...base, self: p.peerId, providerCount: running, providerSlots: present });
           assert.ok(confirmed.launches.length <= target - running);
           assert.ok(confirmed.launches.every((l) => lostSlots.includes(l.slot)));
@@ -172,6 +172,40 @@ describe('replacement rule properties', () => {
         assert.equal(peers.length, target);
       }),
       { numRuns: 200 },
+    );
+  });
+  it('never launches into a slot the provider lists as held: every listed instance there is noticed, draining or fenced', () => {
+    fc.assert(
+      fc.property(
+        factsArb,
+        fc.array(fc.boolean(), { minLength: 11, maxLength: 11 }),
+        fc.array(fc.tuple(fc.integer({ min: 0, max: 9 }), fc.boolean(), fc.integer({ min: 0, max: 2 * TIMEOUT })), { maxLength: 4 }),
+        fc.boolean(),
+        (facts, liveness, strays, remembered) => {
+          // The provider lists every peer's instance (alive or not: a frozen or cut-off agent still runs) and some strays.
+          const listing: ProviderInstance[] = facts.peers.filter((p) => p.slot !== null).map((p) => ({ instanceId: p.instanceId!, slot: p.slot }));
+          for (const [k, [slot, dated, age]] of strays.entries()) {
+            listing.push({ instanceId: `i-stray${k}`, slot: String(slot), launchedAt: dated ? NOW - age : null });
+          }
+          const memory = new Map<string, { instanceId: string; incarnation: number }>();
+          if (remembered) for (const p of facts.peers) if (p.slot !== null) memory.set(p.slot, { instanceId: p.instanceId!, incarnation: p.incarnation });
+          const self = facts.peers[0]!.peerId;
+          const input = view(facts, self, (p) => liveness[Number(p.peerId.slice(1))]!, { providerCount: 0, providerSlots: listing, memory, assumeLauncher: true });
+          const plan = planReplacement(input);
+          const byId = new Map(input.peers.map((p) => [p.instanceId!, p]));
+          const seated = new Set(input.peers.filter((p) => p.alive && p.interrupted === null && !p.draining).map((p) => p.slot));
+          for (const d of plan.launches) {
+            for (const inst of listing.filter((i) => i.slot === d.slot)) {
+              const peer = byId.get(inst.instanceId);
+              const lost = peer !== undefined && (peer.interrupted !== null || peer.draining);
+              assert.ok(lost || d.fence.includes(inst.instanceId), `slot ${d.slot}: launched over ${inst.instanceId}`);
+              if (d.fence.includes(inst.instanceId)) assert.equal(peer, undefined, 'only agents gone from the view are fenced');
+            }
+            if (d.fence.length > 0) assert.ok(seated.size > facts.target / 2 || plan.quorum, 'fencing needs a quorum');
+          }
+        },
+      ),
+      { numRuns: 300 },
     );
   });
 });

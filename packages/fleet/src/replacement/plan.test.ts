@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { launchToken } from './token.js';
-import { planReplacement } from './plan.js';
-import type { LaunchRecord, PeerFacts, Placement, ReplacementInput } from './types.js';
+import { planReplacement, rememberListed } from './plan.js';
+import type { LaunchRecord, PeerFacts, Placement, ProviderInstance, ReplacementInput } from './types.js';
 
 const placements: Placement[] = [
   { instanceType: 'g5.xlarge', subnet: 'subnet-a' },
@@ -97,8 +97,11 @@ describe('planReplacement', () => {
     const peers = [peer('a', '0'), peer('b', '1'), peer('c', '2', { alive: false }), peer('d', '3', { alive: false }), peer('e', '4', { alive: false })];
     assert.equal(planReplacement(input({ peers })).hold, 'no-quorum');
     assert.equal(planReplacement(input({ peers, providerCount: 5 })).hold, 'no-quorum');
-    const confirmed = planReplacement(input({ peers, providerCount: 3, providerSlots: ['0', '1', '3'] }));
+    const confirmed = planReplacement(input({ peers, providerCount: 3, providerSlots: ['0', '1', '3'].map((slot) => ({ instanceId: `i-${slot}`, slot })) }));
     assert.deepEqual(confirmed.launches.map((l) => l.slot), ['2', '4']);
+    // The deprecated form (bare slot strings) keeps its old meaning.
+    const legacy = planReplacement(input({ peers, providerCount: 3, providerSlots: ['0', '1', '3'] }));
+    assert.deepEqual(legacy.launches.map((l) => l.slot), ['2', '4']);
   });
 
   it('a single first node started by hand takes slot 0 and grows the fleet through the provider count', () => {
@@ -121,5 +124,95 @@ describe('planReplacement', () => {
     assert.equal(planReplacement(input({ peers: five.slice(1), self: 'a' })).hold, 'self-unknown');
     const peers = five.map((p) => (p.peerId === 'e' ? { ...p, alive: false } : p));
     assert.equal(planReplacement(input({ peers, placements: [] })).hold, 'no-placements');
+  });
+  describe('with the provider listing as ground truth', () => {
+    const listed = (slot: string, instanceId: string, over: Partial<ProviderInstance> = {}): ProviderInstance => ({ instanceId, slot, ...over });
+    const fiveListed = five.map((p) => listed(p.slot!, p.instanceId!));
+
+    it('never launches into a slot that holds an instance it does not know, even with quorum', () => {
+      // The holder of slot 2 is gone from this view; the provider lists an instance there this
+      // side never heard of (a replacement launched or joined across a partition).
+      const peers = five.filter((p) => p.peerId !== 'c');
+      const providerSlots = [...fiveListed.filter((i) => i.slot !== '2'), listed('2', 'i-other', { launchedAt: 990_000 })];
+      const plan = planReplacement(input({ peers, providerCount: 5, providerSlots }));
+      assert.equal(plan.quorum, true);
+      assert.equal(plan.hold, 'provider-occupied');
+      assert.deepEqual(plan.launches, []);
+    });
+
+    it('replaces a listed holder with a notice at once, without fencing it (it drains)', () => {
+      const peers = five.map((p) => (p.peerId === 'e' ? { ...p, interrupted: 'terminate' as const } : p));
+      const plan = planReplacement(input({ peers, providerCount: 5, providerSlots: fiveListed }));
+      assert.deepEqual(plan.launches.map((d) => [d.slot, d.replaces, d.fence]), [['4', 'i-e', []]]);
+    });
+
+    it('a suspect holder still listed holds its slot', () => {
+      const peers = five.map((p) => (p.peerId === 'e' ? { ...p, alive: false } : p));
+      assert.equal(planReplacement(input({ peers, providerCount: 5, providerSlots: fiveListed })).hold, 'provider-occupied');
+    });
+
+    it('with a strict quorum, fences a dead holder the provider still lists, then replaces it', () => {
+      const peers = five.filter((p) => p.peerId !== 'e');
+      const memory = new Map([['4', { instanceId: 'i-e', incarnation: 1 }]]);
+      const plan = planReplacement(input({ peers, providerCount: 5, providerSlots: fiveListed, memory }));
+      assert.deepEqual(plan.launches.map((d) => [d.slot, d.replaces, d.fence, d.token]), [['4', 'i-e', ['i-e'], 'f1:4:i-e:g0:p0']]);
+      // Two alive of five: no quorum, no fencing, and the provider does not confirm a deficit.
+      const few = peers.slice(0, 2);
+      assert.equal(planReplacement(input({ peers: few, providerCount: 5, providerSlots: fiveListed, memory })).hold, 'no-quorum');
+      // An unknown instance is fenced only once it is older than the launch timeout.
+      const stray = [...fiveListed.filter((i) => i.slot !== '4'), listed('4', 'i-stray', { launchedAt: 0 })];
+      assert.deepEqual(planReplacement(input({ peers, providerCount: 5, providerSlots: stray })).launches[0]?.fence, ['i-stray']);
+      const young = [...fiveListed.filter((i) => i.slot !== '4'), listed('4', 'i-stray', { launchedAt: 900_000 })];
+      assert.equal(planReplacement(input({ peers, providerCount: 5, providerSlots: young })).hold, 'provider-occupied');
+    });
+
+    it('alive peers beyond the target do not make a fencing quorum', () => {
+      // Target 5: three at-risk peers and one healthy are alive (4 > 2.5) but seat only one slot.
+      const peers = [peer('a', '0'), ...['1', '2', '3'].map((s) => peer(`r${s}`, s, { interrupted: 'rebalance' }))];
+      const memory = new Map([['4', { instanceId: 'i-e', incarnation: 1 }]]);
+      const plan = planReplacement(input({ peers, providerCount: 5, providerSlots: fiveListed, memory }));
+      assert.equal(plan.quorum, true);
+      assert.ok(!plan.launches.some((d) => d.slot === '4'), 'slot 4 is listed and may be alive elsewhere');
+      assert.ok(plan.launches.every((d) => d.fence.length === 0));
+    });
+
+    it('a launch the provider stopped listing failed: retried with the next generation once the listing lag has passed', () => {
+      const peers = five.filter((p) => p.peerId !== 'c');
+      const memory = new Map([['2', { instanceId: 'i-c', incarnation: 1 }]]);
+      const record: LaunchRecord = { token: 'f1:2:i-c:g0:p0', slot: '2', startedAt: 1_000_000, generation: 0, replaces: 'i-c', placementIndex: 0, launcher: 'a' };
+      const providerSlots = fiveListed.filter((i) => i.slot !== '2');
+      const early = planReplacement(input({ peers, launches: [record], memory, now: 1_050_000, providerCount: 4, providerSlots, providerListedAt: 1_040_000 }));
+      assert.equal(early.hold, 'no-deficit');
+      const late = planReplacement(input({ peers, launches: [record], memory, now: 1_100_000, providerCount: 4, providerSlots, providerListedAt: 1_090_000 }));
+      assert.equal(late.launches[0]?.token, 'f1:2:i-c:g1:p0');
+      // Still listed (booting): it counts until it joins.
+      const booting = [...providerSlots, listed('2', 'i-new', { token: record.token })];
+      assert.equal(planReplacement(input({ peers, launches: [record], memory, now: 1_100_000, providerCount: 5, providerSlots: booting, providerListedAt: 1_090_000 })).hold, 'no-deficit');
+    });
+
+    it('a launch whose instance joined and then got a notice is replaced at once, not after the launch timeout', () => {
+      const record: LaunchRecord = { token: 'f1:2:i-c:g0:p0', slot: '2', startedAt: 1_000_000, generation: 0, replaces: 'i-c', placementIndex: 0, launcher: 'a' };
+      const peers = [...five.filter((p) => p.peerId !== 'c'), peer('x', '2', { instanceId: 'i-x', incarnation: 2, interrupted: 'terminate' })];
+      const providerSlots = [...fiveListed.filter((i) => i.slot !== '2'), listed('2', 'i-x', { token: record.token })];
+      const plan = planReplacement(input({ peers, launches: [record], now: 1_200_000, providerCount: 5, providerSlots, providerListedAt: 1_190_000 }));
+      assert.deepEqual(plan.settle, [record.token]);
+      assert.deepEqual(plan.launches.map((d) => [d.slot, d.replaces]), [['2', 'i-x']]);
+    });
+
+    it('two sides that remember different holders but read the same listings derive the same token', () => {
+      // Side A saw i-d join slot 2 (and die); side B only ever saw i-3. Both polled the provider
+      // while i-d was listed, so both name it: one instance, whichever side launches.
+      const listing = [listed('2', 'i-d', { launchedAt: 2_000 })];
+      const a = rememberListed(new Map([['2', { instanceId: 'i-d', incarnation: 2_090 }]]), listing, 2_030);
+      const b = rememberListed(new Map([['2', { instanceId: 'i-3', incarnation: 10 }]]), listing, 2_030);
+      const peersA = [peer('a', '0'), peer('b', '1')];
+      const peersB = [peer('p', '3'), peer('q', '4')];
+      const view = (peers: PeerFacts[], memory: typeof a, self: string) =>
+        planReplacement(input({ self, target: 5, peers, memory, providerCount: 4, providerSlots: [listed('0', 'i-a'), listed('1', 'i-b'), listed('3', 'i-p'), listed('4', 'i-q')] }));
+      const ta = view(peersA, a, 'a').launches.find((d) => d.slot === '2')?.token;
+      const tb = view(peersB, b, 'p').launches.find((d) => d.slot === '2')?.token;
+      assert.equal(ta, 'f1:2:i-d:g0:p0');
+      assert.equal(ta, tb);
+    });
   });
 });

@@ -20,6 +20,8 @@ export interface SlotAssignment {
   capacity: number;
   /** Tokens of active records that do not count because a counted peer holds their slot. */
   joined: Set<string>;
+  /** Slots held by counted peers (at most the target): the strict quorum that fencing needs. */
+  seated: number;
 }
 
 export type Occupant = { kind: 'peer'; peerId: string } | { kind: 'launch'; token: string; generation: number };
@@ -105,8 +107,12 @@ export function assignSlots(
   for (const peerId of loosePeers) place(1, peerId);
   for (const token of looseLaunches) place(2, token);
   const free: number[] = [];
-  for (let i = 0; i < target; i++) if (kind[i] === 0) free.push(i);
+  let seated = 0;
+  for (let i = 0; i < target; i++) {
+    if (kind[i] === 0) free.push(i);
+    else if (kind[i] === 1) seated++;
+  }
   const occupant = (i: number): Occupant | undefined =>
     kind[i] === 1 ? { kind: 'peer', peerId: id[i]! } : kind[i] === 2 ? { kind: 'launch', token: id[i]!, generation: gen[i]! } : undefined;
-  return { occupant, free, capacity: counted.length + activeRecords.length - joined.size, joined };
+  return { occupant, free, capacity: counted.length + activeRecords.length - joined.size, joined, seated };
 }

@@ -35,6 +35,22 @@ export interface Placement {
   onDemand?: boolean;
 }
 
+/**
+ * One instance as the provider lists it (EC2 DescribeInstances by the fleet tag, or the local
+ * ledger): the ground truth of which slots hold a pending or running instance. The cloud
+ * package's `FleetInstance` fits as it is; `token` and `launchedAt` are optional extras.
+ */
+export interface ProviderInstance {
+  instanceId: string;
+  /** Its `synkti:slot` tag; null for an instance started by hand. */
+  slot: string | null;
+  state?: 'pending' | 'running';
+  /** The `ClientToken` it was launched with (EC2 reports it): matches a launch record to its instance. */
+  token?: string | null;
+  /** Its launch time (epoch ms, the agent's clock), when the provider reports it. */
+  launchedAt?: number | null;
+}
+
 /** The last known holder of each slot, kept by an agent beyond membership's forgetting of dead peers. */
 export type SlotMemory = ReadonlyMap<string, { instanceId: string; incarnation: number }>;
 
@@ -48,15 +64,27 @@ export interface ReplacementInput {
   launches: readonly LaunchRecord[];
   /** The provider's count of the fleet's pending + running instances (by tag); null when unknown. */
   providerCount: number | null;
-  /** Slots the provider reports pending or running (tag `synkti:slot`), when it can say: narrows launches made without quorum. */
-  providerSlots?: readonly string[] | null;
+  /**
+   * The fleet's pending and running instances as the provider lists them, when it can say.
+   * Ground truth: the rule never launches into a slot that holds a listed instance it does not
+   * know to be lost (see planReplacement). Null or absent: no such check. Deprecated form:
+   * bare slot strings only narrow launches made without quorum (the rule before the listing
+   * was ground truth); pass the instances (`listInstances` output) instead.
+   */
+  providerSlots?: readonly ProviderInstance[] | readonly string[] | null;
+  /**
+   * When `providerSlots` was listed (epoch ms). Give it only when the entries carry `token`:
+   * a launch record whose token the provider no longer lists, `PROVIDER_LIST_LAG_MS` after it
+   * started, is a failed launch (terminated before joining) and is retried at once.
+   */
+  providerListedAt?: number | null;
   /** Placements in the one order every peer walks; each gets its own token. */
   placements: readonly Placement[];
   /** Per-slot placements when a policy varies them by slot (e.g. on-demand anchors); same order on every peer. */
   placementsFor?: (slot: string) => readonly Placement[];
   launchTimeoutMs: number;
   now: number;
-  /** Holders remembered after membership forgot them (see `rememberHolders`). */
+  /** Holders remembered after membership forgot them (`rememberHolders`) and from provider listings (`rememberListed`). */
   memory?: SlotMemory;
   /** Test hook: act as the launcher even when not the lowest ID (duelling launchers). */
   assumeLauncher?: boolean;
@@ -78,9 +106,15 @@ export interface LaunchDecision {
   token: string;
   placementIndex: number;
   attempts: LaunchAttempt[];
+  /**
+   * Instances to terminate before launching (ascending): listed by the provider in this slot,
+   * but dead in a view that has quorum (fencing a frozen or cut-off holder). If terminating
+   * fails, do not launch; the next evaluation decides again.
+   */
+  fence: string[];
 }
 
-export type HoldReason = 'self-unknown' | 'no-deficit' | 'not-lowest' | 'no-quorum' | 'provider-full' | 'no-placements';
+export type HoldReason = 'self-unknown' | 'no-deficit' | 'not-lowest' | 'no-quorum' | 'provider-full' | 'provider-occupied' | 'no-placements';
 
 export interface ReplacementPlan {
   launches: LaunchDecision[];
