@@ -1,5 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import { writeRuntimeFile } from './runtime-file.js';
+import { type CloudWiring, wireCloud } from './cloud-wiring.js';
+import { InterruptionHandler } from './interruption.js';
+import { Replacer } from './replacer.js';
 import { type FleetEvent, MembershipView, type PeerDigest, diffFleet, digest } from '@synkti/fleet';
 import { type EngineSupervisor, engineSupervisor } from '@synkti/engine';
 import { AgentMetrics, createGatewayApp, type FleetSource, Forwarder, HttpServer, type RequestTarget } from '@synkti/gateway';
@@ -34,7 +37,12 @@ export class Agent implements Startable {
   #engine: EngineSupervisor | undefined;
   #forwarder: Forwarder | undefined;
   #http: HttpServer | undefined;
+  #cloud: CloudWiring | undefined;
+  #replacer: Replacer | undefined;
+  #interruptions: InterruptionHandler | undefined;
+  #leaveListeners = new Set<(reason: string) => void>();
   #tick: TimerHandle | undefined;
+  #heartbeatTick: TimerHandle | undefined;
   #started = false;
 
   readonly #rng: Rng;
@@ -117,16 +125,49 @@ export class Agent implements Startable {
       });
       this.#engine = engine;
     }
+    const cloud = await wireCloud(this.config, { clock: this.#clock, logger: this.logger, peerAddrs: () => this.#alivePeerAddrs() });
+    this.#cloud = cloud;
+    const publishNow = () => void mesh.publishNow();
+    this.#interruptions = new InterruptionHandler({
+      self: () => mesh.peerId,
+      target: this.config.targetSize,
+      view: this.view,
+      engine: () => this.#engine,
+      clock: this.#clock,
+      logger: this.logger,
+      drainMarginMs: this.config.drainMarginMs,
+      rebalanceWindowMs: this.config.rebalanceWindowMs,
+      publishNow,
+      leave: (reason) => this.#emitLeave(reason),
+      onNotice: (kind) => this.metrics?.interruptions.inc({ kind }),
+    });
+    if (cloud.provider !== undefined && this.config.targetSize > 0) {
+      this.#replacer = new Replacer({
+        fleet: this.config.fleet,
+        self: () => mesh.peerId,
+        target: this.config.targetSize,
+        provider: cloud.provider,
+        placements: cloud.placements,
+        launchTimeoutMs: this.config.launchTimeoutMs,
+        view: this.view,
+        clock: this.#clock,
+        logger: this.logger,
+        publishNow,
+        onLaunch: (outcome) => this.metrics?.launches.inc({ outcome }),
+        assumeLauncher: this.config.testAssumeLauncher,
+      });
+    }
+    const accepting = () => this.#interruptions?.accepting ?? true;
     await mesh.serveForwards(async (req) => {
       try {
-        return await serveOnLocalEngine(this.#engine, req.head, req.body, req.signal);
+        return await serveOnLocalEngine(this.#engine, req.head, req.body, req.signal, accepting());
       } catch (err) {
         if (err instanceof LocalEngineError) throw new ForwardError(err.code, err.message, err.retryable, { cause: err });
         throw err;
       }
     }, this.config.maxForwardStreams);
     const target: RequestTarget = {
-      send: (peerId, head, body, signal) => (peerId === mesh.peerId ? serveOnLocalEngine(this.#engine, head, body, signal) : mesh.forward(peerId, head, body, { signal })),
+      send: (peerId, head, body, signal) => (peerId === mesh.peerId ? serveOnLocalEngine(this.#engine, head, body, signal, accepting()) : mesh.forward(peerId, head, body, { signal })),
     };
     const fleetSource = this.#fleetSource();
     this.#forwarder = new Forwarder({ fleet: fleetSource, target, rng: this.#rng, logger: this.logger, affinityLoadFactor: this.config.affinityLoadFactor, retryAfterS: Math.max(1, Math.ceil(this.config.heartbeatMs / 1_000)) });
@@ -148,6 +189,11 @@ export class Agent implements Startable {
     this.#http = http;
     mesh.startHeartbeat(() => this.#stateBody());
     await this.#engine?.start();
+    if (cloud.watcher !== undefined) {
+      cloud.watcher.onNotice((notice) => this.#interruptions?.notice(notice));
+      await cloud.watcher.start();
+    }
+    this.#scheduleHeartbeatTick();
     await this.#writeRuntimeFile();
     this.#scheduleTick();
     this.#log.info({ peerId: mesh.peerId, fleet: this.config.fleet, api: this.apiUrl, addrs: mesh.multiaddrs() }, 'agent started');
@@ -157,10 +203,13 @@ export class Agent implements Startable {
     if (!this.#started) return;
     this.#started = false;
     if (this.#tick !== undefined) this.#clock.clearTimeout(this.#tick);
+    if (this.#heartbeatTick !== undefined) this.#clock.clearTimeout(this.#heartbeatTick);
+    await this.#cloud?.watcher?.stop();
     await this.#mesh?.goodbye().catch((err: unknown) => this.#log.warn({ err }, 'goodbye failed'));
     await this.#http?.stop();
     await this.#engine?.stop();
     await this.#mesh?.stop();
+    await this.#cloud?.emulatedImds?.close();
     this.#log.info({}, 'agent stopped');
   }
 
@@ -174,6 +223,37 @@ export class Agent implements Startable {
       enginePid: this.#engine?.snapshot().pid ?? null,
       engineState: this.#engine?.state() ?? null,
     }).catch((err: unknown) => this.#log.warn({ err }, 'cannot write the runtime file'));
+  }
+
+  /** Called when the node has drained after an interruption (or as surplus) and should exit. */
+  onLeave(listener: (reason: string) => void): () => void {
+    this.#leaveListeners.add(listener);
+    return () => this.#leaveListeners.delete(listener);
+  }
+
+  get replacer(): Replacer | undefined {
+    return this.#replacer;
+  }
+
+  #emitLeave(reason: string): void {
+    this.#log.warn({ reason }, 'leaving the fleet');
+    for (const listener of this.#leaveListeners) listener(reason);
+  }
+
+  #alivePeerAddrs(): string[] {
+    return this.view.alive(this.#clock.now()).flatMap((p) => p.state.addrs.slice(0, 2));
+  }
+
+  #scheduleHeartbeatTick(): void {
+    this.#heartbeatTick = this.#clock.setTimeout(() => {
+      try {
+        this.#replacer?.tick();
+        this.#interruptions?.tick();
+      } catch (err) {
+        this.#log.error({ err }, 'fleet tick failed');
+      }
+      this.#scheduleHeartbeatTick();
+    }, this.config.heartbeatMs);
   }
 
   recentEvents(): readonly FleetEvent[] {
@@ -193,14 +273,14 @@ export class Agent implements Startable {
   #stateBody(): StateBody {
     const engine = this.#engine?.snapshot();
     return {
-      draining: engine?.state === 'draining',
-      provider: { kind: 'static', instanceId: null, instanceType: null, zone: null, lifecycle: 'unknown', slot: null },
+      draining: engine?.state === 'draining' || (this.#interruptions?.draining ?? false),
+      provider: this.#cloud?.providerInfo ?? { kind: 'static', instanceId: null, instanceType: null, zone: null, lifecycle: 'unknown', slot: null },
       engine: engine === undefined ? { state: 'stopped', models: [], inStateMs: 0 } : { state: engine.state, models: engine.models, inStateMs: Math.max(0, Math.round(engine.inStateMs)) },
       load: engine === undefined
         ? { running: null, waiting: null, kvCacheUsage: null, inFlight: 0, capacity: 1 }
         : { running: engine.load.running, waiting: engine.load.waiting, kvCacheUsage: engine.load.kvCacheUsage === null ? null : Math.min(1, Math.max(0, engine.load.kvCacheUsage)), inFlight: engine.inFlight, capacity: engine.capacity },
-      interruption: null,
-      launches: [],
+      interruption: this.#interruptions?.interruption ?? null,
+      launches: this.#replacer?.launchesInFlight() ?? [],
       apiUrl: this.apiUrl,
       agentVersion: AGENT_VERSION,
     };

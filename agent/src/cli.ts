@@ -1,4 +1,6 @@
 #!/usr/bin/env node
+// The AWS SDK warns once per process that Node 20 is past its support window; images run Node 24.
+process.env['AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED'] ??= '1';
 import '@synkti/mesh'; // installs the Promise.withResolvers polyfill before anything loads libp2p
 import { SynktiError } from '@synkti/interface';
 import { Command, CommanderError } from 'commander';

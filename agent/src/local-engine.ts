@@ -16,8 +16,9 @@ export class LocalEngineError extends SynktiError {
  * Sends one request to this node's engine over loopback HTTP. The engine counts it in flight
  * (drain waits for it) until the body ends or the caller aborts.
  */
-export async function serveOnLocalEngine(engine: EngineSupervisor | undefined, head: RequestHead, body: Uint8Array, signal: AbortSignal): Promise<ForwardResponse> {
+export async function serveOnLocalEngine(engine: EngineSupervisor | undefined, head: RequestHead, body: Uint8Array, signal: AbortSignal, accepting = true): Promise<ForwardResponse> {
   if (engine === undefined) throw new LocalEngineError('NO_ENGINE', 'this agent runs no engine', true);
+  if (!accepting) throw new LocalEngineError('NODE_DRAINING', 'this node is draining (spot interruption or surplus)', true);
   let release: () => void;
   try {
     release = engine.beginRequest();

@@ -17,6 +17,13 @@ export function registerAgentCommand(program: Command): void {
     const logger = createLogger(config.logLevel, config.logFormat);
     const agent = new Agent(config, logger);
     runUntilSignal(agent, logger);
+    // After an interruption notice (or as surplus) the node has drained: stop cleanly and exit 0.
+    agent.onLeave(() => {
+      agent.stop().then(
+        () => process.exit(0),
+        () => process.exit(1),
+      );
+    });
     await agent.start();
   });
 }

@@ -3,8 +3,8 @@ import { join } from 'node:path';
 import { SynktiError } from '@synkti/interface';
 import { type Command, InvalidArgumentError } from 'commander';
 import { FAKE_MODEL } from '../engine-config.js';
-import { isAlive, nodeOf, readFleetFile } from '../local/fleet-file.js';
-import { fetchFleet, killGroup, LocalFleet, MAX_LOCAL_NODES } from '../local/up.js';
+import { isAlive, type LocalNode, readFleetFile } from '../local/fleet-file.js';
+import { fetchFleet, killGroup, listNodes, LocalFleet, MAX_LOCAL_NODES } from '../local/up.js';
 import { readRuntimeFile } from '../runtime-file.js';
 import { renderFleet } from '../table.js';
 
@@ -68,7 +68,7 @@ export function registerLocalCommand(program: Command): void {
     .option('--dir <dir>', 'the fleet directory', DEFAULT_DIR)
     .action(async (opts: { dir: string }) => {
       const fleet = await readFleetFile(opts.dir);
-      for (const node of fleet.nodes) {
+      for (const node of await listNodes(fleet)) {
         if (!isAlive(node.pid)) continue;
         const view = await fetchFleet(`http://127.0.0.1:${node.apiPort}`).catch(() => undefined);
         if (view === undefined) continue;
@@ -83,7 +83,7 @@ export function registerLocalCommand(program: Command): void {
     .description('Hard-kill one agent and its engine (SIGKILL), as a lost spot node.')
     .option('--dir <dir>', 'the fleet directory', DEFAULT_DIR)
     .action(async (index: string, opts: { dir: string }) => {
-      const node = nodeOf(await readFleetFile(opts.dir), index);
+      const node = await findNode(opts.dir, index);
       const runtime = await readRuntimeFile(node.stateDir);
       if (!isAlive(node.pid)) throw new SynktiError('NOT_RUNNING', `node ${node.index} is not running`);
       process.kill(node.pid!, 'SIGKILL');
@@ -92,11 +92,32 @@ export function registerLocalCommand(program: Command): void {
     });
 
   local
+    .command('interrupt <index>')
+    .description("Inject a spot interruption notice into one agent's emulated metadata endpoint.")
+    .option('--dir <dir>', 'the fleet directory', DEFAULT_DIR)
+    .option('--kind <kind>', 'terminate, stop or rebalance', 'terminate')
+    .option('--in <seconds>', 'seconds until the node is taken (the real notice gives 120)', integer('--in', 1, 3_600), 120)
+    .action(async (index: string, opts: { dir: string; kind: string; in: number }) => {
+      if (!['terminate', 'stop', 'rebalance'].includes(opts.kind)) throw new SynktiError('BAD_KIND', `--kind must be terminate, stop or rebalance, got "${opts.kind}"`);
+      const node = await findNode(opts.dir, index);
+      const res = await fetch(`http://127.0.0.1:${node.metadataPort}/_synkti/notice`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ kind: opts.kind, inSeconds: opts.in }),
+        signal: AbortSignal.timeout(5_000),
+      }).catch((err: unknown) => {
+        throw new SynktiError('NOT_RUNNING', `node ${node.index}'s metadata endpoint does not answer: ${(err as Error).message}`);
+      });
+      if (!res.ok) throw new SynktiError('NOTICE_REFUSED', `the metadata endpoint refused the notice: ${res.status} ${await res.text()}`);
+      process.stdout.write(`node ${node.index}: ${opts.kind} notice${opts.kind === 'rebalance' ? '' : `, taken in ${opts.in} s`}\n`);
+    });
+
+  local
     .command('logs <index>')
     .description("Print one agent's log (JSON lines).")
     .option('--dir <dir>', 'the fleet directory', DEFAULT_DIR)
     .action(async (index: string, opts: { dir: string }) => {
-      const node = nodeOf(await readFleetFile(opts.dir), index);
+      const node = await findNode(opts.dir, index);
       await new Promise<void>((resolve, reject) => {
         const stream = createReadStream(join(node.stateDir, 'agent.log'));
         stream.on('error', (err) => reject(new SynktiError('NO_LOG', `cannot read the log of node ${node.index}: ${err.message}`)));
@@ -104,6 +125,14 @@ export function registerLocalCommand(program: Command): void {
         stream.pipe(process.stdout, { end: false });
       });
     });
+}
+
+async function findNode(dir: string, index: string): Promise<LocalNode> {
+  const nodes = await listNodes(await readFleetFile(dir));
+  const i = Number(index);
+  const node = Number.isInteger(i) ? nodes.find((n) => n.index === i) : undefined;
+  if (node === undefined) throw new SynktiError('NO_SUCH_NODE', `no node ${index} in the local fleet (nodes: ${nodes.map((n) => n.index).join(', ')})`);
+  return node;
 }
 
 export function registerStatusCommand(program: Command): void {

@@ -1,4 +1,6 @@
 import { DEAD_AFTER_MS, DEFAULT_AFFINITY_LOAD_FACTOR, FORGET_AFTER_MS, HEARTBEAT_INTERVAL_MS, SUSPECT_AFTER_MS } from '@synkti/fleet';
+import { IMDS_POLL_INTERVAL_MS } from '@synkti/cloud';
+import { LAUNCH_TIMEOUT_MS, REBALANCE_WINDOW_MS } from '@synkti/fleet';
 import { MAX_FORWARD_STREAMS, multiaddrProblem } from '@synkti/mesh';
 import { z } from 'zod';
 
@@ -19,6 +21,8 @@ export interface ConfigKey<S extends z.ZodType = z.ZodType> {
 const port = z.coerce.number().int().min(0).max(65_535);
 const positiveMs = z.coerce.number().int().min(1).max(24 * 3_600_000);
 const list = z.array(z.string().min(1));
+/** true/false/1/0 from flags and environment; z.coerce.boolean would read "false" as true. */
+const booleanFlag = z.preprocess((v) => (v === 'true' || v === '1' ? true : v === 'false' || v === '0' ? false : v), z.boolean());
 const multiaddrs = z.array(
   z.string().superRefine((text, ctx) => {
     const problem = multiaddrProblem(text);
@@ -59,6 +63,26 @@ export const configKeys = {
   engineHfCacheDir: key(z.string().min(1).optional(), 'Docker runtime: host directory mounted as the Hugging Face cache.', { defaultText: '~/.cache/huggingface' }),
   engineCapacity: key(z.coerce.number().int().min(1).max(1_000_000).default(256), "Concurrent sequences the engine runs (vLLM's max-num-seqs), used to normalise load."),
   engineStartupBudgetMs: key(positiveMs.default(20 * 60_000), 'How long the engine may take to pull and load before start-up counts as failed (large models take over 15 min).'),
+  provider: key(z.enum(['none', 'local', 'ec2']).default('none'), 'Where replacement capacity comes from: `ec2`, `local` (agent processes on this machine, for `synkti local`) or `none` (this agent never launches).'),
+  targetSize: key(z.coerce.number().int().min(0).max(100_000).default(0), 'Nodes the fleet should have; lost capacity below it is replaced. 0 disables replacement.'),
+  placements: key(z.array(z.string().regex(/^[^@\s]+@[^@\s]+(@on-demand)?$/, 'expected instanceType@subnet or instanceType@subnet@on-demand')).default([]), 'Where replacements go, tried in this order: `instanceType@subnet`, `@on-demand` appended for an on-demand fallback.', { list: true }),
+  launchTimeoutMs: key(positiveMs.default(LAUNCH_TIMEOUT_MS), 'A launch not joined within this time is retried with the next generation (covers boot, pull and model load).'),
+  slot: key(z.string().min(1).max(64).optional(), "This node's fleet slot (the `synkti:slot` tag of a launched instance)."),
+  instanceId: key(z.string().min(1).max(128).optional(), "This node's instance ID (read from the instance metadata on EC2)."),
+  instanceType: key(z.string().min(1).max(64).optional(), "This node's instance type (read from the instance metadata on EC2)."),
+  zone: key(z.string().min(1).max(64).optional(), "This node's availability zone (read from the instance metadata on EC2)."),
+  lifecycle: key(z.enum(['spot', 'on-demand', 'unknown']).default('unknown'), 'Whether this node is spot or on-demand (read from the instance metadata on EC2).'),
+  localFleetDir: key(z.string().min(1).optional(), 'Local provider: the `synkti local` fleet directory new agents are started in.'),
+  imdsEndpoint: key(z.string().url().optional(), 'Instance metadata endpoint watched for spot interruption notices (IMDSv2).', { defaultText: 'http://169.254.169.254 with the ec2 provider, none otherwise' }),
+  imdsPollMs: key(positiveMs.default(IMDS_POLL_INTERVAL_MS), 'How often the metadata endpoint is polled for notices (AWS Node Termination Handler also polls every 2 s).'),
+  emulateImdsPort: key(port.optional(), 'Local mode: serve an emulated metadata endpoint on this port (127.0.0.1) and watch it, so `synkti local interrupt` exercises the real watcher.'),
+  drainMarginMs: key(positiveMs.default(5_000), 'On an interruption notice, in-flight requests may run until the deadline minus this margin; then the engine stops.'),
+  rebalanceWindowMs: key(positiveMs.default(REBALANCE_WINDOW_MS), 'After a rebalance recommendation, how long to wait for an interruption before a surplus node drains.'),
+  ec2Region: key(z.string().min(1).optional(), 'EC2 provider: the region (default: from the SDK chain / instance metadata).'),
+  ec2LaunchTemplate: key(z.string().min(1).optional(), 'EC2 provider: launch template ID (lt-…) or name used for replacements.'),
+  ec2LaunchTemplateVersion: key(z.string().min(1).default('$Default'), 'EC2 provider: launch template version.'),
+  ec2Endpoint: key(z.string().url().optional(), 'EC2 provider: API endpoint override (tests, VPC endpoints).'),
+  testAssumeLauncher: key(booleanFlag.default(false), 'Test hook: act as the launcher even when not the lowest peer ID (to prove duelling launchers launch once). Never in production.'),
   logLevel: key(z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'), 'Log level.'),
   logFormat: key(z.enum(['auto', 'json', 'pretty']).default('auto'), 'Log format: JSON, pretty, or auto (pretty on a terminal, JSON otherwise).'),
 } satisfies Record<string, ConfigKey>;

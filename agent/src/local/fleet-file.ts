@@ -24,6 +24,12 @@ export interface LocalFleetFile {
   basePort: number;
   model: string;
   swarmKeyFile: string;
+  /** Nodes the fleet keeps: the replacement target. */
+  targetSize: number;
+  launchTimeoutMs: number;
+  /** Extra flags every agent gets, launched replacements included. */
+  agentArgs: string[];
+  /** The nodes `local up` started; replacements are in the provider ledger (see listNodes). */
   nodes: LocalNode[];
 }
 

@@ -1,18 +1,19 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { openSync } from 'node:fs';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { LocalLedger, localInstanceId } from '@synkti/cloud';
 import type { FleetJson } from '@synkti/gateway';
 import { SynktiError } from '@synkti/interface';
 import { generateSwarmKey, peerIdOfStateDir } from '@synkti/mesh';
 import { readRuntimeFile } from '../runtime-file.js';
 import { renderTable } from '../table.js';
 import { isAlive, type LocalFleetFile, type LocalNode, readFleetFile, removeFleetFile, writeFleetFile } from './fleet-file.js';
+import { localAgentArgs, PORT_OFFSETS, portsOf } from './spawn.js';
 
-/** Port layout around the base port P: API P+i, libp2p P+100+i, engine P+200+i, metadata P+300+i. */
-export const PORT_OFFSETS = { api: 0, p2p: 100, engine: 200, metadata: 300 } as const;
 export const MAX_LOCAL_NODES = 100;
+/** Replacements in a local fleet: boot and warm-up take seconds here, not minutes as on EC2. */
+export const LOCAL_LAUNCH_TIMEOUT_MS = 60_000;
 /** How long `up` waits for every engine to be warm before it gives up. */
 export const WARM_TIMEOUT_MS = 120_000;
 /** Grace for agents to drain and say goodbye on stop, before SIGKILL. */
@@ -27,8 +28,6 @@ export interface LocalUpOptions {
   agentArgs?: string[];
   out?: (line: string) => void;
 }
-
-const cliPath = fileURLToPath(new URL('../cli.js', import.meta.url));
 
 /**
  * `synkti local up`: N agents as separate processes on 127.0.0.1, each with its own state
@@ -55,46 +54,40 @@ export class LocalFleet {
     const { nodes, basePort } = this.options;
     if (basePort + PORT_OFFSETS.metadata + nodes - 1 > 65_535) throw new SynktiError('BAD_PORT', `--base-port ${basePort} leaves no room for ${nodes} nodes (ports up to base+${PORT_OFFSETS.metadata + nodes - 1})`);
     await this.#refuseIfRunning();
+    // Each `up` starts a fresh fleet: an old run's ledger and node directories would shift indexes and ports.
+    await rm(join(this.dir, 'provider'), { recursive: true, force: true });
+    for (const name of await readdir(this.dir).catch(() => [] as string[])) {
+      if (/^node-\d+$/.test(name)) await rm(join(this.dir, name), { recursive: true, force: true });
+    }
     await mkdir(this.dir, { recursive: true });
     const swarmKeyFile = join(this.dir, 'swarm.key');
     await writeFile(swarmKeyFile, generateSwarmKey(), { mode: 0o600 });
+    const ledger = new LocalLedger(join(this.dir, 'provider'));
+    await ledger.init();
     const layout: LocalNode[] = [];
     for (let index = 0; index < nodes; index++) {
-      const stateDir = join(this.dir, `node-${index}`);
-      layout.push({
-        index,
-        stateDir,
-        apiPort: basePort + PORT_OFFSETS.api + index,
-        p2pPort: basePort + PORT_OFFSETS.p2p + index,
-        enginePort: basePort + PORT_OFFSETS.engine + index,
-        metadataPort: basePort + PORT_OFFSETS.metadata + index,
-        pid: null,
-        peerId: await peerIdOfStateDir(stateDir),
-      });
+      const index_ = await ledger.reserveIndex(this.dir, index);
+      const stateDir = join(this.dir, `node-${index_}`);
+      layout.push({ index: index_, stateDir, ...portsOf(basePort, index_), pid: null, peerId: await peerIdOfStateDir(stateDir) });
     }
-    this.#file = { version: 1, supervisorPid: process.pid, startedAt: new Date().toISOString(), dir: this.dir, basePort, model: this.options.model, swarmKeyFile, nodes: layout };
+    this.#file = {
+      version: 1, supervisorPid: process.pid, startedAt: new Date().toISOString(), dir: this.dir, basePort, model: this.options.model, swarmKeyFile,
+      targetSize: nodes, launchTimeoutMs: LOCAL_LAUNCH_TIMEOUT_MS, agentArgs: this.options.agentArgs ?? [], nodes: layout,
+    };
+    await writeFleetFile(this.dir, this.#file);
     const first = layout[0]!;
     const bootstrap = `/ip4/127.0.0.1/tcp/${first.p2pPort}/p2p/${first.peerId}`;
-    for (const node of layout) node.pid = this.#spawn(node, node.index === 0 ? [] : [bootstrap]);
+    for (const node of layout) {
+      node.pid = this.#spawn(node, node.index === first.index ? [] : [bootstrap]);
+      // The first nodes are "instances" of the fleet too: the ledger is the provider's ground truth.
+      await ledger.writeInstance({ instanceId: localInstanceId(node.index), index: node.index, fleet: 'default', slot: String(node.index), token: null, replaces: null, pid: node.pid, createdAt: new Date().toISOString(), terminated: false });
+    }
     await writeFleetFile(this.dir, this.#file);
   }
 
   #spawn(node: LocalNode, bootstrap: string[]): number {
     const log = openSync(join(node.stateDir, 'agent.log'), 'a');
-    const args = [
-      cliPath, 'agent',
-      '--state-dir', node.stateDir,
-      '--swarm-key-file', this.file.swarmKeyFile,
-      '--listen', `/ip4/127.0.0.1/tcp/${node.p2pPort}`,
-      '--api-host', '127.0.0.1',
-      '--api-port', String(node.apiPort),
-      '--engine-runtime', 'fake',
-      '--engine-port', String(node.enginePort),
-      '--engine-model', this.options.model,
-      '--log-format', 'json',
-      ...(bootstrap.length > 0 ? ['--bootstrap', bootstrap.join(',')] : []),
-      ...(this.options.agentArgs ?? []),
-    ];
+    const args = localAgentArgs(this.file, { index: node.index, instanceId: localInstanceId(node.index), slot: String(node.index) }, bootstrap);
     const child = spawn(process.execPath, args, { stdio: ['ignore', log, log] });
     if (child.pid === undefined) throw new SynktiError('SPAWN_FAILED', `cannot start agent ${node.index}`);
     this.children.set(node.index, child);
@@ -127,21 +120,13 @@ export class LocalFleet {
     return renderTable(['#', 'PEER ID', 'API URL', 'ENGINE'], rows);
   }
 
-  /** Stops every process it started: SIGTERM (agents drain and stop their engines), then SIGKILL. */
+  /** Stops every process of the fleet, replacements included: SIGTERM (agents stop their engines), then SIGKILL. */
   async stop(): Promise<void> {
     if (this.#stopping) return;
     this.#stopping = true;
-    const nodes = this.#file?.nodes ?? [];
+    const nodes = this.#file === undefined ? [] : await listNodes(this.#file);
     const runtime = await Promise.all(nodes.map((n) => readRuntimeFile(n.stateDir)));
-    const exits = nodes.map((node) => {
-      const child = this.children.get(node.index);
-      if (child === undefined || child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-      const exited = new Promise<void>((r) => child.once('exit', () => r()));
-      child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), STOP_GRACE_MS);
-      return exited.finally(() => clearTimeout(timer));
-    });
-    await Promise.all(exits);
+    await Promise.all(nodes.map((node) => stopProcess(node.pid, this.children.get(node.index))));
     // An agent killed hard cannot stop its engine: whatever engine is left goes now, group and all.
     for (const info of runtime) {
       if (info?.enginePid != null && isAlive(info.enginePid)) killGroup(info.enginePid);
@@ -155,6 +140,38 @@ export class LocalFleet {
       throw new SynktiError('FLEET_RUNNING', `a local fleet is already running in ${this.dir} (pid ${existing.supervisorPid}); stop it or pick another --dir`);
     }
   }
+}
+
+/** Every node of the fleet: those `up` started and the replacements the local provider launched. */
+export async function listNodes(fleet: LocalFleetFile): Promise<LocalNode[]> {
+  const byIndex = new Map(fleet.nodes.map((n) => [n.index, n]));
+  for (const record of await new LocalLedger(join(fleet.dir, 'provider')).instances()) {
+    const known = byIndex.get(record.index);
+    if (known !== undefined) {
+      known.pid = record.pid ?? known.pid;
+      continue;
+    }
+    const stateDir = join(fleet.dir, `node-${record.index}`);
+    const runtime = await readRuntimeFile(stateDir);
+    byIndex.set(record.index, { index: record.index, stateDir, ...portsOf(fleet.basePort, record.index), pid: record.pid, peerId: runtime?.peerId ?? '' });
+  }
+  return [...byIndex.values()].sort((a, b) => a.index - b.index);
+}
+
+async function stopProcess(pid: number | null, child: ChildProcess | undefined): Promise<void> {
+  if (pid === null || !isAlive(pid)) return;
+  try {
+    process.kill(pid, 'SIGTERM');
+  } catch {
+    return;
+  }
+  const deadline = Date.now() + STOP_GRACE_MS;
+  while (isAlive(pid) && Date.now() < deadline) {
+    // A child of ours must be reaped to stop counting as alive.
+    if (child !== undefined && (child.exitCode !== null || child.signalCode !== null)) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  if (isAlive(pid)) killGroup(pid);
 }
 
 export async function fetchFleet(apiUrl: string): Promise<FleetJson> {

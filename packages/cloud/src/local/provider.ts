@@ -51,7 +51,8 @@ export function localProvider(init: LocalProviderInit): CloudProvider & { ledger
       await ready;
       const record = await ledger.readInstance(instanceId);
       if (record === undefined) throw new SynktiError(CloudErrorCode.PROVIDER_FAILED, `no local instance ${instanceId}`);
-      if (record.pid !== null && isAlive(record.pid)) process.kill(record.pid, 'SIGTERM');
+      // Like EC2's terminate: the node goes now, it gets no chance to drain.
+      if (record.pid !== null && isAlive(record.pid)) process.kill(record.pid, 'SIGKILL');
       await ledger.writeInstance({ ...record, terminated: true });
     },
   };

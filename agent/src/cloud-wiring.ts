@@ -1,0 +1,76 @@
+import { ec2Provider, imdsClient, imdsWatcher, type ImdsWatcher, instanceIdentity, localProvider, startFakeImds, type FakeImds, TAG_SLOT } from '@synkti/cloud';
+import type { Placement } from '@synkti/fleet';
+import type { CloudProvider, Clock, Logger } from '@synkti/interface';
+import type { ProviderInfo } from '@synkti/protocol';
+import { ConfigError, type AgentConfig } from './config/index.js';
+import { spawnLocalAgent } from './local/spawn.js';
+
+/** The EC2 instance metadata service address. */
+export const EC2_IMDS_ENDPOINT = 'http://169.254.169.254';
+
+export interface CloudWiring {
+  provider: CloudProvider | undefined;
+  watcher: ImdsWatcher | undefined;
+  /** Local mode's emulated metadata endpoint, served by this agent. */
+  emulatedImds: FakeImds | undefined;
+  providerInfo: ProviderInfo;
+  placements: Placement[];
+}
+
+/** `type@subnet[@on-demand]` → Placement, in the configured order (every peer walks the same one). */
+export function parsePlacements(specs: readonly string[]): Placement[] {
+  return specs.map((spec) => {
+    const [instanceType, subnet, market] = spec.split('@');
+    return { instanceType: instanceType!, subnet: subnet!, ...(market === 'on-demand' ? { onDemand: true } : {}) };
+  });
+}
+
+export async function wireCloud(config: AgentConfig, deps: { clock: Clock; logger: Logger; peerAddrs: () => string[] }): Promise<CloudWiring> {
+  let placements = parsePlacements(config.placements);
+  let provider: CloudProvider | undefined;
+  const info: ProviderInfo = {
+    kind: config.provider === 'none' ? 'static' : config.provider,
+    instanceId: config.instanceId ?? null,
+    instanceType: config.instanceType ?? null,
+    zone: config.zone ?? null,
+    lifecycle: config.lifecycle,
+    slot: config.slot ?? null,
+  };
+  let emulatedImds: FakeImds | undefined;
+  if (config.emulateImdsPort !== undefined) {
+    emulatedImds = await startFakeImds({ host: '127.0.0.1', port: config.emulateImdsPort, identity: { instanceId: info.instanceId ?? 'local', instanceType: 'local', availabilityZone: 'local', lifecycle: 'spot' } });
+  }
+  const imdsEndpoint = config.imdsEndpoint ?? emulatedImds?.url ?? (config.provider === 'ec2' ? EC2_IMDS_ENDPOINT : undefined);
+
+  if (config.provider === 'ec2') {
+    if (config.ec2LaunchTemplate === undefined) throw new ConfigError('invalid config: ec2LaunchTemplate (--ec2-launch-template, SYNKTI_EC2_LAUNCH_TEMPLATE) is required with the ec2 provider');
+    if (placements.length === 0) throw new ConfigError('invalid config: placements (--placements, SYNKTI_PLACEMENTS) must name at least one instanceType@subnet with the ec2 provider');
+    await fillFromImds(info, imdsEndpoint ?? EC2_IMDS_ENDPOINT, deps.logger);
+    const region = config.ec2Region ?? info.zone?.replace(/[a-z]$/, '');
+    if (region === undefined) throw new ConfigError('invalid config: ec2Region (--ec2-region, SYNKTI_EC2_REGION) is required when the instance metadata cannot tell the region');
+    const template = config.ec2LaunchTemplate.startsWith('lt-') ? { id: config.ec2LaunchTemplate } : { name: config.ec2LaunchTemplate };
+    provider = ec2Provider({ region, launchTemplate: { ...template, version: config.ec2LaunchTemplateVersion }, ...(config.ec2Endpoint !== undefined ? { endpoint: config.ec2Endpoint } : {}) }, { clock: deps.clock, logger: deps.logger });
+  } else if (config.provider === 'local') {
+    if (config.localFleetDir === undefined) throw new ConfigError('invalid config: localFleetDir (--local-fleet-dir, SYNKTI_LOCAL_FLEET_DIR) is required with the local provider');
+    const dir = config.localFleetDir;
+    provider = localProvider({ dir: `${dir}/provider`, nodesDir: dir, spawn: (node) => spawnLocalAgent(dir, node, deps.peerAddrs()) });
+    if (placements.length === 0) placements = [{ instanceType: 'local', subnet: 'local' }];
+  }
+  const watcher = imdsEndpoint === undefined ? undefined : imdsWatcher({ endpoint: imdsEndpoint, pollIntervalMs: config.imdsPollMs }, { clock: deps.clock, logger: deps.logger });
+  return { provider, watcher, emulatedImds, providerInfo: info, placements };
+}
+
+/** On EC2 the node's identity comes from the metadata service; configured values win. */
+async function fillFromImds(info: ProviderInfo, endpoint: string, logger: Logger): Promise<void> {
+  try {
+    const identity = await instanceIdentity({ endpoint }, {}, AbortSignal.timeout(5_000));
+    info.instanceId ??= identity.instanceId;
+    info.instanceType ??= identity.instanceType;
+    info.zone ??= identity.availabilityZone;
+    if (info.lifecycle === 'unknown') info.lifecycle = identity.lifecycle;
+    // The slot tag is readable here when the launch template enables instance metadata tags.
+    info.slot ??= (await imdsClient({ endpoint }).get(`latest/meta-data/tags/instance/${TAG_SLOT}`, AbortSignal.timeout(5_000)).catch(() => undefined))?.trim() || null;
+  } catch (err) {
+    logger.warn({ err }, 'cannot read the instance identity from the metadata service');
+  }
+}

@@ -1,0 +1,177 @@
+import { launchWithPlacements } from '@synkti/cloud';
+import {
+  type LaunchDecision,
+  type LaunchRecord,
+  type MembershipView,
+  type PeerFacts,
+  type Placement,
+  planReplacement,
+  type ProviderInstance,
+  type ReplacementPlan,
+  rememberHolders,
+  type SlotMemory,
+} from '@synkti/fleet';
+import type { CloudProvider, Clock, Logger } from '@synkti/interface';
+import type { LaunchInFlight } from '@synkti/protocol';
+
+/** How often the provider's instance count (the rule's external witness) is refreshed. */
+export const PROVIDER_REFRESH_MS = 10_000;
+/** Launches this agent runs at once; a big loss is worked through a few at a time. */
+export const MAX_CONCURRENT_LAUNCHES = 8;
+
+export interface ReplacerInit {
+  fleet: string;
+  self: () => string;
+  target: number;
+  provider: CloudProvider;
+  placements: Placement[];
+  launchTimeoutMs: number;
+  view: MembershipView;
+  clock: Clock;
+  logger: Logger;
+  /** Gossip a change in this agent's launches at once. */
+  publishNow: () => void;
+  onLaunch?: (outcome: 'launched' | 'existing' | 'failed') => void;
+  assumeLauncher?: boolean;
+}
+
+/**
+ * The shell around the pure replacement rule: on every tick it builds the rule's input from
+ * the view, the gossiped launches and the provider's count, and executes the launches the
+ * rule decides — after re-checking the plan just before acting (plan, re-check, act).
+ */
+export class Replacer {
+  readonly #init: ReplacerInit;
+  readonly #log: Logger;
+  #own: LaunchRecord[] = [];
+  readonly #running = new Set<string>();
+  #memory: SlotMemory = new Map();
+  #provider: { count: number | null; instances: ProviderInstance[] | null; at: number } | undefined;
+  #refreshing = false;
+  lastPlan: ReplacementPlan | undefined;
+
+  constructor(init: ReplacerInit) {
+    this.#init = init;
+    this.#log = init.logger.child({ component: 'replacer' });
+  }
+
+  /** This agent's launches in flight, as gossiped in its NodeState. */
+  launchesInFlight(): LaunchInFlight[] {
+    return this.#own.map(({ token, slot, startedAt, generation, replaces, placementIndex }) => ({ token, slot, startedAt, generation, replaces, placementIndex }));
+  }
+
+  tick(): void {
+    if (this.#init.target <= 0) return;
+    const now = this.#init.clock.now();
+    if (this.#provider === undefined || now - this.#provider.at >= PROVIDER_REFRESH_MS) this.#refreshProvider();
+    const plan = this.#plan(now);
+    this.lastPlan = plan;
+    if (plan.settle.length > 0) {
+      const settled = new Set(plan.settle);
+      this.#own = this.#own.filter((r) => !settled.has(r.token) || this.#running.has(r.token));
+      this.#init.publishNow();
+    }
+    for (const decision of plan.launches) {
+      if (this.#running.size >= MAX_CONCURRENT_LAUNCHES) break;
+      if (this.#running.has(decision.token) || this.#own.some((r) => r.token === decision.token)) continue;
+      void this.#execute(decision);
+    }
+  }
+
+  #plan(now: number): ReplacementPlan {
+    const snapshot = this.#init.view.snapshot(now);
+    const peers: PeerFacts[] = snapshot.map((p) => ({
+      peerId: p.peerId,
+      alive: p.status === 'alive',
+      interrupted: p.state.interruption?.kind ?? null,
+      draining: p.state.draining,
+      slot: p.state.provider.slot,
+      instanceId: p.state.provider.instanceId,
+      incarnation: p.state.incarnation,
+    }));
+    this.#memory = rememberHolders(this.#memory, peers);
+    const launches: LaunchRecord[] = [...this.#own];
+    for (const p of snapshot) {
+      // The duelling-launcher test hook also ignores others' launches, as a partitioned peer would.
+      if (p.peerId === this.#init.self() || this.#init.assumeLauncher === true) continue;
+      for (const l of p.state.launches) launches.push({ ...l, launcher: p.peerId });
+    }
+    return planReplacement({
+      self: this.#init.self(),
+      fleet: this.#init.fleet,
+      target: this.#init.target,
+      peers,
+      launches,
+      providerCount: this.#provider?.count ?? null,
+      providerSlots: this.#provider?.instances ?? null,
+      placements: this.#init.placements,
+      launchTimeoutMs: this.#init.launchTimeoutMs,
+      now,
+      memory: this.#memory,
+      ...(this.#init.assumeLauncher === true ? { assumeLauncher: true } : {}),
+    });
+  }
+
+  async #execute(decision: LaunchDecision): Promise<void> {
+    this.#running.add(decision.token);
+    try {
+      // Re-check on the freshest view and provider count: act only if the plan still says so.
+      await this.#refreshProviderNow();
+      const recheck = this.#plan(this.#init.clock.now());
+      if (!recheck.launches.some((d) => d.token === decision.token)) {
+        this.#log.info({ slot: decision.slot, token: decision.token, hold: recheck.hold }, 'launch dropped on re-check');
+        return;
+      }
+      // Fence first: a holder the provider still runs but the quorum sees dead must go before its
+      // slot is filled again, or the slot would have two instances when it comes back.
+      for (const instanceId of decision.fence) {
+        this.#log.warn({ slot: decision.slot, instanceId }, 'terminating a dead holder before replacing it');
+        try {
+          await this.#init.provider.terminate(instanceId, AbortSignal.timeout(30_000));
+        } catch (err) {
+          this.#log.error({ err, instanceId }, 'cannot terminate the dead holder; not launching this round');
+          return;
+        }
+      }
+      const record: LaunchRecord = { token: decision.token, slot: decision.slot, startedAt: this.#init.clock.now(), generation: decision.generation, replaces: decision.replaces, placementIndex: 0, launcher: this.#init.self() };
+      this.#own.push(record);
+      this.#init.publishNow();
+      this.#log.info({ slot: decision.slot, token: decision.token, replaces: decision.replaces, generation: decision.generation }, 'launching a replacement');
+      try {
+        const outcome = await launchWithPlacements(this.#init.provider, { fleet: this.#init.fleet, slot: decision.slot, replaces: decision.replaces, attempts: decision.attempts }, {
+          onSkip: (attempt, err) => this.#log.warn({ err, slot: decision.slot, placement: attempt.placement }, 'no capacity; trying the next placement'),
+        });
+        record.placementIndex = outcome.attemptIndex;
+        this.#log.info({ slot: decision.slot, instanceId: outcome.instanceId, existing: outcome.existing, placement: outcome.placement }, outcome.existing ? 'the launch already existed (idempotent repeat)' : 'launched a replacement');
+        this.#init.onLaunch?.(outcome.existing ? 'existing' : 'launched');
+        this.#provider = undefined;
+      } catch (err) {
+        // The record stays and times out, so the next generation retries with fresh tokens.
+        this.#log.error({ err, slot: decision.slot, token: decision.token }, 'replacement launch failed');
+        this.#init.onLaunch?.('failed');
+      }
+    } finally {
+      this.#running.delete(decision.token);
+    }
+  }
+
+  #refreshProvider(): void {
+    if (this.#refreshing) return;
+    void this.#refreshProviderNow();
+  }
+
+  async #refreshProviderNow(): Promise<void> {
+    if (this.#refreshing) return;
+    this.#refreshing = true;
+    try {
+      const instances = await this.#init.provider.listInstances(this.#init.fleet, AbortSignal.timeout(10_000));
+      this.#provider = { count: instances.length, instances: instances.map((i) => ({ instanceId: i.instanceId, slot: i.slot, state: i.state })), at: this.#init.clock.now() };
+    } catch (err) {
+      this.#log.warn({ err }, 'cannot count the fleet at the provider; acting on quorum alone');
+      // Unknown until the next refresh: the rule then needs a quorum.
+      this.#provider = { count: null, instances: null, at: this.#init.clock.now() };
+    } finally {
+      this.#refreshing = false;
+    }
+  }
+}
