@@ -29,6 +29,16 @@ registerKeygenCommand(program);
 registerLocalCommand(program);
 registerStatusCommand(program);
 program
+  .command('sim')
+  .description('Simulate a whole fleet on the real fleet core: spot market, preemptions, traffic, cost (synkti sim --help).')
+  .helpOption(false)
+  .allowUnknownOption(true)
+  .allowExcessArguments(true)
+  .action(async (_opts: unknown, command: Command) => {
+    const { simMain } = await import('@synkti/sim');
+    process.exitCode = await simMain(command.args);
+  });
+program
   .command('config-docs')
   .description('Print the configuration reference (docs/configuration.md) generated from the schema.')
   .action(() => {
