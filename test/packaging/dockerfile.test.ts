@@ -57,9 +57,9 @@ function ignoreMatchers(text: string): RegExp[] {
       const re = p
         .replace(/^\/+/, '')
         .replace(/[.+^${}()|[\]]/g, '\\$&')
-        .replace(/\*\*\//g, '\u0000')
+        .replaceAll('**/', '@@')
         .replace(/\*/g, '[^/]*')
-        .replace(/\u0000/g, '(.*/)?');
+        .replaceAll('@@', '(.*/)?');
       return new RegExp(`^${re}(/.*)?$`);
     });
 }
