@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { writeRuntimeFile } from './runtime-file.js';
+import { fetchSwarmKeyFromSsm } from './ssm.js';
 import { type CloudWiring, wireCloud } from './cloud-wiring.js';
 import { InterruptionHandler } from './interruption.js';
 import { Replacer } from './replacer.js';
@@ -308,6 +309,10 @@ export class Agent implements Startable {
   }
 
   async #readSwarmKey(): Promise<Uint8Array> {
+    if (this.config.swarmKeySsmParameter !== undefined) {
+      await fetchSwarmKeyFromSsm({ parameter: this.config.swarmKeySsmParameter, path: this.config.swarmKeyFile, region: this.config.ec2Region });
+      this.#log.info({ parameter: this.config.swarmKeySsmParameter, path: this.config.swarmKeyFile }, 'swarm key fetched from SSM');
+    }
     try {
       await readFile(this.config.swarmKeyFile);
     } catch {

@@ -38,6 +38,7 @@ export const configKeys = {
   fleet: key(z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'lowercase letters, digits and dashes, at most 63').default('default'), 'Fleet name; agents only talk to agents of the same fleet (it names the gossip topic).'),
   stateDir: key(z.string().min(1).default('.synkti/agent'), 'Directory for the peer key and local state; keep it across restarts to keep the peer ID.'),
   swarmKeyFile: key(z.string().min(1).optional(), 'Pre-shared swarm key file (create one with `synkti keygen`); without the key no node can connect.', { defaultText: '<stateDir>/swarm.key' }),
+  swarmKeySsmParameter: key(z.string().min(1).max(2048).optional(), 'Name or ARN of an SSM Parameter Store SecureString holding the swarm key: fetched at start (the instance role needs ssm:GetParameter and kms:Decrypt) and written to swarmKeyFile with mode 0600.'),
   listen: key(multiaddrs.default(['/ip4/0.0.0.0/tcp/4001']), 'libp2p listen multiaddrs.', { list: true }),
   announce: key(multiaddrs.default([]), 'Multiaddrs to announce instead of the listen addresses (e.g. a public IP behind NAT).', { list: true }),
   bootstrap: key(multiaddrs.default([]), 'Multiaddrs of peers to join through (with /p2p/<peer-id>); retried until one answers.', { list: true }),
