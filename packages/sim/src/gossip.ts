@@ -54,6 +54,7 @@ export function apply(w: World, side: number, snap: Snapshot): void {
   const view = w.views[side]!;
   const known = view.peers.get(snap.peerId);
   if (known !== undefined && known.seq >= snap.seq) return;
+  view.derived = null;
   if (snap.leaving) view.peers.delete(snap.peerId);
   else {
     view.peers.set(snap.peerId, snap.entry);
@@ -107,6 +108,7 @@ export function onSilent(w: World, side: number, peerId: string, seq: number): v
   const entry = view.peers.get(peerId);
   if (entry === undefined || entry.seq !== seq || !entry.facts.alive) return;
   view.peers.set(peerId, { ...entry, facts: { ...entry.facts, alive: false }, surplus: { ...entry.surplus, alive: false } });
+  view.derived = null;
   schedule(w, w.now + FORGET_AFTER_MS, { k: 'forget', side, peerId, seq });
   requestEval(w, side, w.now);
 }
@@ -116,6 +118,7 @@ export function onForget(w: World, side: number, peerId: string, seq: number): v
   const entry = view.peers.get(peerId);
   if (entry !== undefined && entry.seq === seq && !entry.facts.alive) {
     view.peers.delete(peerId);
+    view.derived = null;
     requestEval(w, side, w.now);
   }
 }
@@ -134,6 +137,7 @@ export function startPartition(w: World): void {
   const side1 = w.views[1]!;
   const side0 = w.views[0]!;
   side1.peers = new Map(side0.peers);
+  side1.derived = null;
   side1.memory = new Map(side0.memory);
   for (const n of live) {
     if (minority.has(n.peerId)) n.side = 1;

@@ -11,7 +11,7 @@ import { HEARTBEAT_MS, RECHECK_MS, SUSPECT_AFTER_MS } from './constants.js';
 import { publishNow, requestEval } from './gossip.js';
 import { adjustProvisioned, kill, launched, startDrain } from './lifecycle.js';
 import type { SimInstance } from './provider.js';
-import type { SimNode, World } from './world.js';
+import type { DerivedView, SideView, SimNode, World } from './world.js';
 
 /**
  * Evaluates the real replacement rule once for a side: every agent there shares this view,
@@ -24,28 +24,8 @@ export function evaluateSide(w: World, side: number): void {
   view.evalAt = -1;
   if (side === 1 && !w.partitioned) return;
   w.counters.evaluations++;
-  const peers: PeerFacts[] = [];
-  const launches: LaunchRecord[] = [];
-  let lowest: string | null = null;
-  let second: string | null = null;
-  let atRisk = 0;
-  let oldestRisk = Number.POSITIVE_INFINITY;
-  let warm = 0;
-  for (const e of view.peers.values()) {
-    peers.push(e.facts);
-    for (const r of e.records) launches.push(r);
-    const f = e.facts;
-    if (f.alive && !f.draining && f.interrupted === 'rebalance') {
-      atRisk++;
-      oldestRisk = Math.min(oldestRisk, e.noticedAt);
-    }
-    if (!f.alive || f.interrupted !== null || f.draining) continue;
-    if (e.warm) warm++;
-    if (lowest === null || f.peerId < lowest) {
-      second = lowest;
-      lowest = f.peerId;
-    } else if (second === null || f.peerId < second) second = f.peerId;
-  }
+  view.derived ??= derive(view);
+  const { peers, launches, lowest, second, atRisk, oldestRisk, warm } = view.derived;
   if (lowest === null) return;
   const base = {
     fleet: w.config.fleet,
@@ -74,6 +54,33 @@ export function evaluateSide(w: World, side: number): void {
   const overdue = w.now - oldestRisk >= surplusWindow(w);
   if ((atRisk > 0 && (warm >= w.config.nodes || overdue)) || warm > w.config.nodes) surplus(w, side);
   else if (atRisk > 0) requestEval(w, side, oldestRisk + surplusWindow(w));
+}
+
+/** One pass over a side's view: the rule's inputs and what the simulator needs beside them. */
+function derive(view: SideView): DerivedView {
+  const peers: PeerFacts[] = [];
+  const launches: LaunchRecord[] = [];
+  let lowest: string | null = null;
+  let second: string | null = null;
+  let atRisk = 0;
+  let oldestRisk = Number.POSITIVE_INFINITY;
+  let warm = 0;
+  for (const e of view.peers.values()) {
+    peers.push(e.facts);
+    for (const r of e.records) launches.push(r);
+    const f = e.facts;
+    if (f.alive && !f.draining && f.interrupted === 'rebalance') {
+      atRisk++;
+      oldestRisk = Math.min(oldestRisk, e.noticedAt);
+    }
+    if (!f.alive || f.interrupted !== null || f.draining) continue;
+    if (e.warm) warm++;
+    if (lowest === null || f.peerId < lowest) {
+      second = lowest;
+      lowest = f.peerId;
+    } else if (second === null || f.peerId < second) second = f.peerId;
+  }
+  return { peers, launches, lowest, second, atRisk, oldestRisk, warm };
 }
 
 function actAsLauncher(w: World, side: number, peerId: string, plan: ReplacementPlan): void {

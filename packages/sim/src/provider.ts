@@ -48,6 +48,7 @@ export class SimProvider {
   readonly stats: ProviderStats = { instances: 0, idempotentHits: 0, doubleLaunches: 0, mismatches: 0, capacityErrors: 0 };
   readonly #byToken = new Map<string, SimInstance>();
   readonly #live = new Set<SimInstance>();
+  readonly #created: SimInstance[] = [];
   readonly #liveBySlot = new Map<string, SimInstance[]>();
   #listCache: ProviderInstance[] | null = null;
 
@@ -88,6 +89,7 @@ export class SimProvider {
     };
     this.stats.instances++;
     this.#byToken.set(token, instance);
+    this.#created.push(instance);
     this.#live.add(instance);
     const inSlot = this.#liveBySlot.get(slot);
     if (inSlot === undefined) this.#liveBySlot.set(slot, [instance]);
@@ -122,6 +124,15 @@ export class SimProvider {
   list(): readonly ProviderInstance[] {
     this.#listCache ??= [...this.#live].map((i) => i.listed);
     return this.#listCache;
+  }
+
+  byToken(token: string): SimInstance | undefined {
+    return this.#byToken.get(token);
+  }
+
+  /** Instances created after the first `count` (in creation order). */
+  launchedSince(count: number): readonly SimInstance[] {
+    return this.#created.slice(count);
   }
 
   /** Live instances tagged with `slot` (ground truth, for the simulator's own checks). */

@@ -1,4 +1,4 @@
-import { launchToken } from '@synkti/fleet';
+import { launchToken, PROVIDER_LIST_LAG_MS } from '@synkti/fleet';
 import { seededRng } from '@synkti/interface';
 import { type SimConfig, resolveConfig } from './config.js';
 import { HOUR_MS, PROVIDER_POLL_MS, REQUEST_MODE_MAX_REQUESTS, SERIES_POINTS } from './constants.js';
@@ -74,17 +74,24 @@ function bootstrap(w: World, count: number): void {
   poll(w);
 }
 
-/** DescribeInstances by tag: a changed listing is news to both sides (a launch may have failed, a slot emptied). */
+/**
+ * DescribeInstances by tag. Agents remember what it lists; a side re-evaluates at once when the
+ * listing shows one of its launches in flight failed (a slot it blocks is rechecked anyway
+ * while the side sees a deficit).
+ */
 function poll(w: World): void {
   const instances = w.provider.list();
   const changed = instances !== w.polled.instances;
   w.polled = { count: instances.length, instances, at: w.now };
   if (!changed) return;
-  // Every agent remembers what the provider listed in each slot (fleet `rememberListed`, in place here).
+  // Every agent remembers what the provider listed in each slot (fleet `rememberListed`, in place
+  // here): only instances launched since the last poll can be news, the rest are remembered already.
+  const fresh = w.provider.launchedSince(w.polledUpTo);
+  w.polledUpTo = w.provider.stats.instances;
   for (const side of w.partitioned ? [0, 1] : [0]) {
-    const memory = w.views[side]!.memory;
-    for (const inst of instances) rememberInstance(memory, inst.slot!, inst.instanceId, inst.launchedAt!);
-    requestEval(w, side, w.now);
+    const view = w.views[side]!;
+    for (const inst of fresh) if (inst.endedAt === null) rememberInstance(view.memory, inst.slot, inst.id, inst.launchedAt);
+    if (view.derived === null || view.derived.launches.some((r) => launchGone(w, r.token, r.startedAt))) requestEval(w, side, w.now);
   }
 }
 
@@ -211,6 +218,13 @@ function finish(w: World): SimResult {
       markets: w.markets.map((m) => `${m.zone}/${m.instanceType}`),
     },
   };
+}
+
+/** A launch in flight whose instance is no longer listed, long enough after it started for the rule to call it failed. */
+function launchGone(w: World, token: string, startedAt: number): boolean {
+  if (w.now - startedAt < PROVIDER_LIST_LAG_MS || w.now - startedAt >= w.config.launchTimeoutMs) return false;
+  const inst = w.provider.byToken(token);
+  return inst === undefined || inst.endedAt !== null;
 }
 
 export function round(x: number, digits: number): number {

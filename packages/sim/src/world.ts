@@ -55,6 +55,18 @@ export interface SideView {
   lastDeficit: number;
   /** At-risk (rebalance) peers seen by the last evaluation: only then does a warm-only change matter. */
   lastAtRisk: number;
+  /** The rule's inputs derived from `peers`, kept until `peers` changes (see `touch`). */
+  derived: DerivedView | null;
+}
+
+export interface DerivedView {
+  peers: PeerFacts[];
+  launches: LaunchRecord[];
+  lowest: string | null;
+  second: string | null;
+  atRisk: number;
+  oldestRisk: number;
+  warm: number;
 }
 
 export interface Snapshot {
@@ -122,6 +134,8 @@ export interface World {
   partitionedAt: number;
   /** The provider's listing (pending + running instances) as last polled, and when. */
   polled: { count: number; instances: readonly ProviderInstance[]; at: number };
+  /** Instances created up to the last poll (its memory update covered them). */
+  polledUpTo: number;
   servingList: SimNode[];
   /** Provisioned capacity: live instances without a notice and not draining (booting included). */
   provisioned: number;
@@ -134,7 +148,7 @@ export interface World {
   series: { t: number[]; serving: number[]; instances: number[] };
 }
 
-export function newWorld(parts: Omit<World, 'heap' | 'now' | 'nodes' | 'views' | 'partitioned' | 'partitionedAt' | 'polled' | 'servingList' | 'provisioned' | 'counters' | 'restore' | 'servingBelowMs' | 'servingLastChange' | 'series'>): World {
+export function newWorld(parts: Omit<World, 'heap' | 'now' | 'nodes' | 'views' | 'partitioned' | 'partitionedAt' | 'polled' | 'polledUpTo' | 'servingList' | 'provisioned' | 'counters' | 'restore' | 'servingBelowMs' | 'servingLastChange' | 'series'>): World {
   return {
     ...parts,
     heap: new EventHeap<SimEvent>(),
@@ -144,6 +158,7 @@ export function newWorld(parts: Omit<World, 'heap' | 'now' | 'nodes' | 'views' |
     partitioned: false,
     partitionedAt: 0,
     polled: { count: 0, instances: [], at: 0 },
+    polledUpTo: 0,
     servingList: [],
     provisioned: 0,
     counters: {
@@ -170,7 +185,7 @@ export function newWorld(parts: Omit<World, 'heap' | 'now' | 'nodes' | 'views' |
 }
 
 export function emptyView(): SideView {
-  return { peers: new Map(), memory: new Map(), evalAt: -1, lastDeficit: 0, lastAtRisk: 0 };
+  return { peers: new Map(), memory: new Map(), evalAt: -1, lastDeficit: 0, lastAtRisk: 0, derived: null };
 }
 
 export function schedule(w: World, at: number, ev: SimEvent): void {

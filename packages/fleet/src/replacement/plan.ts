@@ -1,5 +1,5 @@
 import { LAUNCH_RECORD_MAX_AGE_MS, MAX_LAUNCHES_PER_PLAN, MAX_TARGET, PROVIDER_LIST_LAG_MS } from './constants.js';
-import { assignSlots, dedupeRecords, isActive, isCounted } from './slots.js';
+import { assignSlots, dedupeRecords, isActive, slotIndex } from './slots.js';
 import { launchToken } from './token.js';
 import type {
   HoldReason,
@@ -60,29 +60,44 @@ export function planReplacement(input: ReplacementInput): ReplacementPlan {
   const target = Math.max(0, Math.min(MAX_TARGET, Math.floor(input.target)));
   const records = dedupeRecords(input.launches);
   const legacySlots = isSlotList(input.providerSlots) ? new Set(input.providerSlots) : null;
-  const listing = input.providerSlots == null || legacySlots !== null ? null : indexListing(input.providerSlots as readonly ProviderInstance[]);
-  const peerByInstance = listing === null ? null : indexPeers(input.peers);
+  const listing = input.providerSlots == null || legacySlots !== null ? null : indexListing(input.providerSlots as readonly ProviderInstance[], target);
+  // Records in flight, matched to the instance the provider lists for their token.
   const settled = new Set<string>();
-  const active = records.filter((r) => {
-    if (!isActive(r, input.now, input.launchTimeoutMs)) return false;
-    if (listing === null) return true;
-    const inst = listing.byToken.get(r.token);
-    if (inst === undefined) return !launchFailed(r, input);
-    if (peerByInstance!.has(inst.instanceId)) {
-      settled.add(r.token); // its agent joined: the peer counts, not the record
-      return false;
+  const live: LaunchRecord[] = [];
+  const listedFor = new Map<string, string>(); // token -> instance ID
+  for (const r of records) {
+    if (!isActive(r, input.now, input.launchTimeoutMs)) continue;
+    if (listing !== null) {
+      const inst = listing.find(r.slot, (i) => i.token === r.token);
+      if (inst === undefined && launchFailed(r, input)) continue;
+      if (inst !== undefined) listedFor.set(r.token, inst.instanceId);
     }
-    return true;
-  });
+    live.push(r);
+  }
+  const unseen = new Set(listedFor.values()); // listed instances of records no peer in view runs (yet)
   const counted: PeerFacts[] = [];
   let aliveCount = 0;
   let launcher: string | null = null;
+  // A counted peer running a record's instance holds the record's slot, so assignSlots settles
+  // that record anyway: only peers that no longer count need matching here.
+  const matching = unseen.size > 0;
   for (const p of input.peers) {
     if (p.alive) aliveCount++;
-    if (!isCounted(p)) continue;
+    if (!p.alive || p.interrupted !== null || p.draining) {
+      if (matching && p.instanceId !== null) unseen.delete(p.instanceId);
+      continue;
+    }
     counted.push(p);
     if (launcher === null || p.peerId < launcher) launcher = p.peerId;
   }
+  const selfKnown = launcher === input.self || input.peers.some((p) => p.peerId === input.self);
+  // A record whose listed instance is a peer in view has joined (whatever its state now): the peer, not the record, counts.
+  const active = listedFor.size === 0 ? live : live.filter((r) => {
+    const id = listedFor.get(r.token);
+    if (id === undefined || unseen.has(id)) return true;
+    settled.add(r.token);
+    return false;
+  });
   const slots = assignSlots(counted, active, target);
   for (const t of slots.joined) settled.add(t);
   const quorum = aliveCount > target / 2;
@@ -101,25 +116,25 @@ export function planReplacement(input: ReplacementInput): ReplacementPlan {
   };
   const hold = (reason: HoldReason): ReplacementPlan => ({ ...base, launches: [], hold: reason });
 
-  if (!input.peers.some((p) => p.peerId === input.self)) return hold('self-unknown');
+  if (!selfKnown) return hold('self-unknown');
   if (slots.free.length === 0) return hold('no-deficit');
   if (launcher !== input.self && input.assumeLauncher !== true) return hold('not-lowest');
   if (!quorum && !providerConfirms) return hold('no-quorum');
 
   const eligible: { slot: string; gate: Gate | null }[] = [];
   const activeTokens = listing === null ? null : new Set(active.map((r) => r.token));
+  const peerByInstance = listing === null ? null : listedPeers(listing, slots.free, input.peers);
   for (const i of slots.free) {
     const slot = String(i);
     if (listing === null) {
       if (legacySlots === null || quorum || !legacySlots.has(slot)) eligible.push({ slot, gate: null });
-    }
-    else {
-      const gate = providerGate(slot, listing, peerByInstance!, activeTokens!, fenceQuorum, input);
+    } else {
+      const gate = providerGate(i, listing, peerByInstance!, activeTokens!, fenceQuorum, input);
       if (gate !== null) eligible.push({ slot, gate });
     }
   }
   if (eligible.length === 0) return hold('provider-occupied');
-  let limit = MAX_LAUNCHES_PER_PLAN - active.filter((r) => r.launcher === input.self).length;
+  let limit = MAX_LAUNCHES_PER_PLAN - active.filter((r) => r.launcher === input.self && !slots.joined.has(r.token)).length;
   if (!quorum && input.providerCount !== null) limit = Math.min(limit, target - input.providerCount);
   const chosen = eligible.slice(0, Math.max(0, limit));
   if (chosen.length === 0) return hold('provider-full');
@@ -132,34 +147,53 @@ function isSlotList(list: ReplacementInput['providerSlots']): list is readonly s
   return list != null && list.length > 0 && typeof list[0] === 'string';
 }
 
-/** The provider's listing indexed by slot and token (memoised on the array: same input, same index). */
+/**
+ * The provider's listing indexed by slot (chains in typed arrays: it is rebuilt for every new
+ * listing of a large fleet), memoised on the array — same input, same index.
+ */
 interface Listing {
-  bySlot: Map<string, ProviderInstance[]>;
-  byToken: Map<string, ProviderInstance>;
+  list: readonly ProviderInstance[];
+  /** First entry of each slot index (-1: none); `next` chains entries of one slot. */
+  head: Int32Array;
+  next: Int32Array;
+  find(slot: string, match: (i: ProviderInstance) => boolean): ProviderInstance | undefined;
 }
 
 const listingCache = new WeakMap<readonly ProviderInstance[], Listing>();
 
-function indexListing(list: readonly ProviderInstance[]): Listing {
+function indexListing(list: readonly ProviderInstance[], target: number): Listing {
   let idx = listingCache.get(list);
-  if (idx !== undefined) return idx;
-  idx = { bySlot: new Map(), byToken: new Map() };
-  for (const inst of list) {
-    if (inst.slot !== null) {
-      const at = idx.bySlot.get(inst.slot);
-      if (at === undefined) idx.bySlot.set(inst.slot, [inst]);
-      else at.push(inst);
-    }
-    if (inst.token != null) idx.byToken.set(inst.token, inst);
+  if (idx !== undefined && idx.head.length === target) return idx;
+  const head = new Int32Array(target).fill(-1);
+  const next = new Int32Array(list.length).fill(-1);
+  for (let k = list.length - 1; k >= 0; k--) {
+    const i = slotIndex(list[k]!.slot, target);
+    if (i < 0) continue;
+    next[k] = head[i]!;
+    head[i] = k;
   }
+  idx = {
+    list,
+    head,
+    next,
+    find(slot, match) {
+      const i = slotIndex(slot, target);
+      for (let k = i < 0 ? -1 : head[i]!; k >= 0; k = next[k]!) if (match(list[k]!)) return list[k];
+      return undefined;
+    },
+  };
   listingCache.set(list, idx);
   return idx;
 }
 
-function indexPeers(peers: readonly PeerFacts[]): Map<string, PeerFacts> {
-  const idx = new Map<string, PeerFacts>();
-  for (const p of peers) if (p.instanceId !== null) idx.set(p.instanceId, p);
-  return idx;
+/** The peers in view that run an instance listed in one of the free slots (one pass, only when needed). */
+function listedPeers(listing: Listing, free: readonly number[], peers: readonly PeerFacts[]): Map<string, PeerFacts> {
+  const wanted = new Set<string>();
+  for (const i of free) for (let k = listing.head[i]!; k >= 0; k = listing.next[k]!) wanted.add(listing.list[k]!.instanceId);
+  const out = new Map<string, PeerFacts>();
+  if (wanted.size === 0) return out;
+  for (const p of peers) if (p.instanceId !== null && wanted.has(p.instanceId)) out.set(p.instanceId, p);
+  return out;
 }
 
 /** An active record the provider does not list, long enough after it started that it should: its instance is gone. */
@@ -175,17 +209,16 @@ interface Gate {
 }
 
 function providerGate(
-  slot: string,
+  slotIdx: number,
   listing: Listing,
   peerByInstance: ReadonlyMap<string, PeerFacts>,
   activeTokens: ReadonlySet<string>,
   fenceQuorum: boolean,
   input: ReplacementInput,
 ): Gate | null {
-  const listed = listing.bySlot.get(slot);
-  if (listed === undefined) return { fence: [] };
   const fence: string[] = [];
-  for (const inst of listed) {
+  for (let k = listing.head[slotIdx]!; k >= 0; k = listing.next[k]!) {
+    const inst = listing.list[k]!;
     if (inst.token != null && activeTokens.has(inst.token)) return null; // a launch in flight this view counts elsewhere
     const peer = peerByInstance.get(inst.instanceId);
     if (peer !== undefined) {
@@ -193,7 +226,7 @@ function providerGate(
       return null; // alive, or suspect (not yet dead): it may still hold the slot
     }
     if (!fenceQuorum) return null;
-    const remembered = input.memory?.get(slot)?.instanceId === inst.instanceId;
+    const remembered = input.memory?.get(String(slotIdx))?.instanceId === inst.instanceId;
     const overdue = inst.launchedAt != null && input.now - inst.launchedAt >= input.launchTimeoutMs;
     if (!remembered && !overdue) return null; // pending for a launch this view does not see, or joined elsewhere
     fence.push(inst.instanceId);
