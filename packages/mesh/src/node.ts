@@ -56,6 +56,11 @@ export async function createMeshNode(init: MeshNodeInit): Promise<MeshLibp2p> {
         maxOutboundStreams: MAX_STREAMS_PER_CONNECTION,
       }),
     ],
+    // libp2p's monitor pings every connection and aborts it when a ping fails or overlaps
+    // another (ping allows one outbound stream): on a busy node that tore down healthy
+    // connections in a loop. Liveness is gossip's job (heartbeat absence); yamux keep-alive
+    // still closes dead TCP connections.
+    connectionMonitor: { enabled: false },
     connectionManager: {
       maxConnections: MAX_CONNECTIONS,
       dialTimeout: DIAL_TIMEOUT_MS,
