@@ -1,4 +1,4 @@
-import { FORGET_AFTER_MS, HEARTBEAT_MS, HOUR_MS, SUSPECT_AFTER_MS } from './constants.js';
+import { DEAD_AFTER_MS, FORGET_AFTER_MS, HEARTBEAT_MS, HOUR_MS, SUSPECT_AFTER_MS } from './constants.js';
 import { exponential } from './random.js';
 import { emptyView, schedule, type SideView, type SimNode, type Snapshot, type ViewEntry, type World } from './world.js';
 
@@ -109,7 +109,18 @@ export function onSilent(w: World, side: number, peerId: string, seq: number): v
   if (entry === undefined || entry.seq !== seq || !entry.facts.alive) return;
   view.peers.set(peerId, { ...entry, facts: { ...entry.facts, alive: false }, surplus: { ...entry.surplus, alive: false } });
   view.derived = null;
+  schedule(w, w.now + DEAD_AFTER_MS - SUSPECT_AFTER_MS, { k: 'dead', side, peerId, seq });
   schedule(w, w.now + FORGET_AFTER_MS, { k: 'forget', side, peerId, seq });
+  requestEval(w, side, w.now);
+}
+
+/** Silent past deadAfter: dead, no longer merely suspect (the rule may fence its instance). */
+export function onDead(w: World, side: number, peerId: string, seq: number): void {
+  const view = w.views[side]!;
+  const entry = view.peers.get(peerId);
+  if (entry === undefined || entry.seq !== seq || entry.facts.alive) return;
+  view.peers.set(peerId, { ...entry, facts: { ...entry.facts, dead: true } });
+  view.derived = null;
   requestEval(w, side, w.now);
 }
 

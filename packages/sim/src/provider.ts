@@ -122,7 +122,12 @@ export class SimProvider {
 
   /** Pending + running instances as DescribeInstances lists them (a new array only after a change). */
   list(): readonly ProviderInstance[] {
-    this.#listCache ??= [...this.#live].map((i) => i.listed);
+    if (this.#listCache === null) {
+      const out: ProviderInstance[] = new Array(this.#live.size);
+      let k = 0;
+      for (const i of this.#live) out[k++] = i.listed;
+      this.#listCache = out;
+    }
     return this.#listCache;
   }
 

@@ -2,7 +2,7 @@ import { launchToken, PROVIDER_LIST_LAG_MS } from '@synkti/fleet';
 import { seededRng } from '@synkti/interface';
 import { type SimConfig, resolveConfig } from './config.js';
 import { HOUR_MS, PROVIDER_POLL_MS, REQUEST_MODE_MAX_REQUESTS, SERIES_POINTS } from './constants.js';
-import { apply, endPartition, onForget, onSilent, publishNow, rememberInstance, requestEval, startPartition } from './gossip.js';
+import { apply, endPartition, onDead, onForget, onSilent, publishNow, rememberInstance, requestEval, startPartition } from './gossip.js';
 import { evaluateSide } from './launcher.js';
 import { adjustProvisioned, createNode, onGone, onJoin, onNotice, onRebalance, onWarm, onWave } from './lifecycle.js';
 import { buildMarkets, inShortage, priceAt, spotCost } from './market.js';
@@ -117,6 +117,9 @@ function handle(w: World, ev: SimEvent): void {
       return;
     case 'silent':
       onSilent(w, ev.side, ev.peerId, ev.seq);
+      return;
+    case 'dead':
+      onDead(w, ev.side, ev.peerId, ev.seq);
       return;
     case 'forget':
       onForget(w, ev.side, ev.peerId, ev.seq);

@@ -146,9 +146,11 @@ describe('planReplacement', () => {
       assert.deepEqual(plan.launches.map((d) => [d.slot, d.replaces, d.fence]), [['4', 'i-e', []]]);
     });
 
-    it('a suspect holder still listed holds its slot', () => {
+    it('a suspect holder still listed holds its slot; once dead (past deadAfter) a strict quorum fences it', () => {
       const peers = five.map((p) => (p.peerId === 'e' ? { ...p, alive: false } : p));
       assert.equal(planReplacement(input({ peers, providerCount: 5, providerSlots: fiveListed })).hold, 'provider-occupied');
+      const dead = five.map((p) => (p.peerId === 'e' ? { ...p, alive: false, dead: true } : p));
+      assert.deepEqual(planReplacement(input({ peers: dead, providerCount: 5, providerSlots: fiveListed })).launches[0]?.fence, ['i-e']);
     });
 
     it('with a strict quorum, fences a dead holder the provider still lists, then replaces it', () => {

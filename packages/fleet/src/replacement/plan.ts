@@ -28,8 +28,8 @@ import type {
  *   - its agent gossips an interruption notice or is draining (it leaves on its own), or
  *   - with a strict quorum only (counted peers holding more than half the slots: two sides
  *     of a partition cannot both have it, while mere alive peers can exceed the target): its
- *     agent is dead in this view — gone from membership (dead for more
- *     than `deadAfter`) while remembered as the slot's holder, or never heard of and launched
+ *     agent is dead in this view — silent past `deadAfter` (`PeerFacts.dead`), or forgotten
+ *     by membership while remembered as the slot's holder, or never heard of and launched
  *     more than the launch timeout ago. Such an instance is frozen, crashed or cut off by a
  *     partition: the plan *fences* it (`LaunchDecision.fence`: terminate, then launch), so the
  *     slot never holds two live instances and a frozen one is not left running (and billed).
@@ -76,6 +76,7 @@ export function planReplacement(input: ReplacementInput): ReplacementPlan {
   }
   const unseen = new Set(listedFor.values()); // listed instances of records no peer in view runs (yet)
   const counted: PeerFacts[] = [];
+  const uncounted: PeerFacts[] = [];
   let aliveCount = 0;
   let launcher: string | null = null;
   // A counted peer running a record's instance holds the record's slot, so assignSlots settles
@@ -85,6 +86,7 @@ export function planReplacement(input: ReplacementInput): ReplacementPlan {
     if (p.alive) aliveCount++;
     if (!p.alive || p.interrupted !== null || p.draining) {
       if (matching && p.instanceId !== null) unseen.delete(p.instanceId);
+      uncounted.push(p);
       continue;
     }
     counted.push(p);
@@ -123,7 +125,7 @@ export function planReplacement(input: ReplacementInput): ReplacementPlan {
 
   const eligible: { slot: string; gate: Gate | null }[] = [];
   const activeTokens = listing === null ? null : new Set(active.map((r) => r.token));
-  const peerByInstance = listing === null ? null : listedPeers(listing, slots.free, input.peers);
+  const peerByInstance = listing === null ? null : listedPeers(listing, slots.free, uncounted, counted);
   for (const i of slots.free) {
     const slot = String(i);
     if (listing === null) {
@@ -186,13 +188,20 @@ function indexListing(list: readonly ProviderInstance[], target: number): Listin
   return idx;
 }
 
-/** The peers in view that run an instance listed in one of the free slots (one pass, only when needed). */
-function listedPeers(listing: Listing, free: readonly number[], peers: readonly PeerFacts[]): Map<string, PeerFacts> {
+/**
+ * The peers in view that run an instance listed in one of the free slots. A counted peer's
+ * instance is tagged with the slot it declares, which it holds, so it is never listed in a free
+ * slot: the few uncounted peers are searched first, the counted ones only if something is left
+ * (an agent declaring another slot than its tag) — never fence a live agent.
+ */
+function listedPeers(listing: Listing, free: readonly number[], uncounted: readonly PeerFacts[], counted: readonly PeerFacts[]): Map<string, PeerFacts> {
   const wanted = new Set<string>();
   for (const i of free) for (let k = listing.head[i]!; k >= 0; k = listing.next[k]!) wanted.add(listing.list[k]!.instanceId);
   const out = new Map<string, PeerFacts>();
-  if (wanted.size === 0) return out;
-  for (const p of peers) if (p.instanceId !== null && wanted.has(p.instanceId)) out.set(p.instanceId, p);
+  for (const group of [uncounted, counted]) {
+    if (wanted.size === out.size) break;
+    for (const p of group) if (p.instanceId !== null && wanted.has(p.instanceId)) out.set(p.instanceId, p);
+  }
   return out;
 }
 
@@ -221,11 +230,13 @@ function providerGate(
     const inst = listing.list[k]!;
     if (inst.token != null && activeTokens.has(inst.token)) return null; // a launch in flight this view counts elsewhere
     const peer = peerByInstance.get(inst.instanceId);
-    if (peer !== undefined) {
-      if (peer.interrupted !== null || peer.draining) continue; // it leaves on its own
-      return null; // alive, or suspect (not yet dead): it may still hold the slot
-    }
+    if (peer !== undefined && (peer.interrupted !== null || peer.draining)) continue; // it leaves on its own
+    if (peer !== undefined && (peer.alive || peer.dead !== true)) return null; // alive, or suspect: it may still hold the slot
     if (!fenceQuorum) return null;
+    if (peer !== undefined) {
+      fence.push(inst.instanceId); // dead past deadAfter
+      continue;
+    }
     const remembered = input.memory?.get(String(slotIdx))?.instanceId === inst.instanceId;
     const overdue = inst.launchedAt != null && input.now - inst.launchedAt >= input.launchTimeoutMs;
     if (!remembered && !overdue) return null; // pending for a launch this view does not see, or joined elsewhere

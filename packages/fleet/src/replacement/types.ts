@@ -5,6 +5,8 @@ export interface PeerFacts {
   peerId: string;
   /** Alive in membership terms (state heard within `suspectAfter`). Suspect and dead peers are not alive. */
   alive: boolean;
+  /** Dead in membership terms (silent past `deadAfter`), not merely suspect. Absent: false (only a forgotten peer is dead to the rule). */
+  dead?: boolean;
   /** The kind of interruption notice it gossips, `rebalance` included; null when none. */
   interrupted: InterruptionKind | null;
   draining: boolean;
