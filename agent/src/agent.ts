@@ -44,6 +44,8 @@ export class Agent implements Startable {
   #leaveListeners = new Set<(reason: string) => void>();
   #tick: TimerHandle | undefined;
   #heartbeatTick: TimerHandle | undefined;
+  #apiUrl: string | undefined;
+  #stopping = false;
   #started = false;
 
   readonly #rng: Rng;
@@ -88,7 +90,8 @@ export class Agent implements Startable {
   }
 
   get apiUrl(): string {
-    return this.config.apiUrl ?? `http://${displayHost(this.config.apiHost)}:${this.apiPort}`;
+    this.#apiUrl ??= this.config.apiUrl ?? `http://${displayHost(this.config.apiHost)}:${this.apiPort}`;
+    return this.#apiUrl;
   }
 
   async start(): Promise<void> {
@@ -121,7 +124,8 @@ export class Agent implements Startable {
       const engine = engineSupervisor({ config: engineConfig }, { clock: this.#clock, rng: this.#rng, logger: this.logger });
       // Peers learn of a change of engine state at once, not at the next heartbeat.
       engine.onTransition(() => {
-        void mesh.publishNow();
+        if (this.#stopping) return;
+        void mesh.publishNow().catch((err: unknown) => this.#log.warn({ err }, 'publish failed'));
         void this.#writeRuntimeFile();
       });
       this.#engine = engine;
@@ -203,12 +207,13 @@ export class Agent implements Startable {
   async stop(): Promise<void> {
     if (!this.#started) return;
     this.#started = false;
+    this.#stopping = true;
     if (this.#tick !== undefined) this.#clock.clearTimeout(this.#tick);
     if (this.#heartbeatTick !== undefined) this.#clock.clearTimeout(this.#heartbeatTick);
     await this.#cloud?.watcher?.stop();
     await this.#mesh?.goodbye().catch((err: unknown) => this.#log.warn({ err }, 'goodbye failed'));
-    await this.#http?.stop();
     await this.#engine?.stop();
+    await this.#http?.stop();
     await this.#mesh?.stop();
     await this.#cloud?.emulatedImds?.close();
     this.#log.info({}, 'agent stopped');

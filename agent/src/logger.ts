@@ -9,5 +9,6 @@ export function createLogger(level: string, format: LogFormat, bindings: Record<
   const usePretty = format === 'pretty' || (format === 'auto' && process.stderr.isTTY === true);
   const options = { level, base: { pid: process.pid, ...bindings } };
   if (usePretty) return pino(options, pretty({ destination: 2, colorize: true, translateTime: 'HH:MM:ss.l', ignore: 'pid,hostname' }));
-  return pino(options, pino.destination({ fd: 2, sync: false }));
+  // Synchronous: the agent exits with process.exit after a drain, and async buffers would lose the last lines.
+  return pino(options, pino.destination({ fd: 2, sync: true }));
 }

@@ -11,10 +11,13 @@ export interface RuntimeInfo {
   engineState: string | null;
 }
 
+let writeSeq = 0;
+
 /** Written atomically (temp file + rename) so a reader never sees half a file. */
 export async function writeRuntimeFile(stateDir: string, info: RuntimeInfo): Promise<void> {
   const path = join(stateDir, RUNTIME_FILE);
-  const tmp = `${path}.${process.pid}.tmp`;
+  // Unique per write: transitions can overlap, and two writers must not share a temp file.
+  const tmp = `${path}.${process.pid}.${++writeSeq}.tmp`;
   await writeFile(tmp, `${JSON.stringify(info, null, 2)}\n`);
   await rename(tmp, path);
 }

@@ -137,7 +137,7 @@ async function freshTrial(make: (name: string, bootstrap: string[]) => Mesh, ser
     await waitConnected(client, server.peerId);
     const results = await Promise.allSettled(
       Array.from({ length: FRESH_CONCURRENCY }, async (_, i) => {
-        const res = await client.forward(server.peerId, head(i), REQUEST_BODY, { negotiateFully, signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) });
+        const res = await client.forward(server.peerId, head(i), REQUEST_BODY, { signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) });
         await drain(res.body);
       }),
     );
@@ -182,20 +182,17 @@ export async function runMeshBench(requests: number): Promise<MeshBenchResult> {
     await waitConnected(client, server.peerId);
 
     const cells: MeshCell[] = [];
-    const forwardOnce = (negotiateFully: boolean) => async (i: number) => {
-      const res = await client.forward(server.peerId, head(i), REQUEST_BODY, { negotiateFully, signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) });
+    const forwardOnce = async (i: number) => {
+      const res = await client.forward(server.peerId, head(i), REQUEST_BODY, { signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) });
       await drain(res.body);
     };
     // Warm both paths (JIT, yamux windows) before timing anything.
-    await timed(500, 8, forwardOnce(false));
-    await timed(500, 8, forwardOnce(true));
+    await timed(500, 8, forwardOnce);
     cells.push(await echoRtt(client, server.peerId, requests));
     cells.push(await echoNewStream(client, server.peerId, requests));
     for (const concurrency of CONCURRENCIES) {
-      for (const negotiateFully of [false, true]) {
-        const r = await timed(requests, concurrency, forwardOnce(negotiateFully));
-        cells.push({ what: `Mesh.forward, new stream, negotiateFully: ${negotiateFully}`, concurrency, ...r });
-      }
+      const r = await timed(requests, concurrency, forwardOnce);
+      cells.push({ what: 'Mesh.forward (pooled pre-negotiated streams)', concurrency, ...r });
     }
     const fresh: FreshTrial[] = [];
     for (let t = 0; t < FRESH_TRIALS; t++) {

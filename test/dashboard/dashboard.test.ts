@@ -30,7 +30,9 @@ function findChromium(): string | undefined {
     try {
       accessSync(path, constants.X_OK);
       return path;
-    } catch {}
+    } catch {
+      // not there or not executable: try the next candidate
+    }
   }
   return undefined;
 }

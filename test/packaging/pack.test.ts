@@ -74,7 +74,7 @@ describe('the packaged agent (npm pack tarball)', { timeout: 200_000 }, () => {
     const pnets = await findPackages(prefix, '@libp2p/pnet');
     assert.equal(pnets.length, 1, `exactly one @libp2p/pnet, the patched one: ${pnets.join(', ')}`);
     assert.ok((await readFile(join(pnets[0]!, 'dist/src/crypto.js'), 'utf8')).includes(PNET_MARKER), 'the installed @libp2p/pnet carries the patch');
-    for (const dev of ['typescript', '@biomejs/biome', 'patch-package', '@types/node', 'fast-check']) {
+    for (const dev of ['typescript', 'eslint', 'patch-package', '@types/node', 'fast-check']) {
       assert.ok(!existsSync(join(prefix, 'node_modules', dev)), `${dev} (a dev dependency) is not installed`);
     }
     assert.equal((await findPackages(prefix, 'typescript')).length, 0, 'no typescript anywhere');

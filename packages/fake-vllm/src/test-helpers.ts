@@ -61,7 +61,7 @@ export async function postJson(url: string, path: string, body: unknown): Promis
 }
 
 /** A response body as loosely typed JSON: the assertions that follow are the type check. */
-// biome-ignore lint/suspicious/noExplicitAny: test bodies are checked field by field by assertions
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- test bodies are checked field by field by assertions
 export async function json(res: Response | Promise<Response>): Promise<any> {
   return (await res).json();
 }

@@ -6,6 +6,7 @@ import { Connector } from './connector.js';
 import { MeshNotStartedError } from './errors.js';
 import { type ForwardOptions, forwardRequest } from './forward/client.js';
 import { type ForwardServe, handleForwardProtocol } from './forward/handler.js';
+import { ForwardStreamPool } from './forward/pool.js';
 import { loadOrCreatePeerKey } from './identity.js';
 import { createMeshNode, type MeshLibp2p } from './node.js';
 import { StateGossip, type StateListener } from './state-gossip.js';
@@ -42,6 +43,7 @@ export class Mesh implements Startable {
   #node: MeshLibp2p | undefined;
   #gossip: StateGossip | undefined;
   #connector: Connector | undefined;
+  #pool: ForwardStreamPool | undefined;
   #heartbeat: TimerHandle | undefined;
   #body: (() => StateBody) | undefined;
   #incarnation = 0;
@@ -142,7 +144,9 @@ export class Mesh implements Startable {
 
   /** Sends one request to a peer over the forward protocol (see forwardRequest). */
   forward(peerId: string, head: RequestHead, body: Uint8Array, options?: ForwardOptions): Promise<ForwardResponse> {
-    return forwardRequest(this.#started().node, peerId, head, body, options);
+    this.#started();
+    this.#pool ??= new ForwardStreamPool(this.#started().node, this.#clock);
+    return forwardRequest(this.#pool, peerId, head, body, options);
   }
 
   /** Serves forwarded requests from peers, at most `maxInboundStreams` at once per connection. */
@@ -166,6 +170,8 @@ export class Mesh implements Startable {
     if (this.#heartbeat !== undefined) this.#clock.clearTimeout(this.#heartbeat);
     this.#heartbeat = undefined;
     this.#connector?.stop();
+    this.#pool?.close();
+    this.#pool = undefined;
     this.#gossip?.stop();
     await this.#node?.stop();
     this.#node = undefined;

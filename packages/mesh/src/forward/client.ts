@@ -1,18 +1,15 @@
 import type { Stream } from '@libp2p/interface';
-import { peerIdFromString } from '@libp2p/peer-id';
-import { messageStreamToDuplex } from '@libp2p/utils';
-import { FORWARD_PROTOCOL, FrameType, type ForwardResponse, MAX_FRAME_BYTES, type RequestHead } from '@synkti/protocol';
+import { FrameType, type ForwardResponse, MAX_FRAME_BYTES, type RequestHead } from '@synkti/protocol';
 import { pipe } from 'it-pipe';
 import * as lp from 'it-length-prefixed';
-import type { MeshLibp2p } from '../node.js';
 import { ForwardError } from './errors.js';
 import { dataFrames, decodeFrame, type Frame, requestHeadFrame } from './frames.js';
+import type { ForwardStreamPool } from './pool.js';
 import { readStream } from './stream-source.js';
+import { writeFrames } from './writer.js';
 
 export interface ForwardOptions {
   signal?: AbortSignal;
-  /** Full multistream negotiation before sending costs a round trip (~2 ms here); off by default. */
-  negotiateFully?: boolean;
 }
 
 /**
@@ -21,28 +18,25 @@ export interface ForwardOptions {
  * when nothing of a response came back; aborting `signal` resets the stream, which cancels the
  * request on the remote engine.
  */
-export async function forwardRequest(node: MeshLibp2p, peerId: string, head: RequestHead, body: Uint8Array, options: ForwardOptions = {}): Promise<ForwardResponse> {
+export async function forwardRequest(pool: ForwardStreamPool, peerId: string, head: RequestHead, body: Uint8Array, options: ForwardOptions = {}): Promise<ForwardResponse> {
   const signal = options.signal;
   signal?.throwIfAborted();
   let stream: Stream;
   try {
-    stream = await node.dialProtocol(peerIdFromString(peerId), FORWARD_PROTOCOL, {
-      // Always pass a signal: without one libp2p applies its 10 s negotiation timeout, and with
-      // optimistic selection that negotiation ends only at the first response byte, so a long
-      // prefill (or a large upload) would be aborted. The request's lifetime is the caller's.
-      signal: signal ?? new AbortController().signal,
-      negotiateFully: options.negotiateFully ?? false,
-    });
+    // Always pass a signal: without one libp2p applies its 10 s negotiation timeout to a stream
+    // that may live for a long generation. The request's lifetime is the caller's.
+    stream = await pool.acquire(peerId, signal ?? new AbortController().signal);
   } catch (err) {
     throw new ForwardError('FORWARD_DIAL_FAILED', `cannot open a forward stream to ${peerId}: ${(err as Error).message}`, true, { cause: err });
   }
   const abort = () => stream.abort(new Error('request cancelled by the client'));
   signal?.addEventListener('abort', abort, { once: true });
 
-  const { sink } = messageStreamToDuplex(stream);
-  pipe(requestFrames(head, body), (source) => lp.encode(source), sink).catch(() => {
-    // A write failure surfaces to the reader as a reset stream; nothing more to do here.
-  });
+  writeFrames(stream, requestFrames(head, body))
+    .then(() => stream.close())
+    .catch(() => {
+      // A write failure surfaces to the reader as a reset stream; nothing more to do here.
+    });
 
   const frames = pipe(readStream(stream), (source) => lp.decode(source, { maxDataLength: MAX_FRAME_BYTES }))[Symbol.asyncIterator]();
   let first: IteratorResult<unknown>;

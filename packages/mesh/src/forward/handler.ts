@@ -1,9 +1,9 @@
 import type { Connection, Stream } from '@libp2p/interface';
-import { messageStreamToDuplex } from '@libp2p/utils';
 import type { Logger } from '@synkti/interface';
 import { FORWARD_PROTOCOL, FrameType, type ForwardResponse, MAX_FORWARD_REQUEST_BYTES, MAX_FRAME_BYTES, type RequestHead } from '@synkti/protocol';
 import { pipe } from 'it-pipe';
 import * as lp from 'it-length-prefixed';
+import { writeFrame, writeFrames } from './writer.js';
 import type { MeshLibp2p } from '../node.js';
 import { ForwardError } from './errors.js';
 import { dataFrames, decodeFrame, errorFrame, responseHeadFrame } from './frames.js';
@@ -42,14 +42,19 @@ async function serveStream(stream: Stream, remotePeer: string, serve: ForwardSer
   stream.addEventListener('close', (evt) => {
     if ((evt as Event & { error?: Error }).error !== undefined) cancel.abort(new Error('requester cancelled'));
   });
-  const { sink } = messageStreamToDuplex(stream);
   let requestId: string | undefined;
   const progress = { headSent: false };
   try {
     const request = await readRequest(stream);
+    if (request === undefined) {
+      // A pooled stream the requester closed unused: nothing was asked, nothing to answer.
+      await stream.close().catch(() => undefined);
+      return;
+    }
     requestId = request.head.requestId;
     const response = await serve({ ...request, signal: cancel.signal, remotePeer });
-    await pipe(responseFrames(response, progress), (source) => lp.encode(source), sink);
+    await writeResponse(stream, response, progress);
+    await stream.close();
   } catch (err) {
     if (cancel.signal.aborted) {
       log.debug({ requestId, remotePeer }, 'forwarded request cancelled by the requester');
@@ -58,7 +63,9 @@ async function serveStream(stream: Stream, remotePeer: string, serve: ForwardSer
     const forwardError = err instanceof ForwardError ? err : new ForwardError('FORWARD_SERVE_FAILED', (err as Error).message, true, { cause: err });
     if (stream.writeStatus === 'writable' && !progress.headSent) {
       log.warn({ err, requestId, remotePeer }, 'refused a forwarded request');
-      await pipe([errorFrame({ code: forwardError.code, message: forwardError.message, retryable: forwardError.retryable })], (s) => lp.encode(s), sink).catch(() => undefined);
+      await writeFrames(stream, [errorFrame({ code: forwardError.code, message: forwardError.message, retryable: forwardError.retryable })])
+        .then(() => stream.close())
+        .catch(() => undefined);
     } else {
       log.warn({ err, requestId, remotePeer }, 'forwarded response failed mid-body');
       stream.abort(forwardError);
@@ -66,7 +73,7 @@ async function serveStream(stream: Stream, remotePeer: string, serve: ForwardSer
   }
 }
 
-async function readRequest(stream: Stream): Promise<{ head: RequestHead; body: Uint8Array }> {
+async function readRequest(stream: Stream): Promise<{ head: RequestHead; body: Uint8Array } | undefined> {
   let head: RequestHead | undefined;
   const chunks: Uint8Array[] = [];
   let size = 0;
@@ -83,14 +90,26 @@ async function readRequest(stream: Stream): Promise<{ head: RequestHead; body: U
       throw new ForwardError('FORWARD_BAD_FRAME', `unexpected frame type ${frame.type} in a request`, false);
     }
   }
-  if (head === undefined) throw new ForwardError('FORWARD_BAD_FRAME', 'stream closed before a request head', false);
+  if (head === undefined) return undefined;
   return { head, body: concat(chunks, size) };
 }
 
-async function* responseFrames(response: ForwardResponse, progress: { headSent: boolean }): AsyncGenerator<Uint8Array> {
+/**
+ * The head goes out with the first body chunk (one write instead of two); the engine sends its
+ * headers with the first token anyway. Later chunks go out as they come, never held back.
+ */
+async function writeResponse(stream: Stream, response: ForwardResponse, progress: { headSent: boolean }): Promise<void> {
+  const head = responseHeadFrame({ status: response.status, headers: response.headers });
+  const iterator = response.body[Symbol.asyncIterator]();
+  const first = await iterator.next();
   progress.headSent = true;
-  yield responseHeadFrame({ status: response.status, headers: response.headers });
-  for await (const chunk of response.body) yield* dataFrames(chunk);
+  await writeFrames(stream, first.done === true ? [head] : [head, ...dataFrames(first.value)]);
+  if (first.done === true) return;
+  for (;;) {
+    const next = await iterator.next();
+    if (next.done === true) return;
+    for (const frame of dataFrames(next.value)) await writeFrame(stream, frame);
+  }
 }
 
 function concat(chunks: Uint8Array[], size: number): Uint8Array {
