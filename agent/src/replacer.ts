@@ -7,6 +7,7 @@ import {
   type Placement,
   planReplacement,
   type ProviderInstance,
+  rememberListed,
   type ReplacementPlan,
   rememberHolders,
   type SlotMemory,
@@ -16,6 +17,12 @@ import type { LaunchInFlight } from '@synkti/protocol';
 
 /** How often the provider's instance count (the rule's external witness) is refreshed. */
 export const PROVIDER_REFRESH_MS = 10_000;
+/**
+ * While this agent is the launcher and a deficit waits on the provider (its listing still shows
+ * the lost instance), the listing is refreshed this often instead: a launch then follows the
+ * loss within about a second, and only the launcher pays for the extra calls.
+ */
+export const PROVIDER_FAST_REFRESH_MS = 1_000;
 /** Launches this agent runs at once; a big loss is worked through a few at a time. */
 export const MAX_CONCURRENT_LAUNCHES = 8;
 
@@ -49,6 +56,7 @@ export class Replacer {
   #provider: { count: number | null; instances: ProviderInstance[] | null; at: number } | undefined;
   #refreshing = false;
   lastPlan: ReplacementPlan | undefined;
+  #lastHold: string | null = null;
 
   constructor(init: ReplacerInit) {
     this.#init = init;
@@ -66,6 +74,14 @@ export class Replacer {
     if (this.#provider === undefined || now - this.#provider.at >= PROVIDER_REFRESH_MS) this.#refreshProvider();
     const plan = this.#plan(now);
     this.lastPlan = plan;
+    const waiting = plan.deficit > 0 && plan.launches.length === 0 && plan.launcher === this.#init.self();
+    if (waiting && this.#provider !== undefined && now - this.#provider.at >= PROVIDER_FAST_REFRESH_MS) this.#refreshProvider();
+    const hold = plan.deficit > 0 ? plan.hold : null;
+    if (hold !== this.#lastHold) {
+      // Why the fleet is below target and nothing launches, once per change: the first question an operator asks.
+      if (hold !== null) this.#log.info({ hold, deficit: plan.deficit, capacity: plan.capacity, launcher: plan.launcher, quorum: plan.quorum, providerConfirms: plan.providerConfirms }, 'replacement on hold');
+      this.#lastHold = hold;
+    }
     if (plan.settle.length > 0) {
       const settled = new Set(plan.settle);
       this.#own = this.#own.filter((r) => !settled.has(r.token) || this.#running.has(r.token));
@@ -83,6 +99,7 @@ export class Replacer {
     const peers: PeerFacts[] = snapshot.map((p) => ({
       peerId: p.peerId,
       alive: p.status === 'alive',
+      dead: p.status === 'dead',
       interrupted: p.state.interruption?.kind ?? null,
       draining: p.state.draining,
       slot: p.state.provider.slot,
@@ -104,6 +121,7 @@ export class Replacer {
       launches,
       providerCount: this.#provider?.count ?? null,
       providerSlots: this.#provider?.instances ?? null,
+      providerListedAt: this.#provider?.instances == null ? null : this.#provider.at,
       placements: this.#init.placements,
       launchTimeoutMs: this.#init.launchTimeoutMs,
       now,
@@ -141,7 +159,9 @@ export class Replacer {
         const outcome = await launchWithPlacements(this.#init.provider, { fleet: this.#init.fleet, slot: decision.slot, replaces: decision.replaces, attempts: decision.attempts }, {
           onSkip: (attempt, err) => this.#log.warn({ err, slot: decision.slot, placement: attempt.placement }, 'no capacity; trying the next placement'),
         });
+        // The provider knows the instance by the token of the placement that launched it.
         record.placementIndex = outcome.attemptIndex;
+        record.token = outcome.token;
         this.#log.info({ slot: decision.slot, instanceId: outcome.instanceId, existing: outcome.existing, placement: outcome.placement }, outcome.existing ? 'the launch already existed (idempotent repeat)' : 'launched a replacement');
         this.#init.onLaunch?.(outcome.existing ? 'existing' : 'launched');
         this.#provider = undefined;
@@ -165,7 +185,11 @@ export class Replacer {
     this.#refreshing = true;
     try {
       const instances = await this.#init.provider.listInstances(this.#init.fleet, AbortSignal.timeout(10_000));
-      this.#provider = { count: instances.length, instances: instances.map((i) => ({ instanceId: i.instanceId, slot: i.slot, state: i.state })), at: this.#init.clock.now() };
+      const listed: ProviderInstance[] = instances.map((i) => ({ instanceId: i.instanceId, slot: i.slot, state: i.state, token: i.token, launchedAt: i.launchedAt }));
+      const at = this.#init.clock.now();
+      this.#provider = { count: instances.length, instances: listed, at };
+      // Remember what the provider listed in each slot, so every peer names the same replaced instance.
+      this.#memory = rememberListed(this.#memory, listed, at);
     } catch (err) {
       this.#log.warn({ err }, 'cannot count the fleet at the provider; acting on quorum alone');
       // Unknown until the next refresh: the rule then needs a quorum.

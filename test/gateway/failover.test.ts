@@ -41,7 +41,8 @@ describe('routing around engines that cannot serve', { timeout: 180_000 }, () =>
     const results = await Promise.all(Array.from({ length: 40 }, () => post(warm[0]!.agent.apiUrl).then(async (r) => ({ status: r.status, peer: r.headers.get('x-synkti-peer'), text: await r.text() }))));
     const failed = results.filter((r) => r.status !== 200);
     assert.deepEqual(failed, [], 'every request succeeded');
-    assert.ok(results.every((r) => r.peer !== victim.agent.peerId), 'none was served by the killed engine');
+    // Requests may land on the victim again once its supervisor has restarted the engine (1 s
+    // backoff): those are served by the new engine, which is fine. What must not happen is a failure.
     // The supervisor restarts the engine; the victim comes back to serve.
     await waitFor('the killed engine to be warm again', async () => ((await victim.agent.fleet()).peers.find((p) => p.self)?.engine.state === 'warm' ? true : undefined), 30_000);
   });

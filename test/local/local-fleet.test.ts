@@ -39,13 +39,18 @@ describe('synkti local up', { timeout: 180_000 }, () => {
     }
   });
 
-  it('shows a killed agent dead within the mesh bounds while requests keep succeeding on the others', async () => {
+  it('shows a killed agent dead within the mesh bounds while requests keep succeeding on the others', async (t) => {
     const url = `http://127.0.0.1:${fleet.basePort}`;
     let stop = false;
+    // Whatever happens below, the traffic loop ends with the test (and within 3 minutes regardless).
+    t.after(() => {
+      stop = true;
+    });
+    const trafficDeadline = Date.now() + 180_000;
     let failures = 0;
     let successes = 0;
     const traffic = (async () => {
-      while (!stop) {
+      while (!stop && Date.now() < trafficDeadline) {
         const res = await fetch(`${url}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: chatBody, signal: AbortSignal.timeout(10_000) });
         await res.arrayBuffer();
         if (res.status === 200) successes++;

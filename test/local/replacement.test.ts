@@ -28,11 +28,15 @@ async function instances(dir: string): Promise<{ instanceId: string; slot: strin
   return Promise.all(names.filter((n) => n.endsWith('.json')).map(async (n) => JSON.parse(await readFile(join(dir, 'provider', 'instances', n), 'utf8'))));
 }
 
+/** Longest a traffic loop may run, so a failed test cannot leave it spinning. */
+const TRAFFIC_MAX_MS = 180_000;
+
 /** Steady traffic through the given agents until stopped; counts every non-200 as a failure. */
 function traffic(urls: string[]) {
   const state = { stop: false, ok: 0, failed: [] as string[] };
+  const deadline = Date.now() + TRAFFIC_MAX_MS;
   const loops = urls.map(async (url) => {
-    while (!state.stop) {
+    while (!state.stop && Date.now() < deadline && state.failed.length < 100) {
       try {
         const res = await fetch(`${url}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: chatBody, signal: AbortSignal.timeout(20_000) });
         const text = await res.text();
@@ -40,6 +44,7 @@ function traffic(urls: string[]) {
         else state.failed.push(`${res.status} ${text.slice(0, 200)}`);
       } catch (err) {
         state.failed.push(String(err));
+        await new Promise((r) => setTimeout(r, 100));
       }
     }
   });
@@ -72,8 +77,11 @@ describe('replacement on a five-agent local fleet', { timeout: 300_000 }, () => 
     await rm(dir, { recursive: true, force: true });
   });
 
-  it('replaces a killed agent exactly once and returns to five, with requests flowing', async () => {
+  it('replaces a killed agent exactly once and returns to five, with requests flowing', async (t) => {
     const load = traffic([url, `http://127.0.0.1:${fleet.basePort + 1}`]);
+    t.after(() => {
+      load.state.stop = true;
+    });
     await waitFor('traffic', () => (load.state.ok > 5 ? true : undefined));
     await run(process.execPath, [cliPath, 'local', 'kill', '4', '--dir', fleet.dir]);
     await waitFor('a replacement for slot 4', async () => ((await instances(fleet.dir)).some((i) => i.slot === '4' && i.replaces === 'local-4') ? true : undefined), 60_000);
@@ -86,14 +94,17 @@ describe('replacement on a five-agent local fleet', { timeout: 300_000 }, () => 
     assert.equal(forSlot4.length, 1, 'exactly one replacement was launched');
   });
 
-  it('drains an interrupted agent with zero failed requests; its replacement starts while it drains', async () => {
+  it('drains an interrupted agent with zero failed requests; its replacement starts while it drains', async (t) => {
     const load = traffic([url, `http://127.0.0.1:${fleet.basePort + 1}`]);
+    t.after(() => {
+      load.state.stop = true;
+    });
     await waitFor('traffic', () => (load.state.ok > 5 ? true : undefined));
     const before = await instances(fleet.dir);
     const victim = before.find((i) => i.instanceId === 'local-3')!;
     const noticeAt = Date.now();
     await run(process.execPath, [cliPath, 'local', 'interrupt', '3', '--dir', fleet.dir, '--in', '20']);
-    const replacement = await waitFor('a replacement for slot 3', async () => (await instances(fleet.dir)).find((i) => i.slot === '3' && i.replaces === 'local-3'), 30_000);
+    const replacement = await waitFor('a replacement for slot 3', async () => (await instances(fleet.dir)).find((i) => i.slot === '3' && i.replaces === 'local-3' && i.pid !== null), 30_000);
     assert.ok(alive(victim.pid) || Date.now() - noticeAt < 20_000, 'the replacement was launched before the interrupted node was gone');
     await waitFor('the interrupted agent to exit', () => (!alive(victim.pid) ? true : undefined), 30_000);
     await fleetHealthy(url, NODES);

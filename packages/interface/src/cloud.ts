@@ -31,6 +31,10 @@ export interface FleetInstance {
   slot: string | null;
   state: 'pending' | 'running';
   lifecycle: 'spot' | 'on-demand';
+  /** The idempotency token it was launched with (EC2's ClientToken); null when started by hand. */
+  token: string | null;
+  /** Launch time, epoch ms; null when unknown. */
+  launchedAt: number | null;
 }
 
 /**

@@ -20,5 +20,7 @@ export function toFleetInstance(instance: Instance): FleetInstance | null {
     slot: tagValue(instance, TAG_SLOT),
     state,
     lifecycle: lifecycleOf(instance),
+    token: instance.ClientToken ?? null,
+    launchedAt: instance.LaunchTime?.getTime() ?? null,
   };
 }

@@ -31,12 +31,17 @@ describe('ec2 provider: listInstances and terminate', () => {
 
     const listed = await provider.listInstances('alpha');
     assert.deepEqual(
-      listed.sort((x, y) => x.instanceId.localeCompare(y.instanceId)),
+      listed.sort((x, y) => x.instanceId.localeCompare(y.instanceId)).map(({ token: _t, launchedAt: _l, ...rest }) => rest),
       [
         { instanceId: a0.instanceId, slot: '0', state: 'pending', lifecycle: 'spot' },
         { instanceId: a1.instanceId, slot: '1', state: 'running', lifecycle: 'on-demand' },
       ],
     );
+    // The replacement rule matches launch records to instances by token and ages them by launch time.
+    for (const instance of listed) {
+      assert.ok(typeof instance.token === 'string' && instance.token.length > 0, 'ClientToken reported');
+      assert.ok(typeof instance.launchedAt === 'number' && instance.launchedAt > 0, 'LaunchTime reported');
+    }
     const call = h.fake.callsOf('DescribeInstances').at(-1)!;
     assert.deepEqual(call.params['Filter'], [
       { Name: 'tag:synkti:fleet', Value: ['alpha'] },

@@ -45,7 +45,7 @@ export function localProvider(init: LocalProviderInit): CloudProvider & { ledger
       await ready;
       return (await ledger.instances())
         .filter((r) => r.fleet === fleet && !r.terminated && (r.pid === null || isAlive(r.pid)))
-        .map((r) => ({ instanceId: r.instanceId, slot: r.slot, state: r.pid === null ? 'pending' : 'running', lifecycle: 'spot' }));
+        .map((r) => ({ instanceId: r.instanceId, slot: r.slot, state: r.pid === null ? 'pending' : 'running', lifecycle: 'spot', token: r.token, launchedAt: Date.parse(r.createdAt) }));
     },
     async terminate(instanceId: string): Promise<void> {
       await ready;

@@ -155,9 +155,12 @@ describe('planReplacement', () => {
 
     it('with a strict quorum, fences a dead holder the provider still lists, then replaces it', () => {
       const peers = five.filter((p) => p.peerId !== 'e');
-      const memory = new Map([['4', { instanceId: 'i-e', incarnation: 1 }]]);
+      const memory = new Map([['4', { instanceId: 'i-e', incarnation: 1, seenAsPeer: true }]]);
       const plan = planReplacement(input({ peers, providerCount: 5, providerSlots: fiveListed, memory }));
       assert.deepEqual(plan.launches.map((d) => [d.slot, d.replaces, d.fence, d.token]), [['4', 'i-e', ['i-e'], 'f1:4:i-e:g0:p0']]);
+      // Known only from a listing (it never joined) and young: still booting, never fenced.
+      const booting = new Map([['4', { instanceId: 'i-e', incarnation: 1 }]]);
+      assert.equal(planReplacement(input({ peers, providerCount: 5, providerSlots: fiveListed, memory: booting })).hold, 'provider-occupied');
       // Two alive of five: no quorum, no fencing, and the provider does not confirm a deficit.
       const few = peers.slice(0, 2);
       assert.equal(planReplacement(input({ peers: few, providerCount: 5, providerSlots: fiveListed, memory })).hold, 'no-quorum');

@@ -237,7 +237,10 @@ function providerGate(
       fence.push(inst.instanceId); // dead past deadAfter
       continue;
     }
-    const remembered = input.memory?.get(String(slotIdx))?.instanceId === inst.instanceId;
+    // Fence only an instance that once joined as a peer and is gone from the view, or one that
+    // never joined within the launch timeout: a listed instance still booting must be left alone.
+    const held = input.memory?.get(String(slotIdx));
+    const remembered = held?.instanceId === inst.instanceId && held.seenAsPeer === true;
     const overdue = inst.launchedAt != null && input.now - inst.launchedAt >= input.launchTimeoutMs;
     if (!remembered && !overdue) return null; // pending for a launch this view does not see, or joined elsewhere
     fence.push(inst.instanceId);
@@ -288,7 +291,7 @@ export function nextGeneration(records: readonly LaunchRecord[], slot: string, r
  * instance, not two. Call it after each listing, before planReplacement.
  */
 export function rememberListed(memory: SlotMemory, listing: readonly ProviderInstance[], listedAt: number): SlotMemory {
-  let next: Map<string, { instanceId: string; incarnation: number }> | undefined;
+  let next: Map<string, { instanceId: string; incarnation: number; seenAsPeer?: boolean }> | undefined;
   for (const inst of listing) {
     if (inst.slot === null) continue;
     const known = (next ?? memory).get(inst.slot);
@@ -303,14 +306,21 @@ export function rememberListed(memory: SlotMemory, listing: readonly ProviderIns
 
 /** Remembers each slot's latest holder so `replaces` survives membership forgetting a dead peer. */
 export function rememberHolders(memory: SlotMemory, peers: readonly PeerFacts[]): SlotMemory {
-  let next: Map<string, { instanceId: string; incarnation: number }> | undefined;
+  let next: Map<string, { instanceId: string; incarnation: number; seenAsPeer?: boolean }> | undefined;
   for (const p of peers) {
     if (p.slot === null || p.instanceId === null) continue;
     const known = (next ?? memory).get(p.slot);
-    if (known !== undefined && (known.incarnation > p.incarnation || known.instanceId === p.instanceId)) continue;
+    if (known !== undefined && known.instanceId === p.instanceId) {
+      // Known from a listing, now seen as a peer: remember that it joined.
+      if (known.seenAsPeer === true) continue;
+      next ??= new Map(memory);
+      next.set(p.slot, { ...known, seenAsPeer: true });
+      continue;
+    }
+    if (known !== undefined && known.incarnation > p.incarnation) continue;
     if (known !== undefined && known.incarnation === p.incarnation && known.instanceId > p.instanceId) continue;
     next ??= new Map(memory);
-    next.set(p.slot, { instanceId: p.instanceId, incarnation: p.incarnation });
+    next.set(p.slot, { instanceId: p.instanceId, incarnation: p.incarnation, seenAsPeer: true });
   }
   return next ?? memory;
 }

@@ -54,7 +54,7 @@ export interface ProviderInstance {
 }
 
 /** The last known holder of each slot, kept by an agent beyond membership's forgetting of dead peers. */
-export type SlotMemory = ReadonlyMap<string, { instanceId: string; incarnation: number }>;
+export type SlotMemory = ReadonlyMap<string, { instanceId: string; incarnation: number; seenAsPeer?: boolean }>;
 
 export interface ReplacementInput {
   self: string;
