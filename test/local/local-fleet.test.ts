@@ -66,7 +66,8 @@ describe('synkti local up', { timeout: 180_000 }, () => {
       const view = (await (await fetch(`${url}/fleet`)).json()) as { peers: { peerId: string; apiUrl: string; status: string }[]; events: { peerId: string; kind: string; at: number }[] };
       const peer = view.peers.find((p) => p.apiUrl?.endsWith(`:${fleet.basePort + 1}`));
       deadAt = view.events.find((e) => e.peerId === peer?.peerId && e.kind === 'dead')?.at;
-      return peer?.status === 'dead' ? true : undefined;
+      // /fleet computes status live; the event is logged at the agent's next tick (a quarter heartbeat).
+      return peer?.status === 'dead' && deadAt !== undefined ? true : undefined;
     }, 15_000);
     // The agent's own record of when it declared the peer dead, not this test's polling.
     const elapsed = (deadAt ?? Number.POSITIVE_INFINITY) - killedAt;
