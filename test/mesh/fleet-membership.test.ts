@@ -33,9 +33,9 @@ describe('a five-agent fleet on loopback', { timeout: 120_000 }, () => {
     const others = fleet.agents.slice(0, 4);
     victim.kill('SIGKILL');
     const killedAt = Date.now();
-    await waitFor('every view to mark the killed agent dead', async () => {
-      const statuses = await Promise.all(others.map((o) => o.statusOf(victim.peerId)));
-      return statuses.every((s) => s === 'dead') ? true : undefined;
+    await waitFor('every view to log the killed agent dead', async () => {
+      const deadAts = await Promise.all(others.map((o) => o.eventAt(victim.peerId, 'dead')));
+      return deadAts.every((t) => t !== undefined) ? true : undefined;
     }, 15_000, 50);
     // Each agent logs when it saw the peer turn suspect and dead (its own clock), so the figures
     // do not depend on how fast this test polls. The bound is checked loosely, with slack for a
