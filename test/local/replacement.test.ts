@@ -51,6 +51,16 @@ function traffic(urls: string[]) {
   return { state, done: () => Promise.all(loops) };
 }
 
+/** Stops `local up` (which stops every node, replacements included), then kills any straggler by PID. */
+async function stopFleet(fleet: LocalFleetProcess, dir: string): Promise<void> {
+  if (fleet.child.exitCode === null) {
+    fleet.child.kill('SIGTERM');
+    await fleet.exited;
+  }
+  for (const i of await instances(fleet.dir).catch(() => [])) if (alive(i.pid)) process.kill(i.pid, 'SIGKILL');
+  await rm(dir, { recursive: true, force: true });
+}
+
 async function fleetHealthy(url: string, count: number, timeoutMs = 60_000): Promise<FleetView> {
   return waitFor(`${count} healthy peers`, async () => {
     const v = await view(url);
@@ -68,14 +78,7 @@ describe('replacement on a five-agent local fleet', { timeout: 300_000 }, () => 
     fleet = await localUp(join(dir, 'fleet'), NODES, await freeBasePort(NODES + 4), TIMINGS);
     url = `http://127.0.0.1:${fleet.basePort}`;
   });
-  after(async () => {
-    if (fleet.child.exitCode === null) {
-      fleet.child.kill('SIGTERM');
-      await fleet.exited;
-    }
-    for (const i of await instances(fleet.dir).catch(() => [])) if (alive(i.pid)) process.kill(i.pid, 'SIGKILL');
-    await rm(dir, { recursive: true, force: true });
-  });
+  after(() => stopFleet(fleet, dir));
 
   it('replaces a killed agent exactly once and returns to five, with requests flowing', async (t) => {
     const load = traffic([url, `http://127.0.0.1:${fleet.basePort + 1}`]);
@@ -127,14 +130,7 @@ describe('duelling launchers on a local fleet', { timeout: 300_000 }, () => {
     // Every agent believes it is the launcher: the shared tokens must still launch each replacement once.
     fleet = await localUp(join(dir, 'fleet'), 3, await freeBasePort(3 + 4), [...TIMINGS, '--agent-arg=--test-assume-launcher=true']);
   });
-  after(async () => {
-    if (fleet.child.exitCode === null) {
-      fleet.child.kill('SIGTERM');
-      await fleet.exited;
-    }
-    for (const i of await instances(fleet.dir).catch(() => [])) if (alive(i.pid)) process.kill(i.pid, 'SIGKILL');
-    await rm(dir, { recursive: true, force: true });
-  });
+  after(() => stopFleet(fleet, dir));
 
   it('launches one new agent per lost node', async () => {
     await run(process.execPath, [cliPath, 'local', 'kill', '2', '--dir', fleet.dir]);

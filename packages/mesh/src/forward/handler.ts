@@ -3,7 +3,7 @@ import type { Logger } from '@synkti/interface';
 import { FORWARD_PROTOCOL, FrameType, type ForwardResponse, MAX_FORWARD_REQUEST_BYTES, MAX_FRAME_BYTES, type RequestHead } from '@synkti/protocol';
 import { pipe } from 'it-pipe';
 import * as lp from 'it-length-prefixed';
-import { writeFrame, writeFrames } from './writer.js';
+import { concat, writeFrame, writeFrames } from './writer.js';
 import type { MeshLibp2p } from '../node.js';
 import { ForwardError } from './errors.js';
 import { dataFrames, decodeFrame, errorFrame, responseHeadFrame } from './frames.js';
@@ -110,15 +110,4 @@ async function writeResponse(stream: Stream, response: ForwardResponse, progress
     if (next.done === true) return;
     for (const frame of dataFrames(next.value)) await writeFrame(stream, frame);
   }
-}
-
-function concat(chunks: Uint8Array[], size: number): Uint8Array {
-  if (chunks.length === 1) return chunks[0]!;
-  const out = new Uint8Array(size);
-  let offset = 0;
-  for (const chunk of chunks) {
-    out.set(chunk, offset);
-    offset += chunk.byteLength;
-  }
-  return out;
 }

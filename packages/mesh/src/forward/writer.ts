@@ -33,7 +33,8 @@ export async function writeFrame(stream: Stream, frame: Uint8Array): Promise<voi
   if (!stream.send(lp.encode.single(frame).subarray())) await stream.onDrain();
 }
 
-function concat(parts: Uint8Array[], size: number): Uint8Array {
+/** Joins chunks whose total size is known into one buffer. */
+export function concat(parts: Uint8Array[], size: number): Uint8Array {
   const out = new Uint8Array(size);
   let offset = 0;
   for (const part of parts) {
