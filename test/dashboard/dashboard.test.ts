@@ -13,6 +13,7 @@ import { promisify } from 'node:util';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { cliPath } from '../harness/paths.js';
 import { waitFor } from '../harness/wait.js';
+import { isProcessAlive as isAlive } from '@synkti/cloud';
 
 const NODES = 3;
 const KILLED = 2;
@@ -55,14 +56,6 @@ async function freeBasePort(): Promise<number> {
   throw new Error('no free base port found in 50 tries');
 }
 
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 interface LocalFleetFile {
   nodes: { index: number; pid: number; peerId: string; stateDir: string }[];

@@ -1,6 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { isProcessAlive } from '@synkti/cloud';
 import { cliPath } from './paths.js';
 import { waitFor } from './wait.js';
 
@@ -36,11 +37,4 @@ export async function fleetPids(dir: string): Promise<number[]> {
   return pids;
 }
 
-export function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
+export { isProcessAlive as alive };

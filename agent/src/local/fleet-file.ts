@@ -1,5 +1,6 @@
 import { readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { isProcessAlive } from '@synkti/cloud';
 import { SynktiError } from '@synkti/interface';
 
 export const FLEET_FILE = 'fleet.json';
@@ -65,20 +66,4 @@ export async function removeFleetFile(dir: string): Promise<void> {
   await rm(join(dir, FLEET_FILE), { force: true });
 }
 
-/** True when a process with this PID exists (signal 0 probes without touching it). */
-export function isAlive(pid: number | null | undefined): boolean {
-  if (pid === null || pid === undefined) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
-export function nodeOf(fleet: LocalFleetFile, index: string): LocalNode {
-  const i = Number(index);
-  const node = Number.isInteger(i) ? fleet.nodes.find((n) => n.index === i) : undefined;
-  if (node === undefined) throw new SynktiError('NO_SUCH_NODE', `no node ${index} in the local fleet (nodes are 0..${fleet.nodes.length - 1})`);
-  return node;
-}
+export { isProcessAlive as isAlive };

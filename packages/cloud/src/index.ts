@@ -45,3 +45,4 @@ export {
   type FakeImdsIdentity,
   type FakeImdsAction,
 } from './testing/fake-imds.js';
+export { isProcessAlive } from './local/process.js';

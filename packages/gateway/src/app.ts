@@ -2,7 +2,7 @@ import type { Logger } from '@synkti/interface';
 import { Hono } from 'hono';
 import { dashboardHandler } from './dashboard.js';
 import { errorResponse, GatewayError } from './errors.js';
-import { type FleetSource, fleetJson } from './fleet-source.js';
+import { type FleetSource, fleetJson, healthyModels } from './fleet-source.js';
 import type { Forwarder } from './forwarder.js';
 import { apiKeyAuth } from './middleware/api-key.js';
 import { requestId } from './middleware/request-id.js';
@@ -44,8 +44,8 @@ export function createGatewayApp(init: GatewayInit): Hono {
 
   app.get('/healthz', (c) => c.json({ status: 'ok', peerId: init.fleet.selfId }));
   app.get('/readyz', (c) => {
-    const models = new Set(init.fleet.peers().filter((p) => p.healthy).flatMap((p) => p.state.engine.models));
-    return models.size > 0 ? c.json({ ready: true, models: [...models].sort() }) : c.json({ ready: false, models: [] }, 503);
+    const models = healthyModels(init.fleet);
+    return models.length > 0 ? c.json({ ready: true, models }) : c.json({ ready: false, models }, 503);
   });
   app.get('/fleet', (c) => c.json(fleetJson(init.fleet)));
   app.get('/', dashboardHandler);

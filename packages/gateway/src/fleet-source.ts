@@ -61,3 +61,8 @@ export function fleetJson(source: FleetSource): FleetJson {
   );
   return { fleet: source.fleet, self: source.selfId, now: source.now(), peers, events: source.events() };
 }
+
+/** Models served by healthy peers, sorted: what /v1/models lists and /readyz needs. */
+export function healthyModels(source: FleetSource): string[] {
+  return [...new Set(source.peers().filter((p) => p.healthy).flatMap((p) => p.state.engine.models))].sort();
+}

@@ -2,7 +2,7 @@ import { FORWARDED_REQUEST_HEADERS, type RequestHead } from '@synkti/protocol';
 import { type Context, Hono } from 'hono';
 import { readBody, parseCompletionBody } from './body.js';
 import { GatewayError } from './errors.js';
-import type { FleetSource } from './fleet-source.js';
+import { type FleetSource, healthyModels } from './fleet-source.js';
 import type { Forwarder } from './forwarder.js';
 import type { AgentMetrics } from './metrics.js';
 import { streamingResponse } from './responses.js';
@@ -21,8 +21,7 @@ export function openAiRoutes(init: OpenAiRoutesInit): Hono<Env> {
   const app = new Hono<Env>();
 
   app.get('/v1/models', (c) => {
-    const models = new Set(init.fleet.peers().filter((p) => p.healthy).flatMap((p) => p.state.engine.models));
-    return c.json({ object: 'list', data: [...models].sort().map((id) => ({ id, object: 'model', created: 0, owned_by: 'synkti' })) });
+    return c.json({ object: 'list', data: healthyModels(init.fleet).map((id) => ({ id, object: 'model', created: 0, owned_by: 'synkti' })) });
   });
 
   const completion = (route: string) => async (c: Context<Env>) => {

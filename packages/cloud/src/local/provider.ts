@@ -1,5 +1,6 @@
 import { type CloudProvider, CloudErrorCode, type FleetInstance, type LaunchRequest, type LaunchResult, SynktiError } from '@synkti/interface';
 import { type LocalInstanceRecord, LocalLedger } from './ledger.js';
+import { isProcessAlive } from './process.js';
 
 /** Starts one agent process for a new local instance; returns its PID. */
 export type LocalSpawn = (node: { index: number; instanceId: string; slot: string }) => Promise<number>;
@@ -44,7 +45,7 @@ export function localProvider(init: LocalProviderInit): CloudProvider & { ledger
     async listInstances(fleet: string): Promise<FleetInstance[]> {
       await ready;
       return (await ledger.instances())
-        .filter((r) => r.fleet === fleet && !r.terminated && (r.pid === null || isAlive(r.pid)))
+        .filter((r) => r.fleet === fleet && !r.terminated && (r.pid === null || isProcessAlive(r.pid)))
         .map((r) => ({ instanceId: r.instanceId, slot: r.slot, state: r.pid === null ? 'pending' : 'running', lifecycle: 'spot', token: r.token, launchedAt: Date.parse(r.createdAt) }));
     },
     async terminate(instanceId: string): Promise<void> {
@@ -52,17 +53,8 @@ export function localProvider(init: LocalProviderInit): CloudProvider & { ledger
       const record = await ledger.readInstance(instanceId);
       if (record === undefined) throw new SynktiError(CloudErrorCode.PROVIDER_FAILED, `no local instance ${instanceId}`);
       // Like EC2's terminate: the node goes now, it gets no chance to drain.
-      if (record.pid !== null && isAlive(record.pid)) process.kill(record.pid, 'SIGKILL');
+      if (record.pid !== null && isProcessAlive(record.pid)) process.kill(record.pid, 'SIGKILL');
       await ledger.writeInstance({ ...record, terminated: true });
     },
   };
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
