@@ -160,6 +160,7 @@ export class Agent implements Startable {
         publishNow,
         onLaunch: (outcome) => this.metrics?.launches.inc({ outcome }),
         assumeLauncher: this.config.testAssumeLauncher,
+        startupGraceMs: this.config.suspectAfterMs,
       });
     }
     const accepting = () => this.#interruptions?.accepting ?? true;

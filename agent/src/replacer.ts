@@ -40,6 +40,11 @@ export interface ReplacerInit {
   publishNow: () => void;
   onLaunch?: (outcome: 'launched' | 'existing' | 'failed') => void;
   assumeLauncher?: boolean;
+  /**
+   * How long after start the agent only listens: every live peer gossips within this window
+   * (membership's suspect-after), so a newly joined agent does not plan on a partial view.
+   */
+  startupGraceMs: number;
 }
 
 /**
@@ -57,9 +62,11 @@ export class Replacer {
   #refreshing = false;
   lastPlan: ReplacementPlan | undefined;
   #lastHold: string | null = null;
+  readonly #startedAt: number;
 
   constructor(init: ReplacerInit) {
     this.#init = init;
+    this.#startedAt = init.clock.now();
     this.#log = init.logger.child({ component: 'replacer' });
   }
 
@@ -72,6 +79,9 @@ export class Replacer {
     if (this.#init.target <= 0) return;
     const now = this.#init.clock.now();
     if (this.#provider === undefined || now - this.#provider.at >= PROVIDER_REFRESH_MS) this.#refreshProvider();
+    // Plan only on a settled view and with the provider's first answer in hand (listed, or known
+    // to have failed): a fresh agent seeing part of the fleet would otherwise find "free" slots.
+    if (now - this.#startedAt < this.#init.startupGraceMs || this.#provider === undefined) return;
     const plan = this.#plan(now);
     this.lastPlan = plan;
     const waiting = plan.deficit > 0 && plan.launches.length === 0 && plan.launcher === this.#init.self();

@@ -139,7 +139,7 @@ describe('duelling launchers on a local fleet', { timeout: 300_000 }, () => {
     await new Promise((r) => setTimeout(r, 2_000));
     const all = await instances(fleet.dir);
     assert.equal(all.filter((i) => i.replaces === 'local-2').length, 1);
-    assert.equal(all.length, 4);
+    assert.equal(all.length, 4, JSON.stringify(all.map((i) => [i.instanceId, i.slot, i.replaces, i.token])));
     const logs = await Promise.all([0, 1].map((i) => readFile(join(fleet.dir, `node-${i}`, 'agent.log'), 'utf8')));
     // Both believe they are the launcher; the second either finds the slot filled at the provider
     // on its re-check or repeats the same token (an idempotent no-op). Never a second instance.
