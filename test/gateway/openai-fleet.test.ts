@@ -96,6 +96,12 @@ describe('the OpenAI gateway on a three-agent fleet', { timeout: 180_000 }, () =
 
   it('keeps a session on one peer, and spills when that peer is overloaded', async () => {
     const entry = nodes[1]!.agent.apiUrl;
+    // Start from a quiet fleet: load gossiped during the previous test lags by a heartbeat and
+    // would count against the owner's bound.
+    await waitFor('gossiped load to settle', async () => {
+      const view = await nodes[1]!.agent.fleet();
+      return view.peers.every((p) => (p.load.running ?? 0) + (p.load.waiting ?? 0) === 0) ? true : undefined;
+    }, 15_000, 100);
     const served = new Set<string>();
     for (let i = 0; i < 50; i++) {
       const res = await post(entry, chat('affinity'), { 'x-session-id': 'conversation-42' });
