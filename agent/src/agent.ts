@@ -6,12 +6,12 @@ import { InterruptionHandler } from './interruption.js';
 import { Replacer } from './replacer.js';
 import { type FleetEvent, MembershipView, type PeerDigest, diffFleet, digest } from '@synkti/fleet';
 import { type EngineSupervisor, engineSupervisor } from '@synkti/engine';
-import { AgentMetrics, createGatewayApp, type FleetSource, Forwarder, HttpServer, type RequestTarget } from '@synkti/gateway';
+import { AgentMetrics, createGatewayApp, type FleetSource, HttpServer, LocalEngineTarget, RequestPath, type RequestTarget } from '@synkti/gateway';
 import { type Clock, type Logger, type Rng, type Startable, SynktiError, systemClock, type TimerHandle } from '@synkti/interface';
-import { ForwardError, Mesh, readSwarmKey, type StateBody } from '@synkti/mesh';
+import { Mesh, readSwarmKey, type StateBody } from '@synkti/mesh';
 import type { AgentConfig } from './config/index.js';
 import { engineConfigFrom } from './engine-config.js';
-import { LocalEngineError, serveOnLocalEngine } from './local-engine.js';
+import { drainNode } from './drain.js';
 import { AGENT_VERSION } from './version.js';
 
 /** Recent fleet events kept for the dashboard and /fleet. */
@@ -36,7 +36,9 @@ export class Agent implements Startable {
   #digests = new Map<string, PeerDigest>();
   #mesh: Mesh | undefined;
   #engine: EngineSupervisor | undefined;
-  #forwarder: Forwarder | undefined;
+  #requestPath: RequestPath | undefined;
+  #localEngine: LocalEngineTarget | undefined;
+  #draining: Promise<void> | undefined;
   #http: HttpServer | undefined;
   #cloud: CloudWiring | undefined;
   #replacer: Replacer | undefined;
@@ -80,8 +82,13 @@ export class Agent implements Startable {
     return this.#engine;
   }
 
-  get forwarder(): Forwarder | undefined {
-    return this.#forwarder;
+  get requestPath(): RequestPath | undefined {
+    return this.#requestPath;
+  }
+
+  /** False once the agent drains (SIGTERM, interruption notice, surplus): new work goes elsewhere. */
+  get accepting(): boolean {
+    return this.#draining === undefined && (this.#interruptions?.accepting ?? true);
   }
 
   get apiPort(): number {
@@ -137,7 +144,7 @@ export class Agent implements Startable {
       self: () => mesh.peerId,
       target: this.config.targetSize,
       view: this.view,
-      engine: () => this.#engine,
+      drain: (serveForMs, relayForMs, reason) => this.drain(serveForMs, relayForMs, reason),
       clock: this.#clock,
       logger: this.logger,
       drainMarginMs: this.config.drainMarginMs,
@@ -163,20 +170,13 @@ export class Agent implements Startable {
         startupGraceMs: this.config.suspectAfterMs,
       });
     }
-    const accepting = () => this.#interruptions?.accepting ?? true;
-    await mesh.serveForwards(async (req) => {
-      try {
-        return await serveOnLocalEngine(this.#engine, req.head, req.body, req.signal, accepting());
-      } catch (err) {
-        if (err instanceof LocalEngineError) throw new ForwardError(err.code, err.message, err.retryable, { cause: err });
-        throw err;
-      }
-    }, this.config.maxForwardStreams);
+    const localEngine = new LocalEngineTarget({ engine: () => this.#engine, accepting: () => this.accepting });
+    this.#localEngine = localEngine;
+    await mesh.serveForwards((req) => localEngine.send(req.head, req.body, req.signal), this.config.maxForwardStreams);
     const target: RequestTarget = {
-      send: (peerId, head, body, signal) => (peerId === mesh.peerId ? serveOnLocalEngine(this.#engine, head, body, signal, accepting()) : mesh.forward(peerId, head, body, { signal })),
+      send: (peerId, head, body, signal) => (peerId === mesh.peerId ? localEngine.send(head, body, signal) : mesh.forward(peerId, head, body, { signal })),
     };
     const fleetSource = this.#fleetSource();
-    this.#forwarder = new Forwarder({ fleet: fleetSource, target, rng: this.#rng, logger: this.logger, affinityLoadFactor: this.config.affinityLoadFactor, retryAfterS: Math.max(1, Math.ceil(this.config.heartbeatMs / 1_000)) });
     this.metrics = new AgentMetrics({
       gossip: () => mesh.gossip.counters,
       peersByStatus: () => {
@@ -189,7 +189,18 @@ export class Agent implements Startable {
       },
       engineState: () => this.#engine?.state() ?? null,
     });
-    const app = createGatewayApp({ fleet: fleetSource, forwarder: this.#forwarder, logger: this.logger, apiKeys: this.config.apiKeys, maxBodyBytes: this.config.maxBodyBytes, metrics: this.metrics });
+    const c = this.config;
+    this.#requestPath = new RequestPath({
+      fleet: fleetSource,
+      target,
+      rng: this.#rng,
+      logger: this.logger,
+      affinityLoadFactor: c.affinityLoadFactor,
+      retryAfterS: Math.max(1, Math.ceil(c.heartbeatMs / 1_000)),
+      limits: { migrationLimit: c.migrationLimit, firstTokenTimeoutMs: c.firstTokenTimeoutMs, responseTimeoutMs: c.responseTimeoutMs, streamStallTimeoutMs: c.streamStallTimeoutMs, peerInhibitMs: c.peerInhibitMs },
+      metrics: this.metrics,
+    });
+    const app = createGatewayApp({ fleet: fleetSource, requestPath: this.#requestPath, accepting: () => this.accepting, logger: this.logger, apiKeys: this.config.apiKeys, maxBodyBytes: this.config.maxBodyBytes, metrics: this.metrics });
     const http = new HttpServer(app, this.config.apiHost, this.config.apiPort);
     await http.start();
     this.#http = http;
@@ -205,6 +216,41 @@ export class Agent implements Startable {
     this.#log.info({ peerId: mesh.peerId, fleet: this.config.fleet, api: this.apiUrl, addrs: mesh.multiaddrs() }, 'agent started');
   }
 
+  /**
+   * A planned departure: stop taking work and tell the fleet at once, let served requests run
+   * for `serveForMs`, hand the rest over, stop the engine, and keep relaying this agent's own
+   * clients' streams for up to `relayForMs`. Concurrent calls share one drain.
+   */
+  drain(serveForMs: number, relayForMs: number, reason: string): Promise<void> {
+    if (this.#draining !== undefined) return this.#draining;
+    const now = this.#clock.now();
+    const localEngine = this.#localEngine;
+    const requestPath = this.#requestPath;
+    this.#draining = (async () => {
+      await this.#mesh?.publishNow().catch((err: unknown) => this.#log.warn({ err }, 'publish failed'));
+      if (localEngine === undefined || requestPath === undefined) return;
+      await drainNode(
+        {
+          clock: this.#clock,
+          logger: this.logger,
+          served: () => localEngine.running,
+          handOverAll: () => localEngine.handOverAll(),
+          relayed: () => requestPath.activeResponses,
+          stopEngine: async (budgetMs) => this.#engine?.drain(budgetMs),
+        },
+        { serveUntil: now + serveForMs, relayUntil: now + Math.max(serveForMs, relayForMs), reason },
+      );
+    })();
+    return this.#draining;
+  }
+
+  /** SIGTERM: drain (bounded by drainTimeoutMs twice over), then stop. */
+  async shutdown(): Promise<void> {
+    if (!this.#started) return;
+    await this.drain(this.config.drainTimeoutMs, 2 * this.config.drainTimeoutMs, 'shutdown (SIGTERM)').catch((err: unknown) => this.#log.error({ err }, 'drain failed; stopping anyway'));
+    await this.stop();
+  }
+
   async stop(): Promise<void> {
     if (!this.#started) return;
     this.#started = false;
@@ -215,6 +261,7 @@ export class Agent implements Startable {
     await this.#mesh?.goodbye().catch((err: unknown) => this.#log.warn({ err }, 'goodbye failed'));
     await this.#engine?.stop();
     await this.#http?.stop();
+    this.#localEngine?.close();
     await this.#mesh?.stop();
     await this.#cloud?.emulatedImds?.close();
     this.#log.info({}, 'agent stopped');
@@ -280,7 +327,7 @@ export class Agent implements Startable {
   #stateBody(): StateBody {
     const engine = this.#engine?.snapshot();
     return {
-      draining: engine?.state === 'draining' || (this.#interruptions?.draining ?? false),
+      draining: engine?.state === 'draining' || this.#draining !== undefined || (this.#interruptions?.draining ?? false),
       provider: this.#cloud?.providerInfo ?? { kind: 'static', instanceId: null, instanceType: null, zone: null, lifecycle: 'unknown', slot: null },
       engine: engine === undefined ? { state: 'stopped', models: [], inStateMs: 0 } : { state: engine.state, models: engine.models, inStateMs: Math.max(0, Math.round(engine.inStateMs)) },
       load: engine === undefined

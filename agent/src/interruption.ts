@@ -1,14 +1,17 @@
 import type { ImdsNotice } from '@synkti/cloud';
-import type { EngineSupervisor } from '@synkti/engine';
 import { planSurplus, type MembershipView } from '@synkti/fleet';
 import type { Clock, Logger } from '@synkti/interface';
 import type { Interruption } from '@synkti/protocol';
+
+/** This agent's own clients' streams end this long before the instance is reclaimed. */
+const RELAY_MARGIN_MS = 1_000;
 
 export interface InterruptionInit {
   self: () => string;
   target: number;
   view: MembershipView;
-  engine: () => EngineSupervisor | undefined;
+  /** Drains the node: served work finishes until `serveForMs`, then is handed over; own clients' streams get until `relayForMs`. */
+  drain: (serveForMs: number, relayForMs: number, reason: string) => Promise<void>;
   clock: Clock;
   logger: Logger;
   drainMarginMs: number;
@@ -23,7 +26,7 @@ export interface InterruptionInit {
 /**
  * What the agent does about spot interruptions. A stop/terminate notice: gossip it at once (peers
  * stop routing here), refuse new requests, let in-flight ones run until the deadline minus a
- * margin, stop the engine, leave. A rebalance recommendation: gossip it (the fleet starts a
+ * margin, hand the streams still running over to other peers, stop the engine, leave. A rebalance recommendation: gossip it (the fleet starts a
  * replacement at once) and keep serving until the surplus rule says this node should go.
  */
 export class InterruptionHandler {
@@ -58,8 +61,11 @@ export class InterruptionHandler {
     this.#init.onNotice?.(n.kind);
     this.#init.publishNow();
     if (n.kind !== 'rebalance') {
-      const budget = n.deadline === null ? 0 : n.deadline - this.#init.drainMarginMs - this.#init.clock.now();
-      void this.#drainAndLeave(Math.max(0, budget), `interruption notice (${n.kind})`);
+      const left = n.deadline === null ? 0 : n.deadline - this.#init.clock.now();
+      // Streams served here are handed over a margin before the deadline; this agent's own clients
+      // keep their streams (now served by peers) until just before the instance goes.
+      const serveFor = Math.max(0, left - this.#init.drainMarginMs);
+      void this.#drainAndLeave(serveFor, Math.max(serveFor, left - RELAY_MARGIN_MS), `interruption notice (${n.kind})`);
     }
   }
 
@@ -81,19 +87,18 @@ export class InterruptionHandler {
       })),
     });
     if (decision.kind === 'drain' && decision.peerId === this.#init.self()) {
-      void this.#drainAndLeave(this.#init.rebalanceWindowMs, `surplus (${decision.reason})`);
+      void this.#drainAndLeave(this.#init.rebalanceWindowMs, 2 * this.#init.rebalanceWindowMs, `surplus (${decision.reason})`);
     }
   }
 
-  async #drainAndLeave(budgetMs: number, reason: string): Promise<void> {
+  async #drainAndLeave(serveForMs: number, relayForMs: number, reason: string): Promise<void> {
     if (this.#draining) return;
     this.#draining = true;
     this.#init.publishNow();
-    this.#log.warn({ reason, budgetMs }, 'draining: no new requests; in-flight ones finish, then the engine stops');
     try {
-      await this.#init.engine()?.drain(budgetMs);
+      await this.#init.drain(serveForMs, relayForMs, reason);
     } catch (err) {
-      this.#log.error({ err }, 'engine drain failed; leaving anyway');
+      this.#log.error({ err }, 'drain failed; leaving anyway');
     }
     this.#init.leave(reason);
   }

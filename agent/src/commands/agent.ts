@@ -28,14 +28,17 @@ export function registerAgentCommand(program: Command): void {
   });
 }
 
-/** SIGTERM or SIGINT stops the agent cleanly (goodbye, then parts in reverse); a second one exits at once. */
-export function runUntilSignal(agent: { stop(): Promise<void> }, logger: { info(o: object, m: string): void; error(o: object, m: string): void }): void {
+/**
+ * SIGTERM or SIGINT drains the agent (served streams finish or are handed over, its own clients'
+ * streams end) and stops it cleanly (goodbye, then parts in reverse); a second signal exits at once.
+ */
+export function runUntilSignal(agent: { shutdown(): Promise<void> }, logger: { info(o: object, m: string): void; error(o: object, m: string): void }): void {
   let stopping = false;
   const onSignal = (signal: NodeJS.Signals) => {
     if (stopping) process.exit(130);
     stopping = true;
     logger.info({ signal }, 'stopping');
-    agent.stop().then(
+    agent.shutdown().then(
       () => process.exit(0),
       (err: unknown) => {
         logger.error({ err }, 'stop failed');

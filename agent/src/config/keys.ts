@@ -2,6 +2,7 @@ import { DEAD_AFTER_MS, DEFAULT_AFFINITY_LOAD_FACTOR, FORGET_AFTER_MS, HEARTBEAT
 import { IMDS_POLL_INTERVAL_MS } from '@synkti/cloud';
 import { LAUNCH_TIMEOUT_MS, REBALANCE_WINDOW_MS } from '@synkti/fleet';
 import { MAX_FORWARD_STREAMS, multiaddrProblem } from '@synkti/mesh';
+import { FIRST_TOKEN_TIMEOUT_MS, MIGRATION_LIMIT, PEER_INHIBIT_MS, RESPONSE_TIMEOUT_MS, STREAM_STALL_TIMEOUT_MS } from '@synkti/gateway';
 import { z } from 'zod';
 
 /**
@@ -54,6 +55,12 @@ export const configKeys = {
   maxBodyBytes: key(z.coerce.number().int().min(1024).max(1024 * 1024 * 1024).default(16 * 1024 * 1024), 'Largest request body the API accepts, in bytes (413 above it).'),
   affinityLoadFactor: key(z.coerce.number().min(1).max(10).default(DEFAULT_AFFINITY_LOAD_FACTOR), 'Session affinity keeps a session on one peer while its load is under this factor times the mean.'),
   maxForwardStreams: key(z.coerce.number().int().min(1).max(4_096).default(MAX_FORWARD_STREAMS), 'Concurrent forwarded requests accepted per peer connection; more are refused (and retried elsewhere).'),
+  migrationLimit: key(z.coerce.number().int().min(0).max(10).default(MIGRATION_LIMIT), 'Times a streamed completion whose serving node is lost mid-stream is continued on another peer (0 turns migration off: the client gets an error event instead).'),
+  firstTokenTimeoutMs: key(positiveMs.default(FIRST_TOKEN_TIMEOUT_MS), "An attempt of a streamed request that has not produced its first token in this time is abandoned and tried on another peer; covers a long prompt's prefill behind a full queue."),
+  responseTimeoutMs: key(positiveMs.default(RESPONSE_TIMEOUT_MS), 'A non-streamed request whose response has not started in this time (the engine answers when the whole generation is done) is abandoned and tried on another peer.'),
+  streamStallTimeoutMs: key(positiveMs.default(STREAM_STALL_TIMEOUT_MS), 'A running stream that sends nothing for this long is taken for lost and continued on another peer (a frozen node keeps its connections open).'),
+  peerInhibitMs: key(positiveMs.default(PEER_INHIBIT_MS), 'After a peer fails a request, this agent sends it no new request for this long (unless no other peer can serve).'),
+  drainTimeoutMs: key(positiveMs.default(30_000), 'On SIGTERM: how long requests served here may run before their streams are handed over to other peers; streams of clients connected here then get as long again to finish.'),
   engineRuntime: key(z.enum(['docker', 'process', 'fake', 'none']).default('docker'), 'How the engine runs: `docker` (vllm/vllm-openai), `process` (any OpenAI-compatible command), `fake` (the emulated engine, for local mode and tests) or `none` (a gateway-only agent).'),
   engineModel: key(z.string().min(1).max(256).optional(), 'The model the engine loads (e.g. Qwen/Qwen3-8B); required unless engineRuntime is `fake` or `none`.', { defaultText: 'synkti/fake-model with the fake runtime' }),
   engineServedModelName: key(z.string().min(1).max(256).optional(), 'The model name clients ask for; defaults to engineModel.'),

@@ -24,8 +24,8 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
     return c.json(errorBody(err), err.status);
   });
 
-  // vLLM answers an empty 200 once the engine can serve.
-  app.get('/health', (c) => c.body(null, 200));
+  // vLLM answers an empty 200 once the engine can serve, and an empty 503 once it has died.
+  app.get('/health', (c) => c.body(null, engine.dead ? 503 : 200));
 
   app.get('/version', (c) => c.json({ version: FAKE_VLLM_VERSION }));
 

@@ -10,11 +10,15 @@ const NUMERIC_FLAGS = {
   'tokens-per-s': 'tokensPerS',
   'max-num-seqs': 'maxNumSeqs',
   'max-tokens-default': 'maxTokensDefault',
+  'max-waiting-requests': 'maxWaitingRequests',
   seed: 'seed',
   'error-rate': 'faults.errorRate',
   'crash-after-ms': 'faults.crashAfterMs',
   'hang-after-ms': 'faults.hangAfterMs',
   'drop-stream-after-tokens': 'faults.dropStreamAfterTokens',
+  'die-after-ms': 'faults.dieAfterMs',
+  'die-after-tokens': 'faults.dieAfterTokens',
+  'death-exit-ms': 'faults.deathExitMs',
 } as const;
 
 type NumericFlag = keyof typeof NUMERIC_FLAGS;
@@ -28,8 +32,9 @@ const FLAG_OF_PATH: Record<string, string> = {
 
 export const USAGE =
   'usage: fake-vllm --port <n> [--host 127.0.0.1] [--model <name>]... [--load-ms <ms>] [--load-mode 503|closed] ' +
-  '[--ttft-ms <ms>] [--tokens-per-s <n>] [--max-num-seqs <n>] [--max-tokens-default <n>] [--error-rate <0..1>] ' +
-  '[--crash-after-ms <ms>] [--hang-after-ms <ms>] [--drop-stream-after-tokens <n>] [--seed <n>]';
+  '[--ttft-ms <ms>] [--tokens-per-s <n>] [--max-num-seqs <n>] [--max-waiting-requests <n>] [--max-tokens-default <n>] ' +
+  '[--error-rate <0..1>] [--crash-after-ms <ms>] [--hang-after-ms <ms>] [--drop-stream-after-tokens <n>] ' +
+  '[--die-after-ms <ms>] [--die-after-tokens <n>] [--death-exit-ms <ms>] [--seed <n>]';
 
 export type CliArgs = { ok: true; help: boolean; options: FakeVllmOptions } | { ok: false; message: string };
 

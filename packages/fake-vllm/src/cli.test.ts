@@ -68,6 +68,18 @@ describe('fake-vllm CLI', { timeout: 20_000 }, () => {
     assert.match(r.stderr(), /crashed/);
   });
 
+  it('prints the dead event on an engine death, answers 503 on /health, then exits 1', async (t) => {
+    const r = run(['--port', '0', '--die-after-ms', '100', '--death-exit-ms', '300']);
+    t.after(() => r.child.kill('SIGKILL'));
+    const listening = await nextEvent(r);
+    assert.deepEqual(await nextEvent(r), { event: 'ready' });
+    assert.deepEqual(await nextEvent(r), { event: 'dead' });
+    assert.equal((await fetch(`${String(listening.url)}/health`)).status, 503);
+    const [code] = await r.exit;
+    assert.equal(code, 1);
+    assert.match(r.stderr(), /EngineDeadError/);
+  });
+
   for (const args of [['--port', '0', '--bogus'], [], ['--port', 'x'], ['--port', '0', '--error-rate', '2'], ['--port', '0', '--load-mode', 'open']]) {
     it(`exits 2 with one line on bad input: ${args.join(' ') || '(none)'}`, async (t) => {
       const r = run(args);

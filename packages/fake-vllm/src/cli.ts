@@ -2,8 +2,9 @@
 /**
  * `fake-vllm --port P [--model M] [--load-ms N] ...`: an emulated vLLM OpenAI server as a
  * process, for the engine supervisor's process runtime and for local mode. Prints one JSON
- * line per lifecycle event on stdout ({"event":"listening","url","port"}, {"event":"ready"}).
- * Exit codes: 0 after SIGTERM/SIGINT, 1 on a crash (injected or not), 2 on bad flags.
+ * line per lifecycle event on stdout ({"event":"listening","url","port"}, {"event":"ready"},
+ * {"event":"dead"} when the engine dies). Exit codes: 0 after SIGTERM/SIGINT, 1 on a crash
+ * (injected, or the exit that follows an engine death), 2 on bad flags.
  */
 import { parseCliArgs, USAGE } from './cli-args.js';
 import { createFakeVllm } from './fake-vllm.js';
@@ -27,6 +28,7 @@ async function main(): Promise<void> {
   const fake = createFakeVllm(args.options);
   fake.on('listening', ({ url, port }) => line({ event: 'listening', url, port }));
   fake.on('ready', () => line({ event: 'ready' }));
+  fake.on('dead', () => line({ event: 'dead' }));
   // A crash is a dead process: no cleanup, exit at once, like vLLM killed by a fault.
   fake.on('crash', (err) => fail(1, `crashed: ${err.message}`));
 

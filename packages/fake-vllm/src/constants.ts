@@ -19,12 +19,14 @@ export const TTFT_MS = 20;
 export const TOKENS_PER_S = 500;
 /** vLLM's default max_num_seqs: beyond it requests queue as "waiting". */
 export const MAX_NUM_SEQS = 256;
-/** Bound on the waiting queue (vLLM has none; we keep memory bounded): beyond it, 503. */
-export const MAX_WAITING_REQUESTS = 10_000;
-/** Output limit when a request names none: vLLM's legacy completions default, and fast. */
+/** Bound on the waiting queue: none, like vLLM (a number makes it answer 503 beyond it). */
+export const MAX_WAITING_REQUESTS: number | null = null;
+/** Output limit of a legacy completion naming none: vLLM's default. Chat gets the context left. */
 export const MAX_TOKENS_DEFAULT = 16;
 /** Natural answer length, below the default limit so a plain request ends with 'stop'. */
 export const ANSWER_TOKENS = 12;
+/** From engine death to exit: vLLM's API server shuts down within seconds of EngineDeadError. */
+export const DEATH_EXIT_MS = 2_000;
 /** Context window reported by /v1/models and enforced on prompt + max_tokens. */
 export const MAX_MODEL_LEN = 4_096;
 /** Seed of the error-rate RNG and the text generator: one seed replays a run. */

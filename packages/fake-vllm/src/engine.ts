@@ -1,26 +1,39 @@
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type Rng, seededRng } from '@synkti/interface';
-import { HttpError } from './errors.js';
+import { engineDeadError, HttpError } from './errors.js';
 import { type Gauges, Metrics } from './metrics.js';
+import type { FinishReason } from './plan.js';
 import { Scheduler } from './scheduler.js';
-import { tokenText } from './text.js';
+import { tokensAfter } from './text.js';
 
 export interface EngineConfig {
   ttftMs: number;
   tokensPerS: number;
   maxNumSeqs: number;
-  maxWaitingRequests: number;
+  /** null: unbounded, like vLLM. */
+  maxWaitingRequests: number | null;
   seed: number;
 }
 
-/** What one request asks the engine to produce. */
+/** What one sequence (one choice of one prompt) asks the engine to produce. */
 export interface GenerationPlan {
+  /** The text the model continues; the tokens are a function of it and the seed. */
+  context: string;
+  /** Counted into vllm:prompt_tokens_total at prefill (0 for a prompt's extra choices). */
   promptTokens: number;
+  /** 0: the answer ends at once (EOS), as when a continued answer was already complete. */
   outputTokens: number;
-  textSeed: number;
+  finishReason: FinishReason;
   /** performance.now() at arrival, so time to first token includes queueing, as in vLLM. */
   arrivedAtMs: number;
+}
+
+/** One decode step's output; the last carries the finish reason. `id` is null for a bare EOS. */
+export interface Step {
+  text: string;
+  id: number | null;
+  finishReason: FinishReason | null;
 }
 
 /** How requests ended, for `stats()`; counted once per generation. */
@@ -42,19 +55,52 @@ export class Engine {
   readonly #config: EngineConfig;
   readonly #scheduler: Scheduler;
   readonly #shutdown = new AbortController();
+  readonly #death = new AbortController();
+  readonly #onDeath: () => void;
   readonly #errorRng: Rng;
   readonly #hangWaiters = new Set<() => void>();
   #hung = false;
+  /** Die once generationTokens reaches this (the dieAfterTokens fault); null: never. */
+  #dieAtTokens: number | null = null;
 
-  constructor(config: EngineConfig) {
+  constructor(config: EngineConfig, hooks: { onDeath?: () => void } = {}) {
     this.#config = config;
-    this.#scheduler = new Scheduler(config.maxNumSeqs, config.maxWaitingRequests);
+    this.#scheduler = new Scheduler(config.maxNumSeqs, config.maxWaitingRequests ?? Number.POSITIVE_INFINITY);
     this.#errorRng = seededRng(config.seed);
+    this.#onDeath = hooks.onDeath ?? (() => {});
+  }
+
+  get seed(): number {
+    return this.#config.seed;
+  }
+
+  /** Like vLLM after EngineDeadError: nothing generates any more; the server exits soon. */
+  get dead(): boolean {
+    return this.#death.signal.aborted;
+  }
+
+  /** Every generation in flight fails with vLLM's engine-dead error; later ones are refused. */
+  die(): void {
+    if (this.dead) return;
+    this.#dieAtTokens = null;
+    this.#death.abort(engineDeadError());
+    this.#onDeath();
+  }
+
+  /** Die right after `count` more tokens have been generated (engine-wide); null cancels. */
+  dieAfterTokens(count: number | null): void {
+    this.#dieAtTokens = count === null ? null : this.metrics.generationTokens + count;
+    if (count === 0) this.die();
   }
 
   gauges(): Gauges {
     const running = this.#scheduler.running;
     return { running, waiting: this.#scheduler.waiting, kvCacheUsage: Math.min(1, running / this.#config.maxNumSeqs) };
+  }
+
+  /** Whether `count` more sequences can be admitted or queued (only a configured queue cap says no). */
+  hasRoom(count: number): boolean {
+    return this.#scheduler.hasRoom(count);
   }
 
   /** One draw of the seeded RNG per request, so which requests fail depends only on the seed. */
@@ -77,7 +123,13 @@ export class Engine {
   }
 
   generate(plan: GenerationPlan, signal: AbortSignal): Generation {
-    return new Generation(this, plan, AbortSignal.any([signal, this.#shutdown.signal]));
+    return new Generation(this, plan, AbortSignal.any([signal, this.#shutdown.signal, this.#death.signal]));
+  }
+
+  /** The token just yielded still reaches its client; every later step fails. */
+  countToken(): void {
+    this.metrics.generationTokens++;
+    if (this.#dieAtTokens !== null && this.metrics.generationTokens >= this.#dieAtTokens) this.die();
   }
 
   /** @internal the steps a Generation takes; kept here because they touch engine state. */
@@ -119,8 +171,8 @@ export class Engine {
 }
 
 /**
- * One request's run through the engine. `tokens()` yields each output token's text when the
- * engine "produces" it; however iteration ends, the slot is released and the outcome counted.
+ * One sequence's run through the engine. `tokens()` yields each step when the engine
+ * "produces" it; however iteration ends, the slot is released and the outcome counted.
  */
 export class Generation {
   readonly #engine: Engine;
@@ -139,7 +191,13 @@ export class Generation {
     this.#dropRequested = true;
   }
 
-  async *tokens(): AsyncGenerator<string, void, undefined> {
+  /** The engine's death, if that is what ended this generation. */
+  get deathError(): HttpError | null {
+    const reason: unknown = this.signal.reason;
+    return this.signal.aborted && this.#engine.dead && reason instanceof HttpError ? reason : null;
+  }
+
+  async *tokens(): AsyncGenerator<Step, void, undefined> {
     const engine = this.#engine;
     const plan = this.#plan;
     let admitted = false;
@@ -148,15 +206,25 @@ export class Generation {
       await engine.admit(this.signal);
       admitted = true;
       await engine.prefill(plan, this.signal);
-      for (let i = 0; i < plan.outputTokens; i++) {
+      const words = tokensAfter(plan.context, engine.seed);
+      // An answer of no tokens still takes one step: the EOS that ends it.
+      const steps = Math.max(1, plan.outputTokens);
+      for (let i = 0; i < steps; i++) {
         await engine.decodeStep(this.signal);
-        engine.metrics.generationTokens++;
         if (i === 0) engine.metrics.observeTtft((performance.now() - plan.arrivedAtMs) / 1_000);
-        yield tokenText(plan.textSeed, i);
+        const finishReason = i === steps - 1 ? plan.finishReason : null;
+        if (plan.outputTokens === 0) {
+          yield { text: '', id: null, finishReason };
+          continue;
+        }
+        const token = words.next().value;
+        engine.countToken();
+        yield { ...token, finishReason };
       }
       outcome = 'served';
     } catch (err) {
-      if (err instanceof HttpError) outcome = 'failed';
+      // Aborts surface as AbortErrors that wrap the reason: look at the signal too.
+      if (err instanceof HttpError || this.deathError !== null) outcome = 'failed';
       throw err;
     } finally {
       if (admitted) engine.release();

@@ -45,3 +45,25 @@ export const badRequest = (message: string): HttpError => new HttpError(400, 'Ba
 export function errorBody(err: HttpError): { error: { message: string; type: string; param: null; code: number } } {
   return { error: { message: err.message, type: err.type, param: null, code: err.status } };
 }
+
+/** vLLM's words when its EngineCore process has died (EngineDeadError), verbatim. */
+export const ENGINE_DEAD_MESSAGE = 'EngineCore encountered an issue. See stack trace (above) for the root cause.';
+
+export const engineDeadError = (): HttpError => new HttpError(500, 'InternalServerError', ENGINE_DEAD_MESSAGE);
+
+/**
+ * The SSE error event vLLM writes into a stream before `[DONE]`. vLLM builds it with Python's
+ * json.dumps, so the separators are `, ` and `: ` — byte-compatible with what a client sees.
+ */
+export function streamErrorEvent(err: HttpError): string {
+  return `data: ${pythonJson(errorBody(err))}\n\n`;
+}
+
+function pythonJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(pythonJson).join(', ')}]`;
+  if (value !== null && typeof value === 'object') {
+    const fields = Object.entries(value).map(([k, v]) => `${JSON.stringify(k)}: ${pythonJson(v)}`);
+    return `{${fields.join(', ')}}`;
+  }
+  return JSON.stringify(value);
+}

@@ -22,12 +22,16 @@ export interface FakeVllmEvents {
   listening: [FakeVllmAddress];
   /** Loaded: /health answers 200. */
   ready: [];
-  /** An injected crash (or a failed late listen): every socket was destroyed. */
+  /** The engine died (EngineDeadError): /health is 503; 'crash' follows after deathExitMs. */
+  dead: [];
+  /** An injected crash, the exit after an engine death (or a failed late listen): every socket was destroyed. */
   crash: [FakeVllmError];
 }
 
 type Listener = (req: IncomingMessage, res: ServerResponse) => void;
 type Timer = ReturnType<typeof setTimeout>;
+/** Faults that fire a given time after they are asked for. */
+type DelayedFault = 'crashAfterMs' | 'hangAfterMs' | 'dieAfterMs';
 
 /**
  * One emulated vLLM server "process". Each start() is a fresh process: new counters, new
@@ -47,7 +51,7 @@ export class FakeVllm extends EventEmitter<FakeVllmEvents> {
   #address: FakeVllmAddress | null = null;
   #starting: Promise<FakeVllmAddress> | null = null;
   #loadStartedAt = 0;
-  readonly #timers: { load?: Timer; crash?: Timer; hang?: Timer } = {};
+  readonly #timers: Partial<Record<DelayedFault | 'load' | 'exit', Timer>> = {};
 
   constructor(options?: FakeVllmOptions) {
     super();
@@ -103,6 +107,21 @@ export class FakeVllm extends EventEmitter<FakeVllmEvents> {
     // Deferred by a timer even when immediate, so a control request that asked still gets its answer.
     if (p.crash === true) f.crashAfterMs = 0;
     if ((p.crash === true || p.crashAfterMs !== undefined) && this.#alive()) this.#armCrash();
+    this.#setDeathFaults(p);
+  }
+
+  /** The engine-death faults; a death itself is immediate (the server stays up until deathExitMs). */
+  #setDeathFaults(p: FaultsPatch): void {
+    const f = this.#faults;
+    if (p.deathExitMs !== undefined) f.deathExitMs = p.deathExitMs;
+    if (p.dieAfterTokens !== undefined) {
+      f.dieAfterTokens = p.dieAfterTokens;
+      if (this.#alive()) this.#engine.dieAfterTokens(p.dieAfterTokens);
+    }
+    if (p.dieAfterMs !== undefined) f.dieAfterMs = p.dieAfterMs;
+    if (p.die === true && !this.#alive()) f.dieAfterMs = 0;
+    if (p.dieAfterMs !== undefined && this.#alive()) this.#armDie();
+    if (p.die === true && this.#alive()) this.#engine.die();
   }
 
   stats(): FakeVllmStats {
@@ -128,7 +147,8 @@ export class FakeVllm extends EventEmitter<FakeVllmEvents> {
       config: this.config,
       engine: this.#engine,
       faults: () => this.#faults,
-      isReady: () => this.#phase === 'ready',
+      // A dead engine's API server still answers (health 503, completions 500), like vLLM's.
+      isReady: () => this.#phase === 'ready' || this.#phase === 'dead',
       control: { stats: () => this.stats(), setFaults: (patch) => this.setFaults(patch) },
     });
     this.#listener = getRequestListener(app.fetch) as Listener;
@@ -145,6 +165,8 @@ export class FakeVllm extends EventEmitter<FakeVllmEvents> {
     if (loadMode === '503') this.emit('listening', this.#address);
     this.#armCrash();
     this.#armHang();
+    this.#armDie();
+    if (this.#faults.dieAfterTokens !== null) this.#engine.dieAfterTokens(this.#faults.dieAfterTokens);
     // An instant load completes inside start(), so a caller can use the server at once.
     if (this.#loadRemainingMs() <= 0) await this.#loaded();
     else this.#scheduleLoad();
@@ -152,11 +174,11 @@ export class FakeVllm extends EventEmitter<FakeVllmEvents> {
   }
 
   #newEngine(): Engine {
-    return new Engine(this.config);
+    return new Engine(this.config, { onDeath: () => this.#onEngineDeath() });
   }
 
   #alive(): boolean {
-    return this.#phase === 'loading' || this.#phase === 'ready';
+    return this.#phase === 'loading' || this.#phase === 'ready' || this.#phase === 'dead';
   }
 
   #loadRemainingMs(): number {
@@ -187,23 +209,41 @@ export class FakeVllm extends EventEmitter<FakeVllmEvents> {
     this.emit('ready');
   }
 
-  #armCrash(): void {
-    clearTimeout(this.#timers.crash);
-    const ms = this.#faults.crashAfterMs;
+  /** (Re)arms the timer of a delayed fault from its current value; null disarms it. */
+  #arm(fault: DelayedFault, fire: () => void): void {
+    clearTimeout(this.#timers[fault]);
+    const ms = this.#faults[fault];
     if (ms === null) return;
-    this.#timers.crash = setTimeout(() => {
-      this.#faults.crashAfterMs = null;
-      this.#crash(new FakeVllmError('CRASHED', 'injected crash'));
+    this.#timers[fault] = setTimeout(() => {
+      this.#faults[fault] = null;
+      fire();
     }, ms);
   }
 
+  #armCrash(): void {
+    this.#arm('crashAfterMs', () => this.#crash(new FakeVllmError('CRASHED', 'injected crash')));
+  }
+
   #armHang(): void {
-    clearTimeout(this.#timers.hang);
-    const ms = this.#faults.hangAfterMs;
+    this.#arm('hangAfterMs', () => this.#setHang(true));
+  }
+
+  #armDie(): void {
+    this.#arm('dieAfterMs', () => this.#engine.die());
+  }
+
+  /** vLLM's API server outlives its engine briefly, answering errors, then exits. */
+  #onEngineDeath(): void {
+    if (!this.#alive() || this.#phase === 'dead') return;
+    this.#phase = 'dead';
+    clearTimeout(this.#timers.dieAfterMs);
+    this.#faults.dieAfterMs = null;
+    this.#faults.dieAfterTokens = null;
+    this.emit('dead');
+    const ms = this.#faults.deathExitMs;
     if (ms === null) return;
-    this.#timers.hang = setTimeout(() => {
-      this.#faults.hangAfterMs = null;
-      this.#setHang(true);
+    this.#timers.exit = setTimeout(() => {
+      this.#crash(new FakeVllmError('CRASHED', 'the engine died (EngineDeadError) and the server exited'));
     }, ms);
   }
 
@@ -238,9 +278,7 @@ export class FakeVllm extends EventEmitter<FakeVllmEvents> {
   }
 
   #clearTimers(): void {
-    clearTimeout(this.#timers.load);
-    clearTimeout(this.#timers.crash);
-    clearTimeout(this.#timers.hang);
+    for (const timer of Object.values(this.#timers)) clearTimeout(timer);
   }
 
   async #teardown(): Promise<void> {

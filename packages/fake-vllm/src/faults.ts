@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { DEATH_EXIT_MS } from './constants.js';
 
 /**
  * Failure modes the fake engine can be told to show, by option, CLI flag, `setFaults` or
@@ -20,6 +21,18 @@ export const faultsPatchSchema = z
     crash: z.boolean().optional(),
     /** Crash this many ms from now (or from start, when given before start); null cancels. */
     crashAfterMs: z.number().int().nonnegative().nullable().optional(),
+    /**
+     * Engine death now, like vLLM's EngineDeadError: /health answers 503, streams in flight
+     * end with an error event then `[DONE]` (a clean end of body), other requests get a 500;
+     * deathExitMs later the server exits like a crash.
+     */
+    die: z.boolean().optional(),
+    /** Die this many ms from now (or from start, when given before start); null cancels. */
+    dieAfterMs: z.number().int().nonnegative().nullable().optional(),
+    /** Die right after this many more tokens are generated, engine-wide (from start, when given before start); null cancels. */
+    dieAfterTokens: z.number().int().nonnegative().nullable().optional(),
+    /** From death to the exit (every socket destroyed, the CLI exits 1); null: stay up dead. */
+    deathExitMs: z.number().int().nonnegative().nullable().optional(),
   })
   .strict();
 
@@ -35,6 +48,12 @@ export interface Faults {
   crashAfterMs: number | null;
   /** A hang scheduled this many ms after it was asked for; null when none is pending. */
   hangAfterMs: number | null;
+  /** A death scheduled this many ms after it was asked for; null when none is pending. */
+  dieAfterMs: number | null;
+  /** A death pending after this many tokens (counted from when it was asked for); null when none. */
+  dieAfterTokens: number | null;
+  /** Time from engine death to the server's exit; null: the dead server stays up. */
+  deathExitMs: number | null;
 }
 
 export const NO_FAULTS: Readonly<Faults> = Object.freeze({
@@ -44,4 +63,7 @@ export const NO_FAULTS: Readonly<Faults> = Object.freeze({
   hang: false,
   crashAfterMs: null,
   hangAfterMs: null,
+  dieAfterMs: null,
+  dieAfterTokens: null,
+  deathExitMs: DEATH_EXIT_MS,
 });

@@ -39,7 +39,9 @@ export const optionsSchema = z
     /** Decode speed per sequence; 0 means as fast as the event loop goes. */
     tokensPerS: z.number().min(0).default(TOKENS_PER_S),
     maxNumSeqs: count(1).default(MAX_NUM_SEQS),
-    maxWaitingRequests: count(0).default(MAX_WAITING_REQUESTS),
+    /** Requests allowed to wait beyond maxNumSeqs before a 503; null: unbounded, like vLLM. */
+    maxWaitingRequests: count(0).nullable().default(MAX_WAITING_REQUESTS),
+    /** Output limit of a legacy completion that names none (chat: the context left, like vLLM). */
     maxTokensDefault: count(1).default(MAX_TOKENS_DEFAULT),
     answerTokens: count(1).default(ANSWER_TOKENS),
     maxModelLen: count(1).default(MAX_MODEL_LEN),

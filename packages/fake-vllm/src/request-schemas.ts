@@ -27,6 +27,8 @@ const common = {
   /** vLLM's extra sampling parameters: generate past the natural end / at least this many tokens. */
   ignore_eos: z.boolean().nullable().optional(),
   min_tokens: z.number().int().min(0).nullable().optional(),
+  /** vLLM >= 0.10.2: also answer the prompt's and each choice's token ids. */
+  return_token_ids: z.boolean().nullable().optional(),
 };
 
 const contentPart = z.looseObject({ type: z.string(), text: z.string().optional() });
@@ -40,11 +42,18 @@ export const chatRequestSchema = z.looseObject({
   ...common,
   messages: z.array(message, required('a valid list')).min(1),
   max_completion_tokens: optionalInt,
+  /** vLLM's chat template switches; continue_final_message is how a broken answer is resumed. */
+  add_generation_prompt: z.boolean().nullable().optional(),
+  continue_final_message: z.boolean().nullable().optional(),
 });
 
 export const completionRequestSchema = z.looseObject({
   ...common,
-  prompt: z.union([z.string(), z.array(z.string()), z.array(z.number().int())], required('a string or a list')),
+  /** One prompt (text or token ids) or a batch of them; each gets its own n choices. */
+  prompt: z.union(
+    [z.string(), z.array(z.string()), z.array(z.number().int()), z.array(z.array(z.number().int()))],
+    required('a string or a list'),
+  ),
 });
 
 export type ChatRequest = z.output<typeof chatRequestSchema>;

@@ -27,6 +27,12 @@ export class Scheduler {
     return this.#queue.length;
   }
 
+  /** Whether `count` more sequences fit: in free slots, else in the waiting queue's room. */
+  hasRoom(count: number): boolean {
+    const free = this.#queue.length === 0 ? Math.max(0, this.#maxNumSeqs - this.#running) : 0;
+    return this.#queue.length + Math.max(0, count - free) <= this.#maxWaiting;
+  }
+
   /** Resolves once a slot is held; the caller must `release()` it exactly once. */
   acquire(signal: AbortSignal): Promise<void> {
     if (signal.aborted) return Promise.reject(signal.reason);

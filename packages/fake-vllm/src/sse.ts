@@ -1,6 +1,8 @@
 import { setImmediate as nextMacrotask } from 'node:timers/promises';
-import type { Generation } from './engine.js';
+import type { Generation, Step } from './engine.js';
+import { HttpError, streamErrorEvent } from './errors.js';
 import { type ResponseFormat, SSE_DONE, sseData } from './format.js';
+import { mergeTagged } from './merge.js';
 import type { CompletionJob } from './plan.js';
 
 export interface StreamDeps {
@@ -8,6 +10,8 @@ export interface StreamDeps {
   dropAfterTokens: number | null;
   /** Destroys the client's socket: how a dying engine "cuts" a stream. */
   destroySocket: () => void;
+  /** Aborts every generation of the request (they share one signal). */
+  abort: () => void;
 }
 
 const encoder = new TextEncoder();
@@ -17,65 +21,79 @@ const encode = (payload: object | string): Uint8Array => encoder.encode(typeof p
 const forever = (): Promise<void> => new Promise(() => {});
 
 /**
- * The SSE body of a streamed completion, pulled one token at a time so the client's pace and
- * disconnects reach the engine: `data: {chunk}\n\n` per token, the finish reason on the last
- * token's chunk, an optional usage chunk, then `data: [DONE]\n\n`.
+ * The SSE body of a streamed completion. Nothing is enqueued before the first token, so the
+ * 200 head goes out alone at once (@hono/node-server flushes the head of a body that has no
+ * data yet) — vLLM too sends its head before queueing and prefill. Then: each choice's role
+ * chunk (chat) with the first token, `data: {chunk}` per token with the choices interleaved
+ * as they come, the finish reason on each choice's last chunk, an optional usage chunk, and
+ * `data: [DONE]`. If the engine dies, vLLM's error event and `[DONE]` end the body cleanly.
  */
-export function sseBody(
-  job: CompletionJob,
-  format: ResponseFormat,
-  generation: Generation,
-  tokens: AsyncIterator<string, void>,
-  first: string,
-  deps: StreamDeps,
-): ReadableStream<Uint8Array> {
+export function sseBody(job: CompletionJob, format: ResponseFormat, generations: Generation[], deps: StreamDeps): ReadableStream<Uint8Array> {
+  const steps = mergeTagged(generations.map((g) => g.tokens()));
+  const started = new Set<number>();
   let sent = 0;
-  let pending: string | null = first;
 
   const cut = async (): Promise<void> => {
-    generation.markDropped();
+    for (const g of generations) g.markDropped();
     // Let the chunks already written leave the process before the socket dies.
     await nextMacrotask();
     deps.destroySocket();
-    await tokens.return?.();
+    deps.abort();
+  };
+
+  const chunksOf = (index: number, step: Step): Uint8Array[] => {
+    const out: Uint8Array[] = [];
+    if (started.size === 0) {
+      for (let i = 0; i < generations.length; i++) {
+        const role = format.roleChunk(i);
+        if (role !== null) out.push(encode(role));
+      }
+    }
+    const first = !started.has(index);
+    started.add(index);
+    const ids = step.id === null ? [] : [step.id];
+    out.push(encode(format.tokenChunk(index, step.text, ids, step.finishReason, first)));
+    return out;
   };
 
   return new ReadableStream<Uint8Array>({
-    start(controller) {
-      const role = format.roleChunk();
-      if (role !== null) controller.enqueue(encode(role));
-    },
     async pull(controller) {
       if (deps.dropAfterTokens !== null && sent >= deps.dropAfterTokens) {
         await cut();
         return forever();
       }
-      let text = pending;
-      pending = null;
-      if (text === null) {
-        try {
-          const next = await tokens.next();
-          text = next.done === true ? null : next.value;
-        } catch (err) {
-          if (generation.signal.aborted) return forever();
+      let next: IteratorResult<[number, Step], void>;
+      try {
+        next = await steps.next();
+      } catch (err) {
+        const death = generations.find((g) => g.deathError !== null)?.deathError ?? null;
+        // A client gone or the engine shut down: nobody reads, the socket goes.
+        const gone = death === null && generations.some((g) => g.signal.aborted);
+        deps.abort();
+        if (gone) return forever();
+        const shown = death ?? (err instanceof HttpError ? err : null);
+        if (shown === null) {
           controller.error(err);
           return;
         }
+        // After the head, vLLM can only tell an error in the body: an error event, then [DONE].
+        controller.enqueue(encoder.encode(streamErrorEvent(shown)));
+        controller.enqueue(encode(SSE_DONE));
+        controller.close();
+        return;
       }
-      if (text !== null) {
-        const last = sent + 1 >= job.outputTokens;
-        controller.enqueue(encode(format.tokenChunk(text, last ? job.finishReason : null)));
-        sent++;
-        if (!last) return;
+      if (next.done === true) {
+        if (job.includeUsage) controller.enqueue(encode(format.usageChunk(sent)));
+        controller.enqueue(encode(SSE_DONE));
+        controller.close();
+        return;
       }
-      // One more step lets the generation finish and count itself served.
-      await tokens.next().catch(() => undefined);
-      if (job.includeUsage) controller.enqueue(encode(format.usageChunk(sent)));
-      controller.enqueue(encode(SSE_DONE));
-      controller.close();
+      const [index, step] = next.value;
+      for (const chunk of chunksOf(index, step)) controller.enqueue(chunk);
+      if (step.id !== null) sent++;
     },
-    async cancel() {
-      await tokens.return?.();
+    cancel() {
+      deps.abort();
     },
   });
 }

@@ -1,7 +1,8 @@
 import type { Faults } from './faults.js';
 
 /** Lifecycle of one fake engine "process". */
-export type FakeVllmPhase = 'stopped' | 'loading' | 'ready' | 'crashed';
+/** 'dead': the engine died (EngineDeadError) and the server answers errors until it exits. */
+export type FakeVllmPhase = 'stopped' | 'loading' | 'ready' | 'dead' | 'crashed';
 
 /** What `stats()` and `GET /_fake/state` report. */
 export interface FakeVllmStats {
@@ -10,13 +11,13 @@ export interface FakeVllmStats {
   running: number;
   /** Requests queued behind maxNumSeqs. */
   waiting: number;
-  /** Requests answered in full. */
+  /** Sequences answered in full (a request counts once per choice of each prompt). */
   served: number;
-  /** Requests whose client went away (or that the engine's stop aborted) before the end. */
+  /** Sequences whose client went away (or that the engine's stop aborted) before the end. */
   cancelled: number;
-  /** Streams cut on purpose by the dropStreamAfterTokens fault. */
+  /** Sequences of streams cut on purpose by the dropStreamAfterTokens fault. */
   dropped: number;
-  /** Requests answered with an error by the engine (errorRate, a full queue). */
+  /** Requests answered with an error by the engine (errorRate, a full queue) and sequences an engine death ended. */
   failed: number;
   /** Requests that arrived during a hang and are held unanswered. */
   held: number;

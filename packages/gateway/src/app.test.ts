@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { MembershipView, type FleetEvent } from '@synkti/fleet';
-import { seededRng, silentLogger } from '@synkti/interface';
+import { seededRng, silentLogger, UpstreamError } from '@synkti/interface';
 import { type ForwardResponse, sampleNodeState } from '@synkti/protocol';
 import { createGatewayApp } from './app.js';
 import type { FleetSource } from './fleet-source.js';
-import { Forwarder, type RequestTarget } from './forwarder.js';
+import { RequestPath, type RequestTarget } from './request-path/index.js';
 
 const MODEL = 'm';
 
@@ -18,8 +18,8 @@ function fleetOf(states: Parameters<typeof sampleNodeState>[0][]): FleetSource {
 const ok = (text: string): ForwardResponse => ({ status: 200, headers: { 'content-type': 'application/json' }, body: (async function* () { yield new TextEncoder().encode(text); })() });
 
 function app(fleet: FleetSource, send: RequestTarget['send'], apiKeys: string[] = []) {
-  const forwarder = new Forwarder({ fleet, target: { send }, rng: seededRng(1), logger: silentLogger, affinityLoadFactor: 1.25, retryAfterS: 2 });
-  return createGatewayApp({ fleet, forwarder, logger: silentLogger, apiKeys, maxBodyBytes: 1024 });
+  const requestPath = new RequestPath({ fleet, target: { send }, rng: seededRng(1), logger: silentLogger, affinityLoadFactor: 1.25, retryAfterS: 2 });
+  return createGatewayApp({ fleet, requestPath, logger: silentLogger, apiKeys, maxBodyBytes: 1024 });
 }
 
 const chat = { model: MODEL, messages: [{ role: 'user', content: 'hi' }] };
@@ -40,7 +40,7 @@ describe('gateway app', () => {
     const fleet = fleetOf([{ peerId: 'p1' }, { peerId: 'p2' }, { peerId: 'p3' }, { peerId: 'p4' }]);
     const res = await app(fleet, async (peerId) => {
       tried.push(peerId);
-      if (tried.length < 3) throw Object.assign(new Error('stream reset'), { retryable: true });
+      if (tried.length < 3) throw new UpstreamError('FORWARD_STREAM_FAILED', 'stream reset', { retryable: true });
       return ok('{}');
     }).request('/v1/chat/completions', req(chat));
     assert.equal(res.status, 200);
@@ -57,7 +57,7 @@ describe('gateway app', () => {
 
   it('answers 502 in OpenAI shape when every candidate fails', async () => {
     const res = await app(fleetOf([{ peerId: 'p1' }, { peerId: 'p2' }]), async () => {
-      throw Object.assign(new Error('connection refused'), { retryable: true });
+      throw new UpstreamError('FORWARD_DIAL_FAILED', 'connection refused', { retryable: true });
     }).request('/v1/chat/completions', req(chat));
     assert.equal(res.status, 502);
     const body = (await res.json()) as { error: { type: string; code: string } };

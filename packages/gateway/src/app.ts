@@ -3,15 +3,17 @@ import { Hono } from 'hono';
 import { dashboardHandler } from './dashboard.js';
 import { errorResponse, GatewayError } from './errors.js';
 import { type FleetSource, fleetJson, healthyModels } from './fleet-source.js';
-import type { Forwarder } from './forwarder.js';
 import { apiKeyAuth } from './middleware/api-key.js';
 import { requestId } from './middleware/request-id.js';
 import type { AgentMetrics } from './metrics.js';
+import type { RequestPath } from './request-path/index.js';
 import { openAiRoutes } from './routes-openai.js';
 
 export interface GatewayInit {
   fleet: FleetSource;
-  forwarder?: Forwarder;
+  requestPath?: RequestPath;
+  /** False while the agent drains: API requests get a retryable 503 and /readyz fails. */
+  accepting?: () => boolean;
   logger: Logger;
   apiKeys?: readonly string[];
   /** Largest request body accepted, in bytes. */
@@ -45,6 +47,7 @@ export function createGatewayApp(init: GatewayInit): Hono {
   app.get('/healthz', (c) => c.json({ status: 'ok', peerId: init.fleet.selfId }));
   app.get('/readyz', (c) => {
     const models = healthyModels(init.fleet);
+    if (init.accepting !== undefined && !init.accepting()) return c.json({ ready: false, draining: true, models }, 503);
     return models.length > 0 ? c.json({ ready: true, models }) : c.json({ ready: false, models }, 503);
   });
   app.get('/fleet', (c) => c.json(fleetJson(init.fleet)));
@@ -64,9 +67,9 @@ export function createGatewayApp(init: GatewayInit): Hono {
   }
   init.extra?.(app as unknown as Hono);
 
-  if (init.forwarder !== undefined) {
+  if (init.requestPath !== undefined) {
     app.use('/v1/*', apiKeyAuth({ keys: init.apiKeys ?? [] }));
-    app.route('/', openAiRoutes({ fleet: init.fleet, forwarder: init.forwarder, maxBodyBytes: init.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES, ...(metrics !== undefined ? { metrics } : {}) }));
+    app.route('/', openAiRoutes({ fleet: init.fleet, requestPath: init.requestPath, maxBodyBytes: init.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES, ...(metrics !== undefined ? { metrics } : {}), ...(init.accepting !== undefined ? { accepting: init.accepting } : {}) }));
   }
   return app as unknown as Hono;
 }

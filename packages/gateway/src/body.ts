@@ -25,6 +25,7 @@ export interface ParsedCompletion {
   model: string;
   stream: boolean;
   user: string | undefined;
+  json: Record<string, unknown>;
 }
 
 /** The fields the gateway routes on; the engine validates the rest, as vLLM would. */
@@ -39,5 +40,5 @@ export function parseCompletionBody(bytes: Uint8Array): ParsedCompletion {
   const body = value as Record<string, unknown>;
   if (body['model'] === undefined) throw badRequest('MISSING_MODEL', "you must provide a model parameter", 'model');
   if (typeof body['model'] !== 'string' || body['model'] === '') throw badRequest('INVALID_MODEL', 'model must be a non-empty string', 'model');
-  return { model: body['model'], stream: body['stream'] === true, user: typeof body['user'] === 'string' ? body['user'] : undefined };
+  return { model: body['model'], stream: body['stream'] === true, user: typeof body['user'] === 'string' ? body['user'] : undefined, json: body };
 }

@@ -1,6 +1,20 @@
 export { createGatewayApp, type GatewayInit, DEFAULT_MAX_BODY_BYTES } from './app.js';
 export { type FleetSource, type FleetJson, type FleetPeerJson, fleetJson } from './fleet-source.js';
-export { Forwarder, type ForwarderInit, type RequestTarget, type ForwardJob, type Served } from './forwarder.js';
+export {
+  RequestPath,
+  type RequestPathInit,
+  type RequestPathLimits,
+  DEFAULT_REQUEST_PATH_LIMITS,
+  type RequestTarget,
+  type PathRequest,
+  type Served,
+  MIGRATION_LIMIT,
+  FIRST_TOKEN_TIMEOUT_MS,
+  RESPONSE_TIMEOUT_MS,
+  STREAM_STALL_TIMEOUT_MS,
+  PEER_INHIBIT_MS,
+} from './request-path/index.js';
+export { LocalEngineTarget, type LocalEngine, type LocalEngineTargetInit } from './local-engine.js';
 export { GatewayError, type OpenAiErrorType } from './errors.js';
 export { HttpServer } from './server.js';
 export { AgentMetrics, type MetricsSources } from './metrics.js';

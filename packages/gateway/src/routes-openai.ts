@@ -1,17 +1,19 @@
 import { FORWARDED_REQUEST_HEADERS, type RequestHead } from '@synkti/protocol';
 import { type Context, Hono } from 'hono';
-import { readBody, parseCompletionBody } from './body.js';
+import { parseCompletionBody, readBody } from './body.js';
 import { GatewayError } from './errors.js';
 import { type FleetSource, healthyModels } from './fleet-source.js';
-import type { Forwarder } from './forwarder.js';
 import type { AgentMetrics } from './metrics.js';
-import { streamingResponse } from './responses.js';
+import { type CompletionKind, describeCompletion, type RequestPath } from './request-path/index.js';
 
 export interface OpenAiRoutesInit {
   fleet: FleetSource;
-  forwarder: Forwarder;
+  requestPath: RequestPath;
   maxBodyBytes: number;
   metrics?: AgentMetrics;
+  /** False while this agent drains: new requests get a retryable 503 before any byte. */
+  accepting?: () => boolean;
+  retryAfterS?: number;
 }
 
 type Env = { Variables: { requestId: string } };
@@ -24,14 +26,21 @@ export function openAiRoutes(init: OpenAiRoutesInit): Hono<Env> {
     return c.json({ object: 'list', data: healthyModels(init.fleet).map((id) => ({ id, object: 'model', created: 0, owned_by: 'synkti' })) });
   });
 
-  const completion = (route: string) => async (c: Context<Env>) => {
+  app.use('/v1/*', async function refuseWhileDraining(c, next) {
+    if (init.accepting !== undefined && !init.accepting()) {
+      throw new GatewayError('NODE_DRAINING', 503, 'service_unavailable', 'This agent is shutting down; send the request to another peer.', { retryAfterS: init.retryAfterS ?? 1 });
+    }
+    await next();
+  });
+
+  const completion = (kind: CompletionKind, route: string) => async (c: Context<Env>) => {
     const body = await readBody(c, init.maxBodyBytes);
     const parsed = parseCompletionBody(body);
     const affinityKey = c.req.header('x-session-id') ?? parsed.user;
-    return forward(c, route, parsed.model, body, affinityKey);
+    return forward(c, route, parsed.model, body, affinityKey, kind, parsed.json);
   };
-  app.post('/v1/chat/completions', completion('/v1/chat/completions'));
-  app.post('/v1/completions', completion('/v1/completions'));
+  app.post('/v1/chat/completions', completion('chat', '/v1/chat/completions'));
+  app.post('/v1/completions', completion('text', '/v1/completions'));
 
   // Anything else under /v1 goes to a peer serving the model the body names (or any model).
   app.all('/v1/*', async (c) => {
@@ -40,29 +49,37 @@ export function openAiRoutes(init: OpenAiRoutesInit): Hono<Env> {
     return forward(c, '/v1/*', model, body, c.req.header('x-session-id'));
   });
 
-  async function forward(c: Context<Env>, route: string, model: string, body: Uint8Array, affinityKey: string | undefined): Promise<Response> {
+  async function forward(c: Context<Env>, route: string, model: string, body: Uint8Array, affinityKey: string | undefined, kind?: CompletionKind, json?: Record<string, unknown>): Promise<Response> {
     const url = new URL(c.req.url);
-    const head: RequestHead = { requestId: c.get('requestId'), method: c.req.method as RequestHead['method'], path: `${url.pathname}${url.search}`, headers: pickHeaders(c) };
+    const head: RequestHead = { requestId: c.get('requestId'), method: c.req.method as RequestHead['method'], path: `${url.pathname}${url.search}`, headers: pickHeaders(c, body.byteLength > 0) };
     const started = performance.now();
-    const served = await init.forwarder.forward({ model, head, body, signal: c.req.raw.signal, affinityKey });
+    const completion = kind !== undefined && json !== undefined ? describeCompletion(kind, json) : undefined;
+    const served = await init.requestPath.serve({ model, head, body, signal: c.req.raw.signal, affinityKey, ...(completion !== undefined ? { completion } : {}) });
     const metrics = init.metrics;
     if (metrics !== undefined) {
-      metrics.forwardSeconds.observe({ route, target: served.peerId === init.fleet.selfId ? 'local' : 'remote' }, (performance.now() - started) / 1_000);
+      // The head and the first token (or first byte) are on hand when serve() returns.
+      const seconds = (performance.now() - started) / 1_000;
+      metrics.forwardSeconds.observe({ route, target: served.peerId === init.fleet.selfId ? 'local' : 'remote' }, seconds);
+      metrics.firstByteSeconds.observe({ route }, seconds);
       if (served.attempts > 1) metrics.retries.inc(served.attempts - 1);
-      served.response.body = timeFirstChunk(served.response.body, () => metrics.firstByteSeconds.observe({ route }, (performance.now() - started) / 1_000));
     }
-    return streamingResponse(served.response, { 'x-synkti-peer': served.peerId, 'x-request-id': head.requestId });
+    const headers = new Headers(served.headers);
+    headers.set('x-synkti-peer', served.peerId);
+    headers.set('x-request-id', head.requestId);
+    return new Response(served.body, { status: served.status, headers });
   }
 
   return app;
 }
 
-function pickHeaders(c: Context): Record<string, string> {
+function pickHeaders(c: Context, hasBody: boolean): Record<string, string> {
   const out: Record<string, string> = {};
   for (const name of FORWARDED_REQUEST_HEADERS) {
     const value = c.req.header(name);
     if (value !== undefined) out[name] = value;
   }
+  // The body was parsed as JSON here; vLLM rejects any other media type.
+  if (hasBody) out['content-type'] = 'application/json';
   out['x-request-id'] = (c.get('requestId') as string | undefined) ?? out['x-request-id'] ?? '';
   return out;
 }
@@ -71,13 +88,4 @@ function anyServedModel(fleet: FleetSource): string {
   const model = fleet.peers().find((p) => p.healthy && p.state.engine.models.length > 0)?.state.engine.models[0];
   if (model === undefined) throw new GatewayError('NO_HEALTHY_PEER', 503, 'service_unavailable', 'No healthy peer can serve requests right now; retry shortly.', { retryAfterS: 5 });
   return model;
-}
-
-async function* timeFirstChunk(body: AsyncIterable<Uint8Array>, onFirst: () => void): AsyncGenerator<Uint8Array> {
-  let first = true;
-  for await (const chunk of body) {
-    if (first) onFirst();
-    first = false;
-    yield chunk;
-  }
 }

@@ -3,3 +3,4 @@ export { SynktiError, hasCode } from './errors.js';
 export type { Startable } from './startable.js';
 export { type Logger, silentLogger } from './logger.js';
 export { type PlacementSpec, type LaunchRequest, type LaunchResult, type FleetInstance, type CloudProvider, CloudErrorCode } from './cloud.js';
+export { UpstreamError, UpstreamCode, type UpstreamPhase } from './upstream.js';

@@ -7,5 +7,5 @@ export { StateGossip, type GossipCounters, type StateListener } from './state-go
 export { loadOrCreatePeerKey, peerIdOfStateDir, PEER_KEY_FILE } from './identity.js';
 export { generateSwarmKey, parseSwarmKey, readSwarmKey } from './swarm-key.js';
 export { SwarmKeyError, PeerKeyError, MeshNotStartedError } from './errors.js';
-export { forwardRequest, handleForwardProtocol, ForwardError, type ForwardOptions, type ForwardServe, type InboundForward, type ForwardHandlerOptions } from './forward/index.js';
+export { forwardRequest, handleForwardProtocol, type ForwardOptions, type ForwardServe, type InboundForward, type ForwardHandlerOptions } from './forward/index.js';
 export { multiaddrProblem } from './multiaddrs.js';

@@ -4,14 +4,18 @@ import { z } from 'zod';
  * Frames of the forward protocol (`/synkti/forward/1.0.0`). Each length-prefixed frame starts
  * with one type byte. The requester sends REQUEST_HEAD, then DATA frames with the body, then
  * closes its writable end. The server answers RESPONSE_HEAD, then DATA frames as the engine
- * produces them, then closes; or ERROR before any head when it cannot serve. Cancelling is
- * aborting the stream, from either end.
+ * produces them, then closes; or ERROR before any head when it cannot serve. A serving node that
+ * must abandon a running response (its drain deadline) ends it with HANDOVER instead of closing,
+ * so the requester continues it on another peer rather than taking the end for a finished
+ * answer. Cancelling is aborting the stream, from either end.
  */
 export const FrameType = {
   REQUEST_HEAD: 1,
   RESPONSE_HEAD: 2,
   DATA: 3,
   ERROR: 4,
+  /** After a response head: the server gives the stream back; its payload is a ForwardErrorBody. */
+  HANDOVER: 5,
 } as const;
 export type FrameTypeCode = (typeof FrameType)[keyof typeof FrameType];
 

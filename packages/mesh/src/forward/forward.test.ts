@@ -5,7 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { ForwardResponse, RequestHead } from '@synkti/protocol';
-import { ForwardError, generateSwarmKey, Mesh, parseSwarmKey } from '../index.js';
+import { UpstreamCode, UpstreamError } from '@synkti/interface';
+import { generateSwarmKey, Mesh, parseSwarmKey } from '../index.js';
 import type { InboundForward } from './handler.js';
 
 const MiB = 1024 * 1024;
@@ -47,8 +48,20 @@ describe('forward protocol', { timeout: 120_000 }, () => {
           return { status: 200, headers: { 'x-sha': sha(req.body), 'x-len': String(req.body.byteLength) }, body: (async function* () {})() };
         case '/big':
           return { status: 200, headers: {}, body: chunks(64 * MiB, MiB, 7) };
+        case '/handover':
+        case '/break':
+          return {
+            status: 200,
+            headers: { 'content-type': 'text/event-stream' },
+            body: (async function* () {
+              yield new TextEncoder().encode('data: first\n\n');
+              await new Promise((r) => setTimeout(r, 20));
+              if (req.head.path === '/handover') throw new UpstreamError(UpstreamCode.HANDOVER, 'draining', { retryable: true, phase: 'after-head' });
+              throw new Error('engine died');
+            })(),
+          };
         case '/refuse':
-          throw new ForwardError('ENGINE_DRAINING', 'draining', true);
+          throw new UpstreamError('ENGINE_DRAINING', 'draining', { retryable: true });
         case '/slow-stream':
           return {
             status: 200,
@@ -95,8 +108,17 @@ describe('forward protocol', { timeout: 120_000 }, () => {
     for (const [i, s] of smalls.entries()) assert.equal(s, sha(new Uint8Array([i])));
   });
 
-  it('reports a refusal before any response as a retryable ForwardError', async () => {
-    await assert.rejects(client.forward(server.peerId, head('/refuse'), new Uint8Array()), (err: unknown) => err instanceof ForwardError && err.retryable && err.code === 'ENGINE_DRAINING');
+  it('reports a refusal before any response as a retryable before-head UpstreamError', async () => {
+    await assert.rejects(client.forward(server.peerId, head('/refuse'), new Uint8Array()), (err: unknown) => err instanceof UpstreamError && err.retryable && err.phase === 'before-head' && err.code === 'ENGINE_DRAINING');
+  });
+
+  it('ends a stream its server abandons with an after-head error, never a clean end', async () => {
+    for (const [path, code] of [['/handover', UpstreamCode.HANDOVER], ['/break', 'FORWARD_STREAM_BROKEN']] as const) {
+      const res = await client.forward(server.peerId, head(path, `hb-${path}`), new Uint8Array(), {});
+      const iterator = res.body[Symbol.asyncIterator]();
+      assert.equal(new TextDecoder().decode((await iterator.next()).value as Uint8Array), 'data: first\n\n');
+      await assert.rejects(iterator.next(), (err: unknown) => err instanceof UpstreamError && err.code === code && err.phase === 'after-head' && err.retryable, path);
+    }
   });
 
   it('streams chunks as they are produced, and cancels the remote request when the client aborts', async () => {
@@ -113,6 +135,6 @@ describe('forward protocol', { timeout: 120_000 }, () => {
   });
 
   it('fails with a retryable error when the peer is unreachable', async () => {
-    await assert.rejects(client.forward('12D3KooWRBy97UB99e3J6hiPesre1MZeuNQvfan4gBziswrRJsNK', head('/echo-hash'), new Uint8Array(), { signal: AbortSignal.timeout(2_000) }), (err: unknown) => err instanceof ForwardError && err.retryable);
+    await assert.rejects(client.forward('12D3KooWRBy97UB99e3J6hiPesre1MZeuNQvfan4gBziswrRJsNK', head('/echo-hash'), new Uint8Array(), { signal: AbortSignal.timeout(2_000) }), (err: unknown) => err instanceof UpstreamError && err.retryable);
   });
 });

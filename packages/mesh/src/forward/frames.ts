@@ -11,7 +11,7 @@ import {
 } from '@synkti/protocol';
 import type { Uint8ArrayList } from 'uint8arraylist';
 import type { z } from 'zod';
-import { ForwardError } from './errors.js';
+import { UpstreamError } from '@synkti/interface';
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -20,7 +20,8 @@ export type Frame =
   | { type: typeof FrameType.REQUEST_HEAD; head: RequestHead }
   | { type: typeof FrameType.RESPONSE_HEAD; head: ResponseHead }
   | { type: typeof FrameType.DATA; data: Uint8Array }
-  | { type: typeof FrameType.ERROR; error: ForwardErrorBody };
+  | { type: typeof FrameType.ERROR; error: ForwardErrorBody }
+  | { type: typeof FrameType.HANDOVER; error: ForwardErrorBody };
 
 function jsonFrame(type: FrameTypeCode, value: unknown): Uint8Array {
   const json = encoder.encode(JSON.stringify(value));
@@ -33,6 +34,7 @@ function jsonFrame(type: FrameTypeCode, value: unknown): Uint8Array {
 export const requestHeadFrame = (head: RequestHead): Uint8Array => jsonFrame(FrameType.REQUEST_HEAD, head);
 export const responseHeadFrame = (head: ResponseHead): Uint8Array => jsonFrame(FrameType.RESPONSE_HEAD, head);
 export const errorFrame = (error: ForwardErrorBody): Uint8Array => jsonFrame(FrameType.ERROR, error);
+export const handoverFrame = (error: ForwardErrorBody): Uint8Array => jsonFrame(FrameType.HANDOVER, error);
 
 /** DATA frames for one chunk of body, split so no frame exceeds MAX_DATA_FRAME_BYTES. */
 export function* dataFrames(chunk: Uint8Array): Generator<Uint8Array> {
@@ -58,8 +60,10 @@ export function decodeFrame(raw: Uint8ArrayList | Uint8Array): Frame {
       return { type, head: parseJson(responseHeadSchema, payload, 'response head') };
     case FrameType.ERROR:
       return { type, error: parseJson(forwardErrorSchema, payload, 'error') };
+    case FrameType.HANDOVER:
+      return { type, error: parseJson(forwardErrorSchema, payload, 'hand-over') };
     default:
-      throw new ForwardError('FORWARD_BAD_FRAME', `unknown frame type ${String(type)}`, false);
+      throw new UpstreamError('FORWARD_BAD_FRAME', `unknown frame type ${String(type)}`, { retryable: false });
   }
 }
 
@@ -68,9 +72,9 @@ function parseJson<T>(schema: z.ZodType<T>, payload: Uint8Array, what: string): 
   try {
     value = JSON.parse(decoder.decode(payload));
   } catch (err) {
-    throw new ForwardError('FORWARD_BAD_FRAME', `${what} frame is not JSON`, false, { cause: err });
+    throw new UpstreamError('FORWARD_BAD_FRAME', `${what} frame is not JSON`, { retryable: false, cause: err });
   }
   const result = schema.safeParse(value);
-  if (!result.success) throw new ForwardError('FORWARD_BAD_FRAME', `invalid ${what} frame: ${result.error.issues[0]?.message ?? ''}`, false);
+  if (!result.success) throw new UpstreamError('FORWARD_BAD_FRAME', `invalid ${what} frame: ${result.error.issues[0]?.message ?? ''}`, { retryable: false });
   return result.data;
 }

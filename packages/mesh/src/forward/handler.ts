@@ -5,8 +5,8 @@ import { pipe } from 'it-pipe';
 import * as lp from 'it-length-prefixed';
 import { concat, writeFrame, writeFrames } from './writer.js';
 import type { MeshLibp2p } from '../node.js';
-import { ForwardError } from './errors.js';
-import { dataFrames, decodeFrame, errorFrame, responseHeadFrame } from './frames.js';
+import { UpstreamCode, UpstreamError } from '@synkti/interface';
+import { dataFrames, decodeFrame, errorFrame, handoverFrame, responseHeadFrame } from './frames.js';
 import { readStream } from './stream-source.js';
 
 export interface InboundForward {
@@ -17,7 +17,10 @@ export interface InboundForward {
   remotePeer: string;
 }
 
-/** Serves a forwarded request; throw a ForwardError to refuse it before any response. */
+/**
+ * Serves a forwarded request; throw an UpstreamError to refuse it before any response. A body that
+ * throws an UpstreamError with code HANDOVER ends the stream with a hand-over frame.
+ */
 export type ForwardServe = (request: InboundForward) => Promise<ForwardResponse>;
 
 export interface ForwardHandlerOptions {
@@ -60,15 +63,21 @@ async function serveStream(stream: Stream, remotePeer: string, serve: ForwardSer
       log.debug({ requestId, remotePeer }, 'forwarded request cancelled by the requester');
       return;
     }
-    const forwardError = err instanceof ForwardError ? err : new ForwardError('FORWARD_SERVE_FAILED', (err as Error).message, true, { cause: err });
+    const upstreamError = err instanceof UpstreamError ? err : new UpstreamError('FORWARD_SERVE_FAILED', (err as Error).message, { retryable: true, cause: err });
+    const body = { code: upstreamError.code, message: upstreamError.message, retryable: upstreamError.retryable };
     if (stream.writeStatus === 'writable' && !progress.headSent) {
       log.warn({ err, requestId, remotePeer }, 'refused a forwarded request');
-      await writeFrames(stream, [errorFrame({ code: forwardError.code, message: forwardError.message, retryable: forwardError.retryable })])
+      await writeFrames(stream, [errorFrame(body)])
         .then(() => stream.close())
         .catch(() => undefined);
+    } else if (stream.writeStatus === 'writable' && upstreamError.code === UpstreamCode.HANDOVER) {
+      log.info({ requestId, remotePeer }, 'handed a running stream back to its entry agent');
+      await writeFrames(stream, [handoverFrame(body)])
+        .then(() => stream.close())
+        .catch(() => stream.abort(upstreamError));
     } else {
       log.warn({ err, requestId, remotePeer }, 'forwarded response failed mid-body');
-      stream.abort(forwardError);
+      stream.abort(upstreamError);
     }
   }
 }
@@ -80,14 +89,14 @@ async function readRequest(stream: Stream): Promise<{ head: RequestHead; body: U
   for await (const raw of pipe(readStream(stream), (source) => lp.decode(source, { maxDataLength: MAX_FRAME_BYTES }))) {
     const frame = decodeFrame(raw);
     if (head === undefined) {
-      if (frame.type !== FrameType.REQUEST_HEAD) throw new ForwardError('FORWARD_BAD_FRAME', 'the first frame must be a request head', false);
+      if (frame.type !== FrameType.REQUEST_HEAD) throw new UpstreamError('FORWARD_BAD_FRAME', 'the first frame must be a request head', { retryable: false });
       head = frame.head;
     } else if (frame.type === FrameType.DATA) {
       size += frame.data.byteLength;
-      if (size > MAX_FORWARD_REQUEST_BYTES) throw new ForwardError('FORWARD_BODY_TOO_LARGE', `request body over ${MAX_FORWARD_REQUEST_BYTES} bytes`, false);
+      if (size > MAX_FORWARD_REQUEST_BYTES) throw new UpstreamError('FORWARD_BODY_TOO_LARGE', `request body over ${MAX_FORWARD_REQUEST_BYTES} bytes`, { retryable: false });
       chunks.push(frame.data);
     } else {
-      throw new ForwardError('FORWARD_BAD_FRAME', `unexpected frame type ${frame.type} in a request`, false);
+      throw new UpstreamError('FORWARD_BAD_FRAME', `unexpected frame type ${frame.type} in a request`, { retryable: false });
     }
   }
   if (head === undefined) return undefined;

@@ -1,3 +1,2 @@
 export { forwardRequest, type ForwardOptions } from './client.js';
 export { handleForwardProtocol, type ForwardServe, type InboundForward, type ForwardHandlerOptions } from './handler.js';
-export { ForwardError } from './errors.js';

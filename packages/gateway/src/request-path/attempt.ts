@@ -1,0 +1,195 @@
+import { chooseRoute } from '@synkti/fleet';
+import { type Logger, type Rng, UpstreamCode, UpstreamError } from '@synkti/interface';
+import type { ForwardResponse, RequestHead } from '@synkti/protocol';
+import { GatewayError } from '../errors.js';
+import type { FleetSource } from '../fleet-source.js';
+
+/** Where requests go: the agent's own engine or a peer over the mesh, behind one call. */
+export interface RequestTarget {
+  send(peerId: string, head: RequestHead, body: Uint8Array, signal: AbortSignal): Promise<ForwardResponse>;
+}
+
+/** Statuses that mean "this peer cannot take it now" and come before any body byte. */
+const RETRYABLE_STATUSES = new Set([502, 503, 504]);
+
+/** One try of a request on one peer, from its head to the end of its body. */
+export class Attempt {
+  readonly peerId: string;
+  readonly response: ForwardResponse;
+  readonly iterator: AsyncIterator<Uint8Array>;
+  readonly #controller: AbortController;
+  readonly #release: () => void;
+  #deadline: ReturnType<typeof setTimeout> | undefined;
+  #ended = false;
+
+  constructor(peerId: string, response: ForwardResponse, controller: AbortController, release: () => void, deadline: ReturnType<typeof setTimeout> | undefined) {
+    this.peerId = peerId;
+    this.response = response;
+    this.iterator = response.body[Symbol.asyncIterator]();
+    this.#controller = controller;
+    this.#release = release;
+    this.#deadline = deadline;
+  }
+
+  get signal(): AbortSignal {
+    return this.#controller.signal;
+  }
+
+  /** The first token came in time: the deadline no longer applies. */
+  clearDeadline(): void {
+    clearTimeout(this.#deadline);
+    this.#deadline = undefined;
+  }
+
+  /** The next body chunk, or a stall error when none comes within `stallMs`. */
+  async next(stallMs: number): Promise<IteratorResult<Uint8Array>> {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const stalled = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        const err = new UpstreamError(UpstreamCode.STREAM_STALLED, `${this.peerId} sent nothing for ${stallMs} ms`, { retryable: true, phase: 'after-head' });
+        this.abort(err);
+        reject(err);
+      }, stallMs);
+    });
+    const next = this.iterator.next();
+    next.catch(() => undefined);
+    try {
+      return await Promise.race([next, stalled]);
+    } catch (err) {
+      const reason: unknown = this.#controller.signal.reason;
+      throw reason instanceof UpstreamError ? reason : err;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  abort(reason: unknown): void {
+    if (!this.#controller.signal.aborted) this.#controller.abort(reason);
+    this.end();
+  }
+
+  /** Releases this attempt's in-flight count; safe to call more than once. */
+  end(): void {
+    if (this.#ended) return;
+    this.#ended = true;
+    this.clearDeadline();
+    this.#release();
+    if (!this.#controller.signal.aborted) void this.iterator.return?.(undefined)?.catch(() => undefined);
+  }
+}
+
+export interface OpenOptions {
+  model: string;
+  head: RequestHead;
+  body: Uint8Array;
+  clientSignal: AbortSignal;
+  affinityKey?: string | undefined;
+  /** Peers that failed this request: never tried again for it. */
+  failed: ReadonlySet<string>;
+  /** Deadline for the attempt's head and first token (cleared by the caller). */
+  deadlineMs: number;
+  /** Numbers every try of this request, so each reaches the engine under its own x-request-id. */
+  tries: { count: number };
+}
+
+export interface AttemptDeps {
+  fleet: FleetSource;
+  target: RequestTarget;
+  rng: Rng;
+  log: Logger;
+  affinityLoadFactor: number;
+  retryAfterS: number;
+  inFlight: Map<string, number>;
+  isInhibited: (peerId: string) => boolean;
+  onPeerFailed: (peerId: string, err: unknown) => void;
+}
+
+/**
+ * Opens an attempt on the best peer that has not failed this request: tries candidates in the
+ * routing order until one answers with a head that is not a refusal. Throws a GatewayError when
+ * none does.
+ */
+export async function openAttempt(deps: AttemptDeps, o: OpenOptions, failedNow: Set<string>): Promise<Attempt> {
+  const peers = deps.fleet.peers();
+  const exclude = new Set([...o.failed, ...peers.filter((p) => deps.isInhibited(p.peerId)).map((p) => p.peerId)]);
+  let route = chooseRoute(peers, { model: o.model, inFlight: deps.inFlight, affinityKey: o.affinityKey, affinityLoadFactor: deps.affinityLoadFactor, exclude }, deps.rng);
+  // Inhibition is a preference: with nobody else left, an inhibited peer is better than none.
+  if (route.length === 0) route = chooseRoute(peers, { model: o.model, inFlight: deps.inFlight, affinityKey: o.affinityKey, affinityLoadFactor: deps.affinityLoadFactor, exclude: o.failed }, deps.rng);
+  if (route.length === 0) throw noPeer(deps, o.model, o.failed.size > 0);
+  let lastError: unknown;
+  for (const candidate of route) {
+    o.clientSignal.throwIfAborted();
+    const peerId = candidate.peerId;
+    adjust(deps.inFlight, peerId, +1);
+    const release = once(() => adjust(deps.inFlight, peerId, -1));
+    const controller = new AbortController();
+    const onClientAbort = () => controller.abort(o.clientSignal.reason);
+    o.clientSignal.addEventListener('abort', onClientAbort, { once: true });
+    const cleanup = () => {
+      release();
+      o.clientSignal.removeEventListener('abort', onClientAbort);
+    };
+    const deadline = setTimeout(() => controller.abort(new UpstreamError(UpstreamCode.FIRST_TOKEN_TIMEOUT, `${peerId} gave no first token within ${o.deadlineMs} ms`, { retryable: true })), o.deadlineMs);
+    const head = { ...o.head, headers: { ...o.head.headers, 'x-request-id': `${o.head.requestId}-${++o.tries.count}` } };
+    try {
+      const response = await deps.target.send(peerId, head, o.body, controller.signal);
+      if (RETRYABLE_STATUSES.has(response.status)) {
+        lastError = new UpstreamError('PEER_REFUSED', `${peerId} answered ${response.status}`, { retryable: true });
+        clearTimeout(deadline);
+        cleanup();
+        void drain(response.body);
+        deps.onPeerFailed(peerId, lastError);
+        failedNow.add(peerId);
+        continue;
+      }
+      return new Attempt(peerId, response, controller, cleanup, deadline);
+    } catch (err) {
+      clearTimeout(deadline);
+      cleanup();
+      if (o.clientSignal.aborted) throw err;
+      lastError = controller.signal.reason instanceof UpstreamError ? controller.signal.reason : err;
+      failedNow.add(peerId);
+      deps.onPeerFailed(peerId, lastError);
+      // Targets fail with UpstreamError; anything else is a bug, not a reason to load another peer.
+      const retryable = lastError instanceof UpstreamError && lastError.retryable;
+      deps.log.warn({ err: lastError, requestId: o.head.requestId, peer: peerId }, retryable ? 'attempt failed before a response; trying the next peer' : 'attempt failed');
+      if (!retryable) break;
+    }
+  }
+  throw upstreamFailed(route.length, lastError);
+}
+
+export function upstreamFailed(tried: number, cause: unknown): GatewayError {
+  return new GatewayError('UPSTREAM_FAILED', 502, 'server_error', `The request failed on ${tried} peer(s): ${(cause as Error | undefined)?.message ?? 'unknown error'}`, { cause });
+}
+
+function noPeer(deps: AttemptDeps, model: string, afterFailures: boolean): GatewayError {
+  const peers = deps.fleet.peers();
+  const known = peers.some((p) => p.status !== 'dead' && p.state.engine.models.includes(model));
+  if (!known && !afterFailures) return new GatewayError('MODEL_NOT_FOUND', 404, 'not_found_error', `The model \`${model}\` does not exist.`, { param: 'model' });
+  return new GatewayError('NO_HEALTHY_PEER', 503, 'service_unavailable', `No healthy peer serves \`${model}\` right now; retry shortly.`, { retryAfterS: deps.retryAfterS });
+}
+
+function adjust(inFlight: Map<string, number>, peerId: string, delta: number): void {
+  const next = (inFlight.get(peerId) ?? 0) + delta;
+  if (next <= 0) inFlight.delete(peerId);
+  else inFlight.set(peerId, next);
+}
+
+function once(fn: () => void): () => void {
+  let done = false;
+  return () => {
+    if (!done) fn();
+    done = true;
+  };
+}
+
+async function drain(body: AsyncIterable<Uint8Array>): Promise<void> {
+  try {
+    for await (const _ of body) {
+      // discard: the refusal's body is not the client's
+    }
+  } catch {
+    // the peer already refused; a broken refusal body changes nothing
+  }
+}

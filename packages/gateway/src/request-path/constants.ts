@@ -1,0 +1,17 @@
+/** Continuations of one broken stream at most: each costs a re-prefill of the prompt and the text so far. */
+export const MIGRATION_LIMIT = 3;
+/**
+ * An attempt's budget for its first token (streams) — long enough for a long prompt's prefill
+ * behind a full queue on a busy engine, short enough that a frozen peer costs one wait, not a hang.
+ */
+export const FIRST_TOKEN_TIMEOUT_MS = 120_000;
+/** A non-streamed request's budget for its whole response: a long generation at a slow decode rate. */
+export const RESPONSE_TIMEOUT_MS = 600_000;
+/** A running stream silent this long is taken for lost (vLLM emits every decode step; preemption pauses are seconds). */
+export const STREAM_STALL_TIMEOUT_MS = 60_000;
+/** After a peer fails a request, the entry agent leaves it out for this long (Dynamo's worker inhibition). */
+export const PEER_INHIBIT_MS = 5_000;
+/** Attempts that may fail before anything reached the client: the first choice plus two retries. */
+export const MAX_ATTEMPTS_BEFORE_COMMIT = 3;
+/** Bytes of an upstream SSE event the relay buffers at most (a chunk is a few hundred bytes). */
+export const MAX_SSE_EVENT_BYTES = 1024 * 1024;

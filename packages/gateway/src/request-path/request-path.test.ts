@@ -1,0 +1,239 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { type FleetEvent, MembershipView } from '@synkti/fleet';
+import { seededRng, silentLogger, UpstreamCode, UpstreamError } from '@synkti/interface';
+import { type ForwardResponse, sampleNodeState } from '@synkti/protocol';
+import { createGatewayApp } from '../app.js';
+import type { FleetSource } from '../fleet-source.js';
+import { AgentMetrics } from '../metrics.js';
+import { RequestPath, type RequestPathLimits } from './request-path.js';
+
+const MODEL = 'm';
+const enc = new TextEncoder();
+
+function fleetOf(ids: string[]): FleetSource {
+  const view = new MembershipView('f');
+  for (const peerId of ids) view.observe(sampleNodeState({ fleet: 'f', peerId, engine: { state: 'warm', models: [MODEL], inStateMs: 0 } }), 0);
+  return { selfId: 'self', fleet: 'f', now: () => 0, peers: () => view.snapshot(0), events: (): FleetEvent[] => [] };
+}
+
+/** How a fake peer misbehaves for one attempt, given the body it was sent. */
+type Fault = 'none' | { breakAfter: number } | { errorEventAfter: number } | { handoverAfter: number } | { doneWithoutFinish: number } | 'hang';
+
+interface Sent {
+  peerId: string;
+  body: Record<string, unknown>;
+  requestId: string | undefined;
+}
+
+/** A vLLM-like engine: token i of an answer is ` w<i>`; a continuation starts where its text ends. */
+function engineTarget(faultOf: (peerId: string, n: number) => Fault, sent: Sent[] = []) {
+  return async (peerId: string, head: { headers: Record<string, string> }, bytes: Uint8Array, signal: AbortSignal): Promise<ForwardResponse> => {
+    const body = JSON.parse(new TextDecoder().decode(bytes)) as Record<string, unknown>;
+    sent.push({ peerId, body, requestId: head.headers['x-request-id'] });
+    const fault = faultOf(peerId, sent.length);
+    const chat = Array.isArray(body['messages']);
+    const messages = (body['messages'] ?? []) as { role: string; content: string }[];
+    const partial = chat ? (body['continue_final_message'] === true ? messages.at(-1)!.content : '') : String(body['prompt']).slice('P:'.length);
+    const start = partial === '' ? 0 : partial.trim().split(' ').length;
+    const count = Number(body['max_tokens']);
+    const id = `cmpl-${peerId}-${sent.length}`;
+    const continuous = (body['stream_options'] as Record<string, unknown> | undefined)?.['continuous_usage_stats'] === true;
+    const chunk = (choice: Record<string, unknown>, done: number) => `data: ${JSON.stringify({ id, object: chat ? 'chat.completion.chunk' : 'text_completion', created: 100 + sent.length, model: MODEL, choices: [choice], ...(continuous ? { usage: { prompt_tokens: 10 + start, completion_tokens: done, total_tokens: 10 + start + done } } : {}) })}\n\n`;
+    async function* sse(): AsyncGenerator<Uint8Array> {
+      if (fault === 'hang') await new Promise((_, reject) => signal.addEventListener('abort', () => reject(signal.reason as Error)));
+      if (chat) yield enc.encode(chunk({ index: 0, delta: { role: 'assistant', content: '' }, finish_reason: null }, 0));
+      for (let i = 0; i < count; i++) {
+        const n = i;
+        if (typeof fault === 'object' && 'breakAfter' in fault && n === fault.breakAfter) throw new UpstreamError('FORWARD_STREAM_BROKEN', 'peer lost', { retryable: true, phase: 'after-head' });
+        if (typeof fault === 'object' && 'handoverAfter' in fault && n === fault.handoverAfter) throw new UpstreamError(UpstreamCode.HANDOVER, 'leaving', { retryable: true, phase: 'after-head' });
+        if (typeof fault === 'object' && 'errorEventAfter' in fault && n === fault.errorEventAfter) {
+          yield enc.encode('data: {"error": {"message": "EngineCore encountered an issue.", "type": "InternalServerError", "param": null, "code": 500}}\n\ndata: [DONE]\n\n');
+          return;
+        }
+        if (typeof fault === 'object' && 'doneWithoutFinish' in fault && n === fault.doneWithoutFinish) return void (yield enc.encode('data: [DONE]\n\n'));
+        const text = `${start + n === 0 ? '' : ' '}w${start + n}`;
+        const last = n === count - 1;
+        yield enc.encode(chunk(chat ? { index: 0, delta: { content: text }, finish_reason: last ? 'length' : null } : { index: 0, text, finish_reason: last ? 'length' : null }, n + 1));
+      }
+      const usage = (body['stream_options'] as Record<string, unknown> | undefined)?.['include_usage'] === true;
+      if (usage) yield enc.encode(`data: ${JSON.stringify({ id, object: 'chat.completion.chunk', created: 1, model: MODEL, choices: [], usage: { prompt_tokens: 10 + start, completion_tokens: count, total_tokens: 10 + start + count } })}\n\n`);
+      yield enc.encode('data: [DONE]\n\n');
+    }
+    return { status: 200, headers: { 'content-type': 'text/event-stream' }, body: sse() };
+  };
+}
+
+function gateway(ids: string[], send: ReturnType<typeof engineTarget>, limits: Partial<RequestPathLimits> = {}) {
+  const fleet = fleetOf(ids);
+  const metrics = new AgentMetrics({ gossip: () => ({ published: 0, received: 0, rejected: 0 }), peersByStatus: () => ({}), engineState: () => null });
+  const requestPath = new RequestPath({ fleet, target: { send }, rng: seededRng(3), logger: silentLogger, affinityLoadFactor: 1.25, retryAfterS: 1, limits, metrics });
+  return { app: createGatewayApp({ fleet, requestPath, logger: silentLogger, metrics }), requestPath, metrics };
+}
+
+const post = (path: string, body: unknown) => ({ method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+const chatBody = (extra: Record<string, unknown> = {}) => ({ model: MODEL, messages: [{ role: 'user', content: 'hi' }], max_tokens: 20, stream: true, ...extra });
+
+/** Reads an SSE response to its end; `aborted` when the body errored (what SDKs raise on). */
+async function readEvents(res: Response): Promise<{ events: string[]; aborted: boolean }> {
+  const reader = res.body!.getReader();
+  let text = '';
+  let aborted = false;
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      text += new TextDecoder().decode(value);
+    }
+  } catch {
+    aborted = true;
+  }
+  return { events: text.split('\n\n').filter((e) => e.startsWith('data: ')).map((e) => e.slice(6)), aborted };
+}
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- test reads loose JSON
+type Loose = Record<string, any>;
+
+function summarise(events: string[], kind: 'chat' | 'text' = 'chat') {
+  const chunks = events.filter((e) => e !== '[DONE]').map((e) => JSON.parse(e) as Loose);
+  const choices = chunks.flatMap((c) => (c['choices'] ?? []) as Loose[]);
+  return {
+    text: choices.map((c) => (kind === 'chat' ? c['delta']?.['content'] ?? '' : c['text'] ?? '')).join(''),
+    ids: new Set(chunks.map((c) => c['id'])),
+    created: new Set(chunks.map((c) => c['created'])),
+    roles: choices.filter((c) => c['delta']?.['role'] !== undefined).length,
+    finishes: choices.filter((c) => c['finish_reason'] !== null && c['finish_reason'] !== undefined).length,
+    dones: events.filter((e) => e === '[DONE]').length,
+    usage: chunks.filter((c) => c['usage'] !== undefined).map((c) => c['usage']),
+    errors: chunks.filter((c) => c['error'] !== undefined),
+  };
+}
+
+const expected = (n: number) => Array.from({ length: n }, (_, i) => `${i === 0 ? '' : ' '}w${i}`).join('');
+
+describe('request migration at the entry agent', () => {
+  it('continues a chat stream whose peer is lost on another peer: one id, one role, one finish, one [DONE], summed usage', async () => {
+    const sent: Sent[] = [];
+    const { app, requestPath, metrics } = gateway(['p1', 'p2'], engineTarget((_, n) => (n === 1 ? { breakAfter: 7 } : 'none'), sent));
+    const res = await app.request('/v1/chat/completions', post('', chatBody({ stream_options: { include_usage: true } })));
+    assert.equal(res.status, 200);
+    const { events, aborted } = await readEvents(res);
+    const s = summarise(events);
+    assert.equal(aborted, false);
+    assert.equal(s.text, expected(20));
+    assert.deepEqual([s.ids.size, s.created.size, s.roles, s.finishes, s.dones, s.errors.length], [1, 1, 1, 1, 1, 0]);
+    assert.deepEqual(s.usage, [{ prompt_tokens: 10, completion_tokens: 20, total_tokens: 30 }]);
+    const continuation = sent[1]!;
+    assert.notEqual(continuation.peerId, sent[0]!.peerId, 'never the peer that failed');
+    assert.deepEqual((continuation.body['messages'] as unknown[]).at(-1), { role: 'assistant', content: expected(7) });
+    assert.equal(continuation.body['continue_final_message'], true);
+    assert.equal(continuation.body['add_generation_prompt'], false);
+    assert.equal(continuation.body['max_tokens'], 13);
+    assert.notEqual(sent[0]!.requestId, continuation.requestId, 'each attempt reaches the engine under its own request id');
+    assert.equal(requestPath.inFlight().size, 0, 'in-flight accounting returns to zero');
+    assert.match(await (await metrics.render()).body, /synkti_migrations_total\{reason="peer-lost",outcome="continued"\} 1/);
+  });
+
+  it('continues a completion stream with the prompt plus the text so far', async () => {
+    const sent: Sent[] = [];
+    const { app } = gateway(['p1', 'p2'], engineTarget((_, n) => (n === 1 ? { breakAfter: 4 } : 'none'), sent));
+    const res = await app.request('/v1/completions', post('', { model: MODEL, prompt: 'P:', max_tokens: 10, stream: true }));
+    const { events, aborted } = await readEvents(res);
+    assert.equal(aborted, false);
+    assert.equal(summarise(events, 'text').text, expected(10));
+    assert.equal(sent[1]!.body['prompt'], `P:${expected(4)}`);
+    assert.equal(sent[1]!.body['max_tokens'], 6);
+  });
+
+  it("migrates vLLM's engine-death answer (an error event, then [DONE]) and a [DONE] without a finish", async () => {
+    for (const fault of [{ errorEventAfter: 3 }, { doneWithoutFinish: 5 }] as Fault[]) {
+      const { app } = gateway(['p1', 'p2'], engineTarget((_, n) => (n === 1 ? fault : 'none')));
+      const { events, aborted } = await readEvents(await app.request('/v1/chat/completions', post('', chatBody())));
+      const s = summarise(events);
+      assert.equal(aborted, false);
+      assert.equal(s.text, expected(20), JSON.stringify(fault));
+      assert.deepEqual([s.errors.length, s.dones, s.finishes], [0, 1, 1]);
+    }
+  });
+
+  it('retries a stream that fails before its first token as if new; the client sees nothing of it', async () => {
+    const { app } = gateway(['p1', 'p2'], engineTarget((_, n) => (n === 1 ? { errorEventAfter: 0 } : 'none')));
+    const res = await app.request('/v1/chat/completions', post('', chatBody()));
+    const s = summarise((await readEvents(res)).events);
+    assert.equal(s.text, expected(20));
+    assert.deepEqual([s.roles, s.ids.size, s.errors.length], [1, 1, 0]);
+  });
+
+  it('ends a stream that may not be migrated (json_schema) with an error event and an aborted connection', async () => {
+    const sent: Sent[] = [];
+    const { app } = gateway(['p1', 'p2'], engineTarget((_, n) => (n === 1 ? { breakAfter: 3 } : 'none'), sent));
+    const res = await app.request('/v1/chat/completions', post('', chatBody({ response_format: { type: 'json_schema', json_schema: { name: 'x', schema: {} } } })));
+    const { events, aborted } = await readEvents(res);
+    const s = summarise(events);
+    assert.equal(aborted, true, 'the connection is aborted so SDKs raise');
+    assert.equal(s.dones, 0);
+    assert.equal(s.errors.length, 1);
+    assert.equal(s.text, expected(3));
+    assert.equal(sent.length, 1, 'not continued');
+  });
+
+  it('stops after migrationLimit continuations with an error event', async () => {
+    const { app } = gateway(['p1', 'p2', 'p3', 'p4'], engineTarget(() => ({ breakAfter: 2 })), { migrationLimit: 2 });
+    const { events, aborted } = await readEvents(await app.request('/v1/chat/completions', post('', chatBody())));
+    const s = summarise(events);
+    assert.equal(aborted, true);
+    assert.equal(s.errors.length, 1);
+    assert.equal(s.dones, 0);
+  });
+
+  it('takes a hand-over like a loss but does not hold it against the peer', async () => {
+    const sent: Sent[] = [];
+    const { app } = gateway(['p1', 'p2'], engineTarget((_, n) => (n === 1 ? { handoverAfter: 5 } : 'none'), sent));
+    const s = summarise((await readEvents(await app.request('/v1/chat/completions', post('', chatBody())))).events);
+    assert.equal(s.text, expected(20));
+    assert.equal(sent.length, 2);
+  });
+
+  it('abandons an attempt with no first token by its deadline and never tries that peer again for the request', async () => {
+    const sent: Sent[] = [];
+    const { app } = gateway(['p1', 'p2'], engineTarget((_, n) => (n === 1 ? 'hang' : 'none'), sent), { firstTokenTimeoutMs: 200 });
+    const s = summarise((await readEvents(await app.request('/v1/chat/completions', post('', chatBody())))).events);
+    assert.equal(s.text, expected(20));
+    assert.equal(new Set(sent.map((x) => x.peerId)).size, 2);
+  });
+
+  it('detects a stall mid-stream and migrates', async () => {
+    let calls = 0;
+    const base = engineTarget(() => 'none');
+    const send: typeof base = async (peerId, head, bytes, signal) => {
+      const res = await base(peerId, head, bytes, signal);
+      if (++calls > 1) return res;
+      return { ...res, body: (async function* () {
+        let i = 0;
+        for await (const c of res.body) {
+          if (i++ === 4) await new Promise((_, reject) => signal.addEventListener('abort', () => reject(signal.reason as Error)));
+          yield c;
+        }
+      })() };
+    };
+    const { app } = gateway(['p1', 'p2'], send, { streamStallTimeoutMs: 150 });
+    const s = summarise((await readEvents(await app.request('/v1/chat/completions', post('', chatBody())))).events);
+    assert.equal(s.text, expected(20));
+  });
+
+  it('retries a non-streamed request whose response broke before its first byte', async () => {
+    let calls = 0;
+    const send = async (): Promise<ForwardResponse> => ({
+      status: 200,
+      headers: { 'content-type': 'application/json' },
+      body: (async function* () {
+        if (++calls === 1) throw new UpstreamError('FORWARD_STREAM_BROKEN', 'lost', { retryable: true, phase: 'after-head' });
+        yield enc.encode('{"ok":true}');
+      })(),
+    });
+    const { app } = gateway(['p1', 'p2'], send);
+    const res = await app.request('/v1/chat/completions', post('', { model: MODEL, messages: [{ role: 'user', content: 'x' }] }));
+    assert.equal(res.status, 200);
+    assert.equal(await res.text(), '{"ok":true}');
+  });
+});

@@ -1,0 +1,197 @@
+import type { Logger, Rng } from '@synkti/interface';
+import type { RequestHead } from '@synkti/protocol';
+import type { FleetSource } from '../fleet-source.js';
+import type { AgentMetrics } from '../metrics.js';
+import { type Attempt, type AttemptDeps, openAttempt, type RequestTarget, upstreamFailed } from './attempt.js';
+import type { CompletionRequest } from './completion.js';
+import { FIRST_TOKEN_TIMEOUT_MS, MAX_ATTEMPTS_BEFORE_COMMIT, MIGRATION_LIMIT, PEER_INHIBIT_MS, RESPONSE_TIMEOUT_MS, STREAM_STALL_TIMEOUT_MS } from './constants.js';
+import { relayStream } from './stream-relay.js';
+
+export interface RequestPathLimits {
+  migrationLimit: number;
+  firstTokenTimeoutMs: number;
+  responseTimeoutMs: number;
+  streamStallTimeoutMs: number;
+  peerInhibitMs: number;
+}
+
+export const DEFAULT_REQUEST_PATH_LIMITS: RequestPathLimits = {
+  migrationLimit: MIGRATION_LIMIT,
+  firstTokenTimeoutMs: FIRST_TOKEN_TIMEOUT_MS,
+  responseTimeoutMs: RESPONSE_TIMEOUT_MS,
+  streamStallTimeoutMs: STREAM_STALL_TIMEOUT_MS,
+  peerInhibitMs: PEER_INHIBIT_MS,
+};
+
+export interface RequestPathInit {
+  fleet: FleetSource;
+  target: RequestTarget;
+  rng: Rng;
+  logger: Logger;
+  affinityLoadFactor: number;
+  /** Seconds a client should wait before retrying when no peer can serve. */
+  retryAfterS: number;
+  limits?: Partial<RequestPathLimits>;
+  metrics?: AgentMetrics;
+  /** Milliseconds clock for inhibition; defaults to performance.now. */
+  now?: () => number;
+}
+
+export interface PathRequest {
+  model: string;
+  head: RequestHead;
+  body: Uint8Array;
+  /** Set for /v1/chat/completions and /v1/completions: what migration needs to know. */
+  completion?: CompletionRequest;
+  signal: AbortSignal;
+  affinityKey?: string | undefined;
+}
+
+/** A response the client can be given: its head is settled and its first bytes are on hand. */
+export interface Served {
+  peerId: string;
+  status: number;
+  headers: Record<string, string>;
+  body: ReadableStream<Uint8Array>;
+  attempts: number;
+}
+
+/**
+ * The request path, one capability: it picks the target (this node's engine or a peer), and
+ * owns deadlines, retries before anything reached the client, migration of broken streams,
+ * peer inhibition and in-flight accounting (which returns to zero after any outcome).
+ */
+export class RequestPath {
+  readonly limits: RequestPathLimits;
+  readonly #init: RequestPathInit;
+  readonly #inFlight = new Map<string, number>();
+  readonly #inhibitedUntil = new Map<string, number>();
+  readonly #log: Logger;
+  readonly #now: () => number;
+  #streams = 0;
+
+  constructor(init: RequestPathInit) {
+    this.#init = init;
+    this.limits = { ...DEFAULT_REQUEST_PATH_LIMITS, ...init.limits };
+    this.#log = init.logger.child({ component: 'gateway:request-path' });
+    this.#now = init.now ?? (() => performance.now());
+  }
+
+  /** Requests this agent has in flight to each peer (itself included). */
+  inFlight(): ReadonlyMap<string, number> {
+    return this.#inFlight;
+  }
+
+  /** Client responses still being relayed by this agent (it must not exit while they run). */
+  get activeResponses(): number {
+    return this.#streams;
+  }
+
+  async serve(req: PathRequest): Promise<Served> {
+    const failed = new Set<string>();
+    const tries = { count: 0 };
+    const streamed = req.completion?.stream === true;
+    const deadlineMs = streamed ? this.limits.firstTokenTimeoutMs : this.limits.responseTimeoutMs;
+    const open = (body: Uint8Array): Promise<Attempt> =>
+      openAttempt(this.#deps(), { model: req.model, head: req.head, body, clientSignal: req.signal, affinityKey: req.affinityKey, failed, deadlineMs, tries }, failed);
+    this.#streams++;
+    const onFinish = once(() => this.#streams--);
+    try {
+      const served = streamed
+        ? await relayStream({ request: req.completion!, open, failed, limits: this.limits, log: this.#log, requestId: req.head.requestId, metrics: this.#init.metrics, onPeerFailed: (p, e) => this.#onPeerFailed(p, e), onFinish })
+        : await this.#servePlain(req, open, failed, onFinish);
+      return { ...served, attempts: tries.count };
+    } catch (err) {
+      onFinish();
+      throw err;
+    }
+  }
+
+  async #servePlain(req: PathRequest, open: (body: Uint8Array) => Promise<Attempt>, failed: Set<string>, onFinish: () => void): Promise<Omit<Served, 'attempts'>> {
+    let lastError: unknown;
+    for (let i = 0; i < MAX_ATTEMPTS_BEFORE_COMMIT; i++) {
+      const attempt = await open(req.body);
+      let first: IteratorResult<Uint8Array>;
+      try {
+        first = await attempt.next(this.limits.responseTimeoutMs);
+      } catch (err) {
+        attempt.abort(err);
+        if (req.signal.aborted) throw err;
+        lastError = err;
+        failed.add(attempt.peerId);
+        this.#onPeerFailed(attempt.peerId, err);
+        this.#log.warn({ err, requestId: req.head.requestId, peer: attempt.peerId }, 'response broke before its first byte; trying the next peer');
+        continue;
+      }
+      attempt.clearDeadline();
+      return { peerId: attempt.peerId, status: attempt.response.status, headers: attempt.response.headers, body: plainBody(attempt, first, { stallMs: this.limits.responseTimeoutMs, log: this.#log, requestId: req.head.requestId, onFinish }) };
+    }
+    throw upstreamFailed(MAX_ATTEMPTS_BEFORE_COMMIT, lastError);
+  }
+
+  #deps(): AttemptDeps {
+    const i = this.#init;
+    return {
+      fleet: i.fleet,
+      target: i.target,
+      rng: i.rng,
+      log: this.#log,
+      affinityLoadFactor: i.affinityLoadFactor,
+      retryAfterS: i.retryAfterS,
+      inFlight: this.#inFlight,
+      isInhibited: (peerId) => (this.#inhibitedUntil.get(peerId) ?? 0) > this.#now(),
+      onPeerFailed: (peerId, err) => this.#onPeerFailed(peerId, err),
+    };
+  }
+
+  #onPeerFailed(peerId: string, err: unknown): void {
+    // A hand-over is a peer leaving in order: gossip already steers new work away from it.
+    if ((err as { code?: unknown }).code === 'HANDOVER') return;
+    const now = this.#now();
+    this.#inhibitedUntil.set(peerId, now + this.limits.peerInhibitMs);
+    // Bounded: expired entries go whenever a failure is recorded.
+    for (const [p, until] of this.#inhibitedUntil) if (until <= now) this.#inhibitedUntil.delete(p);
+  }
+}
+
+/** A non-streamed body: a break after bytes went out can only abort the client's connection. */
+function plainBody(attempt: Attempt, first: IteratorResult<Uint8Array>, o: { stallMs: number; log: Logger; requestId: string; onFinish: () => void }): ReadableStream<Uint8Array> {
+  let pending: IteratorResult<Uint8Array> | undefined = first;
+  const end = (err?: unknown) => {
+    if (err === undefined) attempt.end();
+    else attempt.abort(err);
+    o.onFinish();
+  };
+  return new ReadableStream<Uint8Array>(
+    {
+      async pull(controller) {
+        try {
+          const next = pending ?? (await attempt.next(o.stallMs));
+          pending = undefined;
+          if (next.done === true) {
+            end();
+            controller.close();
+          } else controller.enqueue(next.value);
+        } catch (err) {
+          o.log.warn({ err, requestId: o.requestId, peer: attempt.peerId }, 'response broke after bytes reached the client; aborting the connection');
+          end(err);
+          controller.error(err);
+        }
+      },
+      cancel(reason) {
+        end(reason ?? new Error('client went away'));
+      },
+    },
+    { highWaterMark: 0 },
+  );
+}
+
+function once(fn: () => void): () => void {
+  let done = false;
+  return () => {
+    if (!done) fn();
+    done = true;
+  };
+}
+
+export type { RequestTarget };

@@ -1,0 +1,100 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { createFakeVllm, type FakeVllm } from '@synkti/fake-vllm';
+import type { AgentProcess } from '../harness/agent-process.js';
+import { type FakeEngineAgent, startEngineAgent, waitHealthy } from '../harness/engine-fleet.js';
+import { TestFleet } from '../harness/fleet.js';
+import { loseNode, MODEL, type StreamKind, type StreamResult, streamCompletion, until } from '../harness/streams.js';
+
+/** Decode speed of every fake engine: a 1,000-token answer takes 10 s, so a loss lands mid-stream. */
+const TOKENS_PER_S = 100;
+const ENGINE = [`--tokens-per-s=${TOKENS_PER_S}`];
+const TOKENS = 1_000;
+const STREAMS = 32;
+
+function params(kind: StreamKind, i: number, extra: Record<string, unknown> = {}): Record<string, unknown> {
+  const base = { model: MODEL, max_tokens: TOKENS, temperature: 0, ignore_eos: true, stream_options: { include_usage: true }, ...extra };
+  return kind === 'chat' ? { ...base, messages: [{ role: 'user', content: `migration test ${i}` }] } : { ...base, prompt: `Migration test ${i}:` };
+}
+
+/** The text an uninterrupted run gives, from a fast engine of the same seed outside the fleet. */
+async function referenceText(reference: FakeVllm, kind: StreamKind, i: number): Promise<string> {
+  const path = kind === 'chat' ? '/v1/chat/completions' : '/v1/completions';
+  const res = await fetch(`${reference.address!.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ ...params(kind, i), stream: false, stream_options: undefined }) });
+  const body = (await res.json()) as { choices: { message?: { content: string }; text?: string }[] };
+  return kind === 'chat' ? body.choices[0]!.message!.content : body.choices[0]!.text!;
+}
+
+function assertWhole(r: StreamResult, reference: string, label: string): void {
+  assert.equal(r.error, null, `${label}: raised ${r.error?.message}`);
+  assert.deepEqual(r.finishReasons, ['length'], `${label}: one finish_reason`);
+  assert.equal(r.contentChunks, TOKENS, `${label}: every token`);
+  assert.equal(r.usage?.completion_tokens, TOKENS, `${label}: usage counts the whole answer`);
+  assert.equal(r.ids.size, 1, `${label}: one id`);
+  assert.ok(r.roles <= 1, `${label}: at most one role delta`);
+  assert.equal(r.text, reference, `${label}: the text of an uninterrupted run`);
+}
+
+describe('unbroken streams: the serving node is lost mid-stream', { timeout: 300_000 }, () => {
+  let reference: FakeVllm;
+  before(async () => {
+    reference = createFakeVllm({ port: 0, loadMs: 0, ttftMs: 0, tokensPerS: 0 });
+    await reference.start();
+  });
+  after(() => reference.stop());
+
+  for (const kind of ['chat', 'text'] as const) {
+    it(`${kind}: ${STREAMS} streams through one agent; every other serving peer loses agent and engine after ~50 tokens; every stream is whole`, async () => {
+      const fleet = await TestFleet.create();
+      try {
+        const nodes: FakeEngineAgent[] = [];
+        for (let i = 0; i < 4; i++) nodes.push(await startEngineAgent(fleet, `n${i}`, ENGINE, ['--engine-capacity', '64']));
+        const entry = nodes[0]!.agent;
+        await waitHealthy(entry, 4);
+        const progress = new Array<number>(STREAMS).fill(0);
+        const results = Array.from({ length: STREAMS }, (_, i) => streamCompletion(entry.apiUrl, kind, params(kind, i), (n) => (progress[i] = n)));
+        const references = await Promise.all(Array.from({ length: STREAMS }, (_, i) => referenceText(reference, kind, i)));
+        await until('every stream to pass 50 tokens', () => progress.every((n) => n >= 50), 60_000);
+        const victims = lostPeers(nodes.map((n) => n.agent), entry);
+        await Promise.all(victims.map((v) => loseNode(v)));
+        const done = await Promise.all(results);
+        const onVictims = done.filter((r) => victims.some((v) => v.peerId === r.firstPeer)).length;
+        assert.ok(onVictims > 0, 'some streams were served by the lost peers');
+        done.forEach((r, i) => assertWhole(r, references[i]!, `stream ${i} (first served by ${r.firstPeer === entry.peerId ? 'the entry' : r.firstPeer})`));
+      } finally {
+        await fleet.close();
+      }
+    });
+  }
+
+  it('a json_schema stream whose peer is lost ends with an error the openai client raises, never a clean end', async () => {
+    const fleet = await TestFleet.create();
+    try {
+      const entry = (await startEngineAgent(fleet, 'gw', ENGINE)).agent;
+      // The entry's own engine is busy with nothing; make the peer serve by stopping routing to self:
+      // two peers, lose whichever served.
+      const peers = [await startEngineAgent(fleet, 'p1', ENGINE), await startEngineAgent(fleet, 'p2', ENGINE)];
+      await waitHealthy(entry, 3);
+      const json = { response_format: { type: 'json_schema', json_schema: { name: 'answer', schema: { type: 'object' } } } };
+      const progress = [0, 0, 0, 0, 0, 0];
+      const results = progress.map((_, i) => streamCompletion(entry.apiUrl, 'chat', params('chat', 100 + i, json), (n) => (progress[i] = n)));
+      await until('every stream to pass 20 tokens', () => progress.every((n) => n >= 20), 30_000);
+      await Promise.all(peers.map((p) => loseNode(p.agent)));
+      const done = await Promise.all(results);
+      const lost = done.filter((r) => r.firstPeer !== entry.peerId);
+      assert.ok(lost.length > 0, 'some streams were served by the lost peers');
+      for (const r of lost) {
+        assert.notEqual(r.error, null, 'the openai client raised');
+        assert.deepEqual(r.finishReasons, [], 'no finish_reason was invented');
+        assert.ok(r.contentChunks < TOKENS);
+      }
+    } finally {
+      await fleet.close();
+    }
+  });
+});
+
+/** Every other peer (the entry excluded), in peer-ID order: half the serving capacity is reclaimed. */
+function lostPeers(agents: AgentProcess[], entry: AgentProcess): AgentProcess[] {
+  return agents.filter((a) => a !== entry).sort((a, b) => (a.peerId < b.peerId ? -1 : 1)).filter((_, i) => i % 2 === 0);
+}

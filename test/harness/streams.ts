@@ -1,0 +1,84 @@
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import OpenAI from 'openai';
+import type { AgentProcess } from './agent-process.js';
+
+export const MODEL = 'synkti/fake-model';
+
+/** What a client saw of one streamed completion, read with the official openai client. */
+export interface StreamResult {
+  text: string;
+  /** Chunks that carried content: one token each from the engine. */
+  contentChunks: number;
+  finishReasons: string[];
+  roles: number;
+  ids: Set<string>;
+  usage: { prompt_tokens: number; completion_tokens: number } | null;
+  error: Error | null;
+  /** The peer that answered the first attempt (x-synkti-peer). */
+  firstPeer: string | null;
+}
+
+export type StreamKind = 'chat' | 'text';
+
+/** Streams one completion through `baseUrl`; never throws: a raised error is in `error`. */
+export async function streamCompletion(baseUrl: string, kind: StreamKind, params: Record<string, unknown>, onChunk?: (contentChunks: number) => void): Promise<StreamResult> {
+  const client = new OpenAI({ baseURL: `${baseUrl}/v1`, apiKey: 'unused', maxRetries: 0, timeout: 120_000 });
+  const result: StreamResult = { text: '', contentChunks: 0, finishReasons: [], roles: 0, ids: new Set(), usage: null, error: null, firstPeer: null };
+  try {
+    const body = { ...params, stream: true } as never;
+    const request = kind === 'chat' ? client.chat.completions.create(body) : client.completions.create(body);
+    const { data: stream, response } = await (request as unknown as { withResponse(): Promise<{ data: AsyncIterable<Record<string, unknown>>; response: Response }> }).withResponse();
+    result.firstPeer = response.headers.get('x-synkti-peer');
+    for await (const chunk of stream) {
+      result.ids.add(chunk['id'] as string);
+      if (chunk['usage'] !== undefined && chunk['usage'] !== null) result.usage = chunk['usage'] as StreamResult['usage'];
+      for (const choice of (chunk['choices'] ?? []) as Record<string, unknown>[]) {
+        const delta = choice['delta'] as Record<string, unknown> | undefined;
+        if (delta?.['role'] !== undefined) result.roles++;
+        const text = kind === 'chat' ? delta?.['content'] : choice['text'];
+        if (typeof text === 'string' && text !== '') {
+          result.text += text;
+          result.contentChunks++;
+        }
+        if (typeof choice['finish_reason'] === 'string') result.finishReasons.push(choice['finish_reason']);
+      }
+      onChunk?.(result.contentChunks);
+    }
+  } catch (err) {
+    result.error = err as Error;
+  }
+  return result;
+}
+
+/** The agent's engine process id, from the runtime file it keeps in its state directory. */
+export async function enginePidOf(agent: AgentProcess): Promise<number> {
+  const info = JSON.parse(await readFile(join(agent.options.stateDir, 'agent.json'), 'utf8')) as { enginePid: number | null };
+  if (info.enginePid === null) throw new Error(`${agent.options.stateDir} runs no engine`);
+  return info.enginePid;
+}
+
+/** Signals a process group we started (the engine runs in its own group), ignoring one already gone. */
+export function signalGroup(pid: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(-pid, signal);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ESRCH') throw err;
+  }
+}
+
+/** A reclaimed node: its agent and its engine die at once, with no goodbye. */
+export async function loseNode(agent: AgentProcess): Promise<void> {
+  const enginePid = await enginePidOf(agent);
+  agent.kill('SIGKILL');
+  signalGroup(enginePid, 'SIGKILL');
+}
+
+/** Waits until `check` holds, polling; fails after `timeoutMs`. */
+export async function until(what: string, check: () => boolean, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
