@@ -17,6 +17,8 @@ export interface StreamResult {
   error: Error | null;
   /** The peer that answered the first attempt (x-synkti-peer). */
   firstPeer: string | null;
+  /** The request id the entry agent logged it under (x-request-id). */
+  requestId: string | null;
 }
 
 export type StreamKind = 'chat' | 'text';
@@ -24,12 +26,13 @@ export type StreamKind = 'chat' | 'text';
 /** Streams one completion through `baseUrl`; never throws: a raised error is in `error`. */
 export async function streamCompletion(baseUrl: string, kind: StreamKind, params: Record<string, unknown>, onChunk?: (contentChunks: number) => void): Promise<StreamResult> {
   const client = new OpenAI({ baseURL: `${baseUrl}/v1`, apiKey: 'unused', maxRetries: 0, timeout: 120_000 });
-  const result: StreamResult = { text: '', contentChunks: 0, finishReasons: [], roles: 0, ids: new Set(), usage: null, error: null, firstPeer: null };
+  const result: StreamResult = { text: '', contentChunks: 0, finishReasons: [], roles: 0, ids: new Set(), usage: null, error: null, firstPeer: null, requestId: null };
   try {
     const body = { ...params, stream: true } as never;
     const request = kind === 'chat' ? client.chat.completions.create(body) : client.completions.create(body);
     const { data: stream, response } = await (request as unknown as { withResponse(): Promise<{ data: AsyncIterable<Record<string, unknown>>; response: Response }> }).withResponse();
     result.firstPeer = response.headers.get('x-synkti-peer');
+    result.requestId = response.headers.get('x-request-id');
     for await (const chunk of stream) {
       result.ids.add(chunk['id'] as string);
       if (chunk['usage'] !== undefined && chunk['usage'] !== null) result.usage = chunk['usage'] as StreamResult['usage'];

@@ -115,7 +115,10 @@ class Relay {
     let step = this.#session.hasOutput() ? ({ kind: 'output' } as const) : await this.#step();
     if (step.kind === 'break') step = await this.#migrate(step);
     const out = this.#session.takeOutput() + (this.#errorEvent ?? '');
-    if (out !== '') controller.enqueue(encoder.encode(out));
+    if (out !== '') {
+      controller.enqueue(encoder.encode(out));
+      this.#lastTokenAt = performance.now();
+    }
     if (step.kind === 'done') {
       this.#finish();
       controller.close();
@@ -166,6 +169,7 @@ class Relay {
   async #migrate(first: Break): Promise<Step> {
     let brk = first;
     const lastTokenAt = this.#lastTokenAt;
+    const brokenAt = performance.now();
     for (;;) {
       const from = this.#attempt?.peerId;
       this.#failAttempt(brk);
@@ -188,8 +192,10 @@ class Relay {
       this.#use(attempt);
       const step = attempt.response.status === 200 ? await this.#untilToken() : { kind: 'break' as const, reason: 'engine-error', detail: `the continuation was answered with ${attempt.response.status}` };
       if (step.kind !== 'break') {
-        this.#observe(brk.reason, 'continued', (this.#lastTokenAt - lastTokenAt) / 1_000);
-        this.#init.log.info({ requestId: this.#init.requestId, fromPeer: from, toPeer: attempt.peerId, reason: brk.reason, tokensCarried: carried, migration: this.#migrations }, 'stream migrated');
+        const gapMs = this.#lastTokenAt - lastTokenAt;
+        const detectMs = Math.round(brokenAt - lastTokenAt);
+        this.#observe(brk.reason, 'continued', gapMs / 1_000);
+        this.#init.log.info({ requestId: this.#init.requestId, fromPeer: from, toPeer: attempt.peerId, reason: brk.reason, tokensCarried: carried, gapMs: Math.round(gapMs), detectMs, migration: this.#migrations }, 'stream migrated');
         return step;
       }
       this.#observe(brk.reason, 'retried');
