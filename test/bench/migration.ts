@@ -1,10 +1,9 @@
 import { cpus, loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
-import { createFakeVllm } from '@synkti/fake-vllm';
 
 import { type FakeEngineAgent, startEngineAgent, waitHealthy } from '../harness/engine-fleet.js';
 import { TestFleet } from '../harness/fleet.js';
-import { enginePidOf, loseNode, MODEL, signalGroup, streamCompletion } from '../harness/streams.js';
+import { enginePidOf, loseNode, MODEL, referenceText, signalGroup, startReferenceEngine, streamCompletion } from '../harness/streams.js';
 import { fmtMs, summarize } from './stats.js';
 
 /**
@@ -55,8 +54,7 @@ interface StreamRecord {
 export async function main(argv: string[]): Promise<void> {
   const opts = parse(argv);
   const fleet = await TestFleet.create('synkti-bench-migration-');
-  const reference = createFakeVllm({ port: 0, loadMs: 0, ttftMs: 0, tokensPerS: 0 });
-  await reference.start();
+  const reference = await startReferenceEngine();
   const started = new Date();
   const frozen: { pid: number; group: boolean }[] = [];
   try {
@@ -72,7 +70,7 @@ export async function main(argv: string[]): Promise<void> {
     const records: StreamRecord[] = [];
     const references = new Map<number, Promise<string>>();
     const referenceOf = (i: number) => {
-      if (!references.has(i)) references.set(i, fetch(`${reference.address!.url}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body(i, false)) }).then(async (r) => ((await r.json()) as { choices: { message: { content: string } }[] }).choices[0]!.message.content));
+      if (!references.has(i)) references.set(i, referenceText(reference, 'chat', body(i)));
       return references.get(i)!;
     };
     const clients = Array.from({ length: opts.streams }, async () => {
@@ -80,7 +78,7 @@ export async function main(argv: string[]): Promise<void> {
         const i = next++;
         let last = performance.now();
         let gap = 0;
-        const r = await streamCompletion(entry.apiUrl, 'chat', body(i, true), () => {
+        const r = await streamCompletion(entry.apiUrl, 'chat', body(i), () => {
           const now = performance.now();
           gap = Math.max(gap, now - last);
           last = now;
@@ -146,7 +144,7 @@ export async function main(argv: string[]): Promise<void> {
   }
 }
 
-function body(i: number, stream: boolean): Record<string, unknown> {
-  return { model: MODEL, max_tokens: TOKENS, temperature: 0, ignore_eos: true, messages: [{ role: 'user', content: `bench stream ${i}` }], ...(stream ? {} : { stream: false }) };
+function body(i: number): Record<string, unknown> {
+  return { model: MODEL, max_tokens: TOKENS, temperature: 0, ignore_eos: true, messages: [{ role: 'user', content: `bench stream ${i}` }] };
 }
 

@@ -1,19 +1,15 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { createFakeVllm, type FakeVllm } from '@synkti/fake-vllm';
+import type { FakeVllm } from '@synkti/fake-vllm';
 import { AgentProcess } from '../harness/agent-process.js';
 import { type FakeEngineAgent, startEngineAgent, waitHealthy } from '../harness/engine-fleet.js';
 import { TestFleet } from '../harness/fleet.js';
 import { freePort } from '../harness/ports.js';
-import { MODEL, type StreamResult, streamCompletion, until } from '../harness/streams.js';
+import { MODEL, type StreamResult, referenceText, startReferenceEngine, streamCompletion, until } from '../harness/streams.js';
 import { waitFor } from '../harness/wait.js';
 
 const chat = (i: number, tokens: number) => ({ model: MODEL, max_tokens: tokens, temperature: 0, ignore_eos: true, stream_options: { include_usage: true }, messages: [{ role: 'user', content: `departure ${i}` }] });
 
-async function reference(engine: FakeVllm, i: number, tokens: number): Promise<string> {
-  const res = await fetch(`${engine.address!.url}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ ...chat(i, tokens), stream_options: undefined }) });
-  return ((await res.json()) as { choices: { message: { content: string } }[] }).choices[0]!.message.content;
-}
 
 /** Nothing of a response arrived: a load balancer may send the request to another agent. */
 function refusedBeforeAnyByte(r: StreamResult): boolean {
@@ -24,8 +20,7 @@ function refusedBeforeAnyByte(r: StreamResult): boolean {
 describe('planned departures hand streams over instead of cutting them', { timeout: 300_000 }, () => {
   let fast: FakeVllm;
   before(async () => {
-    fast = createFakeVllm({ port: 0, loadMs: 0, ttftMs: 0, tokensPerS: 0 });
-    await fast.start();
+    fast = await startReferenceEngine();
   });
   after(() => fast.stop());
 
@@ -79,7 +74,7 @@ describe('planned departures hand streams over instead of cutting them', { timeo
       }
       stop = true;
       await Promise.all(clients);
-      const references = await Promise.all(Array.from({ length: 40 }, (_, i) => reference(fast, i, TOKENS)));
+      const references = await Promise.all(Array.from({ length: 40 }, (_, i) => referenceText(fast, 'chat', chat(i, TOKENS))));
       const failed = outcomes.filter(({ r }) => r.error !== null);
       const truncated = outcomes.filter(({ i, r }) => r.error === null && (r.contentChunks !== TOKENS || r.finishReasons.length !== 1 || r.text !== references[i % 40]));
       assert.ok(outcomes.length >= 48, `enough streams ran (${outcomes.length})`);
@@ -113,7 +108,7 @@ describe('planned departures hand streams over instead of cutting them', { timeo
       for (const [i, r] of done.entries()) {
         assert.equal(r.error, null, `stream ${i}: ${r.error?.message}`);
         assert.deepEqual([r.contentChunks, r.usage?.completion_tokens, r.finishReasons.length], [TOKENS, TOKENS, 1]);
-        assert.equal(r.text, await reference(fast, 100 + i, TOKENS));
+        assert.equal(r.text, await referenceText(fast, 'chat', chat(100 + i, TOKENS)));
       }
       assert.equal(await victim.agent.exited(), 0, 'the interrupted agent drained and left');
       assert.ok(victim.agent.logs.some((l) => l['msg'] === 'drain deadline: handed running streams over to other peers'));

@@ -1,28 +1,23 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { createFakeVllm, type FakeVllm } from '@synkti/fake-vllm';
+import type { FakeVllm } from '@synkti/fake-vllm';
 import { FAST_TIMINGS } from '../harness/agent-process.js';
 import { startEngineAgent, waitHealthy } from '../harness/engine-fleet.js';
 import { TestFleet } from '../harness/fleet.js';
 import { waitFor } from '../harness/wait.js';
-import { enginePidOf, MODEL, signalGroup, streamCompletion, until } from '../harness/streams.js';
+import { enginePidOf, MODEL, signalGroup, referenceText, startReferenceEngine, streamCompletion, until } from '../harness/streams.js';
 
 const TOKENS = 300;
 
 const chat = (i: number) => ({ model: MODEL, max_tokens: TOKENS, temperature: 0, ignore_eos: true, stream_options: { include_usage: true }, messages: [{ role: 'user', content: `engine fault ${i}` }] });
 
-async function reference(engine: FakeVllm, i: number): Promise<string> {
-  const res = await fetch(`${engine.address!.url}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ ...chat(i), stream_options: undefined }) });
-  return ((await res.json()) as { choices: { message: { content: string } }[] }).choices[0]!.message.content;
-}
 
 const fault = (engineUrl: string, patch: object) => fetch(`${engineUrl}/_fake/faults`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(patch) });
 
 describe('unbroken streams: engines that die and peers that freeze', { timeout: 240_000 }, () => {
   let fast: FakeVllm;
   before(async () => {
-    fast = createFakeVllm({ port: 0, loadMs: 0, ttftMs: 0, tokensPerS: 0 });
-    await fast.start();
+    fast = await startReferenceEngine();
   });
   after(() => fast.stop());
 
@@ -32,7 +27,7 @@ describe('unbroken streams: engines that die and peers that freeze', { timeout: 
       const entry = (await startEngineAgent(fleet, 'entry', [], ['--engine-runtime', 'none'])).agent;
       const killed = await startEngineAgent(fleet, 'killed', ['--tokens-per-s=100']);
       const dying = await startEngineAgent(fleet, 'dying', ['--tokens-per-s=100']);
-      const healthy = await startEngineAgent(fleet, 'healthy', ['--tokens-per-s=100']);
+      await startEngineAgent(fleet, 'healthy', ['--tokens-per-s=100']);
       await waitHealthy(entry, 3);
       const progress = new Array<number>(12).fill(0);
       const results = progress.map((_, i) => streamCompletion(entry.apiUrl, 'chat', chat(i), (n) => (progress[i] = n)));
@@ -44,7 +39,7 @@ describe('unbroken streams: engines that die and peers that freeze', { timeout: 
       for (const [i, r] of done.entries()) {
         assert.equal(r.error, null, `stream ${i}: ${r.error?.message}`);
         assert.deepEqual([r.contentChunks, r.usage?.completion_tokens, r.finishReasons.length], [TOKENS, TOKENS, 1]);
-        assert.equal(r.text, await reference(fast, i));
+        assert.equal(r.text, await referenceText(fast, 'chat', chat(i)));
       }
       assert.ok(entry.logs.some((l) => l['msg'] === 'stream migrated' && l['reason'] === 'engine-error'), 'the error event was taken for a break');
 

@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { createFakeVllm, type FakeVllm } from '@synkti/fake-vllm';
+import type { FakeVllm } from '@synkti/fake-vllm';
 import type { AgentProcess } from '../harness/agent-process.js';
 import { type FakeEngineAgent, startEngineAgent, waitHealthy } from '../harness/engine-fleet.js';
 import { TestFleet } from '../harness/fleet.js';
-import { loseNode, MODEL, type StreamKind, type StreamResult, streamCompletion, until } from '../harness/streams.js';
+import { loseNode, MODEL, referenceText, startReferenceEngine, type StreamKind, type StreamResult, streamCompletion, until } from '../harness/streams.js';
 
 /** Decode speed of every fake engine: a 1,000-token answer takes 10 s, so a loss lands mid-stream. */
 const TOKENS_PER_S = 100;
@@ -15,14 +15,6 @@ const STREAMS = 32;
 function params(kind: StreamKind, i: number, extra: Record<string, unknown> = {}): Record<string, unknown> {
   const base = { model: MODEL, max_tokens: TOKENS, temperature: 0, ignore_eos: true, stream_options: { include_usage: true }, ...extra };
   return kind === 'chat' ? { ...base, messages: [{ role: 'user', content: `migration test ${i}` }] } : { ...base, prompt: `Migration test ${i}:` };
-}
-
-/** The text an uninterrupted run gives, from a fast engine of the same seed outside the fleet. */
-async function referenceText(reference: FakeVllm, kind: StreamKind, i: number): Promise<string> {
-  const path = kind === 'chat' ? '/v1/chat/completions' : '/v1/completions';
-  const res = await fetch(`${reference.address!.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ ...params(kind, i), stream: false, stream_options: undefined }) });
-  const body = (await res.json()) as { choices: { message?: { content: string }; text?: string }[] };
-  return kind === 'chat' ? body.choices[0]!.message!.content : body.choices[0]!.text!;
 }
 
 function assertWhole(r: StreamResult, reference: string, label: string): void {
@@ -38,8 +30,7 @@ function assertWhole(r: StreamResult, reference: string, label: string): void {
 describe('unbroken streams: the serving node is lost mid-stream', { timeout: 300_000 }, () => {
   let reference: FakeVllm;
   before(async () => {
-    reference = createFakeVllm({ port: 0, loadMs: 0, ttftMs: 0, tokensPerS: 0 });
-    await reference.start();
+    reference = await startReferenceEngine();
   });
   after(() => reference.stop());
 
@@ -53,7 +44,7 @@ describe('unbroken streams: the serving node is lost mid-stream', { timeout: 300
         await waitHealthy(entry, 4);
         const progress = new Array<number>(STREAMS).fill(0);
         const results = Array.from({ length: STREAMS }, (_, i) => streamCompletion(entry.apiUrl, kind, params(kind, i), (n) => (progress[i] = n)));
-        const references = await Promise.all(Array.from({ length: STREAMS }, (_, i) => referenceText(reference, kind, i)));
+        const references = await Promise.all(Array.from({ length: STREAMS }, (_, i) => referenceText(reference, kind, params(kind, i))));
         await until('every stream to pass 50 tokens', () => progress.every((n) => n >= 50), 60_000);
         const victims = lostPeers(nodes.map((n) => n.agent), entry);
         await Promise.all(victims.map((v) => loseNode(v)));

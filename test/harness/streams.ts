@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { createFakeVllm, type FakeVllm } from '@synkti/fake-vllm';
 import OpenAI from 'openai';
 import type { AgentProcess } from './agent-process.js';
 
@@ -84,4 +85,24 @@ export async function until(what: string, check: () => boolean, timeoutMs: numbe
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 10));
   }
+}
+
+/**
+ * An emulated engine outside the fleet, instant and with the fleet's default seed: what it
+ * answers is what an uninterrupted run of the same request gives.
+ */
+export async function startReferenceEngine(): Promise<FakeVllm> {
+  const engine = createFakeVllm({ port: 0, loadMs: 0, ttftMs: 0, tokensPerS: 0 });
+  await engine.start();
+  return engine;
+}
+
+/** The whole text of choice 0 of `params`, asked of the reference engine without streaming. */
+export async function referenceText(engine: FakeVllm, kind: StreamKind, params: Record<string, unknown>): Promise<string> {
+  const path = kind === 'chat' ? '/v1/chat/completions' : '/v1/completions';
+  const res = await fetch(`${engine.address!.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ ...params, stream: false, stream_options: undefined }) });
+  if (!res.ok) throw new Error(`the reference engine answered ${res.status}: ${await res.text()}`);
+  const body = (await res.json()) as { choices: { message?: { content: string }; text?: string }[] };
+  const choice = body.choices[0]!;
+  return kind === 'chat' ? choice.message!.content : choice.text!;
 }

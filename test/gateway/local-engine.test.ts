@@ -1,0 +1,99 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { createFakeVllm, type FakeVllm } from '@synkti/fake-vllm';
+import { LocalEngineTarget } from '@synkti/gateway';
+import { UpstreamCode, UpstreamError } from '@synkti/interface';
+
+const MODEL = 'synkti/fake-model';
+const json = (body: object) => new TextEncoder().encode(JSON.stringify(body));
+const head = (path: string) => ({ requestId: 'r1', method: 'POST' as const, path, headers: { 'content-type': 'application/json', 'x-request-id': 'r1-1' } });
+
+/** The engine as the request path sees it: warm unless told otherwise, counting requests in flight. */
+function engineOf(fake: FakeVllm, state = { name: 'warm' }) {
+  let inFlight = 0;
+  return {
+    get inFlight() {
+      return inFlight;
+    },
+    engine: {
+      baseUrl: fake.address!.url,
+      state: () => state.name,
+      beginRequest: () => {
+        inFlight++;
+        return () => void inFlight--;
+      },
+    },
+  };
+}
+
+describe('the local engine target (node:http to the engine)', { timeout: 60_000 }, () => {
+  let fake: FakeVllm;
+  before(async () => {
+    fake = createFakeVllm({ port: 0, loadMs: 0, ttftMs: 0, tokensPerS: 200 });
+    await fake.start();
+  });
+  after(() => fake.stop());
+
+  it('streams a response and counts it in flight until its body ends', async () => {
+    const e = engineOf(fake);
+    const target = new LocalEngineTarget({ engine: () => e.engine, accepting: () => true });
+    const res = await target.send(head('/v1/chat/completions'), json({ model: MODEL, messages: [{ role: 'user', content: 'x' }], max_tokens: 5, stream: true }), new AbortController().signal);
+    assert.equal(res.status, 200);
+    assert.equal(target.running, 0, 'not running before its body is read');
+    let text = '';
+    for await (const chunk of res.body) text += new TextDecoder().decode(chunk);
+    assert.match(text, /\[DONE\]/);
+    assert.equal(e.inFlight, 0);
+    target.close();
+  });
+
+  it('refuses, retryably and before any head, while the node drains', async () => {
+    const e = engineOf(fake);
+    const target = new LocalEngineTarget({ engine: () => e.engine, accepting: () => false });
+    await assert.rejects(target.send(head('/v1/completions'), json({ model: MODEL, prompt: 'x' }), new AbortController().signal), (err: unknown) => err instanceof UpstreamError && err.code === 'NODE_DRAINING' && err.retryable && err.phase === 'before-head');
+    target.close();
+  });
+
+  it('hands running streams over: their bodies end with a HANDOVER error, never a clean end', async () => {
+    const e = engineOf(fake);
+    const target = new LocalEngineTarget({ engine: () => e.engine, accepting: () => true });
+    const res = await target.send(head('/v1/chat/completions'), json({ model: MODEL, messages: [{ role: 'user', content: 'y' }], max_tokens: 1_000, ignore_eos: true, stream: true }), new AbortController().signal);
+    const iterator = res.body[Symbol.asyncIterator]();
+    await iterator.next();
+    assert.equal(target.running, 1);
+    assert.equal(target.handOverAll(), 1);
+    await assert.rejects(
+      (async () => {
+        for (;;) if ((await iterator.next()).done === true) return;
+      })(),
+      (err: unknown) => err instanceof UpstreamError && err.code === UpstreamCode.HANDOVER && err.phase === 'after-head',
+    );
+    assert.equal(target.running, 0);
+    assert.equal(e.inFlight, 0);
+    target.close();
+  });
+
+  it("turns a dying engine's 500 into a retryable refusal, and passes a 500 of a healthy engine through", async () => {
+    const dying = createFakeVllm({ port: 0, loadMs: 0, ttftMs: 0, faults: { die: true, deathExitMs: null } });
+    await dying.start();
+    try {
+      const e = engineOf(dying);
+      const target = new LocalEngineTarget({ engine: () => e.engine, accepting: () => true });
+      await assert.rejects(target.send(head('/v1/completions'), json({ model: MODEL, prompt: 'x' }), new AbortController().signal), (err: unknown) => err instanceof UpstreamError && err.code === 'ENGINE_DYING' && err.retryable && err.phase === 'before-head');
+      assert.equal(e.inFlight, 0);
+      target.close();
+    } finally {
+      await dying.stop();
+    }
+    const failing = createFakeVllm({ port: 0, loadMs: 0, ttftMs: 0, faults: { errorRate: 1 } });
+    await failing.start();
+    try {
+      const target = new LocalEngineTarget({ engine: () => engineOf(failing).engine, accepting: () => true });
+      const res = await target.send(head('/v1/completions'), json({ model: MODEL, prompt: 'x' }), new AbortController().signal);
+      assert.equal(res.status, 500, 'an ordinary engine error is the client answer');
+      target.close();
+    } finally {
+      await failing.stop();
+    }
+  });
+});
