@@ -5,6 +5,10 @@
 //
 //   node scripts/run-tests.mjs            every suite
 //   node scripts/run-tests.mjs mesh fleet only files whose path contains one of the words
+//
+// Files named `*.alone.test.ts` load the machine on purpose (dozens of concurrent streams across
+// real agent processes); they run after the others, one at a time, so they neither starve the
+// timing-sensitive suites (heartbeat-based failure detection) nor each other.
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -33,32 +37,47 @@ if (files.length === 0) {
   process.exit(1);
 }
 
-const tapFile = join(mkdtempSync(join(tmpdir(), 'synkti-tests-')), 'report.tap');
-const args = [
-  '--enable-source-maps',
-  '--import', join(root, 'scripts/polyfills.mjs'),
-  '--test',
-  `--test-concurrency=${process.env.SYNKTI_TEST_CONCURRENCY ?? '2'}`,
-  '--test-reporter=spec', '--test-reporter-destination=stdout',
-  '--test-reporter=tap', `--test-reporter-destination=${tapFile}`,
-  ...files,
-];
-console.log(`run-tests: ${files.length} files`);
-const child = spawn(process.execPath, args, { stdio: 'inherit', cwd: root });
-child.on('exit', (code, signal) => {
-  const tap = readFileSync(tapFile, 'utf8');
-  const count = (key) => Number((tap.match(new RegExp(`^# ${key} (\\d+)$`, 'm')) ?? [])[1] ?? 0);
-  const tests = count('tests');
-  const pass = count('pass');
-  const fail = count('fail');
-  console.log(`run-tests: ${tests} tests, ${pass} passed, ${fail} failed`);
-  if (signal !== null) {
-    console.error(`run-tests: test runner killed by ${signal}`);
-    process.exit(1);
-  }
-  if (tests === 0) {
-    console.error('run-tests: zero tests ran; failing on purpose');
-    process.exit(1);
-  }
-  process.exit(code === 0 && fail === 0 ? 0 : 1);
-});
+const alone = files.filter((f) => f.endsWith('.alone.test.js'));
+const shared = files.filter((f) => !f.endsWith('.alone.test.js'));
+const tapDir = mkdtempSync(join(tmpdir(), 'synkti-tests-'));
+console.log(`run-tests: ${files.length} files (${alone.length} run alone)`);
+
+/** Runs one batch under node:test; resolves with its exit status and TAP counts. */
+function runBatch(batch, concurrency, name) {
+  const tapFile = join(tapDir, `${name}.tap`);
+  const args = [
+    '--enable-source-maps',
+    '--import', join(root, 'scripts/polyfills.mjs'),
+    '--test',
+    `--test-concurrency=${concurrency}`,
+    '--test-reporter=spec', '--test-reporter-destination=stdout',
+    '--test-reporter=tap', `--test-reporter-destination=${tapFile}`,
+    ...batch,
+  ];
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, args, { stdio: 'inherit', cwd: root });
+    child.on('exit', (code, signal) => {
+      const tap = readFileSync(tapFile, 'utf8');
+      const count = (key) => Number((tap.match(new RegExp(`^# ${key} (\\d+)$`, 'm')) ?? [])[1] ?? 0);
+      resolve({ code, signal, tests: count('tests'), pass: count('pass'), fail: count('fail') });
+    });
+  });
+}
+
+const results = [];
+if (shared.length > 0) results.push(await runBatch(shared, process.env.SYNKTI_TEST_CONCURRENCY ?? '2', 'shared'));
+if (alone.length > 0) results.push(await runBatch(alone, '1', 'alone'));
+const sum = (key) => results.reduce((s, r) => s + r[key], 0);
+const tests = sum('tests');
+const fail = sum('fail');
+console.log(`run-tests: ${tests} tests, ${sum('pass')} passed, ${fail} failed`);
+const killed = results.find((r) => r.signal !== null);
+if (killed !== undefined) {
+  console.error(`run-tests: test runner killed by ${killed.signal}`);
+  process.exit(1);
+}
+if (tests === 0) {
+  console.error('run-tests: zero tests ran; failing on purpose');
+  process.exit(1);
+}
+process.exit(results.every((r) => r.code === 0) && fail === 0 ? 0 : 1);

@@ -244,10 +244,10 @@ export class Agent implements Startable {
     return this.#draining;
   }
 
-  /** SIGTERM: drain (bounded by drainTimeoutMs twice over), then stop. */
+  /** SIGTERM: drain (served work for drainTimeoutMs, own clients' streams for drainRelayTimeoutMs), then stop. */
   async shutdown(): Promise<void> {
     if (!this.#started) return;
-    await this.drain(this.config.drainTimeoutMs, 2 * this.config.drainTimeoutMs, 'shutdown (SIGTERM)').catch((err: unknown) => this.#log.error({ err }, 'drain failed; stopping anyway'));
+    await this.drain(this.config.drainTimeoutMs, this.config.drainRelayTimeoutMs, 'shutdown (SIGTERM)').catch((err: unknown) => this.#log.error({ err }, 'drain failed; stopping anyway'));
     await this.stop();
   }
 

@@ -26,10 +26,10 @@ describe('planned departures hand streams over instead of cutting them', { timeo
 
   it('rolling restart: each agent of three in turn gets SIGTERM and starts again, under 16 streaming clients: 0 failed, 0 truncated', async () => {
     const fleet = await TestFleet.create();
-    const TOKENS = 200;
-    // Served streams get 1.5 s, then are handed over; the agent's own clients' streams (2 s at
-    // 100 tokens/s) finish within the 3 s it keeps relaying.
-    const drain = ['--drain-timeout-ms', '1500'];
+    const TOKENS = 300;
+    // Streams take 3 s (100 tokens/s); the ones an agent's engine still serves 1 s after its
+    // SIGTERM are handed over, and its own clients' streams keep flowing (served by peers).
+    const drain = ['--drain-timeout-ms', '1000', '--drain-relay-timeout-ms', '20000'];
     try {
       const nodes: FakeEngineAgent[] = [];
       for (let i = 0; i < 3; i++) nodes.push(await startEngineAgent(fleet, `r${i}`, ['--tokens-per-s=100'], drain));
