@@ -29,7 +29,7 @@ export class AgentMetrics {
     this.registry.setDefaultLabels(labels);
     collectDefaultMetrics({ register: this.registry, prefix: 'synkti_process_' });
     this.requests = new Counter({ name: 'synkti_requests_total', help: 'API requests by route, status and the peer that served them.', labelNames: ['route', 'status', 'peer'], registers });
-    this.forwardSeconds = new Histogram({ name: 'synkti_forward_seconds', help: 'Time from request to response head, by route and target (local engine or remote peer).', labelNames: ['route', 'target'], buckets: LATENCY_BUCKETS_S, registers });
+    this.forwardSeconds = new Histogram({ name: 'synkti_forward_seconds', help: 'Time from request until its response could start (a stream: its head and first token; otherwise its head and first byte), by route and target (local engine or remote peer).', labelNames: ['route', 'target'], buckets: LATENCY_BUCKETS_S, registers });
     this.firstByteSeconds = new Histogram({ name: 'synkti_time_to_first_byte_seconds', help: 'Time from request to the first body byte (the first token of a stream).', labelNames: ['route'], buckets: LATENCY_BUCKETS_S, registers });
     this.retries = new Counter({ name: 'synkti_forward_retries_total', help: 'Requests retried on another peer after a failure before the first byte.', registers });
     this.interruptions = new Counter({ name: 'synkti_interruptions_total', help: 'Spot interruption notices and rebalance recommendations this agent received.', labelNames: ['kind'], registers });
