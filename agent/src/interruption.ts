@@ -48,9 +48,9 @@ export class InterruptionHandler {
     return this.#draining;
   }
 
-  /** New requests are refused (retryable) once a notice arrived or the node drains. */
+  /** New requests are refused (retryable) once a stop/terminate notice arrived or the node drains; a rebalance keeps serving. */
   get accepting(): boolean {
-    return this.#notice === null && !this.#draining;
+    return (this.#notice === null || this.#notice.kind === 'rebalance') && !this.#draining;
   }
 
   notice(n: ImdsNotice): void {

@@ -53,13 +53,14 @@ describe('MembershipView', () => {
     assert.equal(view.size, 0);
   });
 
-  it('calls a peer healthy only when alive, warm, not interrupted and not draining', () => {
+  it('calls a peer healthy only when alive, warm, not interrupted and not draining; a rebalance recommendation keeps it serving', () => {
     const view = new MembershipView('f');
     view.observe(state('warm', 1), 0);
+    view.observe(state('warm-at-risk', 1, { interruption: { kind: 'rebalance', deadline: null, noticedAt: 0 } }), 0);
     view.observe(state('loading', 1, { engine: { state: 'loading', models: ['m'], inStateMs: 0 } }), 0);
     view.observe(state('noticed', 1, { interruption: { kind: 'terminate', deadline: 120_000, noticedAt: 0 } }), 0);
     view.observe(state('draining', 1, { draining: true }), 0);
-    assert.deepEqual(view.healthy(0).map((p) => p.peerId), ['warm']);
+    assert.deepEqual(view.healthy(0).map((p) => p.peerId), ['warm', 'warm-at-risk']);
     assert.deepEqual(view.healthy(4_000).map((p) => p.peerId), [], 'a suspect peer is not healthy');
   });
 

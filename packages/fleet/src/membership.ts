@@ -147,9 +147,14 @@ export class MembershipView {
   }
 }
 
-/** A peer can take requests: alive, engine warm, no interruption notice, not draining. */
+/**
+ * A peer can take requests: alive, engine warm, no stop/terminate notice, not draining. A
+ * rebalance recommendation is not a notice: the at-risk node keeps serving until its replacement
+ * is warm and the surplus rule drains it (its capacity is already counted as lost for replacement).
+ */
 export function isHealthy(status: PeerStatus, state: NodeState): boolean {
-  return status === 'alive' && state.engine.state === 'warm' && state.interruption === null && !state.draining;
+  const noticed = state.interruption !== null && state.interruption.kind !== 'rebalance';
+  return status === 'alive' && state.engine.state === 'warm' && !noticed && !state.draining;
 }
 
 /** Orders two states of one peer: by incarnation, then by sequence number. */
