@@ -12,6 +12,7 @@ import { Mesh, readSwarmKey, type StateBody } from '@synkti/mesh';
 import type { AgentConfig } from './config/index.js';
 import { engineConfigFrom } from './engine-config.js';
 import { drainNode } from './drain.js';
+import { SELF_TERMINATE_TIMEOUT_MS } from './exit-codes.js';
 import { AGENT_VERSION } from './version.js';
 
 /** Recent fleet events kept for the dashboard and /fleet. */
@@ -277,6 +278,29 @@ export class Agent implements Startable {
       enginePid: this.#engine?.snapshot().pid ?? null,
       engineState: this.#engine?.state() ?? null,
     }).catch((err: unknown) => this.#log.warn({ err }, 'cannot write the runtime file'));
+  }
+
+  /**
+   * Leaves the fleet for good after a drain (interruption, surplus): stops every part, then
+   * terminates this node's own instance through the provider, so nothing stays billed. Resolves
+   * true when the provider accepted the termination (or there is no instance to terminate).
+   */
+  async leaveFleet(reason: string): Promise<boolean> {
+    await this.stop();
+    const provider = this.#cloud?.provider;
+    const instanceId = this.#cloud?.providerInfo.instanceId ?? null;
+    if (provider === undefined || instanceId === null) {
+      this.#log.warn({ reason }, 'left the fleet; no provider instance to terminate (static node)');
+      return true;
+    }
+    try {
+      await provider.terminate(instanceId, AbortSignal.timeout(SELF_TERMINATE_TIMEOUT_MS));
+      this.#log.warn({ reason, instanceId, provider: provider.kind }, 'left the fleet; own instance terminated');
+      return true;
+    } catch (err) {
+      this.#log.error({ err, reason, instanceId }, 'left the fleet but could not terminate the own instance; the unit shuts the machine down instead');
+      return false;
+    }
   }
 
   /** Called when the node has drained after an interruption (or as surplus) and should exit. */

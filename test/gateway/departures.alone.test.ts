@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { FakeVllm } from '@synkti/fake-vllm';
+import { EXIT } from 'synkti-agent';
 import { AgentProcess } from '../harness/agent-process.js';
 import { type FakeEngineAgent, startEngineAgent, waitHealthy } from '../harness/engine-fleet.js';
 import { TestFleet } from '../harness/fleet.js';
@@ -110,7 +111,7 @@ describe('planned departures hand streams over instead of cutting them', { timeo
         assert.deepEqual([r.contentChunks, r.usage?.completion_tokens, r.finishReasons.length], [TOKENS, TOKENS, 1]);
         assert.equal(r.text, await referenceText(fast, 'chat', chat(100 + i, TOKENS)));
       }
-      assert.equal(await victim.agent.exited(), 0, 'the interrupted agent drained and left');
+      assert.equal(await victim.agent.exited(), EXIT.LEFT_FLEET, 'the interrupted agent drained and left for good');
       assert.ok(victim.agent.logs.some((l) => l['msg'] === 'drain deadline: handed running streams over to other peers'));
     } finally {
       await fleet.close();

@@ -118,6 +118,26 @@ describe('replacement on a five-agent local fleet', { timeout: 300_000 }, () => 
     const log = await readFile(join(fleet.dir, 'node-3', 'agent.log'), 'utf8');
     assert.match(log, /spot interruption notice/);
     assert.match(log, /leaving the fleet/);
+    assert.match(log, /own instance terminated/);
+    const after = await instances(fleet.dir);
+    assert.equal((after.find((i) => i.instanceId === 'local-3') as { terminated?: boolean } | undefined)?.terminated, true, 'the departed node is terminated in the ledger');
+    const running = after.filter((i) => !(i as { terminated?: boolean }).terminated && alive(i.pid));
+    assert.equal(running.length, NODES, 'running instances equal the target');
+  });
+
+  it('a rebalance recommendation: the at-risk node serves until its replacement is warm, then drains, leaves and is terminated', async () => {
+    const before = await instances(fleet.dir);
+    const atRisk = before.find((i) => i.instanceId === 'local-2')!;
+    await run(process.execPath, [cliPath, 'local', 'interrupt', '2', '--dir', fleet.dir, '--kind', 'rebalance']);
+    await waitFor('a replacement for slot 2', async () => (await instances(fleet.dir)).find((i) => i.slot === '2' && i.replaces === 'local-2' && i.pid !== null), 30_000);
+    await waitFor('the at-risk agent to leave', () => (!alive(atRisk.pid) ? true : undefined), 60_000);
+    await fleetHealthy(url, NODES);
+    const after = await instances(fleet.dir);
+    assert.equal((after.find((i) => i.instanceId === 'local-2') as { terminated?: boolean } | undefined)?.terminated, true, 'the departed node is terminated in the ledger');
+    assert.equal(after.filter((i) => !(i as { terminated?: boolean }).terminated && alive(i.pid)).length, NODES, 'running instances equal the target');
+    const log = await readFile(join(fleet.dir, 'node-2', 'agent.log'), 'utf8');
+    assert.match(log, /surplus/);
+    assert.match(log, /own instance terminated/);
   });
 });
 

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, it } from 'node:test';
 import { EC2_ACTIONS, TAG_FLEET, TAG_KEYS, TAG_SLOT } from '@synkti/cloud';
-import { configKeys, envName, loadConfig } from 'synkti-agent';
+import { configKeys, envName, EXIT, loadConfig } from 'synkti-agent';
 import { parse as parseYaml } from 'yaml';
 import { repoRoot } from '../harness/paths.js';
 
@@ -59,6 +59,23 @@ describe('infra/systemd/synkti-agent.service', () => {
     assert.match(one('SupplementaryGroups'), /\bdocker\b/, 'docker group for the docker engine runtime');
     assert.equal(unit.get('Install')?.get('WantedBy')?.[0], 'multi-user.target');
     assert.match(unit.get('Unit')?.get('After')?.join(' ') ?? '', /docker\.service/);
+  });
+
+  it('never restarts an agent that left the fleet on purpose, and powers off (terminate) if it could not terminate itself', () => {
+    assert.equal(one('RestartPreventExitStatus'), String(EXIT.LEFT_FLEET), 'exit status LEFT_FLEET is final');
+    assert.ok(!([EXIT.OK, EXIT.FAILED] as number[]).includes(EXIT.LEFT_FLEET), 'a crash or a clean stop is not a departure');
+    const post = one('ExecStopPost');
+    assert.match(post, /^\+/, 'runs privileged');
+    assert.ok(post.includes(`"$$EXIT_STATUS" = ${EXIT.LEFT_FLEET}`), 'only after a departure');
+    assert.match(post, /shutdown -h/);
+    const template = JSON.parse(readFileSync(infra('launch-template.json'), 'utf8')) as { LaunchTemplateData?: { InstanceInitiatedShutdownBehavior?: string }; InstanceInitiatedShutdownBehavior?: string };
+    assert.equal(template.LaunchTemplateData?.InstanceInitiatedShutdownBehavior ?? template.InstanceInitiatedShutdownBehavior, 'terminate', 'a powered-off node is terminated');
+  });
+
+  it('waits on SIGTERM longer than the whole drain (served streams, then the own clients\' streams)', () => {
+    const stopS = Number(one('TimeoutStopSec'));
+    const relayS = (configKeys.drainRelayTimeoutMs.schema.parse(undefined) as number) / 1000;
+    assert.ok(stopS > relayS, `TimeoutStopSec ${stopS} s > drainRelayTimeoutMs ${relayS} s`);
   });
 
   it('stops with SIGTERM and waits longer than a drain (spot notice ≥ drain margin + engine stop)', () => {

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { Agent } from '../agent.js';
 import { type ConfigKey, configKeys, flagName, loadConfig } from '../config/index.js';
+import { EXIT } from '../exit-codes.js';
 import { createLogger } from '../logger.js';
 
 export function registerAgentCommand(program: Command): void {
@@ -17,11 +18,15 @@ export function registerAgentCommand(program: Command): void {
     const logger = createLogger(config.logLevel, config.logFormat);
     const agent = new Agent(config, logger);
     runUntilSignal(agent, logger);
-    // After an interruption notice (or as surplus) the node has drained: stop cleanly and exit 0.
-    agent.onLeave(() => {
-      agent.stop().then(
-        () => process.exit(0),
-        () => process.exit(1),
+    // After an interruption notice (or as surplus) the node has drained: stop, terminate the own
+    // instance, and exit with the status that tells systemd not to start the agent again.
+    agent.onLeave((reason) => {
+      agent.leaveFleet(reason).then(
+        () => process.exit(EXIT.LEFT_FLEET),
+        (err: unknown) => {
+          logger.error({ err }, 'leaving failed');
+          process.exit(EXIT.LEFT_FLEET);
+        },
       );
     });
     await agent.start();
@@ -35,14 +40,14 @@ export function registerAgentCommand(program: Command): void {
 export function runUntilSignal(agent: { shutdown(): Promise<void> }, logger: { info(o: object, m: string): void; error(o: object, m: string): void }): void {
   let stopping = false;
   const onSignal = (signal: NodeJS.Signals) => {
-    if (stopping) process.exit(130);
+    if (stopping) process.exit(EXIT.INTERRUPTED);
     stopping = true;
     logger.info({ signal }, 'stopping');
     agent.shutdown().then(
-      () => process.exit(0),
+      () => process.exit(EXIT.OK),
       (err: unknown) => {
         logger.error({ err }, 'stop failed');
-        process.exit(1);
+        process.exit(EXIT.FAILED);
       },
     );
   };

@@ -52,9 +52,11 @@ export function localProvider(init: LocalProviderInit): CloudProvider & { ledger
       await ready;
       const record = await ledger.readInstance(instanceId);
       if (record === undefined) throw new SynktiError(CloudErrorCode.PROVIDER_FAILED, `no local instance ${instanceId}`);
-      // Like EC2's terminate: the node goes now, it gets no chance to drain.
-      if (record.pid !== null && isProcessAlive(record.pid)) process.kill(record.pid, 'SIGKILL');
+      // Recorded first: a node that terminates itself (it left the fleet) is still listed right.
       await ledger.writeInstance({ ...record, terminated: true });
+      // Like EC2's terminate: the node goes now, it gets no chance to drain. A node terminating
+      // itself exits on its own right after.
+      if (record.pid !== null && record.pid !== process.pid && isProcessAlive(record.pid)) process.kill(record.pid, 'SIGKILL');
     },
   };
 }

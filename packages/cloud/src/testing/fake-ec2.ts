@@ -56,7 +56,7 @@ const MAX_CALLS_KEPT = 10_000;
  * the 2016-11-15 namespace out, errors as `<Response><Errors>…`): RunInstances with
  * ClientToken idempotency, DescribeInstances with filters and NextToken pages,
  * TerminateInstances and CreateTags, plus injectable capacity, throttling and other faults.
- * SigV4 signatures are accepted unchecked. Test-only: not exported from the package.
+ * SigV4 signatures are accepted unchecked. Test-only: exported as `@synkti/cloud/testing`.
  */
 export async function startFakeEc2(options: FakeEc2Options = {}): Promise<FakeEc2> {
   const region = options.region ?? 'us-east-1';
