@@ -63,7 +63,9 @@ describe('unbroken streams: engines that die and peers that freeze', { timeout: 
         assert.deepEqual([r.contentChunks, r.roles, r.finishReasons.length, r.ids.size], [20, 1, 1, 1]);
         assert.equal(r.firstPeer, healthy.agent.peerId);
       }
-      assert.ok(entry.logs.some((l) => l['msg'] === 'stream failed before its first token; retrying on another peer' && l['peer'] === slow.agent.peerId), 'streams were retried away from the dying engine');
+      // Under load a request may reach the engine only after it died (a 500: refused before any head).
+      const retried = new Set(['stream failed before its first token; retrying on another peer', 'attempt failed before a response; trying the next peer']);
+      assert.ok(entry.logs.some((l) => retried.has(l['msg'] as string) && l['peer'] === slow.agent.peerId), 'streams were retried away from the dying engine');
     } finally {
       await fleet.close();
     }

@@ -51,7 +51,8 @@ describe('unbroken streams: the serving node is lost mid-stream', { timeout: 300
         const done = await Promise.all(results);
         const onVictims = done.filter((r) => victims.some((v) => v.peerId === r.firstPeer)).length;
         assert.ok(onVictims > 0, 'some streams were served by the lost peers');
-        done.forEach((r, i) => assertWhole(r, references[i]!, `stream ${i} (first served by ${r.firstPeer === entry.peerId ? 'the entry' : r.firstPeer})`));
+        const trouble = entry.logs.filter((l) => Number(l['level']) >= 40).map((l) => `${String(l['msg'])} ${JSON.stringify({ requestId: l['requestId'], reason: l['reason'], detail: l['detail'], notContinued: l['notContinued'], err: (l['err'] as { message?: string } | undefined)?.message })}`);
+        done.forEach((r, i) => assertWhole(r, references[i]!, `stream ${i} ${r.requestId} (first served by ${r.firstPeer === entry.peerId ? 'the entry' : r.firstPeer}; entry warnings: ${trouble.slice(-12).join(' | ')})`));
       } finally {
         await fleet.close();
       }

@@ -32,6 +32,8 @@ type Break = { kind: 'break'; reason: string; detail: string; err?: unknown };
 type Step = { kind: 'output' } | { kind: 'done' } | Break;
 
 const encoder = new TextEncoder();
+/** Time for the final error event to reach the client's socket before the connection is aborted. */
+const ERROR_EVENT_FLUSH_MS = 100;
 const json = (body: Record<string, unknown>) => encoder.encode(JSON.stringify(body));
 
 /**
@@ -108,6 +110,8 @@ class Relay {
   async #pull(controller: ReadableStreamDefaultController<Uint8Array>): Promise<void> {
     if (this.#errorEvent !== null) {
       // The error event went out with the previous pull; now abort, so no SDK takes it for an end.
+      // Destroying the socket drops what it has not flushed yet: give the event time to leave.
+      await new Promise((resolve) => setTimeout(resolve, ERROR_EVENT_FLUSH_MS));
       this.#finish();
       controller.error(new Error('upstream lost'));
       return;
