@@ -1,4 +1,5 @@
 import { createServer } from 'node:net';
+import { ephemeralPortRange } from './ephemeral-range.js';
 
 /** A TCP port that was free a moment ago on 127.0.0.1 (the OS picked it). */
 export async function freePort(): Promise<number> {
@@ -20,10 +21,15 @@ async function isFree(port: number): Promise<boolean> {
   });
 }
 
-/** A base port P for `synkti local up` such that P+i, P+100+i, P+200+i and P+300+i are free. */
+/**
+ * A base port P for `synkti local up` such that P+i, P+100+i, P+200+i and P+300+i are free, and
+ * the fleet's whole port block (P to P+399) lies below the kernel's ephemeral range (where
+ * outbound connections would take them at random).
+ */
 export async function freeBasePort(nodes: number): Promise<number> {
+  const top = Math.min(ephemeralPortRange()[0], 65_536) - 400;
   for (let attempt = 0; attempt < 50; attempt++) {
-    const base = 20_000 + Math.floor(Math.random() * 30_000);
+    const base = 10_000 + Math.floor(Math.random() * (top - 10_000));
     const ports = [0, 100, 200, 300].flatMap((offset) => Array.from({ length: nodes }, (_, i) => base + offset + i));
     if ((await Promise.all(ports.map(isFree))).every(Boolean)) return base;
   }

@@ -9,9 +9,11 @@ import { generateSwarmKey, peerIdOfStateDir } from '@synkti/mesh';
 import { readRuntimeFile } from '../runtime-file.js';
 import { renderTable } from '../table.js';
 import { isAlive, type LocalFleetFile, type LocalNode, readFleetFile, removeFleetFile, writeFleetFile } from './fleet-file.js';
+import { ephemeralOverlap, ephemeralPortRange } from './ephemeral.js';
 import { localAgentArgs, PORT_OFFSETS, portsOf } from './spawn.js';
 
-export const MAX_LOCAL_NODES = 100;
+/** Node indexes (replacements included) a local fleet may use: one port group's width. */
+export const MAX_LOCAL_NODES = PORT_OFFSETS.p2p - PORT_OFFSETS.api;
 /** Replacements in a local fleet: boot and warm-up take seconds here, not minutes as on EC2. */
 export const LOCAL_LAUNCH_TIMEOUT_MS = 60_000;
 /** How long `up` waits for every engine to be warm before it gives up. */
@@ -53,6 +55,13 @@ export class LocalFleet {
   async start(): Promise<void> {
     const { nodes, basePort } = this.options;
     if (basePort + PORT_OFFSETS.metadata + nodes - 1 > 65_535) throw new SynktiError('BAD_PORT', `--base-port ${basePort} leaves no room for ${nodes} nodes (ports up to base+${PORT_OFFSETS.metadata + nodes - 1})`);
+    // Replacements take the next indexes, up to the next port group.
+    const last = basePort + PORT_OFFSETS.metadata + MAX_LOCAL_NODES - 1;
+    const range = ephemeralPortRange();
+    const overlap = ephemeralOverlap(basePort, last, range);
+    if (overlap !== null) {
+      throw new SynktiError('EPHEMERAL_PORTS', `--base-port ${basePort}: the fleet's ports ${basePort}-${last} overlap the kernel's ephemeral range ${range[0]}-${range[1]} (net.ipv4.ip_local_port_range), where outbound connections take ports at random; use a base port of at most ${range[0] - (last - basePort) - 1} or above ${range[1]}`);
+    }
     await this.#refuseIfRunning();
     // Each `up` starts a fresh fleet: an old run's ledger and node directories would shift indexes and ports.
     await rm(join(this.dir, 'provider'), { recursive: true, force: true });
