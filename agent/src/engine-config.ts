@@ -25,13 +25,13 @@ export function engineConfigFrom(config: AgentConfig): EngineConfigInput | undef
     case 'fake': {
       const model = config.engineModel ?? FAKE_MODEL;
       const argv = [process.execPath, fakeVllmCliPath(), '--host', '127.0.0.1', '--port', String(config.enginePort), '--model', config.engineServedModelName ?? model, '--max-num-seqs', String(config.engineCapacity), ...config.engineArgs];
-      return { ...common, model, runtime: { kind: 'process', argv } };
+      return { ...common, model, runtime: { kind: 'process', argv, stateDir: config.stateDir } };
     }
     case 'process': {
       if (config.engineCommand === undefined) throw new ConfigError('invalid config: engineCommand (--engine-command, SYNKTI_ENGINE_COMMAND) is required when engineRuntime is process');
       const model = config.engineModel ?? config.engineServedModelName;
       if (model === undefined) throw new ConfigError('invalid config: engineModel (--engine-model, SYNKTI_ENGINE_MODEL) is required when engineRuntime is process');
-      return { ...common, model, runtime: { kind: 'process', argv: config.engineCommand.split(/\s+/).filter((s) => s !== '') } };
+      return { ...common, model, runtime: { kind: 'process', argv: config.engineCommand.split(/\s+/).filter((s) => s !== ''), stateDir: config.stateDir } };
     }
     case 'docker': {
       if (config.engineModel === undefined) throw new ConfigError('invalid config: engineModel (--engine-model, SYNKTI_ENGINE_MODEL) is required when engineRuntime is docker');

@@ -34,7 +34,7 @@ export function registerAgentCommand(program: Command): void {
 }
 
 /**
- * SIGTERM or SIGINT drains the agent (served streams finish or are handed over, its own clients'
+ * SIGTERM, SIGINT or SIGHUP drains the agent (served streams finish or are handed over, its own clients'
  * streams end) and stops it cleanly (goodbye, then parts in reverse); a second signal exits at once.
  */
 export function runUntilSignal(agent: { shutdown(): Promise<void> }, logger: { info(o: object, m: string): void; error(o: object, m: string): void }): void {
@@ -53,4 +53,6 @@ export function runUntilSignal(agent: { shutdown(): Promise<void> }, logger: { i
   };
   process.on('SIGTERM', onSignal);
   process.on('SIGINT', onSignal);
+  // The terminal closed: a handled signal, so the engine is stopped, not left behind.
+  process.on('SIGHUP', onSignal);
 }

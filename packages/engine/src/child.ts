@@ -14,6 +14,11 @@ export interface SpawnGroupOptions {
   politeStop?: (graceMs: number) => Promise<void>;
   /** Extra wait after the grace before SIGKILL, for a polite stop that has its own grace. */
   stopMarginMs?: number;
+  /**
+   * A file descriptor for the engine's stdout and stderr instead of pipes to the logger: an
+   * engine that must outlive a crashed agent cannot write into a pipe that dies with it.
+   */
+  outputFd?: number;
 }
 
 /** Signals a whole process group; a group that is gone already is not an error. */
@@ -37,7 +42,7 @@ export function spawnGroup(options: SpawnGroupOptions): Promise<EngineProcess> {
     detached: true,
     env: options.env,
     cwd: options.cwd,
-    stdio: ['ignore', 'pipe', 'pipe'],
+    stdio: options.outputFd === undefined ? ['ignore', 'pipe', 'pipe'] : ['ignore', options.outputFd, options.outputFd],
   });
   pipeLinesToLogger(child.stdout, options.logger, 'stdout');
   pipeLinesToLogger(child.stderr, options.logger, 'stderr');

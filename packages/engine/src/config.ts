@@ -62,6 +62,8 @@ export const processRuntimeConfigSchema = z.object({
   argv: z.array(arg).min(1).max(1_024),
   env: z.record(z.string(), z.string()).optional(),
   cwd: z.string().optional(),
+  /** The agent's state directory: the engine's record and log live there, so a restarted agent adopts it. */
+  stateDir: z.string().min(1).optional(),
 });
 
 export const engineConfigSchema = z.object({

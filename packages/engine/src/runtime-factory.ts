@@ -4,12 +4,14 @@ import { processRuntime, type RuntimeComponents } from './process-runtime.js';
 import type { EngineRuntime } from './runtime.js';
 
 /** The runtime the config asks for. */
-export function createRuntime(config: EngineConfig, components: RuntimeComponents = {}): EngineRuntime {
+export function createRuntime(config: EngineConfig, components: RuntimeComponents = {}, ready?: (signal: AbortSignal) => Promise<boolean>): EngineRuntime {
   const r = config.runtime;
   if (r.kind === 'process') {
-    const init: Parameters<typeof processRuntime>[0] = { argv: r.argv };
+    const init: Parameters<typeof processRuntime>[0] = { argv: r.argv, stopGraceMs: config.stopGraceMs };
     if (r.env !== undefined) init.env = r.env;
     if (r.cwd !== undefined) init.cwd = r.cwd;
+    if (r.stateDir !== undefined) init.stateDir = r.stateDir;
+    if (ready !== undefined) init.ready = ready;
     return processRuntime(init, components);
   }
   return dockerRuntime(

@@ -23,9 +23,9 @@ export function engineSupervisor(init: EngineSupervisorInit, components: EngineC
   const clock = components.clock ?? systemClock;
   const fetchFn: FetchFn = components.fetch ?? ((input, reqInit) => fetch(input, reqInit));
   const logger = (components.logger ?? silentLogger).child({ component: 'engine', port: config.port });
-  const runtime = init.runtime ?? createRuntime(config, { clock, logger });
   const baseUrl = `http://${ENGINE_HOST}:${config.port}`;
   const probes = engineProbes(config, baseUrl, fetchFn, logger);
+  const runtime = init.runtime ?? createRuntime(config, { clock, logger }, (signal) => probes.ready(signal));
   const machine = engineMachine(
     {
       startupBudgetMs: config.startupBudgetMs,
