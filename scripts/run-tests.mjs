@@ -7,8 +7,9 @@
 //   node scripts/run-tests.mjs mesh fleet only files whose path contains one of the words
 //
 // Files named `*.alone.test.ts` load the machine on purpose (dozens of concurrent streams across
-// real agent processes); they run after the others, one at a time, so they neither starve the
-// timing-sensitive suites (heartbeat-based failure detection) nor each other.
+// real agent processes) or measure how load spreads over peers (which a concurrent file skews);
+// they run after the others, one at a time, so they neither starve the timing-sensitive suites
+// (heartbeat-based failure detection) nor each other.
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';

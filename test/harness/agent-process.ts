@@ -62,7 +62,10 @@ export class AgentProcess {
       }
     });
     child.stdout!.resume();
-    const started = await waitFor(`agent ${o.stateDir} to start`, () => this.logs.find((l) => l['msg'] === 'agent started') ?? (child.exitCode !== null ? Promise.reject(new Error(`agent exited ${child.exitCode}: ${JSON.stringify(this.logs.slice(-3))}`)) : undefined), timeoutMs);
+    const started = await waitFor(`agent ${o.stateDir} to start`, () => this.logs.find((l) => l['msg'] === 'agent started') ?? (child.exitCode !== null ? Promise.reject(new Error(`agent exited ${child.exitCode}: ${JSON.stringify(this.logs.slice(-3))}`)) : undefined), timeoutMs).catch((err: unknown) => {
+      // Say where it stood: the last lines it logged.
+      throw new Error(`${(err as Error).message}; last log lines: ${this.logs.slice(-6).map((l) => JSON.stringify(l).slice(0, 300)).join(' | ')}`);
+    });
     this.peerId = started['peerId'] as string;
     this.apiUrl = started['api'] as string;
     this.addrs = (started['addrs'] as string[]).map((a) => (a.includes('/p2p/') ? a : `${a}/p2p/${this.peerId}`));
