@@ -23,7 +23,7 @@ export function registerLocalCommand(program: Command): void {
 
   local
     .command('up')
-    .description('Start N agents on 127.0.0.1 and stop them all on Ctrl-C or SIGTERM.')
+    .description('Start N agents on 127.0.0.1 and stop them all on Ctrl-C, SIGTERM or SIGHUP.')
     .option('--nodes <n>', 'number of agents', integer('--nodes', 1, MAX_LOCAL_NODES), 3)
     .option('--base-port <port>', 'API ports are P, P+1, …; libp2p P+100+i, engines P+200+i', integer('--base-port', 1, 65_535), 8080)
     .option('--dir <dir>', 'directory for the fleet: swarm key, state and logs of each node', DEFAULT_DIR)
@@ -41,6 +41,8 @@ export function registerLocalCommand(program: Command): void {
       };
       process.on('SIGINT', () => stop(0));
       process.on('SIGTERM', () => stop(0));
+      // The terminal closed: stop everything rather than leave agents and engines behind.
+      process.on('SIGHUP', () => stop(0));
       try {
         await fleet.start();
         out(`starting ${opts.nodes} agent(s) in ${fleet.dir} …`);
@@ -76,6 +78,15 @@ export function registerLocalCommand(program: Command): void {
         return;
       }
       throw new SynktiError('FLEET_DOWN', `no agent of the local fleet in ${opts.dir} answers`);
+    });
+
+  local
+    .command('down')
+    .description('Stop a local fleet whose `local up` runs elsewhere or is gone: agents, replacements and engines.')
+    .option('--dir <dir>', 'the fleet directory', DEFAULT_DIR)
+    .action(async (opts: { dir: string }) => {
+      const running = await LocalFleet.down(opts.dir);
+      process.stdout.write(`stopped the local fleet in ${opts.dir} (${running} agent(s) were running)\n`);
     });
 
   local

@@ -47,6 +47,26 @@ export class LocalFleet {
     this.dir = resolve(options.dir);
   }
 
+  /**
+   * `synkti local down`: stops a fleet another process started. Its supervisor (`local up`)
+   * gets SIGTERM and the time to stop everything itself; whatever is left — agents, replacements,
+   * engines, when the supervisor is gone (SIGKILLed, its terminal lost) — is stopped from here.
+   */
+  static async down(dir: string): Promise<number> {
+    const file = await readFleetFile(resolve(dir));
+    if (file.supervisorPid !== process.pid && isAlive(file.supervisorPid)) {
+      process.kill(file.supervisorPid, 'SIGTERM');
+      const deadline = Date.now() + STOP_GRACE_MS + 5_000;
+      while (isAlive(file.supervisorPid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    }
+    const fleet = new LocalFleet({ dir, nodes: file.nodes.length, basePort: file.basePort, model: file.model, agentArgs: [] });
+    fleet.#file = file;
+    const nodes = await listNodes(file);
+    const running = nodes.filter((n) => n.pid !== null && isAlive(n.pid)).length;
+    await fleet.stop();
+    return running;
+  }
+
   get file(): LocalFleetFile {
     if (this.#file === undefined) throw new Error('fleet not started');
     return this.#file;
