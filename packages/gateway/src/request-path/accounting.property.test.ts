@@ -1,0 +1,84 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { type FleetEvent, MembershipView } from '@synkti/fleet';
+import { seededRng, silentLogger, UpstreamCode, UpstreamError } from '@synkti/interface';
+import { type ForwardResponse, sampleNodeState } from '@synkti/protocol';
+import fc from 'fast-check';
+import type { FleetSource } from '../fleet-source.js';
+import { describeCompletion } from './completion.js';
+import { RequestPath } from './request-path.js';
+
+const MODEL = 'm';
+const enc = new TextEncoder();
+const PEERS = ['p1', 'p2', 'p3', 'p4'];
+
+function fleet(): FleetSource {
+  const view = new MembershipView('f');
+  for (const peerId of PEERS) view.observe(sampleNodeState({ fleet: 'f', peerId, engine: { state: 'warm', models: [MODEL], inStateMs: 0 } }), 0);
+  return { selfId: 'p1', fleet: 'f', now: () => 0, peers: () => view.snapshot(0), events: (): FleetEvent[] => [] };
+}
+
+/** What one attempt does: answer whole, refuse, break before or after its first token, hand over, answer 503. */
+const outcomes = ['ok', 'refuse', 'break-early', 'break-late', 'handover', 'status-503', 'error-event'] as const;
+type Outcome = (typeof outcomes)[number];
+
+function target(script: Outcome[]) {
+  let n = 0;
+  return async (_peer: string, _head: unknown, bytes: Uint8Array): Promise<ForwardResponse> => {
+    const outcome = script[n++ % script.length]!;
+    const body = JSON.parse(new TextDecoder().decode(bytes)) as { max_tokens: number; stream?: boolean };
+    if (outcome === 'refuse') throw new UpstreamError('NODE_DRAINING', 'draining', { retryable: true });
+    if (outcome === 'status-503') return { status: 503, headers: {}, body: (async function* () { yield enc.encode('{}'); })() };
+    const chunk = (content: string, finish: string | null) => enc.encode(`data: ${JSON.stringify({ id: 'x', object: 'chat.completion.chunk', created: 1, model: MODEL, choices: [{ index: 0, delta: { content }, finish_reason: finish }] })}\n\n`);
+    return {
+      status: 200,
+      headers: { 'content-type': body.stream === true ? 'text/event-stream' : 'application/json' },
+      body: (async function* () {
+        if (outcome === 'break-early') throw new UpstreamError('FORWARD_STREAM_BROKEN', 'lost', { retryable: true, phase: 'after-head' });
+        if (body.stream !== true) return void (yield enc.encode('{"ok":true}'));
+        for (let i = 0; i < body.max_tokens; i++) {
+          if (i === 2 && outcome === 'break-late') throw new UpstreamError('FORWARD_STREAM_BROKEN', 'lost', { retryable: true, phase: 'after-head' });
+          if (i === 2 && outcome === 'handover') throw new UpstreamError(UpstreamCode.HANDOVER, 'leaving', { retryable: true, phase: 'after-head' });
+          if (i === 2 && outcome === 'error-event') return void (yield enc.encode('data: {"error": {"message": "dead"}}\n\ndata: [DONE]\n\n'));
+          yield chunk(` t${i}`, i === body.max_tokens - 1 ? 'length' : null);
+        }
+        yield enc.encode('data: [DONE]\n\n');
+      })(),
+    };
+  };
+}
+
+describe('in-flight accounting', () => {
+  it('returns exactly to zero after any mix of success, refusal, break, hand-over, migration, 503 and client cancel', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(fc.constantFrom(...outcomes), { minLength: 1, maxLength: 12 }),
+        fc.array(fc.record({ stream: fc.boolean(), cancelAfterChunks: fc.option(fc.integer({ min: 0, max: 4 }), { nil: null }), json: fc.boolean() }), { minLength: 1, maxLength: 6 }),
+        async (script, requests) => {
+          const path = new RequestPath({ fleet: fleet(), target: { send: target(script) }, rng: seededRng(7), logger: silentLogger, affinityLoadFactor: 1.25, retryAfterS: 1, limits: { migrationLimit: 2 } });
+          await Promise.all(requests.map(async (r, i) => {
+            const json: Record<string, unknown> = { model: MODEL, messages: [{ role: 'user', content: `q${i}` }], max_tokens: 6, stream: r.stream, ...(r.json ? { response_format: { type: 'json_object' } } : {}) };
+            const client = new AbortController();
+            try {
+              const served = await path.serve({ model: MODEL, head: { requestId: `r${i}`, method: 'POST', path: '/v1/chat/completions', headers: {} }, body: enc.encode(JSON.stringify(json)), completion: describeCompletion('chat', json), signal: client.signal });
+              const reader = served.body.getReader();
+              for (let chunks = 0; ; chunks++) {
+                if (r.cancelAfterChunks !== null && chunks >= r.cancelAfterChunks) {
+                  client.abort();
+                  await reader.cancel();
+                  break;
+                }
+                if ((await reader.read()).done) break;
+              }
+            } catch {
+              // a failed request (502/503, an aborted stream) is an outcome like any other
+            }
+          }));
+          assert.deepEqual([...path.inFlight()], [], `in flight after ${JSON.stringify({ script, requests })}`);
+          assert.equal(path.activeResponses, 0, 'no response left open');
+        },
+      ),
+      { numRuns: 150, seed: 42 },
+    );
+  });
+});
