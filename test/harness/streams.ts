@@ -55,11 +55,18 @@ export async function streamCompletion(baseUrl: string, kind: StreamKind, params
   return result;
 }
 
-/** The agent's engine process id, from the runtime file it keeps in its state directory. */
+/**
+ * The agent's engine process id, from the runtime file it keeps in its state directory (written
+ * as the engine changes state, so it may lag a start by a moment: polled, up to 10 s).
+ */
 export async function enginePidOf(agent: AgentProcess): Promise<number> {
-  const info = JSON.parse(await readFile(join(agent.options.stateDir, 'agent.json'), 'utf8')) as { enginePid: number | null };
-  if (info.enginePid === null) throw new Error(`${agent.options.stateDir} runs no engine`);
-  return info.enginePid;
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    const info = JSON.parse(await readFile(join(agent.options.stateDir, 'agent.json'), 'utf8').catch(() => '{}')) as { enginePid?: number | null };
+    if (typeof info.enginePid === 'number') return info.enginePid;
+    if (Date.now() > deadline) throw new Error(`${agent.options.stateDir} runs no engine`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
 }
 
 /** Signals a process group we started (the engine runs in its own group), ignoring one already gone. */
