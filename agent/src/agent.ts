@@ -15,6 +15,8 @@ import { drainNode } from './drain.js';
 import { SELF_TERMINATE_TIMEOUT_MS } from './exit-codes.js';
 import { AGENT_VERSION } from './version.js';
 
+/** Budget of one provider listing made to find peers. */
+const DISCOVERY_TIMEOUT_MS = 10_000;
 /** Recent fleet events kept for the dashboard and /fleet. */
 const MAX_RECENT_EVENTS = 200;
 
@@ -118,6 +120,7 @@ export class Agent implements Startable {
       heartbeatMs: this.config.heartbeatMs,
       forgetAfterMs: this.config.deadAfterMs + this.config.forgetAfterMs,
       ipColocationWhitelist: this.config.ipColocationWhitelist,
+      discover: () => this.#discoverPeers(),
       clock: this.#clock,
       logger: this.logger,
     });
@@ -138,7 +141,7 @@ export class Agent implements Startable {
       });
       this.#engine = engine;
     }
-    const cloud = await wireCloud(this.config, { clock: this.#clock, logger: this.logger, peerAddrs: () => this.#alivePeerAddrs() });
+    const cloud = await wireCloud(this.config, { clock: this.#clock, logger: this.logger });
     this.#cloud = cloud;
     const publishNow = () => void mesh.publishNow();
     this.#interruptions = new InterruptionHandler({
@@ -318,8 +321,13 @@ export class Agent implements Startable {
     for (const listener of this.#leaveListeners) listener(reason);
   }
 
-  #alivePeerAddrs(): string[] {
-    return this.view.alive(this.#clock.now()).flatMap((p) => p.state.addrs.slice(0, 2));
+  /** Where the provider says the fleet's agents are: no bootstrap node is needed to (re)join. */
+  async #discoverPeers(): Promise<string[]> {
+    const provider = this.#cloud?.provider;
+    if (provider === undefined) return [];
+    const instances = await provider.listInstances(this.config.fleet, AbortSignal.timeout(DISCOVERY_TIMEOUT_MS));
+    const self = this.#cloud?.providerInfo.instanceId ?? null;
+    return instances.filter((i) => i.instanceId !== self).flatMap((i) => i.addrs ?? []);
   }
 
   #scheduleHeartbeatTick(): void {

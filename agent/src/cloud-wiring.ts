@@ -3,7 +3,8 @@ import type { Placement } from '@synkti/fleet';
 import type { CloudProvider, Clock, Logger } from '@synkti/interface';
 import type { ProviderInfo } from '@synkti/protocol';
 import { ConfigError, type AgentConfig } from './config/index.js';
-import { spawnLocalAgent } from './local/spawn.js';
+import { readFleetFile } from './local/fleet-file.js';
+import { portsOf, spawnLocalAgent } from './local/spawn.js';
 
 /** The EC2 instance metadata service address. */
 export const EC2_IMDS_ENDPOINT = 'http://169.254.169.254';
@@ -25,7 +26,14 @@ export function parsePlacements(specs: readonly string[]): Placement[] {
   });
 }
 
-export async function wireCloud(config: AgentConfig, deps: { clock: Clock; logger: Logger; peerAddrs: () => string[] }): Promise<CloudWiring> {
+/** The TCP port of a multiaddr such as /ip4/0.0.0.0/tcp/4001. */
+function tcpPortOf(addr: string | undefined): number | undefined {
+  const match = addr === undefined ? null : /\/tcp\/(\d+)/.exec(addr);
+  const port = match === null ? Number.NaN : Number(match[1]);
+  return Number.isInteger(port) && port > 0 ? port : undefined;
+}
+
+export async function wireCloud(config: AgentConfig, deps: { clock: Clock; logger: Logger }): Promise<CloudWiring> {
   let placements = parsePlacements(config.placements);
   let provider: CloudProvider | undefined;
   const info: ProviderInfo = {
@@ -49,11 +57,20 @@ export async function wireCloud(config: AgentConfig, deps: { clock: Clock; logge
     const region = config.ec2Region ?? info.zone?.replace(/[a-z]$/, '');
     if (region === undefined) throw new ConfigError('invalid config: ec2Region (--ec2-region, SYNKTI_EC2_REGION) is required when the instance metadata cannot tell the region');
     const template = config.ec2LaunchTemplate.startsWith('lt-') ? { id: config.ec2LaunchTemplate } : { name: config.ec2LaunchTemplate };
-    provider = ec2Provider({ region, launchTemplate: { ...template, version: config.ec2LaunchTemplateVersion }, ...(config.ec2Endpoint !== undefined ? { endpoint: config.ec2Endpoint } : {}) }, { clock: deps.clock, logger: deps.logger });
+    const agentPort = tcpPortOf(config.announce[0] ?? config.listen[0]);
+    provider = ec2Provider({ region, launchTemplate: { ...template, version: config.ec2LaunchTemplateVersion }, ...(agentPort !== undefined ? { agentPort } : {}), ...(config.ec2Endpoint !== undefined ? { endpoint: config.ec2Endpoint } : {}) }, { clock: deps.clock, logger: deps.logger });
   } else if (config.provider === 'local') {
     if (config.localFleetDir === undefined) throw new ConfigError('invalid config: localFleetDir (--local-fleet-dir, SYNKTI_LOCAL_FLEET_DIR) is required with the local provider');
     const dir = config.localFleetDir;
-    provider = localProvider({ dir: `${dir}/provider`, nodesDir: dir, spawn: (node) => spawnLocalAgent(dir, node, deps.peerAddrs()) });
+    const fleetFile = await readFleetFile(dir).catch(() => undefined);
+    // A replacement gets this agent's own bootstrap list, as a launch template would bake it in:
+    // when those nodes are gone it finds the fleet through the provider's listing.
+    provider = localProvider({
+      dir: `${dir}/provider`,
+      nodesDir: dir,
+      spawn: (node) => spawnLocalAgent(dir, node, config.bootstrap),
+      ...(fleetFile !== undefined ? { addrsOf: (index: number) => [`/ip4/127.0.0.1/tcp/${portsOf(fleetFile.basePort, index).p2pPort}`] } : {}),
+    });
     if (placements.length === 0) placements = [{ instanceType: 'local', subnet: 'local' }];
   }
   const watcher = imdsEndpoint === undefined ? undefined : imdsWatcher({ endpoint: imdsEndpoint, pollIntervalMs: config.imdsPollMs }, { clock: deps.clock, logger: deps.logger });

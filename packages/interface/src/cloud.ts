@@ -35,6 +35,12 @@ export interface FleetInstance {
   token: string | null;
   /** Launch time, epoch ms; null when unknown. */
   launchedAt: number | null;
+  /**
+   * Multiaddrs (without a peer ID) where the instance's agent listens, when the provider knows
+   * them (EC2: its private IP and the fleet's libp2p port): how a node finds peers with no fixed
+   * bootstrap node.
+   */
+  addrs?: readonly string[];
 }
 
 /**

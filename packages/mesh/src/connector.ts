@@ -5,6 +5,8 @@ import type { Clock, Logger, TimerHandle } from '@synkti/interface';
 import {
   CONNECT_INTERVAL_MS,
   DIAL_TIMEOUT_MS,
+  DISCOVER_ALONE_MS,
+  DISCOVER_INTERVAL_MS,
   JOIN_RETRY_INITIAL_MS,
   JOIN_RETRY_MAX_MS,
   MAX_DIALS_PER_ROUND,
@@ -36,10 +38,14 @@ export class Connector {
   #timer: TimerHandle | undefined;
   #joinBackoffMs = JOIN_RETRY_INITIAL_MS;
   #nextJoinAt = 0;
+  #nextDiscoverAt = 0;
+  #discovering = false;
+  readonly #discover: (() => Promise<string[]>) | undefined;
   #running = false;
 
-  constructor(node: MeshLibp2p, bootstrap: string[], clock: Clock, log: Logger, forgetAfterMs: number) {
+  constructor(node: MeshLibp2p, bootstrap: string[], clock: Clock, log: Logger, forgetAfterMs: number, discover?: () => Promise<string[]>) {
     this.#node = node;
+    this.#discover = discover;
     this.#bootstrap = bootstrap.filter((addr) => !addr.endsWith(`/p2p/${node.peerId.toString()}`));
     this.#clock = clock;
     this.#log = log;
@@ -86,6 +92,12 @@ export class Connector {
       for (const addr of this.#bootstrap) this.#dial(addr, () => multiaddr(addr));
     }
     if (connections > 0) this.#joinBackoffMs = JOIN_RETRY_INITIAL_MS;
+    // No fixed node: alone, ask the provider where the fleet's agents are (soon, and again with
+    // the join backoff); connected, now and then, for peers no gossip names.
+    if (this.#discover !== undefined && now >= this.#nextDiscoverAt && !this.#discovering) {
+      this.#nextDiscoverAt = now + (connections === 0 ? Math.max(this.#joinBackoffMs, DISCOVER_ALONE_MS) : DISCOVER_INTERVAL_MS);
+      this.#discoverAndDial();
+    }
     let budget = Math.min(MAX_DIALS_PER_ROUND, MAX_MESH_CONNECTIONS - connections);
     for (const [peerId, known] of this.#known) {
       if (now - known.lastSeenAt > this.#forgetAfterMs) {
@@ -107,6 +119,25 @@ export class Connector {
         return id;
       });
     }
+  }
+
+  #discoverAndDial(): void {
+    this.#discovering = true;
+    const own = new Set(this.#node.getMultiaddrs().map((a) => a.decapsulateCode(421).toString()));
+    const connected = new Set(this.#node.getConnections().map((c) => c.remoteAddr.decapsulateCode(421).toString()));
+    this.#discover!()
+      .then((addrs) => {
+        let budget = MAX_DIALS_PER_ROUND;
+        for (const addr of addrs) {
+          const bare = addr.replace(/\/p2p\/[^/]+$/, '');
+          if (own.has(bare) || connected.has(bare) || addr.endsWith(`/p2p/${this.#node.peerId.toString()}`) || budget-- <= 0) continue;
+          this.#dial(addr, () => multiaddr(addr));
+        }
+      })
+      .catch((err: unknown) => this.#log.debug({ err }, 'discovery failed; will retry'))
+      .finally(() => {
+        this.#discovering = false;
+      });
   }
 
   #dial(key: string, target: () => ReturnType<typeof multiaddr> | PeerId | Promise<PeerId>): void {

@@ -6,6 +6,10 @@ export const JOIN_RETRY_MAX_MS = 5_000;
 export const DIAL_TIMEOUT_MS = 5_000;
 /** How often the connector checks connectivity; cheap, and a quick re-join matters more than idle work. */
 export const CONNECT_INTERVAL_MS = 250;
+/** A node with no connection asks its discovery source this often at least (on top of the join backoff). */
+export const DISCOVER_ALONE_MS = 1_000;
+/** A connected node asks its discovery source this often (a provider listing is an API call). */
+export const DISCOVER_INTERVAL_MS = 60_000;
 /** Dials the connector starts per round; bounds the dial storm when a large fleet forms. */
 export const MAX_DIALS_PER_ROUND = 8;
 /** Above this many connections the connector stops adding peers; gossipsub needs only a connected graph. */

@@ -25,6 +25,12 @@ export interface MeshInit {
   /** Peers silent this long are no longer dialled by the connector. */
   forgetAfterMs: number;
   ipColocationWhitelist?: string[];
+  /**
+   * Another source of peers to dial (multiaddrs, with or without a peer ID): the provider's
+   * listing of the fleet's instances. Asked when the node has no connection and the bootstrap
+   * list did not answer, and now and then to find peers no gossip names (a healed partition).
+   */
+  discover?: () => Promise<string[]>;
   clock?: Clock;
   logger?: Logger;
 }
@@ -97,7 +103,7 @@ export class Mesh implements Startable {
       ...(init.ipColocationWhitelist !== undefined ? { ipColocationWhitelist: init.ipColocationWhitelist } : {}),
     });
     const gossip = new StateGossip(node.services.pubsub, init.fleet, this.#log.child({ component: 'mesh:gossip' }));
-    const connector = new Connector(node, init.bootstrap ?? [], this.#clock, this.#log.child({ component: 'mesh:connector' }), init.forgetAfterMs);
+    const connector = new Connector(node, init.bootstrap ?? [], this.#clock, this.#log.child({ component: 'mesh:connector' }), init.forgetAfterMs, init.discover);
     gossip.onState((state, from) => {
       if (state.leaving) connector.forget(state.peerId);
       else connector.learn(state.peerId, state.addrs);

@@ -47,6 +47,8 @@ export const ec2ProviderConfigSchema = z.object({
   maxAttempts: z.number().int().min(1).max(10).default(EC2_MAX_ATTEMPTS),
   backoffBaseMs: positiveMs.max(60_000).default(EC2_BACKOFF_BASE_MS),
   backoffMaxMs: positiveMs.max(300_000).default(EC2_BACKOFF_MAX_MS),
+  /** The fleet's libp2p TCP port: with an instance's private IP, where its agent can be dialled. */
+  agentPort: z.number().int().min(1).max(65_535).optional(),
   /** DescribeInstances page size (EC2 accepts 5..1000). */
   pageSize: z.number().int().min(5).max(1_000).default(EC2_PAGE_SIZE),
 });

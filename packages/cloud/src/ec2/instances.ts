@@ -12,7 +12,7 @@ export function tagValue(instance: Instance, key: string): string | null {
 }
 
 /** A pending or running instance as the replacement rule counts it; null for any other state. */
-export function toFleetInstance(instance: Instance): FleetInstance | null {
+export function toFleetInstance(instance: Instance, agentPort?: number): FleetInstance | null {
   const state = instance.State?.Name;
   if (instance.InstanceId === undefined || (state !== 'pending' && state !== 'running')) return null;
   return {
@@ -22,5 +22,6 @@ export function toFleetInstance(instance: Instance): FleetInstance | null {
     lifecycle: lifecycleOf(instance),
     token: instance.ClientToken ?? null,
     launchedAt: instance.LaunchTime?.getTime() ?? null,
+    addrs: agentPort !== undefined && instance.PrivateIpAddress !== undefined ? [`/ip4/${instance.PrivateIpAddress}/tcp/${agentPort}`] : [],
   };
 }

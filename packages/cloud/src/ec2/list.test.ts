@@ -33,10 +33,14 @@ describe('ec2 provider: listInstances and terminate', () => {
     assert.deepEqual(
       listed.sort((x, y) => x.instanceId.localeCompare(y.instanceId)).map(({ token: _t, launchedAt: _l, ...rest }) => rest),
       [
-        { instanceId: a0.instanceId, slot: '0', state: 'pending', lifecycle: 'spot' },
-        { instanceId: a1.instanceId, slot: '1', state: 'running', lifecycle: 'on-demand' },
+        { instanceId: a0.instanceId, slot: '0', state: 'pending', lifecycle: 'spot', addrs: [] },
+        { instanceId: a1.instanceId, slot: '1', state: 'running', lifecycle: 'on-demand', addrs: [] },
       ],
     );
+    // With the fleet's libp2p port, each instance's private IP says where its agent listens.
+    const addrs = (await h.provider({ agentPort: 4001 }).listInstances('alpha')).map((i) => i.addrs?.[0]);
+    const ips = h.fake.instances().filter((i) => i.instanceId === a0.instanceId || i.instanceId === a1.instanceId).map((i) => `/ip4/${i.privateIpAddress}/tcp/4001`);
+    assert.deepEqual(addrs.sort(), ips.sort());
     // The replacement rule matches launch records to instances by token and ages them by launch time.
     for (const instance of listed) {
       assert.ok(typeof instance.token === 'string' && instance.token.length > 0, 'ClientToken reported');

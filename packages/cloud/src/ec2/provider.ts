@@ -163,7 +163,7 @@ export function ec2Provider(init: Ec2ProviderInit, components: Ec2ProviderCompon
         );
         for (const reservation of out.Reservations ?? []) {
           for (const instance of reservation.Instances ?? []) {
-            const mapped = toFleetInstance(instance);
+            const mapped = toFleetInstance(instance, config.agentPort);
             if (mapped !== null) found.push(mapped);
           }
         }

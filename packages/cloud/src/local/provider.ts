@@ -11,6 +11,8 @@ export interface LocalProviderInit {
   /** Where node state directories are created (`node-<index>`). */
   nodesDir: string;
   spawn: LocalSpawn;
+  /** Where the agent of local instance `index` listens (libp2p multiaddrs), for discovery. */
+  addrsOf?: (index: number) => string[];
 }
 
 export const localInstanceId = (index: number): string => `local-${index}`;
@@ -46,7 +48,7 @@ export function localProvider(init: LocalProviderInit): CloudProvider & { ledger
       await ready;
       return (await ledger.instances())
         .filter((r) => r.fleet === fleet && !r.terminated && (r.pid === null || isProcessAlive(r.pid)))
-        .map((r) => ({ instanceId: r.instanceId, slot: r.slot, state: r.pid === null ? 'pending' : 'running', lifecycle: 'spot', token: r.token, launchedAt: Date.parse(r.createdAt) }));
+        .map((r) => ({ instanceId: r.instanceId, slot: r.slot, state: r.pid === null ? 'pending' : 'running', lifecycle: 'spot', token: r.token, launchedAt: Date.parse(r.createdAt), addrs: init.addrsOf?.(r.index) ?? [] }));
     },
     async terminate(instanceId: string): Promise<void> {
       await ready;

@@ -14,6 +14,8 @@ export interface FakeInstance {
   launchTime: number;
   tags: Map<string, string>;
   volumeId: string;
+  /** 10.0.x.y by default; tests may point it at a reachable address. */
+  privateIpAddress: string;
 }
 
 export interface FakeVolume {
@@ -145,6 +147,7 @@ export class FakeEc2State {
       launchTime: this.options.now(),
       tags: this.#specTags(params, 'instance'),
       volumeId: this.id('vol'),
+      privateIpAddress: `10.0.${Math.floor(this.instances.size / 250)}.${(this.instances.size % 250) + 4}`,
     };
     this.instances.set(instance.instanceId, instance);
     this.volumes.set(instance.volumeId, { volumeId: instance.volumeId, instanceId: instance.instanceId, tags: this.#specTags(params, 'volume') });
@@ -262,6 +265,7 @@ function instanceXml(i: FakeInstance): XmlNode {
     launchTime: new Date(i.launchTime).toISOString(),
     placement: { availabilityZone: i.availabilityZone, tenancy: 'default' },
     subnetId: i.subnetId,
+    privateIpAddress: i.privateIpAddress,
     instanceLifecycle: i.lifecycle === 'spot' ? 'spot' : null,
     clientToken: i.clientToken,
     tagSet: [...i.tags].map(([key, value]) => ({ key, value })),
