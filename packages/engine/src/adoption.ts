@@ -20,12 +20,16 @@ export interface EngineRecord {
   startedAt: string;
 }
 
-/** Start time of `pid` in ticks since boot, or null when the process does not exist (or no /proc). */
+/**
+ * Start time of `pid` in ticks since boot, or null when the process does not exist, has exited
+ * and waits to be reaped (a zombie: where PID 1 does not reap, an orphan stays one), or no /proc.
+ */
 export function processStartTicks(pid: number): number | null {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     // The command name (field 2) may hold spaces and parentheses: fields are counted after its last ')'.
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    if (fields[0] === 'Z' || fields[0] === 'X') return null;
     const ticks = Number(fields[19]);
     return Number.isFinite(ticks) ? ticks : null;
   } catch {

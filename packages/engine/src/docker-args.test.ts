@@ -2,12 +2,12 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { hasCode } from '@synkti/interface';
 import { parseEngineConfig } from './config.js';
-import { dockerFindArgs, dockerRunArgs, dockerStopArgs } from './docker-args.js';
+import { dockerFindArgs, dockerInspectArgs, dockerRunArgs, dockerStopArgs, dockerWaitArgs, specLabelOf } from './docker-args.js';
 import { ENGINE_ERROR_CODES } from './errors.js';
 
 describe('docker command lines', () => {
-  it('builds the exact docker run argv for vllm/vllm-openai', () => {
-    const args = dockerRunArgs({
+  it('builds the exact docker run argv for vllm/vllm-openai, labelled with a digest of itself', () => {
+    const spec = {
       image: 'vllm/vllm-openai:v0.10.2',
       containerName: 'synkti-engine-8001',
       hostPort: 8001,
@@ -19,10 +19,14 @@ describe('docker command lines', () => {
       rm: true,
       dockerArgs: [],
       engineArgs: ['--max-num-seqs', '64'],
-    });
+    };
+    const args = dockerRunArgs(spec);
+    const label = specLabelOf(spec);
+    assert.match(label, /^[0-9a-f]{16}$/);
+    assert.notEqual(specLabelOf({ ...spec, engineArgs: ['--max-num-seqs', '32'] }), label, 'other arguments, another label');
     assert.equal(
       args.join(' '),
-      'run --rm --name synkti-engine-8001 --gpus all --ipc=host -p 127.0.0.1:8001:8000 ' +
+      `run --rm --name synkti-engine-8001 --label synkti.spec=${label} --gpus all --ipc=host -p 127.0.0.1:8001:8000 ` +
         '-v /var/lib/synkti/hf:/root/.cache/huggingface -e HF_TOKEN vllm/vllm-openai:v0.10.2 ' +
         '--model Qwen/Qwen3-0.6B --served-model-name qwen3 --port 8000 --max-num-seqs 64',
     );
@@ -32,6 +36,8 @@ describe('docker command lines', () => {
     assert.deepEqual(dockerFindArgs('synkti-engine-8001'), ['ps', '-a', '--filter', 'name=^/synkti-engine-8001$', '--format', '{{.ID}}']);
     assert.deepEqual(dockerStopArgs('n', 10_000), ['stop', '-t', '10', 'n']);
     assert.deepEqual(dockerStopArgs('n', 1_500), ['stop', '-t', '2', 'n']);
+    assert.deepEqual(dockerInspectArgs('n'), ['inspect', '--format', '{{.State.Running}} {{index .Config.Labels "synkti.spec"}}', 'n']);
+    assert.deepEqual(dockerWaitArgs('n'), ['wait', 'n']);
   });
 });
 

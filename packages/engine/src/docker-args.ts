@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { CONTAINER_HF_CACHE_DIR, CONTAINER_PORT, ENGINE_HOST } from './constants.js';
 
 /** What goes into `docker run`; all of it comes from the validated engine config. */
@@ -24,6 +25,30 @@ export interface DockerRunSpec {
  * the image's entrypoint is `vllm serve`, which takes `--model`.
  */
 export function dockerRunArgs(spec: DockerRunSpec): string[] {
+  const args = runArgs(spec);
+  // The label names the whole command line, so a later agent can tell whether it may adopt the container.
+  args.splice(args.indexOf('--name') + 2, 0, '--label', `${SPEC_LABEL}=${specHash(args)}`);
+  return args;
+}
+
+/** The container label that records which command line started it. */
+export const SPEC_LABEL = 'synkti.spec';
+
+/** A short digest of a `docker run` command line (without its own label). */
+export function specHash(args: readonly string[]): string {
+  return createHash('sha256').update(JSON.stringify(args)).digest('hex').slice(0, 16);
+}
+
+/** The spec label a container started from `spec` carries. */
+export const specLabelOf = (spec: DockerRunSpec): string => specHash(runArgs(spec));
+
+/** `docker inspect`: whether the container runs, and the spec it was started with. */
+export const dockerInspectArgs = (name: string): string[] => ['inspect', '--format', `{{.State.Running}} {{index .Config.Labels "${SPEC_LABEL}"}}`, name];
+
+/** `docker wait`: blocks until the container exits; an adopted container's life as a process. */
+export const dockerWaitArgs = (name: string): string[] => ['wait', name];
+
+function runArgs(spec: DockerRunSpec): string[] {
   return [
     'run',
     ...(spec.rm ? ['--rm'] : []),

@@ -4,10 +4,13 @@ import { DOCKER_COMMAND_TIMEOUT_MS, DOCKER_STOP_MARGIN_MS, PULL_TIMEOUT_MS } fro
 import {
   type DockerRunSpec,
   dockerFindArgs,
+  dockerInspectArgs,
   dockerPullArgs,
   dockerRemoveArgs,
   dockerRunArgs,
   dockerStopArgs,
+  dockerWaitArgs,
+  specLabelOf,
 } from './docker-args.js';
 import { runDocker } from './docker-exec.js';
 import type { RuntimeComponents } from './process-runtime.js';
@@ -21,12 +24,20 @@ export interface DockerRuntimeInit extends DockerRunSpec {
   pullTimeoutMs?: number;
   /** Environment of the docker CLI; defaults to this process's (it carries HF_TOKEN). */
   env?: NodeJS.ProcessEnv;
+  /** True when the engine on the host port is healthy and serves the model: a running container may be adopted. */
+  ready?: (signal: AbortSignal) => Promise<boolean>;
 }
+
+/** Readiness checks of a running container before it is replaced instead of adopted. */
+const ADOPT_PROBES = 3;
+const ADOPT_PROBE_INTERVAL_MS = 500;
 
 /**
  * Runs vLLM's OpenAI image with `docker run` in the foreground, so the container's output and
- * exit reach us through the docker client. Pulls once per runtime; removes a stale container of
- * the same name before each launch; stops with `docker stop -t`.
+ * exit reach us through the docker client. Pulls once per runtime; stops with `docker stop -t`.
+ * Before a launch it looks at the container of the same name: one a previous agent left running
+ * with the same command line (its `synkti.spec` label) and ready is adopted — followed with
+ * `docker wait`, no cold start; any other is removed first, so there is never a second engine.
  */
 export function dockerRuntime(init: DockerRuntimeInit, components: RuntimeComponents = {}): EngineRuntime {
   const clock: Clock = components.clock ?? systemClock;
@@ -44,6 +55,28 @@ export function dockerRuntime(init: DockerRuntimeInit, components: RuntimeCompon
     await docker(dockerRemoveArgs(init.containerName), signal);
   };
 
+  const adoptable = async (signal: AbortSignal): Promise<boolean> => {
+    if (init.ready === undefined) return false;
+    let out: string;
+    try {
+      out = (await docker(dockerInspectArgs(init.containerName), signal)).stdout.trim();
+    } catch {
+      return false; // no such container
+    }
+    const [running, label] = out.split(' ');
+    if (running !== 'true') return false;
+    if (label !== specLabelOf(init)) {
+      logger.warn({ container: init.containerName }, 'a running engine container was started with other arguments; replacing it');
+      return false;
+    }
+    for (let i = 0; i < ADOPT_PROBES; i++) {
+      if (await init.ready(signal).catch(() => false)) return true;
+      await new Promise<void>((resolve) => clock.setTimeout(resolve, ADOPT_PROBE_INTERVAL_MS));
+    }
+    logger.warn({ container: init.containerName }, 'a running engine container is not healthy; replacing it');
+    return false;
+  };
+
   const politeStop = async (graceMs: number): Promise<void> => {
     const args = dockerStopArgs(init.containerName, graceMs);
     await docker(args, new AbortController().signal, graceMs + DOCKER_STOP_MARGIN_MS);
@@ -58,6 +91,10 @@ export function dockerRuntime(init: DockerRuntimeInit, components: RuntimeCompon
       pulled = true;
     },
     launch: async (signal: AbortSignal): Promise<EngineProcess> => {
+      if (await adoptable(signal)) {
+        logger.info({ container: init.containerName }, 'adopted the engine container a previous agent left running');
+        return spawnGroup({ argv: [init.dockerPath, ...dockerWaitArgs(init.containerName)], env, clock, logger, politeStop, stopMarginMs: DOCKER_STOP_MARGIN_MS });
+      }
       await removeStale(signal);
       signal.throwIfAborted();
       const argv = [init.dockerPath, ...dockerRunArgs(init)];

@@ -30,6 +30,7 @@ export function createRuntime(config: EngineConfig, components: RuntimeComponent
       pullTimeoutMs: r.pullTimeoutMs,
       dockerArgs: r.dockerArgs,
       engineArgs: config.engineArgs,
+      ...(ready !== undefined ? { ready } : {}),
     },
     components,
   );

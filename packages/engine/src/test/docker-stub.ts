@@ -3,7 +3,8 @@
  * every call to calls.jsonl, and behaves like the daemon enough for the docker runtime:
  * `pull` succeeds, `ps -a --filter name=^/N$` prints an ID while a file `stale-N` exists,
  * `rm -f N` deletes it, `run` starts the fake engine on the published host port in its place
- * (recording its own PID), `stop -t S N` sends SIGTERM to that PID and waits for it to go.
+ * (recording its own PID and its `synkti.spec` label), `stop -t S N` sends SIGTERM to that PID
+ * and waits for it to go, `inspect N` prints "<running> <label>", `wait N` returns when it exits.
  */
 import { chmodSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -17,15 +18,26 @@ const args = process.argv.slice(2);
 fs.appendFileSync(path.join(dir, 'calls.jsonl'), JSON.stringify({ args, hfToken: process.env.HF_TOKEN ?? null }) + '\\n');
 const cmd = args[0];
 const last = args[args.length - 1];
+const runningPid = (name) => {
+  const pidFile = path.join(dir, 'run-' + name + '.pid');
+  if (!fs.existsSync(pidFile)) return null;
+  const pid = Number(fs.readFileSync(pidFile, 'utf8'));
+  // An exited orphan nobody reaped (a zombie) is not running.
+  try { const stat = fs.readFileSync('/proc/' + pid + '/stat', 'utf8'); return /^[ZX]$/.test(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[0]) ? null : pid; } catch { return null; }
+};
 if (cmd === 'pull') process.exit(0);
 if (cmd === 'ps') {
   const name = args[args.indexOf('--filter') + 1].replace(/^name=\\^\\//, '').replace(/\\$$/, '');
-  if (fs.existsSync(path.join(dir, 'stale-' + name))) process.stdout.write('0123456789ab\\n');
+  if (fs.existsSync(path.join(dir, 'stale-' + name)) || runningPid(name) !== null) process.stdout.write('0123456789ab\\\n');
   process.exit(0);
 }
 if (cmd === 'rm') {
   fs.rmSync(path.join(dir, 'stale-' + last), { force: true });
-  process.exit(0);
+  const pid = runningPid(last);
+  if (pid === null) process.exit(0);
+  process.kill(pid, 'SIGTERM');
+  const timer = setInterval(() => { if (runningPid(last) === null) { clearInterval(timer); process.exit(0); } }, 10);
+  return;
 }
 if (cmd === 'stop') {
   const pidFile = path.join(dir, 'run-' + last + '.pid');
@@ -35,8 +47,20 @@ if (cmd === 'stop') {
   const timer = setInterval(() => { try { process.kill(pid, 0); } catch { clearInterval(timer); process.exit(0); } }, 10);
   return;
 }
+if (cmd === 'inspect') {
+  if (runningPid(last) !== null) { process.stdout.write('true ' + fs.readFileSync(path.join(dir, 'label-' + last), 'utf8') + '\\n'); process.exit(0); }
+  if (fs.existsSync(path.join(dir, 'stale-' + last))) { process.stdout.write('false \\n'); process.exit(0); }
+  process.stderr.write('Error: No such object: ' + last + '\\n');
+  process.exit(1);
+}
+if (cmd === 'wait') {
+  const timer = setInterval(() => { if (runningPid(last) === null) { clearInterval(timer); process.stdout.write('0\\n'); process.exit(0); } }, 20);
+  return;
+}
 if (cmd === 'run') {
   const name = args[args.indexOf('--name') + 1];
+  const label = args.includes('--label') ? args[args.indexOf('--label') + 1].replace(/^synkti[.]spec=/, '') : '';
+  fs.writeFileSync(path.join(dir, 'label-' + name), label);
   const publish = args[args.indexOf('-p') + 1].split(':');
   const served = args[args.indexOf('--served-model-name') + 1];
   fs.writeFileSync(path.join(dir, 'run-' + name + '.pid'), String(process.pid));

@@ -1,3 +1,4 @@
+import { processStartTicks } from '../adoption.js';
 import { existsSync } from 'node:fs';
 import { createServer } from 'node:net';
 import type { EngineRuntime } from '../runtime.js';
@@ -101,11 +102,7 @@ export function killAll(pids: readonly number[]): void {
 }
 
 /** Whether a process exists. */
+/** True while `pid` runs (an exited orphan waiting to be reaped — a zombie — does not count). */
 export function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
+  return processStartTicks(pid) !== null;
 }

@@ -2,6 +2,7 @@
 // records every call and runs the fake engine in place of the vLLM container. We assert the
 // exact command lines: pull, ps (stale lookup), rm, run, stop.
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -76,10 +77,16 @@ describe('engine supervisor with the docker runtime (stand-in docker)', () => {
     assert.ok(!alive(pid), 'the stand-in container is gone');
 
     const seen = calls();
+    // The run carries a label naming its command line (for adoption by a later agent); checked apart.
+    const runCall = seen.find((c) => c.args[0] === 'run')!;
+    const labelAt = runCall.args.indexOf('--label');
+    assert.match(runCall.args[labelAt + 1] ?? '', /^synkti\.spec=[0-9a-f]{16}$/);
+    runCall.args.splice(labelAt, 2);
     assert.deepEqual(
       seen.map((c) => c.args),
       [
         ['pull', 'vllm/vllm-openai:v0.10.2'],
+        ['inspect', '--format', '{{.State.Running}} {{index .Config.Labels "synkti.spec"}}', 'synkti-engine-test'],
         ['ps', '-a', '--filter', 'name=^/synkti-engine-test$', '--format', '{{.ID}}'],
         ['rm', '-f', 'synkti-engine-test'],
         [
@@ -110,7 +117,7 @@ describe('engine supervisor with the docker runtime (stand-in docker)', () => {
       ],
     );
     // the token reaches docker through the environment, never through argv
-    const run = seen[3]!;
+    const run = runCall;
     assert.equal(run.hfToken, 'hf_secret_for_test');
     assert.ok(!run.args.some((a) => a.includes('hf_secret_for_test')));
   });
@@ -130,8 +137,78 @@ describe('engine supervisor with the docker runtime (stand-in docker)', () => {
     await w.to('warm', 20_000, w.seen.indexOf(failed));
     await sup.stop();
     const verbs = calls().map((c) => c.args[0]);
-    assert.deepEqual(verbs, ['pull', 'ps', 'run', 'ps', 'run', 'stop']);
-    const run = calls()[2]!.args;
+    assert.deepEqual(verbs, ['pull', 'inspect', 'ps', 'run', 'inspect', 'ps', 'run', 'stop']);
+    const run = calls()[3]!.args;
     assert.ok(!run.includes('--rm') && !run.includes('--gpus'));
   });
+
+  it('adopts a healthy container a previous agent left running with the same command line: no rm, no run, no cold start', async () => {
+    const port = await freePort();
+    const config = { model: MODEL, port, ...FAST, runtime: { kind: 'docker' as const, containerName: 'synkti-engine-adopt', gpus: null, rm: false, pull: false } };
+    const predecessor = await leaveContainer(config);
+    writeFileSync(join(dir, 'calls.jsonl'), '');
+    sup = engineSupervisor({ config });
+    const w = watch(sup);
+    await sup.start();
+    await w.to('warm');
+    await waitUntil(() => calls().length >= 2, 5_000);
+    assert.deepEqual(calls().map((c) => c.args[0]), ['inspect', 'wait'], 'adopted: inspected, then followed with docker wait');
+    assert.ok(alive(predecessor), 'the same container runs');
+    await sup.stop();
+    assert.ok(!alive(predecessor), 'stopping the agent stops the adopted container');
+    assert.deepEqual(calls().map((c) => c.args[0]), ['inspect', 'wait', 'stop']);
+  });
+
+  it('replaces a container started with other arguments, and one that is not healthy', async () => {
+    for (const how of ['other-args', 'hung'] as const) {
+      const port = await freePort();
+      const config = { model: MODEL, port, ...FAST, runtime: { kind: 'docker' as const, containerName: `synkti-engine-${how}`, gpus: null, rm: false, pull: false } };
+      const predecessor = await leaveContainer(how === 'other-args' ? { ...config, engineArgs: ['--max-num-seqs', '4'] } : config);
+      if (how === 'hung') await fetch(`http://127.0.0.1:${port}/_fake/faults`, { method: 'POST', body: JSON.stringify({ hang: true }) });
+      writeFileSync(join(dir, 'calls.jsonl'), '');
+      sup = engineSupervisor({ config });
+      const w = watch(sup);
+      await sup.start();
+      await w.to('warm', 20_000);
+      assert.ok(!alive(predecessor), `${how}: the predecessor container is gone`);
+      assert.deepEqual(calls().map((c) => c.args[0]), ['inspect', 'ps', 'rm', 'run'], `${how}: replaced, never two engines on the port`);
+      await sup.stop();
+    }
+  });
 });
+
+async function waitUntil(check: () => boolean, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+}
+
+/**
+ * Starts a container the way an agent that has since died would have: a supervisor in a child
+ * process starts it, then that process is SIGKILLed; the container (the stand-in's `run`) lives on.
+ */
+async function leaveContainer(config: Parameters<typeof engineSupervisor>[0]['config']): Promise<number> {
+  const script = join(dir, `predecessor-${Date.now()}.mjs`);
+  const supervisorModule = new URL('../supervisor.js', import.meta.url).href;
+  writeFileSync(script, `import { engineSupervisor } from ${JSON.stringify(supervisorModule)};
+const sup = engineSupervisor({ config: ${JSON.stringify(config)} });
+sup.onTransition((t) => { if (t.to === 'warm') process.stdout.write('warm\\n'); });
+await sup.start();
+setInterval(() => {}, 1000);
+`);
+  const child = spawn(process.execPath, [script], { stdio: ['ignore', 'pipe', 'inherit'], env: process.env });
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('the predecessor never got warm')), 20_000);
+    child.stdout!.on('data', (d: Buffer) => {
+      if (d.toString().includes('warm')) {
+        clearTimeout(timer);
+        resolve();
+      }
+    });
+  });
+  const name = (config.runtime as { containerName: string }).containerName;
+  const pid = Number(readFileSync(join(dir, `run-${name}.pid`), 'utf8'));
+  pids.push(pid);
+  child.kill('SIGKILL');
+  await new Promise((r) => child.once('exit', r));
+  return pid;
+}
