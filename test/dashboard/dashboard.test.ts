@@ -5,13 +5,13 @@ import assert from 'node:assert/strict';
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { cliPath } from '../harness/paths.js';
+import { freeBasePort } from '../harness/ports.js';
 import { waitFor } from '../harness/wait.js';
 import { isProcessAlive as isAlive } from '@synkti/cloud';
 
@@ -38,25 +38,6 @@ function findChromium(): string | undefined {
   return undefined;
 }
 
-function portFree(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const server = createServer();
-    server.once('error', () => resolve(false));
-    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
-  });
-}
-
-/** A base port P with P+i (API), P+100+i (libp2p), P+200+i (engine) and P+300+i (metadata) free. */
-async function freeBasePort(): Promise<number> {
-  for (let attempt = 0; attempt < 50; attempt++) {
-    const base = 20_000 + Math.floor(Math.random() * 20_000);
-    const ports = [0, 100, 200, 300].flatMap((offset) => Array.from({ length: NODES }, (_, i) => base + offset + i));
-    if ((await Promise.all(ports.map(portFree))).every(Boolean)) return base;
-  }
-  throw new Error('no free base port found in 50 tries');
-}
-
-
 interface LocalFleetFile {
   nodes: { index: number; pid: number; peerId: string; stateDir: string }[];
 }
@@ -71,7 +52,7 @@ interface Fleet {
 
 /** `synkti local up`; resolves once it prints `ready`, rejects if it exits first. */
 async function localUp(dir: string): Promise<Fleet> {
-  const basePort = await freeBasePort();
+  const basePort = await freeBasePort(NODES);
   const child = spawn(process.execPath, [cliPath, 'local', 'up', '--nodes', String(NODES), '--base-port', String(basePort), '--dir', dir, ...AGENT_ARGS], { stdio: ['ignore', 'pipe', 'pipe'] });
   const output: string[] = [];
   let buffered = '';
