@@ -10,6 +10,18 @@ export const ENGINE_RECORD_FILE = 'engine-process.json';
 export const ENGINE_LOG_FILE = 'engine.log';
 /** How often an adopted engine (not our child: no exit event) is checked for life. */
 const ADOPTED_POLL_MS = 500;
+/** Readiness checks of a predecessor's engine before it is replaced: it may be busy, never loading. */
+const ADOPT_PROBES = 3;
+const ADOPT_PROBE_INTERVAL_MS = 500;
+
+/** True when a predecessor's engine answers ready within a few probes. */
+export async function readyToAdopt(ready: (signal: AbortSignal) => Promise<boolean>, clock: Clock, signal: AbortSignal): Promise<boolean> {
+  for (let i = 0; i < ADOPT_PROBES; i++) {
+    if (await ready(signal).catch(() => false)) return true;
+    await new Promise<void>((resolve) => clock.setTimeout(resolve, ADOPT_PROBE_INTERVAL_MS));
+  }
+  return false;
+}
 
 export interface EngineRecord {
   pid: number;

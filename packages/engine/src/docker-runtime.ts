@@ -12,6 +12,7 @@ import {
   dockerWaitArgs,
   specLabelOf,
 } from './docker-args.js';
+import { readyToAdopt } from './adoption.js';
 import { runDocker } from './docker-exec.js';
 import type { RuntimeComponents } from './process-runtime.js';
 import type { EngineProcess, EngineRuntime } from './runtime.js';
@@ -28,9 +29,6 @@ export interface DockerRuntimeInit extends DockerRunSpec {
   ready?: (signal: AbortSignal) => Promise<boolean>;
 }
 
-/** Readiness checks of a running container before it is replaced instead of adopted. */
-const ADOPT_PROBES = 3;
-const ADOPT_PROBE_INTERVAL_MS = 500;
 
 /**
  * Runs vLLM's OpenAI image with `docker run` in the foreground, so the container's output and
@@ -69,10 +67,7 @@ export function dockerRuntime(init: DockerRuntimeInit, components: RuntimeCompon
       logger.warn({ container: init.containerName }, 'a running engine container was started with other arguments; replacing it');
       return false;
     }
-    for (let i = 0; i < ADOPT_PROBES; i++) {
-      if (await init.ready(signal).catch(() => false)) return true;
-      await new Promise<void>((resolve) => clock.setTimeout(resolve, ADOPT_PROBE_INTERVAL_MS));
-    }
+    if (await readyToAdopt(init.ready, clock, signal)) return true;
     logger.warn({ container: init.containerName }, 'a running engine container is not healthy; replacing it');
     return false;
   };

@@ -1,7 +1,7 @@
 import { closeSync, mkdirSync, openSync } from 'node:fs';
 import { join } from 'node:path';
 import { type Clock, type Logger, silentLogger, systemClock } from '@synkti/interface';
-import { adoptedProcess, ENGINE_LOG_FILE, type EngineRecord, processStartTicks, readEngineRecord, recordAlive, removeEngineRecord, writeEngineRecord } from './adoption.js';
+import { adoptedProcess, readyToAdopt, ENGINE_LOG_FILE, type EngineRecord, processStartTicks, readEngineRecord, recordAlive, removeEngineRecord, writeEngineRecord } from './adoption.js';
 import { spawnGroup } from './child.js';
 import type { EngineProcess, EngineRuntime } from './runtime.js';
 
@@ -27,9 +27,6 @@ export interface RuntimeComponents {
   logger?: Logger;
 }
 
-/** Readiness checks of a predecessor's engine before it is given up: it may be busy, never loading. */
-const ADOPT_PROBES = 3;
-const ADOPT_PROBE_INTERVAL_MS = 500;
 const DEFAULT_STOP_GRACE_MS = 10_000;
 
 /**
@@ -65,11 +62,7 @@ export function processRuntime(init: ProcessRuntimeInit, components: RuntimeComp
 
 async function adoptable(init: ProcessRuntimeInit, record: EngineRecord, clock: Clock, signal: AbortSignal): Promise<boolean> {
   if (JSON.stringify(record.argv) !== JSON.stringify(init.argv) || record.cwd !== (init.cwd ?? null) || init.ready === undefined) return false;
-  for (let i = 0; i < ADOPT_PROBES; i++) {
-    if (await init.ready(signal).catch(() => false)) return true;
-    await new Promise<void>((resolve) => clock.setTimeout(resolve, ADOPT_PROBE_INTERVAL_MS));
-  }
-  return false;
+  return readyToAdopt(init.ready, clock, signal);
 }
 
 async function spawn(init: ProcessRuntimeInit, clock: Clock, logger: Logger, stateDir: string | undefined): Promise<EngineProcess> {
