@@ -72,6 +72,18 @@ describe('planReplacement', () => {
     assert.equal(planReplacement(input({ peers, self: 'b' })).launches.length, 1);
   });
 
+  it('the launcher itself interrupted: the next lowest launches its slot at once, whether the provider still lists it or it has left and terminated itself', () => {
+    const listing: ProviderInstance[] = five.map((p) => ({ instanceId: p.instanceId!, slot: p.slot!, state: 'running', token: `t-${p.peerId}`, launchedAt: 0 }));
+    const noticed = five.map((p) => (p.peerId === 'a' ? { ...p, interrupted: 'terminate' as const } : p));
+    const whileDraining = planReplacement(input({ peers: noticed, self: 'b', providerCount: 5, providerSlots: listing, providerListedAt: 1_000_000 }));
+    assert.deepEqual(whileDraining.launches.map((d) => [d.slot, d.replaces]), [['0', 'i-a']]);
+    // It drained, said goodbye (gone from the view) and terminated its own instance (gone from the listing).
+    const gone = five.filter((p) => p.peerId !== 'a');
+    const memory = rememberListed(new Map(), listing, 999_000);
+    const after = planReplacement(input({ peers: gone, self: 'b', providerCount: 4, providerSlots: listing.slice(1), providerListedAt: 1_000_000, memory }));
+    assert.deepEqual(after.launches.map((d) => [d.slot, d.replaces, d.token]), [['0', 'i-a', whileDraining.launches[0]!.token]], 'the same launch, the same token: once');
+  });
+
   it('counts a launch in flight until it joins or times out, then retries with the next generation', () => {
     const peers = five.filter((p) => p.peerId !== 'c');
     const first = planReplacement(input({ peers: [...peers, peer('c', '2', { alive: false })] })).launches[0]!;
