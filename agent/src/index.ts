@@ -3,3 +3,4 @@ export { loadConfig, configKeys, configSchema, ConfigError, envName, flagName, t
 export { createLogger } from './logger.js';
 export { AGENT_VERSION } from './version.js';
 export { EXIT, SELF_TERMINATE_TIMEOUT_MS } from './exit-codes.js';
+export { ephemeralPortRange } from './local/ephemeral.js';

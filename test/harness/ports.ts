@@ -1,5 +1,5 @@
 import { createServer } from 'node:net';
-import { ephemeralPortRange } from './ephemeral-range.js';
+import { ephemeralPortRange } from 'synkti-agent';
 
 /** A TCP port that was free a moment ago on 127.0.0.1 (the OS picked it). */
 export async function freePort(): Promise<number> {

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { isProcessAlive as alive } from '@synkti/cloud';
 import { AgentProcess } from '../harness/agent-process.js';
 import { startEngineAgent, waitHealthy } from '../harness/engine-fleet.js';
 import { TestFleet } from '../harness/fleet.js';
@@ -9,14 +10,6 @@ import { waitFor } from '../harness/wait.js';
 const HEARTBEAT_MS = 1_000;
 const TIMINGS = ['--heartbeat-ms', String(HEARTBEAT_MS), '--suspect-after-ms', '3000', '--dead-after-ms', '10000'];
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 describe('engine adoption: an agent that dies leaves its engine to its successor', { timeout: 120_000 }, () => {
   it('SIGKILL the agent, start it again on the same state directory: it adopts the engine (same PID), is warm within 2 heartbeats of joining, and no request fails', async () => {

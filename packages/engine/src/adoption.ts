@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Clock } from '@synkti/interface';
+import { killGroup } from './child.js';
 import type { EngineExit, EngineProcess } from './runtime.js';
 
 /** The record of the engine process this agent started, kept in its state directory. */
@@ -73,13 +74,6 @@ export function recordAlive(record: EngineRecord): boolean {
   return processStartTicks(record.pid) === record.startTicks;
 }
 
-function signalGroup(pid: number, signal: NodeJS.Signals): void {
-  try {
-    process.kill(-pid, signal);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ESRCH') throw err;
-  }
-}
 
 /**
  * An engine process group this agent did not spawn (its predecessor did): it has no exit event,
@@ -106,8 +100,8 @@ export function adoptedProcess(record: EngineRecord, clock: Clock): EngineProces
   const stop = (graceMs: number): Promise<EngineExit> => {
     if (done) return exited;
     stopping ??= (async () => {
-      signalGroup(record.pid, 'SIGTERM');
-      const timer = clock.setTimeout(() => signalGroup(record.pid, 'SIGKILL'), graceMs);
+      killGroup(record.pid, 'SIGTERM');
+      const timer = clock.setTimeout(() => killGroup(record.pid, 'SIGKILL'), graceMs);
       try {
         return await exited;
       } finally {

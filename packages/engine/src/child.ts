@@ -22,7 +22,7 @@ export interface SpawnGroupOptions {
 }
 
 /** Signals a whole process group; a group that is gone already is not an error. */
-function killGroup(pid: number, signal: NodeJS.Signals): void {
+export function killGroup(pid: number, signal: NodeJS.Signals): void {
   try {
     process.kill(-pid, signal);
   } catch (err) {

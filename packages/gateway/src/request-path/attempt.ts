@@ -176,7 +176,8 @@ function adjust(inFlight: Map<string, number>, peerId: string, delta: number): v
   else inFlight.set(peerId, next);
 }
 
-function once(fn: () => void): () => void {
+/** `fn`, callable any number of times, run at most once: releases that must not count twice. */
+export function once(fn: () => void): () => void {
   let done = false;
   return () => {
     if (!done) fn();
@@ -192,4 +193,39 @@ async function drain(body: AsyncIterable<Uint8Array>): Promise<void> {
   } catch {
     // the peer already refused; a broken refusal body changes nothing
   }
+}
+
+/**
+ * An upstream body relayed as it is (a non-streamed answer, or an engine's error answer to a
+ * stream): a break after bytes went out can only abort the client's connection.
+ */
+export function passThroughBody(attempt: Attempt, first: IteratorResult<Uint8Array> | undefined, o: { stallMs: number; log: Logger; requestId: string; onFinish: () => void }): ReadableStream<Uint8Array> {
+  let pending: IteratorResult<Uint8Array> | undefined = first;
+  const end = (err?: unknown) => {
+    if (err === undefined) attempt.end();
+    else attempt.abort(err);
+    o.onFinish();
+  };
+  return new ReadableStream<Uint8Array>(
+    {
+      async pull(controller) {
+        try {
+          const next = pending ?? (await attempt.next(o.stallMs));
+          pending = undefined;
+          if (next.done === true) {
+            end();
+            controller.close();
+          } else controller.enqueue(next.value);
+        } catch (err) {
+          o.log.warn({ err, requestId: o.requestId, peer: attempt.peerId }, 'response broke after bytes reached the client; aborting the connection');
+          end(err);
+          controller.error(err);
+        }
+      },
+      cancel(reason) {
+        end(reason ?? new Error('client went away'));
+      },
+    },
+    { highWaterMark: 0 },
+  );
 }

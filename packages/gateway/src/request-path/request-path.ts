@@ -2,7 +2,7 @@ import type { Logger, Rng } from '@synkti/interface';
 import type { RequestHead } from '@synkti/protocol';
 import type { FleetSource } from '../fleet-source.js';
 import type { AgentMetrics } from '../metrics.js';
-import { type Attempt, type AttemptDeps, openAttempt, type RequestTarget, upstreamFailed } from './attempt.js';
+import { type Attempt, type AttemptDeps, once, openAttempt, passThroughBody, type RequestTarget, upstreamFailed } from './attempt.js';
 import type { CompletionRequest } from './completion.js';
 import { FIRST_TOKEN_TIMEOUT_MS, MAX_ATTEMPTS_BEFORE_COMMIT, MIGRATION_LIMIT, PEER_INHIBIT_MS, RESPONSE_TIMEOUT_MS, STREAM_STALL_TIMEOUT_MS } from './constants.js';
 import { relayStream } from './stream-relay.js';
@@ -124,7 +124,7 @@ export class RequestPath {
         continue;
       }
       attempt.clearDeadline();
-      return { peerId: attempt.peerId, status: attempt.response.status, headers: attempt.response.headers, body: plainBody(attempt, first, { stallMs: this.limits.responseTimeoutMs, log: this.#log, requestId: req.head.requestId, onFinish }) };
+      return { peerId: attempt.peerId, status: attempt.response.status, headers: attempt.response.headers, body: passThroughBody(attempt, first, { stallMs: this.limits.responseTimeoutMs, log: this.#log, requestId: req.head.requestId, onFinish }) };
     }
     throw upstreamFailed(MAX_ATTEMPTS_BEFORE_COMMIT, lastError);
   }
@@ -154,44 +154,6 @@ export class RequestPath {
   }
 }
 
-/** A non-streamed body: a break after bytes went out can only abort the client's connection. */
-function plainBody(attempt: Attempt, first: IteratorResult<Uint8Array>, o: { stallMs: number; log: Logger; requestId: string; onFinish: () => void }): ReadableStream<Uint8Array> {
-  let pending: IteratorResult<Uint8Array> | undefined = first;
-  const end = (err?: unknown) => {
-    if (err === undefined) attempt.end();
-    else attempt.abort(err);
-    o.onFinish();
-  };
-  return new ReadableStream<Uint8Array>(
-    {
-      async pull(controller) {
-        try {
-          const next = pending ?? (await attempt.next(o.stallMs));
-          pending = undefined;
-          if (next.done === true) {
-            end();
-            controller.close();
-          } else controller.enqueue(next.value);
-        } catch (err) {
-          o.log.warn({ err, requestId: o.requestId, peer: attempt.peerId }, 'response broke after bytes reached the client; aborting the connection');
-          end(err);
-          controller.error(err);
-        }
-      },
-      cancel(reason) {
-        end(reason ?? new Error('client went away'));
-      },
-    },
-    { highWaterMark: 0 },
-  );
-}
 
-function once(fn: () => void): () => void {
-  let done = false;
-  return () => {
-    if (!done) fn();
-    done = true;
-  };
-}
 
 export type { RequestTarget };

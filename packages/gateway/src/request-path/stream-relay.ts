@@ -2,7 +2,7 @@ import { type Logger, UpstreamError } from '@synkti/interface';
 import { createParser, type EventSourceParser } from 'eventsource-parser';
 import { GatewayError } from '../errors.js';
 import type { AgentMetrics } from '../metrics.js';
-import type { Attempt } from './attempt.js';
+import { type Attempt, passThroughBody } from './attempt.js';
 import { type CompletionRequest, continuationBody, firstAttemptBody, NotContinuableError } from './completion.js';
 import { MAX_ATTEMPTS_BEFORE_COMMIT, MAX_SSE_EVENT_BYTES } from './constants.js';
 import type { RequestPathLimits } from './request-path.js';
@@ -94,10 +94,12 @@ class Relay {
   }
 
   body(): ReadableStream<Uint8Array> {
-    const passThrough = this.#attempt!.response.status !== 200;
+    const attempt = this.#attempt!;
+    // A non-200 answer (the engine rejected the request): the client gets it as it is.
+    if (attempt.response.status !== 200) return passThroughBody(attempt, undefined, { stallMs: this.#init.limits.streamStallTimeoutMs, log: this.#init.log, requestId: this.#init.requestId, onFinish: () => this.#finish() });
     return new ReadableStream<Uint8Array>(
       {
-        pull: (controller) => (passThrough ? this.#pullPassThrough(controller) : this.#pull(controller)),
+        pull: (controller) => this.#pull(controller),
         cancel: (reason) => {
           this.#attempt?.abort(reason);
           this.#finish();
@@ -247,20 +249,6 @@ class Relay {
 
   #newParser(): EventSourceParser {
     return createParser({ onEvent: (event) => this.#events.push(event.data), maxBufferSize: MAX_SSE_EVENT_BYTES });
-  }
-
-  /** A non-200 answer (the engine rejected the request): the client gets it as it is. */
-  async #pullPassThrough(controller: ReadableStreamDefaultController<Uint8Array>): Promise<void> {
-    try {
-      const next = await this.#attempt!.next(this.#init.limits.streamStallTimeoutMs);
-      if (next.done === true) {
-        this.#finish();
-        controller.close();
-      } else controller.enqueue(next.value);
-    } catch (err) {
-      this.#finish();
-      controller.error(err);
-    }
   }
 
   #finish(): void {
