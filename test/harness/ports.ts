@@ -1,16 +1,18 @@
 import { createServer } from 'node:net';
 import { ephemeralPortRange } from 'synkti-agent';
 
-/** A TCP port that was free a moment ago on 127.0.0.1 (the OS picked it). */
+/**
+ * A TCP port that was free a moment ago on 127.0.0.1, below the kernel's ephemeral range: a port
+ * the OS hands out (listen on 0) lies inside it, where any outbound connection of a busy test
+ * machine may take it before the engine or endpoint that is to listen there binds it.
+ */
 export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address !== null ? resolve(address.port) : reject(new Error('no port'))));
-    });
-  });
+  const top = ephemeralPortRange()[0] - 1;
+  for (let attempt = 0; attempt < 100; attempt++) {
+    const port = 10_000 + Math.floor(Math.random() * (top - 10_000));
+    if (await isFree(port)) return port;
+  }
+  throw new Error('no free port found below the ephemeral range in 100 tries');
 }
 
 async function isFree(port: number): Promise<boolean> {
