@@ -90,7 +90,9 @@ describe('the OpenAI gateway on a three-agent fleet', { timeout: 180_000 }, () =
       }),
     );
     const values = [...counts.values()];
-    assert.equal(values.length, 3, `all three peers served: ${JSON.stringify([...counts])}`);
+    // When a peer gets nothing, say what the entry saw: its warnings and its view of the load.
+    const why = values.length === 3 ? '' : ` entry warnings ${JSON.stringify(nodes[0]!.agent.logs.filter((l) => Number(l['level']) >= 40).slice(-10))}; view ${JSON.stringify((await nodes[0]!.agent.fleet()).peers.map((p) => ({ peer: p.peerId.slice(-6), self: p.self, healthy: p.healthy, load: p.load })))}`;
+    assert.equal(values.length, 3, `all three peers served: ${JSON.stringify([...counts])}${why}`);
     assert.ok(Math.max(...values) <= 2 * Math.min(...values), `counts ${values}`);
   });
 

@@ -135,6 +135,7 @@ export async function openAttempt(deps: AttemptDeps, o: OpenOptions, failedNow: 
       const response = await deps.target.send(peerId, head, o.body, controller.signal);
       if (RETRYABLE_STATUSES.has(response.status)) {
         lastError = new UpstreamError('PEER_REFUSED', `${peerId} answered ${response.status}`, { retryable: true });
+        deps.log.warn({ requestId: o.head.requestId, peer: peerId, status: response.status }, 'peer refused the request; trying the next');
         clearTimeout(deadline);
         cleanup();
         void drain(response.body);
