@@ -25,6 +25,10 @@ export const PROVIDER_REFRESH_MS = 10_000;
 export const PROVIDER_FAST_REFRESH_MS = 1_000;
 /** Launches this agent runs at once; a big loss is worked through a few at a time. */
 export const MAX_CONCURRENT_LAUNCHES = 8;
+/** A TerminateInstances call (or the local provider's) that has not answered by then has failed. */
+const TERMINATE_TIMEOUT_MS = 30_000;
+/** A ListInstances call that has not answered by then has failed; the rule then needs a quorum. */
+const LIST_TIMEOUT_MS = 10_000;
 
 export interface ReplacerInit {
   fleet: string;
@@ -57,6 +61,8 @@ export class Replacer {
   readonly #log: Logger;
   #own: LaunchRecord[] = [];
   readonly #running = new Set<string>();
+  /** Stray instances being terminated (at most MAX_CONCURRENT_LAUNCHES). */
+  readonly #reaping = new Set<string>();
   #memory: SlotMemory = new Map();
   #provider: { count: number | null; instances: ProviderInstance[] | null; at: number } | undefined;
   #refreshing = false;
@@ -97,6 +103,10 @@ export class Replacer {
       this.#own = this.#own.filter((r) => !settled.has(r.token) || this.#running.has(r.token));
       this.#init.publishNow();
     }
+    for (const instanceId of plan.strays) {
+      if (this.#reaping.size >= MAX_CONCURRENT_LAUNCHES) break;
+      if (!this.#reaping.has(instanceId)) void this.#reap(instanceId);
+    }
     for (const decision of plan.launches) {
       if (this.#running.size >= MAX_CONCURRENT_LAUNCHES) break;
       if (this.#running.has(decision.token) || this.#own.some((r) => r.token === decision.token)) continue;
@@ -136,8 +146,16 @@ export class Replacer {
       launchTimeoutMs: this.#init.launchTimeoutMs,
       now,
       memory: this.#memory,
+      departed: this.#departed(),
       ...(this.#init.assumeLauncher === true ? { assumeLauncher: true } : {}),
     });
+  }
+
+  /** Instances whose agents said goodbye: they terminate themselves, the rule does not fence them. */
+  #departed(): Map<string, number> {
+    const out = new Map<string, number>();
+    for (const d of this.#init.view.departures()) if (d.instanceId !== null) out.set(d.instanceId, d.leftAt);
+    return out;
   }
 
   async #execute(decision: LaunchDecision): Promise<void> {
@@ -155,7 +173,7 @@ export class Replacer {
       for (const instanceId of decision.fence) {
         this.#log.warn({ slot: decision.slot, instanceId }, 'terminating a dead holder before replacing it');
         try {
-          await this.#init.provider.terminate(instanceId, AbortSignal.timeout(30_000));
+          await this.#init.provider.terminate(instanceId, AbortSignal.timeout(TERMINATE_TIMEOUT_MS));
         } catch (err) {
           this.#log.error({ err, instanceId }, 'cannot terminate the dead holder; not launching this round');
           return;
@@ -185,6 +203,22 @@ export class Replacer {
     }
   }
 
+  /** Terminates a listed instance nobody runs in a slot a live peer holds, after re-checking on a fresh listing. */
+  async #reap(instanceId: string): Promise<void> {
+    this.#reaping.add(instanceId);
+    try {
+      await this.#refreshProviderNow();
+      if (!this.#plan(this.#init.clock.now()).strays.includes(instanceId)) return;
+      this.#log.warn({ instanceId }, 'terminating a stray instance: listed in a held slot, run by no agent in view');
+      await this.#init.provider.terminate(instanceId, AbortSignal.timeout(TERMINATE_TIMEOUT_MS));
+      this.#provider = undefined;
+    } catch (err) {
+      this.#log.error({ err, instanceId }, 'cannot terminate a stray instance; trying again on a later tick');
+    } finally {
+      this.#reaping.delete(instanceId);
+    }
+  }
+
   #refreshProvider(): void {
     if (this.#refreshing) return;
     void this.#refreshProviderNow();
@@ -194,7 +228,7 @@ export class Replacer {
     if (this.#refreshing) return;
     this.#refreshing = true;
     try {
-      const instances = await this.#init.provider.listInstances(this.#init.fleet, AbortSignal.timeout(10_000));
+      const instances = await this.#init.provider.listInstances(this.#init.fleet, AbortSignal.timeout(LIST_TIMEOUT_MS));
       const listed: ProviderInstance[] = instances.map((i) => ({ instanceId: i.instanceId, slot: i.slot, state: i.state, token: i.token, launchedAt: i.launchedAt }));
       const at = this.#init.clock.now();
       this.#provider = { count: instances.length, instances: listed, at };

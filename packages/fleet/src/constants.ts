@@ -8,3 +8,9 @@ export const DEAD_AFTER_MS = 10_000;
 export const FORGET_AFTER_MS = 60_000;
 /** A view never tracks more peers than this; beyond it the stalest dead entries go first. */
 export const MAX_PEERS_IN_VIEW = 4_096;
+/**
+ * Goodbyes are remembered this long (at least; `forgetAfterMs` if longer): until then a peer can
+ * tell an instance whose agent left on purpose (it terminates itself) from one it never knew,
+ * which it leaves alone until the launch timeout. As long as the default launch timeout.
+ */
+export const DEPARTURE_MEMORY_MS = 10 * 60_000;

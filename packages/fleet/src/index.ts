@@ -3,6 +3,7 @@ export {
   SUSPECT_AFTER_MS,
   DEAD_AFTER_MS,
   FORGET_AFTER_MS,
+  DEPARTURE_MEMORY_MS,
   MAX_PEERS_IN_VIEW,
 } from './constants.js';
 export {
@@ -12,6 +13,7 @@ export {
   type PeerStatus,
   type PeerEntry,
   type PeerSnapshot,
+  type Departure,
   type ObserveOutcome,
   isHealthy,
   compareVersions,

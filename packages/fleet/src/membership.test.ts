@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { sampleNodeState } from '@synkti/protocol';
 import fc from 'fast-check';
+import { DEPARTURE_MEMORY_MS } from './constants.js';
 import { compareVersions, MembershipView } from './membership.js';
 
 const state = (peerId: string, seq: number, extra: Parameters<typeof sampleNodeState>[0] = {}) =>
@@ -44,7 +45,19 @@ describe('MembershipView', () => {
     view.observe(state('a', 1), 0);
     assert.equal(view.observe(state('a', 2, { leaving: true }), 10), 'left');
     assert.equal(view.status('a', 10), undefined);
-    assert.equal(view.observe(state('a', 1), 20), 'new-peer', 'an old message may re-add it; it then ages out');
+    assert.equal(view.observe(state('a', 1), 20), 'stale', 'a late copy of an older state does not bring it back');
+    assert.deepEqual(view.departures().map((d) => [d.peerId, d.instanceId, d.leftAt]), [['a', null, 10]]);
+    assert.equal(view.observe(state('a', 1, { incarnation: 2 }), 30), 'new-peer', 'a new life of the same peer ID joins again');
+    assert.deepEqual(view.departures(), []);
+  });
+
+  it('remembers a departure for DEPARTURE_MEMORY_MS, however soon dead peers are forgotten', () => {
+    const view = new MembershipView('f', { forgetAfterMs: 5_000 });
+    view.observe(state('a', 2, { leaving: true }), 10);
+    view.prune(DEPARTURE_MEMORY_MS + 10);
+    assert.equal(view.departures().length, 1);
+    view.prune(DEPARTURE_MEMORY_MS + 11);
+    assert.deepEqual(view.departures(), []);
   });
 
   it('rejects states of another fleet', () => {

@@ -1,5 +1,5 @@
 import type { NodeState } from '@synkti/protocol';
-import { DEAD_AFTER_MS, FORGET_AFTER_MS, MAX_PEERS_IN_VIEW, SUSPECT_AFTER_MS } from './constants.js';
+import { DEAD_AFTER_MS, DEPARTURE_MEMORY_MS, FORGET_AFTER_MS, MAX_PEERS_IN_VIEW, SUSPECT_AFTER_MS } from './constants.js';
 
 export type PeerStatus = 'alive' | 'suspect' | 'dead';
 
@@ -35,6 +35,16 @@ export interface PeerEntry {
   readonly suspectedAt: number | null;
 }
 
+/** A peer that said goodbye: it drained and terminates its own instance. */
+export interface Departure {
+  readonly peerId: string;
+  readonly instanceId: string | null;
+  readonly slot: string | null;
+  /** Local time the goodbye arrived. */
+  readonly leftAt: number;
+  readonly state: NodeState;
+}
+
 export interface PeerSnapshot {
   readonly peerId: string;
   readonly status: PeerStatus;
@@ -51,6 +61,8 @@ export class MembershipView {
   readonly fleet: string;
   readonly timings: MembershipTimings;
   readonly #peers = new Map<string, PeerEntry>();
+  /** Peers that said goodbye, for DEPARTURE_MEMORY_MS (or `forgetAfterMs` if longer): late copies of their states must not bring them back. */
+  readonly #departed = new Map<string, Departure>();
 
   constructor(fleet: string, timings: Partial<MembershipTimings> = {}) {
     this.fleet = fleet;
@@ -72,10 +84,14 @@ export class MembershipView {
       if (order < 0) return 'stale';
       if (order === 0) return 'duplicate';
     }
+    const gone = this.#departed.get(state.peerId);
+    if (gone !== undefined && compareVersions(state, gone.state) <= 0) return 'stale';
     if (state.leaving) {
       this.#peers.delete(state.peerId);
+      this.#rememberDeparture(state, now);
       return 'left';
     }
+    if (gone !== undefined) this.#departed.delete(state.peerId);
     const restarted = known !== undefined && state.incarnation > known.state.incarnation;
     const firstSeenAt = known === undefined || restarted ? now : known.firstSeenAt;
     this.#peers.set(state.peerId, { state, lastSeenAt: now, firstSeenAt, suspectedAt: null });
@@ -92,6 +108,8 @@ export class MembershipView {
 
   /** Drops peers dead for longer than `forgetAfterMs`; returns their IDs. */
   prune(now: number): string[] {
+    const keepDepartures = Math.max(this.timings.forgetAfterMs, DEPARTURE_MEMORY_MS);
+    for (const [peerId, gone] of this.#departed) if (now - gone.leftAt > keepDepartures) this.#departed.delete(peerId);
     const forgotten: string[] = [];
     for (const [peerId, entry] of this.#peers) {
       if (now - entry.lastSeenAt > this.timings.deadAfterMs + this.timings.forgetAfterMs) {
@@ -138,6 +156,18 @@ export class MembershipView {
     if (age > this.timings.deadAfterMs) return 'dead';
     if (age > this.timings.suspectAfterMs || entry.suspectedAt !== null) return 'suspect';
     return 'alive';
+  }
+
+  /** Peers that left on purpose (goodbye) within DEPARTURE_MEMORY_MS, oldest first: they terminate their own instances. */
+  departures(): Departure[] {
+    return [...this.#departed.values()];
+  }
+
+  #rememberDeparture(state: NodeState, now: number): void {
+    this.#departed.delete(state.peerId);
+    this.#departed.set(state.peerId, { peerId: state.peerId, instanceId: state.provider.instanceId, slot: state.provider.slot, leftAt: now, state });
+    // Insertion order is departure order: the oldest goes first when the bound is hit.
+    if (this.#departed.size > MAX_PEERS_IN_VIEW) this.#departed.delete(this.#departed.keys().next().value as string);
   }
 
   #enforceLimit(now: number): void {

@@ -20,3 +20,9 @@ export const LAUNCH_RECORD_MAX_AGE_MS = 60 * 60_000;
 export const REBALANCE_WINDOW_MS = 15 * 60_000;
 /** Upper bound on slots a target may ask for: keeps every loop in the rule bounded. */
 export const MAX_TARGET = 100_000;
+/**
+ * An agent that said goodbye terminates its own instance within seconds (the agent's own attempt
+ * is bounded by 30 s, then the machine shuts itself down). Peers leave it alone this long before
+ * fencing it: fencing a node in the middle of its clean stop once cut its last log lines.
+ */
+export const DEPARTED_SELF_TERMINATE_MS = 60_000;

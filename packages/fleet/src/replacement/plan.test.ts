@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { DEPARTED_SELF_TERMINATE_MS } from './constants.js';
 import { launchToken } from './token.js';
 import { planReplacement, rememberListed } from './plan.js';
 import type { LaunchRecord, PeerFacts, Placement, ProviderInstance, ReplacementInput } from './types.js';
@@ -181,6 +182,35 @@ describe('planReplacement', () => {
       assert.deepEqual(planReplacement(input({ peers, providerCount: 5, providerSlots: stray })).launches[0]?.fence, ['i-stray']);
       const young = [...fiveListed.filter((i) => i.slot !== '4'), listed('4', 'i-stray', { launchedAt: 900_000 })];
       assert.equal(planReplacement(input({ peers, providerCount: 5, providerSlots: young })).hold, 'provider-occupied');
+    });
+
+    it('a holder that said goodbye is replaced at once and not fenced while it terminates itself; still listed long after, it is', () => {
+      // The race CI hit: the interrupted node drained and said goodbye before the launcher had
+      // acted on its notice; fencing it killed it in the middle of its own clean stop.
+      const peers = five.filter((p) => p.peerId !== 'e');
+      const memory = new Map([['4', { instanceId: 'i-e', incarnation: 1, seenAsPeer: true }]]);
+      const departed = new Map([['i-e', 1_000_000 - 1_000]]);
+      const plan = planReplacement(input({ peers, providerCount: 5, providerSlots: fiveListed, memory, departed }));
+      assert.deepEqual(plan.launches.map((d) => [d.slot, d.replaces, d.fence]), [['4', 'i-e', []]]);
+      const later = planReplacement(input({ peers, providerCount: 5, providerSlots: fiveListed, memory, departed, now: 1_000_000 + DEPARTED_SELF_TERMINATE_MS }));
+      assert.deepEqual(later.launches[0]?.fence, ['i-e']);
+    });
+
+    it('a stray in a held slot (its agent left and never terminated it, died, or never joined) is for the launcher to terminate', () => {
+      const withOld = (extra: ProviderInstance) => [...fiveListed, extra];
+      const departedLong = new Map([['i-old', 1_000_000 - DEPARTED_SELF_TERMINATE_MS]]);
+      assert.deepEqual(planReplacement(input({ peers: five, providerCount: 6, providerSlots: withOld(listed('0', 'i-old')), departed: departedLong })).strays, ['i-old']);
+      const departedNow = new Map([['i-old', 1_000_000 - 1]]);
+      assert.deepEqual(planReplacement(input({ peers: five, providerCount: 6, providerSlots: withOld(listed('0', 'i-old')), departed: departedNow })).strays, [], 'it is still terminating itself');
+      assert.deepEqual(planReplacement(input({ peers: five, self: 'b', providerCount: 6, providerSlots: withOld(listed('0', 'i-old')), departed: departedLong })).strays, [], 'only the launcher acts');
+      const deadPeer = [...five, peer('z', '0', { alive: false, dead: true, instanceId: 'i-old' })];
+      assert.deepEqual(planReplacement(input({ peers: deadPeer, providerCount: 6, providerSlots: withOld(listed('0', 'i-old')) })).strays, ['i-old']);
+      const surplus = [...five, peer('z', '0', { instanceId: 'i-old' })];
+      assert.deepEqual(planReplacement(input({ peers: surplus, providerCount: 6, providerSlots: withOld(listed('0', 'i-old')) })).strays, [], 'a live surplus peer is the surplus rule\'s');
+      assert.deepEqual(planReplacement(input({ peers: five, providerCount: 6, providerSlots: withOld(listed('0', 'i-old', { launchedAt: 1_000_000 - 600_000 })) })).strays, ['i-old'], 'never joined within the launch timeout');
+      assert.deepEqual(planReplacement(input({ peers: five, providerCount: 6, providerSlots: withOld(listed('0', 'i-old', { launchedAt: 1_000_000 - 1_000 })) })).strays, [], 'may still be booting');
+      const two = five.slice(0, 2);
+      assert.deepEqual(planReplacement(input({ peers: two, providerCount: 6, providerSlots: withOld(listed('0', 'i-old')), departed: departedLong })).strays, [], 'no fencing quorum, no terminating');
     });
 
     it('alive peers beyond the target do not make a fencing quorum', () => {

@@ -1,5 +1,7 @@
-import { LAUNCH_RECORD_MAX_AGE_MS, MAX_LAUNCHES_PER_PLAN, MAX_TARGET, PROVIDER_LIST_LAG_MS } from './constants.js';
-import { assignSlots, dedupeRecords, isActive, slotIndex } from './slots.js';
+import { DEPARTED_SELF_TERMINATE_MS, LAUNCH_RECORD_MAX_AGE_MS, MAX_LAUNCHES_PER_PLAN, MAX_TARGET, PROVIDER_LIST_LAG_MS } from './constants.js';
+import { assignSlots, dedupeRecords, isActive } from './slots.js';
+import { indexListing, type Listing } from './listing.js';
+import { strayInstances } from './strays.js';
 import { launchToken } from './token.js';
 import type {
   HoldReason,
@@ -107,7 +109,10 @@ export function planReplacement(input: ReplacementInput): ReplacementPlan {
   // peers (alive peers may exceed the target: at-risk, draining and surplus ones are alive too).
   const fenceQuorum = slots.seated > target / 2;
   const providerConfirms = input.providerCount !== null && input.providerCount < target;
+  const activeTokens = listing === null ? null : new Set(active.map((r) => r.token));
+  const reapable = listing !== null && launcher === input.self && fenceQuorum && input.assumeLauncher !== true;
   const base = {
+    strays: reapable ? strayInstances(input, listing, slots, activeTokens!) : [],
     settle: settleOwn(input, records, settled),
     launcher,
     capacity: slots.capacity,
@@ -124,7 +129,6 @@ export function planReplacement(input: ReplacementInput): ReplacementPlan {
   if (!quorum && !providerConfirms) return hold('no-quorum');
 
   const eligible: { slot: string; gate: Gate | null }[] = [];
-  const activeTokens = listing === null ? null : new Set(active.map((r) => r.token));
   const peerByInstance = listing === null ? null : listedPeers(listing, slots.free, uncounted, counted);
   for (const i of slots.free) {
     const slot = String(i);
@@ -147,45 +151,6 @@ export function planReplacement(input: ReplacementInput): ReplacementPlan {
 
 function isSlotList(list: ReplacementInput['providerSlots']): list is readonly string[] {
   return list != null && list.length > 0 && typeof list[0] === 'string';
-}
-
-/**
- * The provider's listing indexed by slot (chains in typed arrays: it is rebuilt for every new
- * listing of a large fleet), memoised on the array — same input, same index.
- */
-interface Listing {
-  list: readonly ProviderInstance[];
-  /** First entry of each slot index (-1: none); `next` chains entries of one slot. */
-  head: Int32Array;
-  next: Int32Array;
-  find(slot: string, match: (i: ProviderInstance) => boolean): ProviderInstance | undefined;
-}
-
-const listingCache = new WeakMap<readonly ProviderInstance[], Listing>();
-
-function indexListing(list: readonly ProviderInstance[], target: number): Listing {
-  let idx = listingCache.get(list);
-  if (idx !== undefined && idx.head.length === target) return idx;
-  const head = new Int32Array(target).fill(-1);
-  const next = new Int32Array(list.length).fill(-1);
-  for (let k = list.length - 1; k >= 0; k--) {
-    const i = slotIndex(list[k]!.slot, target);
-    if (i < 0) continue;
-    next[k] = head[i]!;
-    head[i] = k;
-  }
-  idx = {
-    list,
-    head,
-    next,
-    find(slot, match) {
-      const i = slotIndex(slot, target);
-      for (let k = i < 0 ? -1 : head[i]!; k >= 0; k = next[k]!) if (match(list[k]!)) return list[k];
-      return undefined;
-    },
-  };
-  listingCache.set(list, idx);
-  return idx;
 }
 
 /**
@@ -232,6 +197,8 @@ function providerGate(
     const peer = peerByInstance.get(inst.instanceId);
     if (peer !== undefined && (peer.interrupted !== null || peer.draining)) continue; // it leaves on its own
     if (peer !== undefined && (peer.alive || peer.dead !== true)) return null; // alive, or suspect: it may still hold the slot
+    const leftAt = peer === undefined ? input.departed?.get(inst.instanceId) : undefined;
+    if (leftAt !== undefined && input.now - leftAt < DEPARTED_SELF_TERMINATE_MS) continue; // said goodbye: it terminates itself
     if (!fenceQuorum) return null;
     if (peer !== undefined) {
       fence.push(inst.instanceId); // dead past deadAfter

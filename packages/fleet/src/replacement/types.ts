@@ -88,6 +88,12 @@ export interface ReplacementInput {
   now: number;
   /** Holders remembered after membership forgot them (`rememberHolders`) and from provider listings (`rememberListed`). */
   memory?: SlotMemory;
+  /**
+   * Instances whose agents said goodbye (drained, leaving on purpose), with when: they terminate
+   * themselves, so the rule launches into their slots without fencing them for
+   * `DEPARTED_SELF_TERMINATE_MS`; one still listed after that failed to and is fenced.
+   */
+  departed?: ReadonlyMap<string, number>;
   /** Test hook: act as the launcher even when not the lowest ID (duelling launchers). */
   assumeLauncher?: boolean;
 }
@@ -131,4 +137,9 @@ export interface ReplacementPlan {
   providerConfirms: boolean;
   /** Slots 0..target-1 no counted peer or launch occupies, ascending. */
   freeSlots: string[];
+  /**
+   * Listed instances nobody runs in slots a live peer holds (see `strayInstances`): the launcher,
+   * with a fencing quorum, terminates them so nothing stays billed. Ascending; empty otherwise.
+   */
+  strays: string[];
 }

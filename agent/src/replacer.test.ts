@@ -1,0 +1,240 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { LAUNCH_TIMEOUT_MS, MembershipView } from '@synkti/fleet';
+import { type CloudProvider, type FleetInstance, type LaunchRequest, ManualClock, silentLogger } from '@synkti/interface';
+import { type InterruptionKind, type NodeState, sampleNodeState } from '@synkti/protocol';
+import { Replacer } from './replacer.js';
+
+const FLEET = 'f';
+const HEARTBEAT_MS = 1_000;
+const START = 1_000_000;
+
+/** The provider's ledger in memory: one instance per token, like EC2's ClientToken. */
+class MemoryCloud implements CloudProvider {
+  readonly kind = 'memory';
+  readonly instances = new Map<string, FleetInstance & { terminated: boolean }>();
+  readonly launches: LaunchRequest[] = [];
+  readonly terminations: { instanceId: string; by: string }[] = [];
+  #next = 0;
+  readonly clock: ManualClock;
+  constructor(clock: ManualClock) {
+    this.clock = clock;
+  }
+
+  add(instanceId: string, slot: string): void {
+    this.instances.set(instanceId, { instanceId, slot, state: 'running', lifecycle: 'spot', token: `boot-${slot}`, launchedAt: this.clock.now(), terminated: false });
+  }
+
+  /** The provider as one agent sees it: terminations are recorded with who asked. */
+  as(caller: string): CloudProvider {
+    return {
+      kind: this.kind,
+      launch: (request) => this.launch(request),
+      listInstances: () => this.listInstances(),
+      terminate: async (instanceId) => {
+        this.terminations.push({ instanceId, by: caller });
+        return this.terminate(instanceId);
+      },
+    };
+  }
+
+  async launch(request: LaunchRequest) {
+    const existing = [...this.instances.values()].find((i) => i.token === request.token);
+    if (existing !== undefined) return { instanceId: existing.instanceId, lifecycle: 'spot' as const, existing: true };
+    this.launches.push(request);
+    const instanceId = `i-new${this.#next++}`;
+    this.instances.set(instanceId, { instanceId, slot: request.slot, state: 'pending', lifecycle: 'spot', token: request.token, launchedAt: this.clock.now(), terminated: false });
+    return { instanceId, lifecycle: 'spot' as const, existing: false };
+  }
+
+  async listInstances(): Promise<FleetInstance[]> {
+    return [...this.instances.values()].filter((i) => !i.terminated).map(({ terminated: _, ...i }) => i);
+  }
+
+  async terminate(instanceId: string): Promise<void> {
+    const inst = this.instances.get(instanceId);
+    if (inst !== undefined) inst.terminated = true;
+  }
+}
+
+interface Node {
+  peerId: string;
+  instanceId: string;
+  slot: string;
+  view: MembershipView;
+  replacer: Replacer;
+  seq: number;
+  interruption: InterruptionKind | null;
+  gone: boolean;
+}
+
+/**
+ * Agents reduced to what the replacement shell sees: a membership view each, gossip as every
+ * node's state observed by every other once a heartbeat, the provider's ledger in memory and one
+ * manual clock. The real Replacer runs on top; nothing sleeps.
+ */
+class ShellFleet {
+  readonly clock = new ManualClock(START);
+  readonly cloud = new MemoryCloud(this.clock);
+  readonly nodes: Node[] = [];
+
+  constructor(readonly target: number) {}
+
+  join(peerId: string, instanceId: string, slot: string): Node {
+    if (!this.cloud.instances.has(instanceId)) this.cloud.add(instanceId, slot);
+    const view = new MembershipView(FLEET);
+    const replacer = new Replacer({
+      fleet: FLEET,
+      self: () => peerId,
+      target: this.target,
+      provider: this.cloud.as(peerId),
+      placements: [{ instanceType: 'g5.xlarge', subnet: 'subnet-a' }],
+      launchTimeoutMs: LAUNCH_TIMEOUT_MS,
+      view,
+      clock: this.clock,
+      logger: silentLogger,
+      publishNow: () => undefined,
+      startupGraceMs: 3 * HEARTBEAT_MS,
+    });
+    const node: Node = { peerId, instanceId, slot, view, replacer, seq: 0, interruption: null, gone: false };
+    this.nodes.push(node);
+    return node;
+  }
+
+  state(node: Node, leaving = false): NodeState {
+    const interruption = node.interruption === null ? null : { kind: node.interruption, deadline: null, noticedAt: this.clock.now() };
+    return sampleNodeState({
+      fleet: FLEET,
+      peerId: node.peerId,
+      seq: ++node.seq,
+      sentAt: this.clock.now(),
+      leaving,
+      draining: node.interruption !== null && node.interruption !== 'rebalance',
+      interruption,
+      provider: { kind: 'local', instanceId: node.instanceId, instanceType: null, zone: null, lifecycle: 'spot', slot: node.slot },
+      launches: node.replacer.launchesInFlight(),
+    });
+  }
+
+  broadcast(state: NodeState): void {
+    for (const n of this.nodes) if (!n.gone) n.view.observe(state, this.clock.now());
+  }
+
+  /** A clean departure: goodbye, then the agent terminates its own instance. */
+  async leave(node: Node): Promise<void> {
+    this.broadcast(this.state(node, true));
+    node.gone = true;
+    await settle();
+    await this.cloud.as(node.peerId).terminate(node.instanceId);
+  }
+
+  /** One heartbeat: everyone gossips, then every replacer ticks; launches and listings settle. */
+  async heartbeat(): Promise<void> {
+    for (const n of this.nodes) if (!n.gone) this.broadcast(this.state(n));
+    for (const n of this.nodes) {
+      if (n.gone) continue;
+      n.view.prune(this.clock.now());
+      n.replacer.tick();
+    }
+    await settle();
+    this.clock.advance(HEARTBEAT_MS);
+  }
+
+  async run(ms: number, each?: () => Promise<void> | void): Promise<void> {
+    for (let t = 0; t < ms; t += HEARTBEAT_MS) {
+      await this.heartbeat();
+      await each?.();
+    }
+  }
+
+  /** Joins the agent of every launched instance not yet in the fleet, under the given peer IDs. */
+  joinLaunched(peerIds: string[]): void {
+    for (const inst of this.cloud.instances.values()) {
+      if (inst.terminated || this.nodes.some((n) => n.instanceId === inst.instanceId)) continue;
+      const peerId = peerIds.shift();
+      if (peerId === undefined) return;
+      inst.state = 'running';
+      this.join(peerId, inst.instanceId, inst.slot!);
+    }
+  }
+
+  running(): string[] {
+    return [...this.cloud.instances.values()].filter((i) => !i.terminated).map((i) => `${i.slot}:${i.instanceId}`).sort();
+  }
+}
+
+/** Lets the replacer's provider calls (in-memory promises) run to completion. */
+async function settle(): Promise<void> {
+  for (let i = 0; i < 20; i++) await new Promise<void>((resolve) => setImmediate(resolve));
+}
+
+function fiveNodes(): ShellFleet {
+  const fleet = new ShellFleet(5);
+  for (const [i, id] of ['a', 'b', 'c', 'd', 'e'].entries()) fleet.join(id, `i-${id}`, String(i));
+  return fleet;
+}
+
+describe('Replacer (the shell) on a manual clock: the launcher itself interrupted', () => {
+  it('the next lowest launches the slot once while the launcher drains; the fleet is back to five with nothing fenced', async () => {
+    const fleet = fiveNodes();
+    await fleet.run(5_000);
+    assert.equal(fleet.cloud.launches.length, 0, 'nothing to do at target');
+    const a = fleet.nodes[0]!;
+    a.interruption = 'terminate';
+    await fleet.run(3_000);
+    assert.deepEqual(fleet.cloud.launches.map((l) => [l.slot, l.replaces]), [['0', 'i-a']], 'one launch, by the next lowest, within a few heartbeats of the notice');
+    await fleet.leave(a);
+    fleet.joinLaunched(['f']);
+    await fleet.run(120_000);
+    assert.equal(fleet.cloud.launches.length, 1, 'launched once');
+    assert.deepEqual(fleet.cloud.terminations, [{ instanceId: 'i-a', by: 'a' }], 'only the departed node terminated itself');
+    assert.deepEqual(fleet.running(), ['0:i-new0', '1:i-b', '2:i-c', '3:i-d', '4:i-e']);
+  });
+
+  it('the launcher drains and says goodbye before any peer acted on its notice: replaced once, and not fenced while it terminates itself', async () => {
+    const fleet = fiveNodes();
+    await fleet.run(5_000);
+    const a = fleet.nodes[0]!;
+    a.interruption = 'terminate';
+    fleet.broadcast(fleet.state(a));
+    // Goodbye at once, before the next tick of any replacer; its own termination lags.
+    fleet.broadcast(fleet.state(a, true));
+    a.gone = true;
+    await fleet.run(2_000);
+    assert.deepEqual(fleet.cloud.launches.map((l) => [l.slot, l.replaces]), [['0', 'i-a']]);
+    assert.deepEqual(fleet.cloud.terminations, [], 'nobody fenced the node that is terminating itself');
+    await fleet.cloud.as('a').terminate('i-a');
+    fleet.joinLaunched(['f']);
+    await fleet.run(120_000);
+    assert.equal(fleet.cloud.launches.length, 1);
+    assert.deepEqual(fleet.running(), ['0:i-new0', '1:i-b', '2:i-c', '3:i-d', '4:i-e']);
+  });
+
+  it('a departed node that never terminates itself is fenced once its grace has passed, and its slot still holds one instance', async () => {
+    const fleet = fiveNodes();
+    await fleet.run(5_000);
+    const a = fleet.nodes[0]!;
+    fleet.broadcast(fleet.state(a, true));
+    a.gone = true;
+    await fleet.run(5_000);
+    fleet.joinLaunched(['f']);
+    await fleet.run(150_000);
+    assert.equal(fleet.cloud.launches.length, 1, 'its slot was replaced once');
+    assert.deepEqual(fleet.cloud.terminations.map((t) => t.instanceId), ['i-a'], 'the stuck instance was terminated by a peer');
+    assert.deepEqual(fleet.running(), ['0:i-new0', '1:i-b', '2:i-c', '3:i-d', '4:i-e']);
+  });
+
+  it('the replacement joins with the lowest peer ID and becomes the launcher: it launches nothing more', async () => {
+    const fleet = fiveNodes();
+    await fleet.run(5_000);
+    const a = fleet.nodes[0]!;
+    a.interruption = 'terminate';
+    await fleet.run(3_000);
+    await fleet.leave(a);
+    fleet.joinLaunched(['0-new']);
+    await fleet.run(120_000);
+    assert.equal(fleet.cloud.launches.length, 1);
+    assert.equal(fleet.nodes.at(-1)!.replacer.lastPlan?.launcher, '0-new');
+    assert.deepEqual(fleet.running(), ['0:i-new0', '1:i-b', '2:i-c', '3:i-d', '4:i-e']);
+  });
+});

@@ -1,0 +1,41 @@
+import { slotIndex } from './slots.js';
+import type { ProviderInstance } from './types.js';
+
+/**
+ * The provider's listing indexed by slot (chains in typed arrays: it is rebuilt for every new
+ * listing of a large fleet), memoised on the array — same input, same index.
+ */
+export interface Listing {
+  list: readonly ProviderInstance[];
+  /** First entry of each slot index (-1: none); `next` chains entries of one slot. */
+  head: Int32Array;
+  next: Int32Array;
+  find(slot: string, match: (i: ProviderInstance) => boolean): ProviderInstance | undefined;
+}
+
+const listingCache = new WeakMap<readonly ProviderInstance[], Listing>();
+
+export function indexListing(list: readonly ProviderInstance[], target: number): Listing {
+  let idx = listingCache.get(list);
+  if (idx !== undefined && idx.head.length === target) return idx;
+  const head = new Int32Array(target).fill(-1);
+  const next = new Int32Array(list.length).fill(-1);
+  for (let k = list.length - 1; k >= 0; k--) {
+    const i = slotIndex(list[k]!.slot, target);
+    if (i < 0) continue;
+    next[k] = head[i]!;
+    head[i] = k;
+  }
+  idx = {
+    list,
+    head,
+    next,
+    find(slot, match) {
+      const i = slotIndex(slot, target);
+      for (let k = i < 0 ? -1 : head[i]!; k >= 0; k = next[k]!) if (match(list[k]!)) return list[k];
+      return undefined;
+    },
+  };
+  listingCache.set(list, idx);
+  return idx;
+}

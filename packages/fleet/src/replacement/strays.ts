@@ -1,0 +1,41 @@
+import { DEPARTED_SELF_TERMINATE_MS } from './constants.js';
+import type { Listing } from './listing.js';
+import type { SlotAssignment } from './slots.js';
+import type { PeerFacts, ReplacementInput } from './types.js';
+
+/**
+ * Listed instances in slots a live peer already holds that nobody runs any more: an agent that
+ * said goodbye but whose instance outlived its own termination, a holder dead in this view, or
+ * an instance that never joined within the launch timeout. The gate fences such instances
+ * before it fills a free slot; once the slot is filled they would otherwise stay billed for
+ * good. The same conditions as fencing apply, and the same quorum (the caller checks it).
+ * Slots held by a launch in flight are left alone: its instance may be landing. Ascending.
+ */
+export function strayInstances(input: ReplacementInput, listing: Listing, slots: SlotAssignment, activeTokens: ReadonlySet<string>): string[] {
+  if (slots.seated === 0) return [];
+  let byInstance: Map<string, PeerFacts> | undefined;
+  const out: string[] = [];
+  for (let i = 0; i < listing.head.length; i++) {
+    const occupant = slots.occupant(i);
+    if (occupant?.kind !== 'peer') continue;
+    for (let k = listing.head[i]!; k >= 0; k = listing.next[k]!) {
+      const inst = listing.list[k]!;
+      if (inst.token != null && activeTokens.has(inst.token)) continue;
+      byInstance ??= new Map(input.peers.filter((p) => p.instanceId !== null).map((p) => [p.instanceId!, p]));
+      const peer = byInstance.get(inst.instanceId);
+      if (peer !== undefined) {
+        // A peer in view: only one dead past deadAfter is gone; the surplus rule handles live ones.
+        if (peer.dead === true && !peer.alive) out.push(inst.instanceId);
+        continue;
+      }
+      const leftAt = input.departed?.get(inst.instanceId);
+      if (leftAt !== undefined) {
+        if (input.now - leftAt >= DEPARTED_SELF_TERMINATE_MS) out.push(inst.instanceId);
+        continue;
+      }
+      // Unknown to this view: gone (forgotten) or never joined; either way past the launch timeout.
+      if (inst.launchedAt != null && input.now - inst.launchedAt >= input.launchTimeoutMs) out.push(inst.instanceId);
+    }
+  }
+  return out.sort();
+}
