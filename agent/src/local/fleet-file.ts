@@ -30,6 +30,12 @@ export interface LocalFleetFile {
   launchTimeoutMs: number;
   /** Extra flags every agent gets, launched replacements included. */
   agentArgs: string[];
+  /**
+   * Address every agent binds its API and libp2p listener to (default 127.0.0.1). 0.0.0.0 makes
+   * agents reachable from other network namespaces (the partition chaos test); `local up` keeps
+   * the default so a laptop fleet is never exposed on the network.
+   */
+  bindHost?: string;
   /** The nodes `local up` started; replacements are in the provider ledger (see listNodes). */
   nodes: LocalNode[];
 }

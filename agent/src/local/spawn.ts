@@ -31,12 +31,13 @@ export function portsOf(basePort: number, index: number): LocalNodePorts {
 export function localAgentArgs(fleet: LocalFleetFile, node: { index: number; instanceId: string; slot: string }, bootstrap: string[]): string[] {
   const ports = portsOf(fleet.basePort, node.index);
   const stateDir = join(fleet.dir, `node-${node.index}`);
+  const host = fleet.bindHost ?? '127.0.0.1';
   return [
     cliPath, 'agent',
     '--state-dir', stateDir,
     '--swarm-key-file', fleet.swarmKeyFile,
-    '--listen', `/ip4/127.0.0.1/tcp/${ports.p2pPort}`,
-    '--api-host', '127.0.0.1',
+    '--listen', `/ip4/${host}/tcp/${ports.p2pPort}`,
+    '--api-host', host,
     '--api-port', String(ports.apiPort),
     '--engine-runtime', 'fake',
     '--engine-port', String(ports.enginePort),

@@ -10,6 +10,16 @@ export const CONNECT_INTERVAL_MS = 250;
 export const DISCOVER_ALONE_MS = 1_000;
 /** A connected node asks its discovery source this often (a provider listing is an API call). */
 export const DISCOVER_INTERVAL_MS = 60_000;
+/** How often the DHT rendezvous checks whether a round is due (cheap: a timestamp compare). */
+export const RENDEZVOUS_CHECK_MS = 1_000;
+/** A connected node announces itself under the fleet's rendezvous key and looks it up this often. */
+export const RENDEZVOUS_INTERVAL_MS = 60_000;
+/** After a failed round (no DHT peer answered yet), the next one comes this soon. */
+export const RENDEZVOUS_RETRY_MS = 5_000;
+/** Deadline of one rendezvous round (announce and look-up together). */
+export const RENDEZVOUS_QUERY_TIMEOUT_MS = 15_000;
+/** Providers one look-up hands to the connector at most; it dials a few per round anyway. */
+export const MAX_RENDEZVOUS_PEERS = 256;
 /** Dials the connector starts per round; bounds the dial storm when a large fleet forms. */
 export const MAX_DIALS_PER_ROUND = 8;
 /** Above this many connections the connector stops adding peers; gossipsub needs only a connected graph. */

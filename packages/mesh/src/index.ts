@@ -9,3 +9,4 @@ export { generateSwarmKey, parseSwarmKey, readSwarmKey } from './swarm-key.js';
 export { SwarmKeyError, PeerKeyError, MeshNotStartedError } from './errors.js';
 export { forwardRequest, handleForwardProtocol, type ForwardOptions, type ForwardServe, type InboundForward, type ForwardHandlerOptions } from './forward/index.js';
 export { multiaddrProblem } from './multiaddrs.js';
+export { DhtRendezvous, rendezvousKey, type RendezvousPeer } from './rendezvous.js';

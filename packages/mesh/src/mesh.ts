@@ -9,6 +9,7 @@ import { type ForwardServe, handleForwardProtocol } from './forward/handler.js';
 import { ForwardStreamPool } from './forward/pool.js';
 import { loadOrCreatePeerKey } from './identity.js';
 import { createMeshNode, type MeshLibp2p } from './node.js';
+import { DhtRendezvous, rendezvousKey } from './rendezvous.js';
 import { StateGossip, type StateListener } from './state-gossip.js';
 
 /** What the agent says about itself; the mesh stamps identity, sequence and time. */
@@ -49,6 +50,7 @@ export class Mesh implements Startable {
   #node: MeshLibp2p | undefined;
   #gossip: StateGossip | undefined;
   #connector: Connector | undefined;
+  #rendezvous: DhtRendezvous | undefined;
   #pool: ForwardStreamPool | undefined;
   #heartbeat: TimerHandle | undefined;
   #body: (() => StateBody) | undefined;
@@ -109,6 +111,10 @@ export class Mesh implements Startable {
       else connector.learn(state.peerId, state.addrs);
       this.#emit(state, from);
     });
+    // No fixed node: any one live peer leads to the rest through the fleet's key on the DHT.
+    const rendezvous = new DhtRendezvous(node, await rendezvousKey(init.fleet, init.swarmKey), this.#clock, this.#log.child({ component: 'mesh:rendezvous' }), (peers) => {
+      for (const p of peers) connector.learn(p.peerId, p.addrs);
+    });
     node.addEventListener('peer:disconnect', (evt) => {
       const peerId = evt.detail.toString();
       for (const listener of this.#disconnectListeners) listener(peerId);
@@ -116,10 +122,12 @@ export class Mesh implements Startable {
     await node.start();
     gossip.start();
     connector.start();
+    rendezvous.start();
     this.#incarnation = this.#clock.now();
     this.#node = node;
     this.#gossip = gossip;
     this.#connector = connector;
+    this.#rendezvous = rendezvous;
     this.#log.info({ peerId: node.peerId.toString(), addrs: this.multiaddrs() }, 'mesh started');
   }
 
@@ -176,6 +184,8 @@ export class Mesh implements Startable {
     if (this.#heartbeat !== undefined) this.#clock.clearTimeout(this.#heartbeat);
     this.#heartbeat = undefined;
     this.#connector?.stop();
+    this.#rendezvous?.stop();
+    this.#rendezvous = undefined;
     this.#pool?.close();
     this.#pool = undefined;
     this.#gossip?.stop();
