@@ -84,6 +84,7 @@ export class InterruptionHandler {
         noticedAt: p.state.interruption?.noticedAt ?? 0,
         draining: p.state.draining,
         warm: p.state.engine.state === 'warm',
+        slot: p.state.provider.slot,
       })),
     });
     if (decision.kind === 'drain' && decision.peerId === this.#init.self()) {

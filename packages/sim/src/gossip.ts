@@ -26,7 +26,7 @@ function makeEntry(node: SimNode, alive: boolean): ViewEntry {
       instanceId: node.inst.id,
       incarnation: node.incarnation,
     },
-    surplus: { peerId: node.peerId, alive, interrupted: node.interrupted, noticedAt: node.noticedAt, draining: node.draining, warm },
+    surplus: { peerId: node.peerId, alive, interrupted: node.interrupted, noticedAt: node.noticedAt, draining: node.draining, warm, slot: node.slot },
     warm,
     noticedAt: node.noticedAt,
     records: node.records.slice(),

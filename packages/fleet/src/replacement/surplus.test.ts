@@ -38,4 +38,13 @@ describe('planSurplus', () => {
       reason: 'at-target',
     });
   });
+
+  it('drains a second holder of one slot before a sole holder, or the surplus would free a slot to refill', () => {
+    const peers = [p('a', { slot: '0' }), p('b', { slot: '1' }), p('c', { slot: '2' }), p('x', { slot: '1' })];
+    assert.deepEqual(planSurplus({ target: 3, now: 0, rebalanceWindowMs: 0, peers }), { kind: 'drain', peerId: 'x', reason: 'surplus' });
+    const lowExtra = [p('a', { slot: '0' }), p('b', { slot: '1' }), p('z', { slot: '2' }), p('c', { slot: '1' })];
+    assert.deepEqual(planSurplus({ target: 3, now: 0, rebalanceWindowMs: 0, peers: lowExtra }), { kind: 'drain', peerId: 'c', reason: 'surplus' }, 'not z: it holds slot 2 alone');
+    const outOfRange = [p('a', { slot: '0' }), p('b', { slot: '1' }), p('c', { slot: '7' }), p('z', { slot: '2' })];
+    assert.deepEqual(planSurplus({ target: 3, now: 0, rebalanceWindowMs: 0, peers: outOfRange }), { kind: 'drain', peerId: 'c', reason: 'surplus' });
+  });
 });

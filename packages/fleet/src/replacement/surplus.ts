@@ -9,6 +9,8 @@ export interface SurplusPeer {
   noticedAt: number;
   draining: boolean;
   warm: boolean;
+  /** The slot it declares; absent or null when unknown (a node started by hand). */
+  slot?: string | null;
 }
 
 export interface SurplusInput {
@@ -32,8 +34,11 @@ export type SurplusDecision =
  *   earliest notice first.
  * - If its replacement is not warm yet but the window passed and the fleet, counting it, is
  *   above target, it drains anyway (highest risk first).
- * - Otherwise, with more warm, unnoticed, non-draining peers than the target, the highest peer
- *   ID drains (the lowest IDs stay: they are the launchers).
+ * - Otherwise, with more warm, unnoticed, non-draining peers than the target, one drains: a
+ *   peer whose slot another such peer also holds, or whose slot is outside 0..target-1, first
+ *   (draining a sole holder would free its slot, the rule would refill it and the fleet would
+ *   be above target again — a launch per round); among those, or else among all, the highest
+ *   peer ID (the lowest IDs stay: they are the launchers).
  */
 export function planSurplus(input: SurplusInput): SurplusDecision {
   const live = input.peers.filter((p) => p.alive && !p.draining);
@@ -51,10 +56,21 @@ export function planSurplus(input: SurplusInput): SurplusDecision {
     }
     return { kind: 'keep', reason: 'replacement-not-warm' };
   }
-  if (warm > input.target) {
-    let highest = '';
-    for (const p of healthy) if (p.warm && p.peerId > highest) highest = p.peerId;
-    return { kind: 'drain', peerId: highest, reason: 'surplus' };
-  }
+  if (warm > input.target) return { kind: 'drain', peerId: surplusCandidate(healthy.filter((p) => p.warm), input.target), reason: 'surplus' };
   return { kind: 'keep', reason: 'at-target' };
+}
+
+/** The highest peer ID among the extras (shared or out-of-range slots), or among all when there are none. */
+function surplusCandidate(warm: readonly SurplusPeer[], target: number): string {
+  const holders = new Map<string, number>();
+  for (const p of warm) if (p.slot != null) holders.set(p.slot, (holders.get(p.slot) ?? 0) + 1);
+  const extra = (p: SurplusPeer) => {
+    if (p.slot == null) return false;
+    const i = Number(p.slot);
+    return holders.get(p.slot)! > 1 || !Number.isInteger(i) || i < 0 || i >= target;
+  };
+  const pool = warm.some(extra) ? warm.filter(extra) : warm;
+  let highest = '';
+  for (const p of pool) if (p.peerId > highest) highest = p.peerId;
+  return highest;
 }
