@@ -24,7 +24,7 @@ export {
   type Ec2ProviderConfig,
 } from './ec2/config.js';
 export { ec2Provider, type Ec2Provider, type Ec2ProviderComponents } from './ec2/provider.js';
-export { CAPACITY_ERROR_CODES, RETRYABLE_ERROR_CODES } from './ec2/aws-errors.js';
+export { EC2_ERROR_TABLE, THROTTLING_CODES, codesOf, classifyAwsError } from './ec2/aws-errors.js';
 export {
   launchWithPlacements,
   type PlacementAttempt,

@@ -5,31 +5,48 @@ import {
   ProviderFailedError,
 } from '../errors.js';
 
-/**
- * EC2 codes that mean "this placement cannot launch now": the caller moves to the next
- * placement rather than retrying this one. `InsufficientInstanceCapacity` arrives as HTTP 500,
- * so it must be recognised before the 5xx retry rule.
- */
-export const CAPACITY_ERROR_CODES: ReadonlySet<string> = new Set([
-  'InsufficientInstanceCapacity', // no capacity of this type in this AZ (HTTP 500)
-  'InsufficientCapacity', // capacity in general (HTTP 500 on some paths)
-  'MaxSpotInstanceCountExceeded', // the account's spot vCPU quota is used up: on-demand may still work
-  'SpotMaxPriceTooLow', // the template's max price is under the spot price of this pool
-  'Unsupported', // this instance type is not offered in this AZ
-]);
+export type AwsErrorClass = 'capacity' | 'mismatch' | 'retryable' | 'fatal';
 
-/** Codes EC2 and the SDK use for throttling and transient faults: retried with backoff. */
-export const RETRYABLE_ERROR_CODES: ReadonlySet<string> = new Set([
-  'RequestLimitExceeded', // EC2's throttling (HTTP 503)
-  'Throttling',
-  'ThrottlingException',
-  'RequestThrottled',
-  'ServiceUnavailable',
-  'Unavailable',
-  'InternalError',
-  'InternalFailure',
-  'RequestTimeout',
-]);
+/**
+ * Every EC2 error code the provider acts on, in one table: `capacity` means "this placement
+ * cannot launch now, another one may" (the walk moves on, never retrying the same placement);
+ * `retryable` means throttling or a transient fault (the same call again, after a backoff);
+ * `mismatch` is a token reused with other parameters. Codes not listed fall back to the HTTP
+ * status (5xx retryable, 4xx fatal). Capacity codes come first because some arrive as HTTP 500.
+ * Sources: the EC2 API error-code reference, and aws/karpenter-provider-aws pkg/errors.
+ */
+export const EC2_ERROR_TABLE: Readonly<Record<string, { class: AwsErrorClass; why: string }>> = {
+  InsufficientInstanceCapacity: { class: 'capacity', why: 'no capacity of this type in this AZ (HTTP 500)' },
+  InsufficientCapacity: { class: 'capacity', why: 'capacity in general (HTTP 500 on some paths)' },
+  InsufficientHostCapacity: { class: 'capacity', why: 'no dedicated-host capacity here' },
+  InsufficientReservedInstanceCapacity: { class: 'capacity', why: 'no reserved capacity here' },
+  UnfulfillableCapacity: { class: 'capacity', why: 'this pool cannot fulfil the request now (spot)' },
+  MaxSpotInstanceCountExceeded: { class: 'capacity', why: "the account's spot quota is used up: on-demand may still work" },
+  SpotMaxPriceTooLow: { class: 'capacity', why: "the template's max price is under this pool's spot price" },
+  Unsupported: { class: 'capacity', why: 'this instance type is not offered in this AZ' },
+  InsufficientFreeAddressesInSubnet: { class: 'capacity', why: 'this subnet is out of IP addresses: another subnet may not be' },
+  VcpuLimitExceeded: { class: 'capacity', why: "the vCPU quota of this type's family is used up: another family (or on-demand) may not be" },
+  InstanceLimitExceeded: { class: 'capacity', why: 'the instance quota of this type is used up: another type may not be' },
+  InsufficientVolumeCapacity: { class: 'capacity', why: 'no EBS capacity of this volume type in this AZ' },
+  IdempotentParameterMismatch: { class: 'mismatch', why: 'the token was used with other parameters' },
+  RequestLimitExceeded: { class: 'retryable', why: "EC2's throttling (HTTP 503)" },
+  Throttling: { class: 'retryable', why: 'throttling' },
+  ThrottlingException: { class: 'retryable', why: 'throttling' },
+  RequestThrottled: { class: 'retryable', why: 'throttling' },
+  ServiceUnavailable: { class: 'retryable', why: 'transient' },
+  Unavailable: { class: 'retryable', why: 'transient (also an impaired AZ)' },
+  InternalError: { class: 'retryable', why: 'transient' },
+  InternalFailure: { class: 'retryable', why: 'transient' },
+  RequestTimeout: { class: 'retryable', why: 'transient' },
+};
+
+/** The codes of one class, for logs, docs and tests. */
+export function codesOf(cls: AwsErrorClass): string[] {
+  return Object.entries(EC2_ERROR_TABLE).filter(([, v]) => v.class === cls).map(([code]) => code);
+}
+
+/** Codes that mean "throttled": the retry waits longer for these than for other faults. */
+export const THROTTLING_CODES: ReadonlySet<string> = new Set(['RequestLimitExceeded', 'Throttling', 'ThrottlingException', 'RequestThrottled']);
 
 /** Node socket error codes worth a retry: every call the provider makes is idempotent. */
 const RETRYABLE_NETWORK_CODES: ReadonlySet<string> = new Set([
@@ -40,8 +57,6 @@ const RETRYABLE_NETWORK_CODES: ReadonlySet<string> = new Set([
   'EAI_AGAIN',
   'UND_ERR_SOCKET',
 ]);
-
-export type AwsErrorClass = 'capacity' | 'mismatch' | 'retryable' | 'fatal';
 
 /** The AWS code and HTTP status of an SDK error (or of a network error, which has no status). */
 export function awsErrorDetail(err: unknown): AwsErrorDetail {
@@ -60,9 +75,7 @@ export function awsErrorDetail(err: unknown): AwsErrorDetail {
 
 export function classifyAwsError(err: unknown): AwsErrorClass {
   const { awsCode, status } = awsErrorDetail(err);
-  if (CAPACITY_ERROR_CODES.has(awsCode)) return 'capacity';
-  if (awsCode === 'IdempotentParameterMismatch') return 'mismatch';
-  if (RETRYABLE_ERROR_CODES.has(awsCode)) return 'retryable';
+  if (Object.hasOwn(EC2_ERROR_TABLE, awsCode)) return EC2_ERROR_TABLE[awsCode]!.class;
   if (status !== null) return status >= 500 ? 'retryable' : 'fatal';
   if (RETRYABLE_NETWORK_CODES.has(awsCode)) return 'retryable';
   const cause = (err as { cause?: { code?: unknown } })?.cause;

@@ -3,6 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import { CloudErrorCode, type LaunchRequest, SynktiError } from '@synkti/interface';
 import { TAG_FLEET, TAG_REPLACES, TAG_SLOT, TAG_TOKEN } from '../constants.js';
 import { launchWithPlacements } from '../launch-with-placements.js';
+import { codesOf } from './aws-errors.js';
 import { str } from '../testing/query.js';
 import { TEMPLATE_ID, ec2Harness } from './test-helpers.js';
 
@@ -123,7 +124,8 @@ describe('ec2 provider: capacity, placements and racing peers', () => {
   });
 
   it('maps each capacity code to INSUFFICIENT_CAPACITY without retrying the placement', async () => {
-    for (const code of ['InsufficientInstanceCapacity', 'MaxSpotInstanceCountExceeded', 'SpotMaxPriceTooLow', 'InsufficientCapacity', 'Unsupported']) {
+    assert.ok(codesOf('capacity').length >= 12, 'the table holds every capacity-style code, the subnet and quota ones included');
+    for (const code of codesOf('capacity')) {
       h.fake.failCapacity({ instanceType: 'p4d.24xlarge', code });
       const runsBefore = h.fake.callsOf('RunInstances').length;
       const launch = h.provider().launch(request(`cap-${code}`, { placement: { instanceType: 'p4d.24xlarge', subnet: 'subnet-a' } }));
@@ -149,6 +151,15 @@ describe('ec2 provider: capacity, placements and racing peers', () => {
     assert.equal(instance.subnetId, 'subnet-b');
     assert.equal(instance.clientToken, 'f2:0:-:g0:p2');
     h.fake.clearCapacityFailures();
+  });
+
+  it('every capacity-style code moves the walk to the next placement (a full subnet or a used-up family quota never blocks a slot)', async () => {
+    for (const [i, code] of codesOf('capacity').entries()) {
+      h.fake.failCapacity({ subnet: 'subnet-a', code });
+      const outcome = await launchWithPlacements(h.provider(), walk(`walk-${i}`));
+      assert.equal(outcome.attemptIndex, 1, `${code}: launched in the next placement`);
+      h.fake.clearCapacityFailures();
+    }
   });
 
   it('stops at the first placement that has capacity', async () => {
