@@ -179,7 +179,7 @@ export class Replacer {
           return;
         }
       }
-      const record: LaunchRecord = { token: decision.token, slot: decision.slot, startedAt: this.#init.clock.now(), generation: decision.generation, replaces: decision.replaces, placementIndex: 0, launcher: this.#init.self() };
+      const record: LaunchRecord = { token: decision.token, slot: decision.slot, startedAt: this.#init.clock.now(), generation: decision.generation, replaces: decision.replaces, placementIndex: decision.placementIndex, launcher: this.#init.self() };
       this.#own.push(record);
       this.#init.publishNow();
       this.#log.info({ slot: decision.slot, token: decision.token, replaces: decision.replaces, generation: decision.generation }, 'launching a replacement');
@@ -188,7 +188,7 @@ export class Replacer {
           onSkip: (attempt, err) => this.#log.warn({ err, slot: decision.slot, placement: attempt.placement }, 'no capacity; trying the next placement'),
         });
         // The provider knows the instance by the token of the placement that launched it.
-        record.placementIndex = outcome.attemptIndex;
+        record.placementIndex = decision.attempts[outcome.attemptIndex]?.placementIndex ?? outcome.attemptIndex;
         record.token = outcome.token;
         this.#log.info({ slot: decision.slot, instanceId: outcome.instanceId, existing: outcome.existing, placement: outcome.placement }, outcome.existing ? 'the launch already existed (idempotent repeat)' : 'launched a replacement');
         this.#init.onLaunch?.(outcome.existing ? 'existing' : 'launched');

@@ -121,7 +121,18 @@ describe('planReplacement', () => {
     const plan = planReplacement(input({ peers: [peer('a', null, { instanceId: null })], providerCount: 0 }));
     assert.deepEqual(plan.launches.map((l) => l.slot), ['1', '2', '3', '4']);
     assert.ok(plan.launches.every((l) => l.replaces === null && l.generation === 0));
-    assert.equal(plan.launches[0]?.token, 'f1:1:-:g0:p0');
+    // Slot 1 starts its walk at the second spot placement (p1); the on-demand one stays last.
+    assert.equal(plan.launches[0]?.token, 'f1:1:-:g0:p1');
+    assert.deepEqual(plan.launches[0]?.attempts.map((a) => a.placementIndex), [1, 0, 2]);
+  });
+
+  it('spreads the slots over the spot placements: each starts its walk in another pool, tokens keep naming placements', () => {
+    const plan = planReplacement(input({ peers: [peer('a', '0')], providerCount: 1 }));
+    assert.deepEqual(
+      plan.launches.map((l) => [l.slot, l.attempts.map((a) => a.placementIndex)]),
+      [['1', [1, 0, 2]], ['2', [0, 1, 2]], ['3', [1, 0, 2]], ['4', [0, 1, 2]]],
+    );
+    for (const l of plan.launches) for (const a of l.attempts) assert.equal(a.token, `f1:${l.slot}:-:g0:p${a.placementIndex}`);
   });
 
   it('tokens stay within 64 ASCII characters and hash deterministically when long', () => {

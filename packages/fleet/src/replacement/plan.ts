@@ -1,6 +1,7 @@
 import { DEPARTED_SELF_TERMINATE_MS, LAUNCH_RECORD_MAX_AGE_MS, MAX_LAUNCHES_PER_PLAN, MAX_TARGET, PROVIDER_LIST_LAG_MS } from './constants.js';
 import { assignSlots, dedupeRecords, isActive } from './slots.js';
 import { indexListing, type Listing } from './listing.js';
+import { walkOrder } from './placements.js';
 import { strayInstances } from './strays.js';
 import { launchToken } from './token.js';
 import type {
@@ -218,14 +219,16 @@ function providerGate(
 function decide(input: ReplacementInput, records: readonly LaunchRecord[], slot: string, gate: Gate | null): LaunchDecision {
   const replaces = lastHolder(slot, input.peers, input.memory);
   const generation = nextGeneration(records, slot, replaces);
-  const placements = input.placementsFor?.(slot) ?? input.placements;
-  const attempts = placements.map((placement, placementIndex) => ({
+  // A per-slot policy (on-demand anchors) gives its own order; the configured list is spread over slots.
+  const ordered = input.placementsFor !== undefined ? input.placementsFor(slot).map((placement, placementIndex) => ({ placement, placementIndex })) : walkOrder(input.placements, slot);
+  const attempts = ordered.map(({ placement, placementIndex }) => ({
     placementIndex,
     placement,
     token: launchToken({ fleet: input.fleet, slot, replaces, generation, placementIndex }),
   }));
+  const first = attempts[0]?.placementIndex ?? 0;
   const token = attempts[0]?.token ?? launchToken({ fleet: input.fleet, slot, replaces, generation, placementIndex: 0 });
-  return { kind: 'launch', slot, replaces, generation, token, placementIndex: 0, attempts, fence: gate?.fence ?? [] };
+  return { kind: 'launch', slot, replaces, generation, token, placementIndex: first, attempts, fence: gate?.fence ?? [] };
 }
 
 /** The instance that last held `slot`: the declaring peer (or remembered holder) with the latest incarnation. */
