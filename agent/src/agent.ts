@@ -165,6 +165,7 @@ export class Agent implements Startable {
         provider: cloud.provider,
         placements: cloud.placements,
         launchTimeoutMs: this.config.launchTimeoutMs,
+        epoch: this.config.fleetEpoch ?? (this.config.provider === 'ec2' ? this.config.ec2LaunchTemplate : undefined),
         view: this.view,
         clock: this.#clock,
         logger: this.logger,

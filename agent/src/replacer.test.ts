@@ -15,6 +15,11 @@ class MemoryCloud implements CloudProvider {
   readonly instances = new Map<string, FleetInstance & { terminated: boolean }>();
   readonly launches: LaunchRequest[] = [];
   readonly terminations: { instanceId: string; by: string }[] = [];
+  /** EC2's eventual consistency: a new instance shows in the fleet listing only this long after launch. */
+  listingLagMs = 0;
+  /** A slow placement walk (throttling, attempt timeouts): RunInstances answers this long after the call. */
+  launchDelayMs = 0;
+  readonly #slowLaunches: { dueAt: number; finish: () => void }[] = [];
   #next = 0;
   readonly clock: ManualClock;
   constructor(clock: ManualClock) {
@@ -22,7 +27,8 @@ class MemoryCloud implements CloudProvider {
   }
 
   add(instanceId: string, slot: string): void {
-    this.instances.set(instanceId, { instanceId, slot, state: 'running', lifecycle: 'spot', token: `boot-${slot}`, launchedAt: this.clock.now(), terminated: false });
+    // Launched long before the test: visible in every listing, past any launch timeout.
+    this.instances.set(instanceId, { instanceId, slot, state: 'running', lifecycle: 'spot', token: `boot-${slot}`, launchedAt: this.clock.now() - 3_600_000, terminated: false });
   }
 
   /** The provider as one agent sees it: terminations are recorded with who asked. */
@@ -31,6 +37,7 @@ class MemoryCloud implements CloudProvider {
       kind: this.kind,
       launch: (request) => this.launch(request),
       listInstances: () => this.listInstances(),
+      findInstances: (query) => this.findInstances(query),
       terminate: async (instanceId) => {
         this.terminations.push({ instanceId, by: caller });
         return this.terminate(instanceId);
@@ -38,7 +45,16 @@ class MemoryCloud implements CloudProvider {
     };
   }
 
+  /** Answers the slow RunInstances calls that are due. */
+  answerDue(): void {
+    for (const pending of this.#slowLaunches.filter((p) => p.dueAt <= this.clock.now())) {
+      this.#slowLaunches.splice(this.#slowLaunches.indexOf(pending), 1);
+      pending.finish();
+    }
+  }
+
   async launch(request: LaunchRequest) {
+    if (this.launchDelayMs > 0) await new Promise<void>((finish) => this.#slowLaunches.push({ dueAt: this.clock.now() + this.launchDelayMs, finish }));
     const existing = [...this.instances.values()].find((i) => i.token === request.token);
     if (existing !== undefined) return { instanceId: existing.instanceId, lifecycle: 'spot' as const, existing: true };
     this.launches.push(request);
@@ -48,7 +64,13 @@ class MemoryCloud implements CloudProvider {
   }
 
   async listInstances(): Promise<FleetInstance[]> {
-    return [...this.instances.values()].filter((i) => !i.terminated).map(({ terminated: _, ...i }) => i);
+    const now = this.clock.now();
+    return [...this.instances.values()].filter((i) => !i.terminated && (i.launchedAt ?? 0) + this.listingLagMs <= now).map(({ terminated: _, ...i }) => i);
+  }
+
+  /** Asked by token, EC2 answers from the launch itself (no listing lag). */
+  async findInstances(query: { tokens: readonly string[] }): Promise<FleetInstance[]> {
+    return [...this.instances.values()].filter((i) => !i.terminated && i.token !== null && query.tokens.includes(i.token)).map(({ terminated: _, ...i }) => i);
   }
 
   async terminate(instanceId: string): Promise<void> {
@@ -136,6 +158,7 @@ class ShellFleet {
       n.view.prune(this.clock.now());
       n.replacer.tick();
     }
+    this.cloud.answerDue();
     await settle();
     this.clock.advance(HEARTBEAT_MS);
   }
@@ -238,3 +261,53 @@ describe('Replacer (the shell) on a manual clock: the launcher itself interrupte
     assert.deepEqual(fleet.running(), ['0:i-new0', '1:i-b', '2:i-c', '3:i-d', '4:i-e']);
   });
 });
+
+describe('Replacer (the shell) on a manual clock: a launch that is slow or not yet listed is never launched twice', () => {
+  /** Node e dies (silent, its instance still listed): the launcher fences it and launches slot 4. */
+  async function loseE(fleet: ShellFleet): Promise<void> {
+    await fleet.run(5_000);
+    fleet.nodes.find((n) => n.peerId === 'e')!.gone = true;
+  }
+
+  it('a walk slowed past the listing lag (throttling, attempt timeouts) is not superseded while it runs', async () => {
+    const fleet = fiveNodes();
+    fleet.cloud.launchDelayMs = 150_000;
+    await loseE(fleet);
+    await fleet.run(200_000);
+    assert.deepEqual(fleet.cloud.launches.map((l) => [l.slot, l.replaces]), [['4', 'i-e']], 'one launch: the slow one');
+    fleet.joinLaunched(['f']);
+    await fleet.run(30_000);
+    assert.equal(fleet.cloud.launches.length, 1);
+    assert.deepEqual(fleet.running(), ['0:i-a', '1:i-b', '2:i-c', '3:i-d', '4:i-new0']);
+  });
+
+  it('a launch the fleet listing lags behind is found by its token before a new generation would replace it', async () => {
+    const fleet = fiveNodes();
+    fleet.cloud.listingLagMs = 150_000;
+    await loseE(fleet);
+    await fleet.run(140_000);
+    assert.equal(fleet.cloud.launches.length, 1, 'the listing lacked the launch for 60 s after it returned, and longer');
+    assert.ok(fleet.nodes[0]!.replacer.lastPlan !== undefined);
+    fleet.joinLaunched(['f']);
+    await fleet.run(30_000);
+    assert.equal(fleet.cloud.launches.length, 1);
+    assert.deepEqual(fleet.running(), ['0:i-a', '1:i-b', '2:i-c', '3:i-d', '4:i-new0']);
+  });
+
+  it('a launch that is really gone (terminated before it joined) is replaced once its absence is confirmed', async () => {
+    const fleet = fiveNodes();
+    await loseE(fleet);
+    await fleet.run(20_000);
+    assert.equal(fleet.cloud.launches.length, 1);
+    const first = [...fleet.cloud.instances.values()].find((i) => i.instanceId === 'i-new0')!;
+    first.terminated = true;
+    await fleet.run(80_000);
+    // The vanished instance was listed once, so it is the slot's last holder: the next launch replaces it.
+    assert.deepEqual(fleet.cloud.launches.map((l) => [l.slot, l.replaces]), [['4', 'i-e'], ['4', 'i-new0']]);
+    fleet.joinLaunched(['f']);
+    await fleet.run(30_000);
+    assert.equal(fleet.cloud.launches.length, 2);
+    assert.deepEqual(fleet.running(), ['0:i-a', '1:i-b', '2:i-c', '3:i-d', '4:i-new1']);
+  });
+});
+

@@ -1,5 +1,6 @@
 import { launchWithPlacements } from '@synkti/cloud';
 import {
+  launchToken,
   type LaunchDecision,
   type LaunchRecord,
   type MembershipView,
@@ -29,6 +30,10 @@ export const MAX_CONCURRENT_LAUNCHES = 8;
 const TERMINATE_TIMEOUT_MS = 30_000;
 /** A ListInstances call that has not answered by then has failed; the rule then needs a quorum. */
 const LIST_TIMEOUT_MS = 10_000;
+/** After an earlier launch was found (or could not be looked up), the next look is this much later. */
+const SUPERSEDE_RECHECK_MS = 15_000;
+/** Decisions waiting on such a look, at most (oldest dropped first). */
+const MAX_HELD_DECISIONS = 1_024;
 
 export interface ReplacerInit {
   fleet: string;
@@ -37,6 +42,8 @@ export interface ReplacerInit {
   provider: CloudProvider;
   placements: Placement[];
   launchTimeoutMs: number;
+  /** The deployment's epoch, part of every launch token. */
+  epoch?: string;
   view: MembershipView;
   clock: Clock;
   logger: Logger;
@@ -63,6 +70,8 @@ export class Replacer {
   readonly #running = new Set<string>();
   /** Stray instances being terminated (at most MAX_CONCURRENT_LAUNCHES). */
   readonly #reaping = new Set<string>();
+  /** New generations waiting because an earlier launch of their slot still exists: key → time of the next look. */
+  readonly #heldUntil = new Map<string, number>();
   #memory: SlotMemory = new Map();
   #provider: { count: number | null; instances: ProviderInstance[] | null; at: number } | undefined;
   #refreshing = false;
@@ -78,7 +87,16 @@ export class Replacer {
 
   /** This agent's launches in flight, as gossiped in its NodeState. */
   launchesInFlight(): LaunchInFlight[] {
-    return this.#own.map(({ token, slot, startedAt, generation, replaces, placementIndex }) => ({ token, slot, startedAt, generation, replaces, placementIndex }));
+    return this.#own.map(({ token, slot, startedAt, generation, replaces, placementIndex, returnedAt, instanceId }) => ({
+      token,
+      slot,
+      startedAt,
+      generation,
+      replaces,
+      placementIndex,
+      ...(returnedAt !== undefined ? { returnedAt } : {}),
+      ...(instanceId !== undefined ? { instanceId } : {}),
+    }));
   }
 
   tick(): void {
@@ -127,12 +145,7 @@ export class Replacer {
       incarnation: p.state.incarnation,
     }));
     this.#memory = rememberHolders(this.#memory, peers);
-    const launches: LaunchRecord[] = [...this.#own];
-    for (const p of snapshot) {
-      // The duelling-launcher test hook also ignores others' launches, as a partitioned peer would.
-      if (p.peerId === this.#init.self() || this.#init.assumeLauncher === true) continue;
-      for (const l of p.state.launches) launches.push({ ...l, launcher: p.peerId });
-    }
+    const launches = this.#records(snapshot);
     return planReplacement({
       self: this.#init.self(),
       fleet: this.#init.fleet,
@@ -144,11 +157,23 @@ export class Replacer {
       providerListedAt: this.#provider?.instances == null ? null : this.#provider.at,
       placements: this.#init.placements,
       launchTimeoutMs: this.#init.launchTimeoutMs,
+      ...(this.#init.epoch !== undefined ? { epoch: this.#init.epoch } : {}),
       now,
       memory: this.#memory,
       departed: this.#departed(),
       ...(this.#init.assumeLauncher === true ? { assumeLauncher: true } : {}),
     });
+  }
+
+  /** Own launch records and those every peer in view gossips. */
+  #records(snapshot = this.#init.view.snapshot(this.#init.clock.now())): LaunchRecord[] {
+    const launches: LaunchRecord[] = [...this.#own];
+    for (const p of snapshot) {
+      // The duelling-launcher test hook also ignores others' launches, as a partitioned peer would.
+      if (p.peerId === this.#init.self() || this.#init.assumeLauncher === true) continue;
+      for (const l of p.state.launches) launches.push({ ...l, launcher: p.peerId });
+    }
+    return launches;
   }
 
   /** Instances whose agents said goodbye: they terminate themselves, the rule does not fence them. */
@@ -168,6 +193,7 @@ export class Replacer {
         this.#log.info({ slot: decision.slot, token: decision.token, hold: recheck.hold }, 'launch dropped on re-check');
         return;
       }
+      if (decision.generation > 0 && !(await this.#earlierLaunchGone(decision))) return;
       // Fence first: a holder the provider still runs but the quorum sees dead must go before its
       // slot is filled again, or the slot would have two instances when it comes back.
       for (const instanceId of decision.fence) {
@@ -190,6 +216,10 @@ export class Replacer {
         // The provider knows the instance by the token of the placement that launched it.
         record.placementIndex = decision.attempts[outcome.attemptIndex]?.placementIndex ?? outcome.attemptIndex;
         record.token = outcome.token;
+        // The listing lag counts from here, and the instance is matched by its ID too.
+        record.returnedAt = this.#init.clock.now();
+        record.instanceId = outcome.instanceId;
+        this.#init.publishNow();
         this.#log.info({ slot: decision.slot, instanceId: outcome.instanceId, existing: outcome.existing, placement: outcome.placement }, outcome.existing ? 'the launch already existed (idempotent repeat)' : 'launched a replacement');
         this.#init.onLaunch?.(outcome.existing ? 'existing' : 'launched');
         this.#provider = undefined;
@@ -217,6 +247,38 @@ export class Replacer {
     } finally {
       this.#reaping.delete(instanceId);
     }
+  }
+
+  /**
+   * A new generation supersedes earlier launches of the slot only when the provider, asked
+   * directly by every attempt token of theirs, holds none of them: the fleet listing may lag
+   * behind a launch that succeeded. While one exists (or the look-up fails) the slot waits.
+   */
+  async #earlierLaunchGone(decision: LaunchDecision): Promise<boolean> {
+    const find = this.#init.provider.findInstances?.bind(this.#init.provider);
+    if (find === undefined) return true;
+    const key = `${decision.slot}:${decision.replaces}:${decision.generation}`;
+    const now = this.#init.clock.now();
+    if ((this.#heldUntil.get(key) ?? 0) > now) return false;
+    const tokens = new Set<string>();
+    for (const r of this.#records()) {
+      if (r.slot !== decision.slot || r.replaces !== decision.replaces || r.generation >= decision.generation) continue;
+      tokens.add(r.token);
+      for (let k = 0; k < this.#init.placements.length; k++) {
+        tokens.add(launchToken({ fleet: this.#init.fleet, slot: r.slot, replaces: r.replaces, generation: r.generation, placementIndex: k, epoch: this.#init.epoch }));
+      }
+    }
+    if (tokens.size === 0) return true;
+    try {
+      const found = await find({ tokens: [...tokens] }, AbortSignal.timeout(LIST_TIMEOUT_MS));
+      if (found.length === 0) return true;
+      this.#log.warn({ slot: decision.slot, generation: decision.generation, found: found.map((i) => i.instanceId) }, 'not superseding: an earlier launch of this slot exists though the listing lacks it');
+    } catch (err) {
+      this.#log.warn({ err, slot: decision.slot }, 'cannot confirm an earlier launch is gone; the slot waits');
+    }
+    this.#heldUntil.set(key, now + SUPERSEDE_RECHECK_MS);
+    if (this.#heldUntil.size > MAX_HELD_DECISIONS) this.#heldUntil.delete(this.#heldUntil.keys().next().value as string);
+    return false;
   }
 
   #refreshProvider(): void {

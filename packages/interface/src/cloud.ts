@@ -56,6 +56,12 @@ export interface CloudProvider {
   /** The fleet's pending and running instances: the external witness of the replacement rule. */
   listInstances(fleet: string, signal?: AbortSignal): Promise<FleetInstance[]>;
   terminate(instanceId: string, signal?: AbortSignal): Promise<void>;
+  /**
+   * Pending and running instances launched with any of `tokens`, asked directly rather than
+   * through the fleet listing: the second look that confirms a launch is really gone before a
+   * new generation replaces it. Optional: without it the listing alone decides.
+   */
+  findInstances?(query: { tokens: readonly string[] }, signal?: AbortSignal): Promise<FleetInstance[]>;
 }
 
 /** Error codes providers use, so the replacer can tell capacity from configuration problems. */

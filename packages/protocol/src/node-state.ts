@@ -60,6 +60,14 @@ export const launchInFlightSchema = z.object({
   /** The instance this launch replaces; null for a first launch into the slot. */
   replaces: z.string().max(128).nullable(),
   placementIndex: z.number().int().min(0).max(1_000),
+  /**
+   * When the launcher's placement walk returned with an instance (epoch ms): the provider's
+   * listing lag is measured from here, never from `startedAt` (a walk slowed by throttling
+   * must not read as a failed launch). Absent while the walk runs.
+   */
+  returnedAt: z.number().int().optional(),
+  /** The instance the walk launched, once it returned: matched against the provider's listing by ID too. */
+  instanceId: z.string().min(1).max(64).optional(),
 });
 export type LaunchInFlight = z.infer<typeof launchInFlightSchema>;
 

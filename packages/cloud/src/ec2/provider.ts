@@ -2,6 +2,8 @@ import {
   DescribeInstancesCommand,
   type DescribeInstancesCommandOutput,
   EC2Client,
+  type Filter,
+  type Instance,
   RunInstancesCommand,
   TerminateInstancesCommand,
 } from '@aws-sdk/client-ec2';
@@ -23,6 +25,11 @@ import { type Ec2ProviderConfig, type Ec2ProviderInit, parseEc2ProviderConfig } 
 import { lifecycleOf, toFleetInstance } from './instances.js';
 import { type RetryPolicy, type Sleep, clockSleep, withRetry } from './retry.js';
 import { runInstancesInput, validateLaunchRequest } from './run-request.js';
+
+/** Pending and running: the instances a fleet pays for and the rule counts. */
+const LIVE_STATES: Filter = { Name: 'instance-state-name', Values: ['pending', 'running'] };
+/** EC2 accepts at most this many values in one filter. */
+const MAX_FILTER_VALUES = 200;
 
 export interface Ec2ProviderComponents {
   /** A ready client (tests, shared clients). Absent: one is built from the config. */
@@ -91,6 +98,23 @@ export function ec2Provider(init: Ec2ProviderInit, components: Ec2ProviderCompon
     }
   }
 
+  /** Every instance matching `filters`, page by page (EC2 may return short or empty pages with a NextToken). */
+  async function describeAll(filters: Filter[], what: string, signal?: AbortSignal): Promise<Instance[]> {
+    const found: Instance[] = [];
+    let nextToken: string | undefined;
+    for (let page = 0; page < EC2_MAX_PAGES; page++) {
+      const out: DescribeInstancesCommandOutput = await call(
+        'DescribeInstances',
+        (s) => client.send(new DescribeInstancesCommand({ Filters: filters, MaxResults: config.pageSize, ...(nextToken === undefined ? {} : { NextToken: nextToken }) }), { abortSignal: s }),
+        signal,
+      );
+      for (const reservation of out.Reservations ?? []) found.push(...(reservation.Instances ?? []));
+      nextToken = out.NextToken || undefined;
+      if (nextToken === undefined) return found;
+    }
+    throw new ProviderFailedError({ awsCode: 'TooManyPages', status: null }, `DescribeInstances: more than ${EC2_MAX_PAGES} pages for ${what}`);
+  }
+
   /**
    * IDs of instances EC2 already holds for this token (any state). Best effort: a failure here
    * only costs the `existing` flag, never the launch. DescribeInstances is eventually
@@ -98,17 +122,8 @@ export function ec2Provider(init: Ec2ProviderInit, components: Ec2ProviderCompon
    */
   async function instancesOfToken(token: string, signal?: AbortSignal): Promise<Set<string> | null> {
     try {
-      const out = await call(
-        'DescribeInstances',
-        (s) =>
-          client.send(new DescribeInstancesCommand({ Filters: [{ Name: 'client-token', Values: [token] }] }), {
-            abortSignal: s,
-          }),
-        signal,
-      );
-      return new Set(
-        (out.Reservations ?? []).flatMap((r) => r.Instances ?? []).flatMap((i) => (i.InstanceId ? [i.InstanceId] : [])),
-      );
+      const instances = await describeAll([{ Name: 'client-token', Values: [token] }], `token ${token}`, signal);
+      return new Set(instances.flatMap((i) => (i.InstanceId ? [i.InstanceId] : [])));
     } catch (err) {
       if (signal?.aborted) throw err;
       log.warn({ token, err }, 'could not look up the token before launching; existing will read false');
@@ -142,38 +157,19 @@ export function ec2Provider(init: Ec2ProviderInit, components: Ec2ProviderCompon
     },
 
     async listInstances(fleet: string, signal?: AbortSignal): Promise<FleetInstance[]> {
-      const found: FleetInstance[] = [];
-      let nextToken: string | undefined;
-      for (let page = 0; page < EC2_MAX_PAGES; page++) {
-        const out: DescribeInstancesCommandOutput = await call(
-          'DescribeInstances',
-          (s) =>
-            client.send(
-              new DescribeInstancesCommand({
-                Filters: [
-                  { Name: `tag:${TAG_FLEET}`, Values: [fleet] },
-                  { Name: 'instance-state-name', Values: ['pending', 'running'] },
-                ],
-                MaxResults: config.pageSize,
-                ...(nextToken === undefined ? {} : { NextToken: nextToken }),
-              }),
-              { abortSignal: s },
-            ),
-          signal,
-        );
-        for (const reservation of out.Reservations ?? []) {
-          for (const instance of reservation.Instances ?? []) {
-            const mapped = toFleetInstance(instance, config.agentPort);
-            if (mapped !== null) found.push(mapped);
-          }
-        }
-        nextToken = out.NextToken || undefined;
-        if (nextToken === undefined) return found;
+      const instances = await describeAll([{ Name: `tag:${TAG_FLEET}`, Values: [fleet] }, LIVE_STATES], `fleet ${fleet}`, signal);
+      return instances.flatMap((i) => toFleetInstance(i, config.agentPort) ?? []);
+    },
+
+    async findInstances(query: { tokens: readonly string[] }, signal?: AbortSignal): Promise<FleetInstance[]> {
+      const out: FleetInstance[] = [];
+      // A filter takes at most 200 values.
+      for (let i = 0; i < query.tokens.length; i += MAX_FILTER_VALUES) {
+        const tokens = query.tokens.slice(i, i + MAX_FILTER_VALUES);
+        const instances = await describeAll([{ Name: 'client-token', Values: tokens }, LIVE_STATES], `${tokens.length} tokens`, signal);
+        out.push(...instances.flatMap((inst) => toFleetInstance(inst, config.agentPort) ?? []));
       }
-      throw new ProviderFailedError(
-        { awsCode: 'TooManyPages', status: null },
-        `DescribeInstances: more than ${EC2_MAX_PAGES} pages for fleet ${fleet}`,
-      );
+      return out;
     },
 
     async terminate(instanceId: string, signal?: AbortSignal): Promise<void> {

@@ -24,6 +24,9 @@ export const localInstanceId = (index: number): string => `local-${index}`;
 export function localProvider(init: LocalProviderInit): CloudProvider & { ledger: LocalLedger } {
   const ledger = new LocalLedger(init.dir);
   const ready = ledger.init();
+  // Pending until its process is recorded; gone once terminated or its process ended.
+  const live = (r: LocalInstanceRecord) => !r.terminated && (r.pid === null || isProcessAlive(r.pid));
+  const listed = (r: LocalInstanceRecord): FleetInstance => ({ instanceId: r.instanceId, slot: r.slot, state: r.pid === null ? 'pending' : 'running', lifecycle: 'spot', token: r.token, launchedAt: Date.parse(r.createdAt), addrs: init.addrsOf?.(r.index) ?? [] });
   return {
     kind: 'local',
     ledger,
@@ -47,8 +50,15 @@ export function localProvider(init: LocalProviderInit): CloudProvider & { ledger
     async listInstances(fleet: string): Promise<FleetInstance[]> {
       await ready;
       return (await ledger.instances())
-        .filter((r) => r.fleet === fleet && !r.terminated && (r.pid === null || isProcessAlive(r.pid)))
-        .map((r) => ({ instanceId: r.instanceId, slot: r.slot, state: r.pid === null ? 'pending' : 'running', lifecycle: 'spot', token: r.token, launchedAt: Date.parse(r.createdAt), addrs: init.addrsOf?.(r.index) ?? [] }));
+        .filter((r) => r.fleet === fleet && live(r))
+        .map(listed);
+    },
+    async findInstances(query: { tokens: readonly string[] }): Promise<FleetInstance[]> {
+      await ready;
+      const wanted = new Set(query.tokens);
+      return (await ledger.instances())
+        .filter((r) => r.token !== null && wanted.has(r.token) && live(r))
+        .map(listed);
     },
     async terminate(instanceId: string): Promise<void> {
       await ready;

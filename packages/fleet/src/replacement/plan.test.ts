@@ -144,6 +144,18 @@ describe('planReplacement', () => {
     assert.notEqual(odd, launchToken({ fleet: 'my fleet:ü', slot: '1', replaces: null, generation: 0, placementIndex: 1 }));
   });
 
+  it('tokens carry the deployment epoch: a fleet recreated under the same name never reuses the old tokens', () => {
+    const facts = { fleet: 'f1', slot: '0', replaces: null, generation: 0, placementIndex: 0 };
+    assert.equal(launchToken(facts), 'f1:0:-:g0:p0', 'no epoch: the form it always had');
+    const first = launchToken({ ...facts, epoch: 'lt-0aaaaaaaaaaaaaaaa' });
+    const second = launchToken({ ...facts, epoch: 'lt-0bbbbbbbbbbbbbbbb' });
+    assert.notEqual(first, second);
+    assert.notEqual(first, launchToken(facts));
+    assert.equal(first, 'lt-0aaaaaaaaaaaaaaaa:f1:0:-:g0:p0');
+    const plan = planReplacement(input({ peers: [peer('a', '0')], providerCount: 1, epoch: 'dep-2' }));
+    assert.ok(plan.launches.every((l) => l.attempts.every((a) => a.token.startsWith('dep-2:f1:'))));
+  });
+
   it('reports self-unknown and no-placements', () => {
     assert.equal(planReplacement(input({ peers: five.slice(1), self: 'a' })).hold, 'self-unknown');
     const peers = five.map((p) => (p.peerId === 'e' ? { ...p, alive: false } : p));
@@ -237,7 +249,7 @@ describe('planReplacement', () => {
     it('a launch the provider stopped listing failed: retried with the next generation once the listing lag has passed', () => {
       const peers = five.filter((p) => p.peerId !== 'c');
       const memory = new Map([['2', { instanceId: 'i-c', incarnation: 1 }]]);
-      const record: LaunchRecord = { token: 'f1:2:i-c:g0:p0', slot: '2', startedAt: 1_000_000, generation: 0, replaces: 'i-c', placementIndex: 0, launcher: 'a' };
+      const record: LaunchRecord = { token: 'f1:2:i-c:g0:p0', slot: '2', startedAt: 1_000_000, returnedAt: 1_000_000, generation: 0, replaces: 'i-c', placementIndex: 0, launcher: 'a' };
       const providerSlots = fiveListed.filter((i) => i.slot !== '2');
       const early = planReplacement(input({ peers, launches: [record], memory, now: 1_050_000, providerCount: 4, providerSlots, providerListedAt: 1_040_000 }));
       assert.equal(early.hold, 'no-deficit');
@@ -246,6 +258,23 @@ describe('planReplacement', () => {
       // Still listed (booting): it counts until it joins.
       const booting = [...providerSlots, listed('2', 'i-new', { token: record.token })];
       assert.equal(planReplacement(input({ peers, launches: [record], memory, now: 1_100_000, providerCount: 5, providerSlots: booting, providerListedAt: 1_090_000 })).hold, 'no-deficit');
+    });
+
+    it('a slow walk is never superseded while it runs; the listing lag counts from when it returned', () => {
+      // Finding: the lag clock started before the walk, so a walk slowed by throttling read as
+      // failed 60 s after it began and the next generation launched a second instance.
+      const peers = five.filter((p) => p.peerId !== 'c');
+      const memory = new Map([['2', { instanceId: 'i-c', incarnation: 1 }]]);
+      const providerSlots = fiveListed.filter((i) => i.slot !== '2');
+      const walking: LaunchRecord = { token: 'f1:2:i-c:g0:p0', slot: '2', startedAt: 1_000_000, generation: 0, replaces: 'i-c', placementIndex: 0, launcher: 'a' };
+      const later = { peers, memory, now: 1_200_000, providerCount: 4, providerSlots, providerListedAt: 1_190_000 };
+      assert.equal(planReplacement(input({ ...later, launches: [walking] })).hold, 'no-deficit', 'still walking after 190 s: it holds the slot');
+      const returned = { ...walking, returnedAt: 1_150_000, instanceId: 'i-late' };
+      assert.equal(planReplacement(input({ ...later, launches: [returned] })).hold, 'no-deficit', '40 s after it returned: the listing may lag');
+      assert.equal(planReplacement(input({ ...later, now: 1_230_000, providerListedAt: 1_220_000, launches: [returned] })).launches[0]?.generation, 1, '70 s after: failed');
+      // Listed under its instance ID (the token of another placement): it counts.
+      const byId = [...providerSlots, listed('2', 'i-late', { token: 'f1:2:i-c:g0:p1' })];
+      assert.equal(planReplacement(input({ ...later, now: 1_230_000, providerListedAt: 1_220_000, providerSlots: byId, providerCount: 5, launches: [returned] })).hold, 'no-deficit');
     });
 
     it('a launch whose instance joined and then got a notice is replaced at once, not after the launch timeout', () => {

@@ -71,7 +71,7 @@ export function planReplacement(input: ReplacementInput): ReplacementPlan {
   for (const r of records) {
     if (!isActive(r, input.now, input.launchTimeoutMs)) continue;
     if (listing !== null) {
-      const inst = listing.find(r.slot, (i) => i.token === r.token);
+      const inst = listing.find(r.slot, (i) => i.token === r.token || (r.instanceId !== undefined && i.instanceId === r.instanceId));
       if (inst === undefined && launchFailed(r, input)) continue;
       if (inst !== undefined) listedFor.set(r.token, inst.instanceId);
     }
@@ -172,9 +172,15 @@ function listedPeers(listing: Listing, free: readonly number[], uncounted: reado
 }
 
 /** An active record the provider does not list, long enough after it started that it should: its instance is gone. */
+/**
+ * A launch whose walk returned with an instance the provider still does not list
+ * PROVIDER_LIST_LAG_MS later was terminated before it joined. Never while the walk runs (no
+ * `returnedAt`): a walk slowed by throttling or timeouts may still launch. The shell confirms
+ * the absence with a look-up by token before it acts on this (see Replacer).
+ */
 function launchFailed(r: LaunchRecord, input: ReplacementInput): boolean {
   const at = input.providerListedAt;
-  return at != null && at - r.startedAt >= PROVIDER_LIST_LAG_MS;
+  return at != null && r.returnedAt !== undefined && at - r.returnedAt >= PROVIDER_LIST_LAG_MS;
 }
 
 /** What the provider's listing allows in one free slot (null: a listed instance holds it). */
@@ -224,10 +230,10 @@ function decide(input: ReplacementInput, records: readonly LaunchRecord[], slot:
   const attempts = ordered.map(({ placement, placementIndex }) => ({
     placementIndex,
     placement,
-    token: launchToken({ fleet: input.fleet, slot, replaces, generation, placementIndex }),
+    token: launchToken({ fleet: input.fleet, slot, replaces, generation, placementIndex, epoch: input.epoch }),
   }));
   const first = attempts[0]?.placementIndex ?? 0;
-  const token = attempts[0]?.token ?? launchToken({ fleet: input.fleet, slot, replaces, generation, placementIndex: 0 });
+  const token = attempts[0]?.token ?? launchToken({ fleet: input.fleet, slot, replaces, generation, placementIndex: 0, epoch: input.epoch });
   return { kind: 'launch', slot, replaces, generation, token, placementIndex: first, attempts, fence: gate?.fence ?? [] };
 }
 

@@ -10,6 +10,12 @@ export interface TokenFacts {
   generation: number;
   /** Index into the ordered placement list (instance type + subnet). */
   placementIndex: number;
+  /**
+   * The deployment the fleet belongs to (e.g. its launch template ID). EC2 remembers a
+   * ClientToken, so a fleet recreated under the same name with the same tokens would get the
+   * old fleet's instances back, or IdempotentParameterMismatch. Empty or absent: none.
+   */
+  epoch?: string;
 }
 
 const PLAIN = /^[A-Za-z0-9._-]*$/;
@@ -22,12 +28,15 @@ const PLAIN = /^[A-Za-z0-9._-]*$/;
  */
 export function launchToken(facts: TokenFacts): string {
   const replaces = facts.replaces ?? '-';
+  const epoch = facts.epoch ?? '';
   const fields = [facts.fleet, facts.slot, replaces];
-  if (fields.every((f) => PLAIN.test(f) && f.length > 0)) {
-    const plain = `${facts.fleet}:${facts.slot}:${replaces}:g${facts.generation}:p${facts.placementIndex}`;
+  if (fields.every((f) => PLAIN.test(f) && f.length > 0) && PLAIN.test(epoch)) {
+    const plain = `${epoch === '' ? '' : `${epoch}:`}${facts.fleet}:${facts.slot}:${replaces}:g${facts.generation}:p${facts.placementIndex}`;
     if (plain.length <= MAX_TOKEN_CHARS) return plain;
   }
-  const encoded = JSON.stringify([facts.fleet, facts.slot, facts.replaces, facts.generation, facts.placementIndex]);
+  const parts: unknown[] = [facts.fleet, facts.slot, facts.replaces, facts.generation, facts.placementIndex];
+  if (epoch !== '') parts.push(epoch);
+  const encoded = JSON.stringify(parts);
   return HASHED_TOKEN_PREFIX + hash128(encoded);
 }
 

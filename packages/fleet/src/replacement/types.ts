@@ -26,6 +26,10 @@ export interface LaunchRecord {
   generation: number;
   replaces: string | null;
   placementIndex: number;
+  /** When the walk returned with an instance; absent while it runs (see LaunchInFlight.returnedAt). */
+  returnedAt?: number;
+  /** The instance the walk launched, once it returned. */
+  instanceId?: string;
   /** Peer ID of the agent gossiping it. */
   launcher: string;
 }
@@ -86,6 +90,8 @@ export interface ReplacementInput {
   placementsFor?: (slot: string) => readonly Placement[];
   launchTimeoutMs: number;
   now: number;
+  /** The deployment's epoch, part of every token (see TokenFacts.epoch). */
+  epoch?: string;
   /** Holders remembered after membership forgot them (`rememberHolders`) and from provider listings (`rememberListed`). */
   memory?: SlotMemory;
   /**
