@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { LAUNCH_TIMEOUT_MS, MembershipView } from '@synkti/fleet';
-import { type CloudProvider, type FleetInstance, type LaunchRequest, ManualClock, silentLogger } from '@synkti/interface';
+import { type CloudProvider, type FleetInstance, type InstanceQuery, type LaunchRequest, ManualClock, silentLogger } from '@synkti/interface';
 import { type InterruptionKind, type NodeState, sampleNodeState } from '@synkti/protocol';
 import { Replacer } from './replacer.js';
 
@@ -19,6 +19,8 @@ class MemoryCloud implements CloudProvider {
   listingLagMs = 0;
   /** A slow placement walk (throttling, attempt timeouts): RunInstances answers this long after the call. */
   launchDelayMs = 0;
+  /** An impaired Availability Zone: EC2 fails every DescribeInstances that names no instance IDs. */
+  listingFails = false;
   readonly #slowLaunches: { dueAt: number; finish: () => void }[] = [];
   #next = 0;
   readonly clock: ManualClock;
@@ -64,13 +66,16 @@ class MemoryCloud implements CloudProvider {
   }
 
   async listInstances(): Promise<FleetInstance[]> {
+    if (this.listingFails) throw new Error('Unavailable: an Availability Zone is impaired');
     const now = this.clock.now();
     return [...this.instances.values()].filter((i) => !i.terminated && (i.launchedAt ?? 0) + this.listingLagMs <= now).map(({ terminated: _, ...i }) => i);
   }
 
   /** Asked by token, EC2 answers from the launch itself (no listing lag). */
-  async findInstances(query: { tokens: readonly string[] }): Promise<FleetInstance[]> {
-    return [...this.instances.values()].filter((i) => !i.terminated && i.token !== null && query.tokens.includes(i.token)).map(({ terminated: _, ...i }) => i);
+  async findInstances(query: InstanceQuery): Promise<FleetInstance[]> {
+    if (this.listingFails && 'tokens' in query) throw new Error('Unavailable: an Availability Zone is impaired');
+    const match = (i: FleetInstance) => ('tokens' in query ? i.token !== null && query.tokens.includes(i.token) : query.instanceIds.includes(i.instanceId));
+    return [...this.instances.values()].filter((i) => !i.terminated && match(i)).map(({ terminated: _, ...i }) => i);
   }
 
   async terminate(instanceId: string): Promise<void> {
@@ -308,6 +313,22 @@ describe('Replacer (the shell) on a manual clock: a launch that is slow or not y
     await fleet.run(30_000);
     assert.equal(fleet.cloud.launches.length, 2);
     assert.deepEqual(fleet.running(), ['0:i-a', '1:i-b', '2:i-c', '3:i-d', '4:i-new1']);
+  });
+});
+
+describe('Replacer (the shell) on a manual clock: an AZ incident fails the listing', () => {
+  it('keeps the last good listing as the gate: a slot the other side of a partition just launched into is not launched into again', async () => {
+    const fleet = fiveNodes();
+    await fleet.run(5_000);
+    // This side loses e; the other side of a partition has just launched into e's slot.
+    fleet.nodes.find((n) => n.peerId === 'e')!.gone = true;
+    fleet.cloud.instances.set('i-other', { instanceId: 'i-other', slot: '4', state: 'pending', lifecycle: 'spot', token: 'other-side', launchedAt: fleet.clock.now(), terminated: false });
+    await fleet.run(15_000);
+    assert.equal(fleet.cloud.launches.length, 0, 'listed and young: the slot is held');
+    fleet.cloud.listingFails = true;
+    await fleet.run(90_000);
+    assert.equal(fleet.cloud.launches.length, 0, 'the listing fails, the gate stays: no second instance in slot 4');
+    assert.equal(fleet.nodes[0]!.replacer.lastPlan?.hold, 'provider-occupied');
   });
 });
 

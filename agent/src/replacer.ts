@@ -7,28 +7,20 @@ import {
   type PeerFacts,
   type Placement,
   planReplacement,
-  type ProviderInstance,
   rememberListed,
   type ReplacementPlan,
   rememberHolders,
   type SlotMemory,
 } from '@synkti/fleet';
-import type { CloudProvider, Clock, Logger } from '@synkti/interface';
+import type { CloudProvider, Clock, Logger, Rng } from '@synkti/interface';
 import type { LaunchInFlight } from '@synkti/protocol';
+import { type ListingRole, ProviderView } from './provider-view.js';
 
-/** How often the provider's instance count (the rule's external witness) is refreshed. */
-export const PROVIDER_REFRESH_MS = 10_000;
-/**
- * While this agent is the launcher and a deficit waits on the provider (its listing still shows
- * the lost instance), the listing is refreshed this often instead: a launch then follows the
- * loss within about a second, and only the launcher pays for the extra calls.
- */
-export const PROVIDER_FAST_REFRESH_MS = 1_000;
 /** Launches this agent runs at once; a big loss is worked through a few at a time. */
 export const MAX_CONCURRENT_LAUNCHES = 8;
 /** A TerminateInstances call (or the local provider's) that has not answered by then has failed. */
 const TERMINATE_TIMEOUT_MS = 30_000;
-/** A ListInstances call that has not answered by then has failed; the rule then needs a quorum. */
+/** A look-up by token that has not answered by then has failed. */
 const LIST_TIMEOUT_MS = 10_000;
 /** After an earlier launch was found (or could not be looked up), the next look is this much later. */
 const SUPERSEDE_RECHECK_MS = 15_000;
@@ -56,6 +48,8 @@ export interface ReplacerInit {
    * (membership's suspect-after), so a newly joined agent does not plan on a partial view.
    */
   startupGraceMs: number;
+  /** Jitter of the idle listing interval; Math.random when absent. */
+  rng?: Rng;
 }
 
 /**
@@ -73,8 +67,9 @@ export class Replacer {
   /** New generations waiting because an earlier launch of their slot still exists: key → time of the next look. */
   readonly #heldUntil = new Map<string, number>();
   #memory: SlotMemory = new Map();
-  #provider: { count: number | null; instances: ProviderInstance[] | null; at: number } | undefined;
-  #refreshing = false;
+  readonly #listing: ProviderView;
+  /** When the listing this agent last remembered was taken (slot memory is fed once per listing). */
+  #rememberedAt: number | null = null;
   lastPlan: ReplacementPlan | undefined;
   #lastHold: string | null = null;
   readonly #startedAt: number;
@@ -83,6 +78,7 @@ export class Replacer {
     this.#init = init;
     this.#startedAt = init.clock.now();
     this.#log = init.logger.child({ component: 'replacer' });
+    this.#listing = new ProviderView({ provider: init.provider, fleet: init.fleet, clock: init.clock, logger: init.logger, rng: init.rng ?? Math.random, launchTimeoutMs: init.launchTimeoutMs });
   }
 
   /** This agent's launches in flight, as gossiped in its NodeState. */
@@ -102,14 +98,13 @@ export class Replacer {
   tick(): void {
     if (this.#init.target <= 0) return;
     const now = this.#init.clock.now();
-    if (this.#provider === undefined || now - this.#provider.at >= PROVIDER_REFRESH_MS) this.#refreshProvider();
+    if (this.#listing.due(now, this.#role())) void this.#refreshListing();
     // Plan only on a settled view and with the provider's first answer in hand (listed, or known
     // to have failed): a fresh agent seeing part of the fleet would otherwise find "free" slots.
-    if (now - this.#startedAt < this.#init.startupGraceMs || this.#provider === undefined) return;
+    if (now - this.#startedAt < this.#init.startupGraceMs || this.#listing.snapshot === undefined) return;
     const plan = this.#plan(now);
     this.lastPlan = plan;
-    const waiting = plan.deficit > 0 && plan.launches.length === 0 && plan.launcher === this.#init.self();
-    if (waiting && this.#provider !== undefined && now - this.#provider.at >= PROVIDER_FAST_REFRESH_MS) this.#refreshProvider();
+    if (this.#listing.due(now, this.#role())) void this.#refreshListing();
     const hold = plan.deficit > 0 ? plan.hold : null;
     if (hold !== this.#lastHold) {
       // Why the fleet is below target and nothing launches, once per change: the first question an operator asks.
@@ -152,9 +147,9 @@ export class Replacer {
       target: this.#init.target,
       peers,
       launches,
-      providerCount: this.#provider?.count ?? null,
-      providerSlots: this.#provider?.instances ?? null,
-      providerListedAt: this.#provider?.instances == null ? null : this.#provider.at,
+      providerCount: this.#listing.snapshot?.count ?? null,
+      providerSlots: this.#listing.snapshot?.instances ?? null,
+      providerListedAt: this.#listing.snapshot?.instances == null ? null : this.#listing.snapshot.listedAt,
       placements: this.#init.placements,
       launchTimeoutMs: this.#init.launchTimeoutMs,
       ...(this.#init.epoch !== undefined ? { epoch: this.#init.epoch } : {}),
@@ -187,7 +182,7 @@ export class Replacer {
     this.#running.add(decision.token);
     try {
       // Re-check on the freshest view and provider count: act only if the plan still says so.
-      await this.#refreshProviderNow();
+      await this.#refreshListing();
       const recheck = this.#plan(this.#init.clock.now());
       if (!recheck.launches.some((d) => d.token === decision.token)) {
         this.#log.info({ slot: decision.slot, token: decision.token, hold: recheck.hold }, 'launch dropped on re-check');
@@ -222,7 +217,7 @@ export class Replacer {
         this.#init.publishNow();
         this.#log.info({ slot: decision.slot, instanceId: outcome.instanceId, existing: outcome.existing, placement: outcome.placement }, outcome.existing ? 'the launch already existed (idempotent repeat)' : 'launched a replacement');
         this.#init.onLaunch?.(outcome.existing ? 'existing' : 'launched');
-        this.#provider = undefined;
+        this.#listing.invalidate();
       } catch (err) {
         // The record stays and times out, so the next generation retries with fresh tokens.
         this.#log.error({ err, slot: decision.slot, token: decision.token }, 'replacement launch failed');
@@ -237,11 +232,11 @@ export class Replacer {
   async #reap(instanceId: string): Promise<void> {
     this.#reaping.add(instanceId);
     try {
-      await this.#refreshProviderNow();
+      await this.#refreshListing();
       if (!this.#plan(this.#init.clock.now()).strays.includes(instanceId)) return;
       this.#log.warn({ instanceId }, 'terminating a stray instance: listed in a held slot, run by no agent in view');
       await this.#init.provider.terminate(instanceId, AbortSignal.timeout(TERMINATE_TIMEOUT_MS));
-      this.#provider = undefined;
+      this.#listing.invalidate();
     } catch (err) {
       this.#log.error({ err, instanceId }, 'cannot terminate a stray instance; trying again on a later tick');
     } finally {
@@ -281,27 +276,21 @@ export class Replacer {
     return false;
   }
 
-  #refreshProvider(): void {
-    if (this.#refreshing) return;
-    void this.#refreshProviderNow();
+  /** How often this agent lists the provider: the launcher (most often while a deficit waits on the listing) and its backup keep it fresh. */
+  #role(): ListingRole {
+    const plan = this.lastPlan;
+    const self = this.#init.self();
+    if (plan === undefined) return 'launcher';
+    if (plan.launcher === self) return plan.deficit > 0 && plan.launches.length === 0 ? 'waiting' : 'launcher';
+    return plan.backup === self ? 'backup' : 'other';
   }
 
-  async #refreshProviderNow(): Promise<void> {
-    if (this.#refreshing) return;
-    this.#refreshing = true;
-    try {
-      const instances = await this.#init.provider.listInstances(this.#init.fleet, AbortSignal.timeout(LIST_TIMEOUT_MS));
-      const listed: ProviderInstance[] = instances.map((i) => ({ instanceId: i.instanceId, slot: i.slot, state: i.state, token: i.token, launchedAt: i.launchedAt }));
-      const at = this.#init.clock.now();
-      this.#provider = { count: instances.length, instances: listed, at };
-      // Remember what the provider listed in each slot, so every peer names the same replaced instance.
-      this.#memory = rememberListed(this.#memory, listed, at);
-    } catch (err) {
-      this.#log.warn({ err }, 'cannot count the fleet at the provider; acting on quorum alone');
-      // Unknown until the next refresh: the rule then needs a quorum.
-      this.#provider = { count: null, instances: null, at: this.#init.clock.now() };
-    } finally {
-      this.#refreshing = false;
+  async #refreshListing(): Promise<void> {
+    const snapshot = await this.#listing.refresh();
+    // Remember what the provider listed in each slot, so every peer names the same replaced instance.
+    if (snapshot.instances !== null && snapshot.listedAt !== null && snapshot.listedAt !== this.#rememberedAt) {
+      this.#rememberedAt = snapshot.listedAt;
+      this.#memory = rememberListed(this.#memory, snapshot.instances, snapshot.listedAt);
     }
   }
 }

@@ -56,3 +56,14 @@ export const IMDS_MAX_BODY_CHARS = 16 * 1024;
 export const MAX_NOTICE_LISTENERS = 64;
 /** Distinct notices remembered to emit each once: IMDS only ever shows one of each kind at a time. */
 export const MAX_SEEN_NOTICES = 64;
+/**
+ * EC2's RunInstances request bucket holds 5 tokens refilled at 2 per second for the whole
+ * account and Region: the provider sends at most this many per second (with a burst of as
+ * many), so a spot wave's launches queue here instead of being throttled there.
+ */
+export const EC2_RUN_INSTANCES_PER_SECOND = 2;
+/** Throttled calls (RequestLimitExceeded) wait longer than other faults: AWS's guidance is to back off to seconds. */
+export const EC2_THROTTLE_BACKOFF_BASE_MS = 1_000;
+export const EC2_THROTTLE_BACKOFF_MAX_MS = 20_000;
+/** Attempts of a call that keeps being throttled (other faults keep EC2_MAX_ATTEMPTS). */
+export const EC2_THROTTLE_MAX_ATTEMPTS = 8;

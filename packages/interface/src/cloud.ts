@@ -35,6 +35,8 @@ export interface FleetInstance {
   token: string | null;
   /** Launch time, epoch ms; null when unknown. */
   launchedAt: number | null;
+  /** Its Availability Zone, when the provider reports one (a failed listing is retried zone by zone). */
+  zone?: string | null;
   /**
    * Multiaddrs (without a peer ID) where the instance's agent listens, when the provider knows
    * them (EC2: its private IP and the fleet's libp2p port): how a node finds peers with no fixed
@@ -57,12 +59,16 @@ export interface CloudProvider {
   listInstances(fleet: string, signal?: AbortSignal): Promise<FleetInstance[]>;
   terminate(instanceId: string, signal?: AbortSignal): Promise<void>;
   /**
-   * Pending and running instances launched with any of `tokens`, asked directly rather than
+   * Pending and running instances launched with any of `tokens` (or with any of `instanceIds`),
+   * asked directly rather than
    * through the fleet listing: the second look that confirms a launch is really gone before a
    * new generation replaces it. Optional: without it the listing alone decides.
    */
-  findInstances?(query: { tokens: readonly string[] }, signal?: AbortSignal): Promise<FleetInstance[]>;
+  findInstances?(query: InstanceQuery, signal?: AbortSignal): Promise<FleetInstance[]>;
 }
+
+/** A direct look-up: by launch tokens, or by instance IDs (EC2 still answers those in an unaffected zone while another zone is impaired). */
+export type InstanceQuery = { tokens: readonly string[] } | { instanceIds: readonly string[] };
 
 /** Error codes providers use, so the replacer can tell capacity from configuration problems. */
 export const CloudErrorCode = {

@@ -6,6 +6,10 @@ import {
   EC2_MAX_ATTEMPTS,
   EC2_PAGE_SIZE,
   EC2_REQUEST_TIMEOUT_MS,
+  EC2_RUN_INSTANCES_PER_SECOND,
+  EC2_THROTTLE_BACKOFF_BASE_MS,
+  EC2_THROTTLE_BACKOFF_MAX_MS,
+  EC2_THROTTLE_MAX_ATTEMPTS,
 } from '../constants.js';
 import { CloudConfigError } from '../errors.js';
 
@@ -47,6 +51,12 @@ export const ec2ProviderConfigSchema = z.object({
   maxAttempts: z.number().int().min(1).max(10).default(EC2_MAX_ATTEMPTS),
   backoffBaseMs: positiveMs.max(60_000).default(EC2_BACKOFF_BASE_MS),
   backoffMaxMs: positiveMs.max(300_000).default(EC2_BACKOFF_MAX_MS),
+  /** Attempts and backoff of a call EC2 throttles (RequestLimitExceeded): longer than for other faults. */
+  throttleMaxAttempts: z.number().int().min(1).max(20).default(EC2_THROTTLE_MAX_ATTEMPTS),
+  throttleBackoffBaseMs: positiveMs.max(60_000).default(EC2_THROTTLE_BACKOFF_BASE_MS),
+  throttleBackoffMaxMs: positiveMs.max(300_000).default(EC2_THROTTLE_BACKOFF_MAX_MS),
+  /** RunInstances calls this provider sends per second at most (burst as many). */
+  runInstancesPerSecond: z.number().min(0.1).max(100).default(EC2_RUN_INSTANCES_PER_SECOND),
   /** The fleet's libp2p TCP port: with an instance's private IP, where its agent can be dialled. */
   agentPort: z.number().int().min(1).max(65_535).optional(),
   /** DescribeInstances page size (EC2 accepts 5..1000). */

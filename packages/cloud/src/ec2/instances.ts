@@ -22,6 +22,7 @@ export function toFleetInstance(instance: Instance, agentPort?: number): FleetIn
     lifecycle: lifecycleOf(instance),
     token: instance.ClientToken ?? null,
     launchedAt: instance.LaunchTime?.getTime() ?? null,
+    zone: instance.Placement?.AvailabilityZone ?? null,
     addrs: agentPort !== undefined && instance.PrivateIpAddress !== undefined ? [`/ip4/${instance.PrivateIpAddress}/tcp/${agentPort}`] : [],
   };
 }

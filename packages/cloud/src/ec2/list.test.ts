@@ -33,8 +33,8 @@ describe('ec2 provider: listInstances and terminate', () => {
     assert.deepEqual(
       listed.sort((x, y) => x.instanceId.localeCompare(y.instanceId)).map(({ token: _t, launchedAt: _l, ...rest }) => rest),
       [
-        { instanceId: a0.instanceId, slot: '0', state: 'pending', lifecycle: 'spot', addrs: [] },
-        { instanceId: a1.instanceId, slot: '1', state: 'running', lifecycle: 'on-demand', addrs: [] },
+        { instanceId: a0.instanceId, slot: '0', state: 'pending', lifecycle: 'spot', addrs: [], zone: 'us-east-1a' },
+        { instanceId: a1.instanceId, slot: '1', state: 'running', lifecycle: 'on-demand', addrs: [], zone: 'us-east-1a' },
       ],
     );
     // With the fleet's libp2p port, each instance's private IP says where its agent listens.
@@ -73,5 +73,14 @@ describe('ec2 provider: listInstances and terminate', () => {
     assert.equal(h.fake.instances().find((i) => i.instanceId === d0.instanceId)!.state, 'terminated');
     await provider.terminate('i-0000000000000dead');
     assert.deepEqual(await provider.listInstances('delta'), []);
+  });
+
+  it('finds instances by ID, dropping IDs EC2 does not know (it fails the whole call for one) and terminated ones', async () => {
+    const provider = h.provider();
+    const e0 = await provider.launch(request('epsilon', '0'));
+    const e1 = await provider.launch(request('epsilon', '1'));
+    await provider.terminate(e1.instanceId);
+    const found = await provider.findInstances!({ instanceIds: [e0.instanceId, 'i-0000000000000dead', e1.instanceId] });
+    assert.deepEqual(found.map((i) => i.instanceId), [e0.instanceId]);
   });
 });

@@ -11,6 +11,7 @@ import {
   type Clock,
   type CloudProvider,
   type FleetInstance,
+  type InstanceQuery,
   type LaunchRequest,
   type LaunchResult,
   type Logger,
@@ -24,6 +25,7 @@ import { awsErrorDetail, toCloudError } from './aws-errors.js';
 import { type Ec2ProviderConfig, type Ec2ProviderInit, parseEc2ProviderConfig } from './config.js';
 import { lifecycleOf, toFleetInstance } from './instances.js';
 import { type RetryPolicy, type Sleep, clockSleep, withRetry } from './retry.js';
+import { Pacer } from './pacer.js';
 import { runInstancesInput, validateLaunchRequest } from './run-request.js';
 
 /** Pending and running: the instances a fleet pays for and the rule counts. */
@@ -80,7 +82,9 @@ export function ec2Provider(init: Ec2ProviderInit, components: Ec2ProviderCompon
     baseMs: config.backoffBaseMs,
     maxMs: config.backoffMaxMs,
     attemptTimeoutMs: config.requestTimeoutMs,
+    throttle: { maxAttempts: config.throttleMaxAttempts, baseMs: config.throttleBackoffBaseMs, maxMs: config.throttleBackoffMaxMs },
   };
+  const runPacer = new Pacer(config.runInstancesPerSecond, config.runInstancesPerSecond, components.clock ?? systemClock, sleep);
 
   async function call<T>(action: string, op: (signal: AbortSignal) => Promise<T>, signal?: AbortSignal): Promise<T> {
     try {
@@ -116,6 +120,27 @@ export function ec2Provider(init: Ec2ProviderInit, components: Ec2ProviderCompon
   }
 
   /**
+   * The named instances. EC2 fails the whole call when it does not know one of the IDs (one it
+   * forgot an hour after termination, or one too new to be visible): those are dropped — named
+   * in the error — and the rest asked again, once.
+   */
+  async function describeIds(ids: readonly string[], signal?: AbortSignal): Promise<Instance[]> {
+    let asked = [...ids];
+    for (let round = 0; round < 2 && asked.length > 0; round++) {
+      try {
+        const res = await call('DescribeInstances', (s) => client.send(new DescribeInstancesCommand({ InstanceIds: asked }), { abortSignal: s }), signal);
+        return (res.Reservations ?? []).flatMap((r) => r.Instances ?? []);
+      } catch (err) {
+        const unknown = err instanceof ProviderFailedError && err.awsCode === 'InvalidInstanceID.NotFound' ? new Set(err.message.match(/i-[0-9a-f]+/g) ?? []) : new Set<string>();
+        const rest = asked.filter((id) => !unknown.has(id));
+        if (unknown.size === 0 || rest.length === asked.length || round === 1) throw err;
+        asked = rest;
+      }
+    }
+    return [];
+  }
+
+  /**
    * IDs of instances EC2 already holds for this token (any state). Best effort: a failure here
    * only costs the `existing` flag, never the launch. DescribeInstances is eventually
    * consistent, so a launch made a moment earlier by a racing peer may still read as new.
@@ -139,7 +164,14 @@ export function ec2Provider(init: Ec2ProviderInit, components: Ec2ProviderCompon
       validateLaunchRequest(request);
       const before = await instancesOfToken(request.token, signal);
       const input = runInstancesInput(request, config);
-      const out = await call('RunInstances', (s) => client.send(new RunInstancesCommand(input), { abortSignal: s }), signal);
+      const out = await call(
+        'RunInstances',
+        async (s) => {
+          await runPacer.take(s);
+          return client.send(new RunInstancesCommand(input), { abortSignal: s });
+        },
+        signal,
+      );
       const instance = out.Instances?.[0];
       if (instance?.InstanceId === undefined) {
         throw new ProviderFailedError({ awsCode: 'EmptyResponse', status: null }, 'RunInstances returned no instance');
@@ -161,8 +193,18 @@ export function ec2Provider(init: Ec2ProviderInit, components: Ec2ProviderCompon
       return instances.flatMap((i) => toFleetInstance(i, config.agentPort) ?? []);
     },
 
-    async findInstances(query: { tokens: readonly string[] }, signal?: AbortSignal): Promise<FleetInstance[]> {
+    async findInstances(query: InstanceQuery, signal?: AbortSignal): Promise<FleetInstance[]> {
       const out: FleetInstance[] = [];
+      if ('instanceIds' in query) {
+        // InstanceIds, not a filter: EC2 answers these even while another zone is impaired.
+        for (let i = 0; i < query.instanceIds.length; i += MAX_FILTER_VALUES) {
+          for (const inst of await describeIds(query.instanceIds.slice(i, i + MAX_FILTER_VALUES), signal)) {
+            const mapped = toFleetInstance(inst, config.agentPort);
+            if (mapped !== null) out.push(mapped);
+          }
+        }
+        return out;
+      }
       // A filter takes at most 200 values.
       for (let i = 0; i < query.tokens.length; i += MAX_FILTER_VALUES) {
         const tokens = query.tokens.slice(i, i + MAX_FILTER_VALUES);
@@ -181,7 +223,9 @@ export function ec2Provider(init: Ec2ProviderInit, components: Ec2ProviderCompon
         );
         log.info({ instanceId }, 'terminated instance');
       } catch (err) {
-        // Already gone is what terminate wants: idempotent, like launch.
+        // Already gone is what terminate wants: idempotent, like launch. EC2 also answers NotFound
+        // for an instance too new to be visible; the callers only pass IDs read from a listing
+        // or from the instance's own metadata, which are visible by then.
         if (err instanceof ProviderFailedError && err.awsCode === 'InvalidInstanceID.NotFound') {
           log.info({ instanceId }, 'instance to terminate does not exist');
           return;

@@ -32,8 +32,8 @@ describe('ec2 provider retries through the real SDK', () => {
     const result = await h.provider().launch(launchRequest('throttled'));
     assert.equal(result.existing, false);
     assert.equal(h.fake.callsOf('RunInstances').length - runs, 3);
-    // rng 0.5: half of 250 ms, then half of 500 ms.
-    assert.deepEqual(h.delays, [125, 250]);
+    // Throttling backs off longer than other faults: rng 0.5, half of 1 s, then half of 2 s.
+    assert.deepEqual(h.delays, [500, 1_000]);
   });
 
   it('retries RequestLimitExceeded sent as 400, a 500 and a 503 ServiceUnavailable', async () => {
@@ -64,10 +64,10 @@ describe('ec2 provider retries through the real SDK', () => {
     assert.equal(h.fake.callsOf('RunInstances').length - runs, 1);
   });
 
-  it('gives up after maxAttempts on persistent throttling', async () => {
+  it('gives up after throttleMaxAttempts on persistent throttling', async () => {
     const runs = h.fake.callsOf('RunInstances').length;
     h.fake.throttleNext(10, 'RunInstances');
-    await assert.rejects(h.provider({ maxAttempts: 3 }).launch(launchRequest('always-throttled')), (err: unknown) => {
+    await assert.rejects(h.provider({ throttleMaxAttempts: 3 }).launch(launchRequest('always-throttled')), (err: unknown) => {
       assert.ok(err instanceof ProviderFailedError);
       assert.equal(err.awsCode, 'RequestLimitExceeded');
       assert.equal(err.status, 503);

@@ -1,5 +1,5 @@
 import type { Clock, Rng } from '@synkti/interface';
-import { classifyAwsError } from './aws-errors.js';
+import { THROTTLING_CODES, awsErrorDetail, classifyAwsError } from './aws-errors.js';
 
 export interface RetryPolicy {
   /** Attempts in all, the first one included. */
@@ -9,6 +9,8 @@ export interface RetryPolicy {
   maxMs: number;
   /** Timeout of one attempt. */
   attemptTimeoutMs: number;
+  /** Throttling (see THROTTLING_CODES) gets its own, longer schedule; absent: the same as other faults. */
+  throttle?: { maxAttempts: number; baseMs: number; maxMs: number };
 }
 
 /** Waits `ms`, or rejects with the signal's reason when it aborts first. */
@@ -58,6 +60,9 @@ export function clockSleep(clock: Clock): Sleep {
  */
 export async function withRetry<T>(op: (signal: AbortSignal) => Promise<T>, ctx: RetryContext): Promise<T> {
   const { policy } = ctx;
+  // Throttled attempts and other failed attempts count against separate limits.
+  let throttledRetries = 0;
+  let otherRetries = 0;
   for (let attempt = 1; ; attempt++) {
     if (ctx.signal?.aborted) throw ctx.signal.reason;
     const timeout = AbortSignal.timeout(policy.attemptTimeoutMs);
@@ -68,8 +73,12 @@ export async function withRetry<T>(op: (signal: AbortSignal) => Promise<T>, ctx:
       if (ctx.signal?.aborted) throw ctx.signal.reason;
       const timedOut = timeout.aborted;
       const retryable = timedOut || classifyAwsError(err) === 'retryable';
-      if (!retryable || attempt >= policy.maxAttempts) throw err;
-      const delayMs = backoffDelayMs(policy, attempt - 1, ctx.rng);
+      const throttled = !timedOut && policy.throttle !== undefined && THROTTLING_CODES.has(awsErrorDetail(err).awsCode);
+      if (throttled) throttledRetries++;
+      else otherRetries++;
+      const schedule = throttled ? { ...policy, ...policy.throttle! } : policy;
+      if (!retryable || (throttled ? throttledRetries : otherRetries) >= schedule.maxAttempts) throw err;
+      const delayMs = backoffDelayMs(schedule, (throttled ? throttledRetries : otherRetries) - 1, ctx.rng);
       ctx.onRetry?.({ attempt, delayMs, err });
       await ctx.sleep(delayMs, ctx.signal);
     }

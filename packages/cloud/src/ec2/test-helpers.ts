@@ -27,6 +27,8 @@ export async function ec2Harness(options: FakeEc2Options = {}): Promise<{
           endpoint: fake.url,
           launchTemplate: { id: TEMPLATE_ID },
           requestTimeoutMs: 5_000,
+          // Pacing has its own test; here it would only add waits to the recorded backoff delays.
+          runInstancesPerSecond: 100,
           ...extra,
         },
         {

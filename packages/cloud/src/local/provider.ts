@@ -1,4 +1,4 @@
-import { type CloudProvider, CloudErrorCode, type FleetInstance, type LaunchRequest, type LaunchResult, SynktiError } from '@synkti/interface';
+import { type CloudProvider, CloudErrorCode, type FleetInstance, type InstanceQuery, type LaunchRequest, type LaunchResult, SynktiError } from '@synkti/interface';
 import { type LocalInstanceRecord, LocalLedger } from './ledger.js';
 import { isProcessAlive } from './process.js';
 
@@ -53,11 +53,12 @@ export function localProvider(init: LocalProviderInit): CloudProvider & { ledger
         .filter((r) => r.fleet === fleet && live(r))
         .map(listed);
     },
-    async findInstances(query: { tokens: readonly string[] }): Promise<FleetInstance[]> {
+    async findInstances(query: InstanceQuery): Promise<FleetInstance[]> {
       await ready;
-      const wanted = new Set(query.tokens);
+      const byId = 'instanceIds' in query;
+      const wanted = new Set(byId ? query.instanceIds : query.tokens);
       return (await ledger.instances())
-        .filter((r) => r.token !== null && wanted.has(r.token) && live(r))
+        .filter((r) => (byId ? wanted.has(r.instanceId) : r.token !== null && wanted.has(r.token)) && live(r))
         .map(listed);
     },
     async terminate(instanceId: string): Promise<void> {

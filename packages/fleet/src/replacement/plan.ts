@@ -82,6 +82,7 @@ export function planReplacement(input: ReplacementInput): ReplacementPlan {
   const uncounted: PeerFacts[] = [];
   let aliveCount = 0;
   let launcher: string | null = null;
+  let backup: string | null = null;
   // A counted peer running a record's instance holds the record's slot, so assignSlots settles
   // that record anyway: only peers that no longer count need matching here.
   const matching = unseen.size > 0;
@@ -93,7 +94,10 @@ export function planReplacement(input: ReplacementInput): ReplacementPlan {
       continue;
     }
     counted.push(p);
-    if (launcher === null || p.peerId < launcher) launcher = p.peerId;
+    if (launcher === null || p.peerId < launcher) {
+      backup = launcher;
+      launcher = p.peerId;
+    } else if (backup === null || p.peerId < backup) backup = p.peerId;
   }
   const selfKnown = launcher === input.self || input.peers.some((p) => p.peerId === input.self);
   // A record whose listed instance is a peer in view has joined (whatever its state now): the peer, not the record, counts.
@@ -116,6 +120,7 @@ export function planReplacement(input: ReplacementInput): ReplacementPlan {
     strays: reapable ? strayInstances(input, listing, slots, activeTokens!) : [],
     settle: settleOwn(input, records, settled),
     launcher,
+    backup,
     capacity: slots.capacity,
     deficit: target - slots.capacity,
     quorum,

@@ -137,6 +137,8 @@ export interface ReplacementPlan {
   /** Why nothing is launched (null when something is). */
   hold: HoldReason | null;
   launcher: string | null;
+  /** The next lowest counted peer: it lists the provider as often as the launcher, to take over warm. */
+  backup: string | null;
   capacity: number;
   deficit: number;
   quorum: boolean;
