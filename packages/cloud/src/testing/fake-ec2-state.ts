@@ -1,5 +1,9 @@
+import { type DescribeView, STATE_CODES, describeInstances, instanceXml, isVisible, notFound } from './describe.js';
+import { Ec2Fault, OWNER_ID, capacityMessage, faultStatus } from './faults.js';
+import { type QueryObject, type QueryValue, fingerprint, list, obj, str } from './query.js';
 import { type XmlNode, ec2Response } from './xml.js';
-import { type QueryObject, fingerprint, list, obj, str } from './query.js';
+
+export { Ec2Fault, FAULT_STATUS } from './faults.js';
 
 /** The fake's record of one instance. */
 export interface FakeInstance {
@@ -12,6 +16,8 @@ export interface FakeInstance {
   state: 'pending' | 'running' | 'stopping' | 'stopped' | 'shutting-down' | 'terminated';
   clientToken: string | null;
   launchTime: number;
+  /** Epoch ms from which other calls see the instance (launchTime + the fake's visibility lag). */
+  visibleAt: number;
   tags: Map<string, string>;
   volumeId: string;
   /** 10.0.x.y by default; tests may point it at a reachable address. */
@@ -28,56 +34,40 @@ export interface FakeVolume {
 export interface CapacityRule {
   instanceType?: string;
   subnet?: string;
+  availabilityZone?: string;
   market?: 'spot' | 'on-demand';
-  /** Default InsufficientInstanceCapacity. */
+  /** Default InsufficientInstanceCapacity; the reply carries EC2's status for the code (FAULT_STATUS). */
   code?: string;
 }
-
-/** An error reply, as EC2 sends it: status + code + message. */
-export class Ec2Fault extends Error {
-  constructor(
-    readonly status: number,
-    readonly code: string,
-    message: string,
-  ) {
-    super(message);
-  }
-}
-
-/** The HTTP status EC2 answers each error code with (client errors 400 otherwise). */
-export const FAULT_STATUS: Readonly<Record<string, number>> = {
-  InsufficientInstanceCapacity: 500,
-  InsufficientCapacity: 500,
-  InternalError: 500,
-  RequestLimitExceeded: 503,
-  Unavailable: 503,
-};
-
-const STATE_CODES: Record<FakeInstance['state'], number> = {
-  pending: 0,
-  running: 16,
-  'shutting-down': 32,
-  terminated: 48,
-  stopping: 64,
-  stopped: 80,
-};
-
-const KNOWN_FILTERS = new Set(['instance-state-name', 'client-token', 'instance-id', 'tag-key', 'instance-lifecycle']);
-const OWNER_ID = '123456789012';
 
 export interface FakeEc2StateOptions {
   region: string;
   now: () => number;
   /** Subnet → AZ; subnets not listed get `<region>a`. */
   subnets?: Record<string, string>;
+  /** For this long after RunInstances the instance is invisible to Describe/Terminate/CreateTags (eventual consistency). Default 0. */
+  visibilityLagMs?: number;
+  /** Empty pages (with a NextToken) a paginated DescribeInstances serves before each page. Default 0. */
+  emptyPages?: number;
 }
+
+/** EC2 caps user tags at 50 per resource (tag restrictions). */
+export const MAX_TAGS_PER_RESOURCE = 50;
+/** Instances the fake account may hold; past it RunInstances answers InstanceLimitExceeded, as a quota would. */
+export const MAX_INSTANCES = 10_000;
+/** Capacity rules kept: a test injects a handful. */
+export const MAX_CAPACITY_RULES = 1_000;
+/** Impaired zones kept: a Region has a few. */
+export const MAX_IMPAIRED_ZONES = 64;
 
 /** The fake's state machine: one method per action, each returning the response body or throwing Ec2Fault. */
 export class FakeEc2State {
   readonly instances = new Map<string, FakeInstance>();
   readonly volumes = new Map<string, FakeVolume>();
   readonly capacityRules: CapacityRule[] = [];
-  readonly #tokens = new Map<string, { fingerprint: string; reservationId: string; instanceId: string }>();
+  readonly impairedZones = new Set<string>();
+  /** Idempotency records keyed by (zone or '' for Regional idempotency, token): one per launch, so bounded by MAX_INSTANCES. */
+  readonly #tokens = new Map<string, { fingerprint: string; instanceId: string }>();
   #next = 1;
 
   constructor(readonly options: FakeEc2StateOptions) {}
@@ -91,7 +81,7 @@ export class FakeEc2State {
       case 'RunInstances':
         return ec2Response(action, { requestId, ...this.runInstances(params) });
       case 'DescribeInstances':
-        return ec2Response(action, { requestId, ...this.describeInstances(params) });
+        return ec2Response(action, { requestId, ...describeInstances(params, this.#view()) });
       case 'TerminateInstances':
         return ec2Response(action, { requestId, instancesSet: this.terminateInstances(params) });
       case 'CreateTags':
@@ -102,96 +92,83 @@ export class FakeEc2State {
     }
   }
 
+  zoneOf(subnetId: string): string {
+    return this.options.subnets?.[subnetId] ?? `${this.options.region}a`;
+  }
+
+  impairZone(zone: string): void {
+    if (!this.impairedZones.has(zone) && this.impairedZones.size >= MAX_IMPAIRED_ZONES) throw new Error(`more than ${MAX_IMPAIRED_ZONES} impaired zones`);
+    this.impairedZones.add(zone);
+  }
+
+  addCapacityRule(rule: CapacityRule): void {
+    if (this.capacityRules.length >= MAX_CAPACITY_RULES) throw new Error(`more than ${MAX_CAPACITY_RULES} capacity rules`);
+    this.capacityRules.push(rule);
+  }
+
   runInstances(params: QueryObject): Record<string, XmlNode> {
-    const { ClientToken: token, Action: _a, Version: _v, ...rest } = params;
-    const clientToken = typeof token === 'string' ? token : null;
+    const clientToken = str(params, 'ClientToken') ?? null;
+    const subnetParam = str(params, 'SubnetId');
+    const zoneParam = str(obj(params['Placement']), 'AvailabilityZone');
+    if (subnetParam !== undefined && zoneParam !== undefined && this.zoneOf(subnetParam) !== zoneParam) {
+      throw new Ec2Fault(400, 'InvalidParameterValue', `Value (${zoneParam}) for parameter availabilityZone is invalid. Subnet '${subnetParam}' is in the availability zone ${this.zoneOf(subnetParam)}`);
+    }
+    const subnetId = subnetParam ?? 'subnet-default';
+    const zone = zoneParam ?? this.zoneOf(subnetId);
+    // "Ensuring idempotency": a subnet or Placement.AvailabilityZone makes the token zonal (the same
+    // token launches again in another zone), neither makes it Regional; zone fields are not compared.
+    const scope = subnetParam !== undefined || zoneParam !== undefined ? zone : '';
+    const print = fingerprint(launchParameters(params));
     if (clientToken !== null) {
-      const seen = this.#tokens.get(clientToken);
+      const seen = this.#tokens.get(`${scope}\u0000${clientToken}`);
       if (seen !== undefined) {
-        if (seen.fingerprint !== fingerprint(rest)) {
+        if (seen.fingerprint !== print) {
           throw new Ec2Fault(400, 'IdempotentParameterMismatch', `The client token ${clientToken} was used with other parameters.`);
         }
-        return this.#reservation(seen.reservationId, [this.instances.get(seen.instanceId)!]);
+        const instance = this.instances.get(seen.instanceId)!;
+        return this.#reservation(instance.reservationId, [instance]);
       }
     }
     if (str(params, 'MinCount') !== '1' || str(params, 'MaxCount') !== '1') {
       throw new Ec2Fault(400, 'InvalidParameterValue', 'the fake launches exactly one instance (MinCount=MaxCount=1)');
     }
-    const template = obj(params['LaunchTemplate']);
-    if (template === undefined && str(params, 'ImageId') === undefined) {
+    if (obj(params['LaunchTemplate']) === undefined && str(params, 'ImageId') === undefined) {
       throw new Ec2Fault(400, 'MissingParameter', 'The request must contain the parameter ImageId');
     }
     const instanceType = str(params, 'InstanceType') ?? 'm5.large';
-    const subnetId = str(params, 'SubnetId') ?? 'subnet-default';
     const market = str(obj(params['InstanceMarketOptions']), 'MarketType') === 'spot' ? 'spot' : 'on-demand';
-    const rule = this.capacityRules.find(
-      (r) =>
-        (r.instanceType === undefined || r.instanceType === instanceType) &&
-        (r.subnet === undefined || r.subnet === subnetId) &&
-        (r.market === undefined || r.market === market),
-    );
-    if (rule !== undefined) {
-      const code = rule.code ?? 'InsufficientInstanceCapacity';
-      throw new Ec2Fault(FAULT_STATUS[code] ?? 400, code, `We currently do not have sufficient ${instanceType} capacity in the subnet ${subnetId}.`);
-    }
+    this.#checkCapacity({ instanceType, subnet: subnetId, availabilityZone: zone, market }, scope === '' && clientToken !== null);
+    const instanceTags = this.#specTags(params, 'instance');
+    const volumeTags = this.#specTags(params, 'volume');
+    const now = this.options.now();
     const reservationId = this.id('r');
     const instance: FakeInstance = {
       instanceId: this.id('i'),
       reservationId,
       instanceType,
       subnetId,
-      availabilityZone: this.options.subnets?.[subnetId] ?? `${this.options.region}a`,
+      availabilityZone: zone,
       lifecycle: market,
       state: 'pending',
       clientToken,
-      launchTime: this.options.now(),
-      tags: this.#specTags(params, 'instance'),
+      launchTime: now,
+      visibleAt: now + (this.options.visibilityLagMs ?? 0),
+      tags: instanceTags,
       volumeId: this.id('vol'),
       privateIpAddress: `10.0.${Math.floor(this.instances.size / 250)}.${(this.instances.size % 250) + 4}`,
     };
     this.instances.set(instance.instanceId, instance);
-    this.volumes.set(instance.volumeId, { volumeId: instance.volumeId, instanceId: instance.instanceId, tags: this.#specTags(params, 'volume') });
-    if (clientToken !== null) this.#tokens.set(clientToken, { fingerprint: fingerprint(rest), reservationId, instanceId: instance.instanceId });
+    this.volumes.set(instance.volumeId, { volumeId: instance.volumeId, instanceId: instance.instanceId, tags: volumeTags });
+    if (clientToken !== null) this.#tokens.set(`${scope}\u0000${clientToken}`, { fingerprint: print, instanceId: instance.instanceId });
     return this.#reservation(reservationId, [instance]);
   }
 
-  describeInstances(params: QueryObject): Record<string, XmlNode> {
-    const filters = list(params, 'Filter').map((f) => ({
-      name: str(obj(f), 'Name') ?? '',
-      values: list(obj(f), 'Value').filter((v): v is string => typeof v === 'string'),
-    }));
-    for (const f of filters) {
-      if (!KNOWN_FILTERS.has(f.name) && !f.name.startsWith('tag:')) {
-        throw new Ec2Fault(400, 'InvalidParameterValue', `The filter '${f.name}' is invalid`);
-      }
-    }
-    const ids = list(params, 'InstanceId').filter((v): v is string => typeof v === 'string');
-    const matching = [...this.instances.values()].filter(
-      (i) => (ids.length === 0 || ids.includes(i.instanceId)) && filters.every((f) => matchesFilter(i, f)),
-    );
-    const maxResults = str(params, 'MaxResults');
-    const pageSize = maxResults === undefined ? Number.POSITIVE_INFINITY : Number(maxResults);
-    if (maxResults !== undefined && !(pageSize >= 5 && pageSize <= 1000)) throw new Ec2Fault(400, 'InvalidParameterValue', 'MaxResults must be between 5 and 1000');
-    const start = Number(Buffer.from(str(params, 'NextToken') ?? 'MA==', 'base64').toString('utf8'));
-    if (!Number.isInteger(start) || start < 0) throw new Ec2Fault(400, 'InvalidParameterValue', 'invalid NextToken');
-    const page = matching.slice(start, start + pageSize);
-    const end = start + page.length;
-    const reservations: XmlNode[] = [];
-    for (const instance of page) {
-      const last = reservations.at(-1) as { reservationId: string; instancesSet: XmlNode[] } | undefined;
-      if (last?.reservationId === instance.reservationId) last.instancesSet.push(instanceXml(instance));
-      else reservations.push({ reservationId: instance.reservationId, ownerId: OWNER_ID, groupSet: [], instancesSet: [instanceXml(instance)] });
-    }
-    return {
-      reservationSet: reservations,
-      nextToken: end < matching.length ? Buffer.from(String(end)).toString('base64') : null,
-    };
-  }
-
   terminateInstances(params: QueryObject): XmlNode[] {
-    const ids = list(params, 'InstanceId').filter((v): v is string => typeof v === 'string');
-    const missing = ids.filter((id) => !this.instances.has(id));
-    if (missing.length > 0) throw new Ec2Fault(400, 'InvalidInstanceID.NotFound', `The instance IDs '${missing.join(', ')}' do not exist`);
+    const ids = stringsOf(list(params, 'InstanceId'));
+    if (ids.length === 0) throw new Ec2Fault(400, 'MissingParameter', 'The request must contain the parameter InstanceId');
+    // An instance still propagating reads as absent here too, and is NOT terminated (eventual-consistency page).
+    const missing = ids.filter((id) => !this.#visible(id));
+    if (missing.length > 0) throw notFound(missing);
     return ids.map((id) => {
       const instance = this.instances.get(id)!;
       const previous = instance.state;
@@ -206,18 +183,66 @@ export class FakeEc2State {
   }
 
   createTags(params: QueryObject): void {
-    const ids = list(params, 'ResourceId').filter((v): v is string => typeof v === 'string');
+    const ids = stringsOf(list(params, 'ResourceId'));
     const tags = readTags(list(params, 'Tag'));
-    for (const id of ids) {
-      const target = this.instances.get(id) ?? this.volumes.get(id);
-      if (target === undefined) throw new Ec2Fault(400, 'InvalidID', `The ID '${id}' is not valid`);
-      for (const [k, v] of tags) target.tags.set(k, v);
+    const targets = ids.map((id) => {
+      const target = this.#visible(id) ? this.instances.get(id) : this.volumes.get(id);
+      if (target !== undefined) return target;
+      if (id.startsWith('i-')) throw notFound([id]);
+      if (id.startsWith('vol-')) throw new Ec2Fault(400, 'InvalidVolume.NotFound', `The volume '${id}' does not exist.`);
+      throw new Ec2Fault(400, 'InvalidID', `The ID '${id}' is not valid`);
+    });
+    for (const target of targets) {
+      const added = [...tags.keys()].filter((k) => !target.tags.has(k)).length;
+      if (target.tags.size + added > MAX_TAGS_PER_RESOURCE) {
+        throw new Ec2Fault(400, 'TagLimitExceeded', `The maximum number of tags (${MAX_TAGS_PER_RESOURCE}) per resource would be exceeded.`);
+      }
     }
+    for (const target of targets) for (const [k, v] of tags) target.tags.set(k, v);
+  }
+
+  #visible(instanceId: string): boolean {
+    const instance = this.instances.get(instanceId);
+    return instance !== undefined && isVisible(instance, this.options.now());
+  }
+
+  #view(): DescribeView {
+    return {
+      instances: this.instances.values(),
+      now: this.options.now(),
+      impairedZones: this.impairedZones,
+      emptyPages: this.options.emptyPages ?? 0,
+      ownerId: OWNER_ID,
+    };
+  }
+
+  #checkCapacity(launch: Required<Omit<CapacityRule, 'code'>>, regional: boolean): void {
+    if (regional && this.impairedZones.size > 0) {
+      // "Ensuring idempotency", tip: Regional-idempotency launches could fail while any zone is down.
+      throw new Ec2Fault(503, 'Unavailable', 'The service is unavailable: an Availability Zone of this Region is impaired; name a subnet or zone.');
+    }
+    let code: string | undefined;
+    // A zone that is down has no capacity: InsufficientInstanceCapacity is EC2's zonal "try another zone" answer.
+    if (this.impairedZones.has(launch.availabilityZone)) code = 'InsufficientInstanceCapacity';
+    else {
+      const rule = this.capacityRules.find(
+        (r) =>
+          (r.instanceType === undefined || r.instanceType === launch.instanceType) &&
+          (r.subnet === undefined || r.subnet === launch.subnet) &&
+          (r.availabilityZone === undefined || r.availabilityZone === launch.availabilityZone) &&
+          (r.market === undefined || r.market === launch.market),
+      );
+      if (rule !== undefined) code = rule.code ?? 'InsufficientInstanceCapacity';
+      else if (this.instances.size >= MAX_INSTANCES) code = 'InstanceLimitExceeded';
+    }
+    if (code !== undefined) throw new Ec2Fault(faultStatus(code), code, capacityMessage(code, launch.instanceType, launch.availabilityZone));
   }
 
   #specTags(params: QueryObject, resourceType: string): Map<string, string> {
     const spec = list(params, 'TagSpecification').find((s) => str(obj(s), 'ResourceType') === resourceType);
-    return readTags(list(obj(spec), 'Tag'));
+    const tags = readTags(list(obj(spec), 'Tag'));
+    if (tags.size > MAX_TAGS_PER_RESOURCE) throw new Ec2Fault(400, 'TagLimitExceeded', `More than ${MAX_TAGS_PER_RESOURCE} tags on the ${resourceType}.`);
+    return tags;
   }
 
   #reservation(reservationId: string, instances: FakeInstance[]): Record<string, XmlNode> {
@@ -225,49 +250,22 @@ export class FakeEc2State {
   }
 }
 
-function readTags(items: ReturnType<typeof list>): Map<string, string> {
+/** The parameters an idempotent retry must repeat: all but the token, the zone fields and the envelope. */
+function launchParameters(params: QueryObject): QueryObject {
+  const { ClientToken: _t, Action: _a, Version: _v, SubnetId: _s, Placement: placement, ...rest } = params;
+  const { AvailabilityZone: _z, ...otherPlacement } = obj(placement) ?? {};
+  return Object.keys(otherPlacement).length > 0 ? { ...rest, Placement: otherPlacement } : rest;
+}
+
+function stringsOf(values: QueryValue[]): string[] {
+  return values.filter((v): v is string => typeof v === 'string');
+}
+
+function readTags(items: QueryValue[]): Map<string, string> {
   const tags = new Map<string, string>();
   for (const t of items) {
     const key = str(obj(t), 'Key');
     if (key !== undefined) tags.set(key, str(obj(t), 'Value') ?? '');
   }
   return tags;
-}
-
-function matchesFilter(instance: FakeInstance, filter: { name: string; values: string[] }): boolean {
-  if (filter.name === 'tag-key') return filter.values.some((v) => instance.tags.has(v));
-  const value = filterValue(instance, filter.name);
-  return value !== undefined && filter.values.includes(value);
-}
-
-function filterValue(instance: FakeInstance, name: string): string | undefined {
-  if (name.startsWith('tag:')) return instance.tags.get(name.slice(4));
-  switch (name) {
-    case 'instance-state-name':
-      return instance.state;
-    case 'client-token':
-      return instance.clientToken ?? undefined;
-    case 'instance-id':
-      return instance.instanceId;
-    case 'instance-lifecycle':
-      return instance.lifecycle === 'spot' ? 'spot' : undefined;
-    default:
-      return undefined;
-  }
-}
-
-function instanceXml(i: FakeInstance): XmlNode {
-  return {
-    instanceId: i.instanceId,
-    imageId: 'ami-0fake0000000000000',
-    instanceState: { code: STATE_CODES[i.state], name: i.state },
-    instanceType: i.instanceType,
-    launchTime: new Date(i.launchTime).toISOString(),
-    placement: { availabilityZone: i.availabilityZone, tenancy: 'default' },
-    subnetId: i.subnetId,
-    privateIpAddress: i.privateIpAddress,
-    instanceLifecycle: i.lifecycle === 'spot' ? 'spot' : null,
-    clientToken: i.clientToken,
-    tagSet: [...i.tags].map(([key, value]) => ({ key, value })),
-  };
 }

@@ -1,7 +1,9 @@
 import { type IncomingMessage, type Server, type ServerResponse, createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { type CapacityRule, Ec2Fault, FAULT_STATUS, type FakeEc2StateOptions, type FakeInstance, FakeEc2State, type FakeVolume } from './fake-ec2-state.js';
+import { type CapacityRule, type FakeEc2StateOptions, type FakeInstance, FakeEc2State, type FakeVolume } from './fake-ec2-state.js';
+import { Ec2Fault, faultStatus } from './faults.js';
 import { type QueryObject, parseQuery, str } from './query.js';
+import { Ec2Throttle } from './throttle.js';
 import { ec2ErrorResponse } from './xml.js';
 
 export type { CapacityRule, FakeInstance, FakeVolume } from './fake-ec2-state.js';
@@ -40,29 +42,68 @@ export interface FakeEc2 {
   throttleNext(count: number, action?: string): void;
   /** Drops every injected fault not yet consumed. */
   clearFaults(): void;
+  /**
+   * An Availability Zone outage until `restoreZone`: DescribeInstances without instance IDs, or
+   * naming one in the zone, fails (503 Unavailable); RunInstances into the zone answers
+   * InsufficientInstanceCapacity (500), a Regional-idempotency launch 503 Unavailable.
+   */
+  impairZone(zone: string): void;
+  restoreZone(zone: string): void;
+  impairedZones(): string[];
+  /** Changes the behaviour options at run time; the visibility lag applies to later launches. */
+  configure(behaviour: Partial<FakeEc2Behaviour>): void;
   close(): Promise<void>;
 }
 
-export interface FakeEc2Options extends Partial<FakeEc2StateOptions> {
+/** EC2's harder habits, all off by default. */
+export interface FakeEc2Behaviour {
+  /** For this long after RunInstances the instance is invisible: Describe leaves it out, naming it answers InvalidInstanceID.NotFound. */
+  visibilityLagMs: number;
+  /** Empty pages, each with a NextToken, served before every page of a paginated DescribeInstances. */
+  emptyPages: number;
+  /** Token-bucket throttling at EC2's documented bucket sizes (see throttle.ts), on the fake's clock. */
+  throttling: boolean;
+}
+
+export interface FakeEc2Options extends Partial<FakeEc2StateOptions>, Partial<FakeEc2Behaviour> {
   port?: number;
 }
 
 /** Largest request body accepted: a RunInstances body is under 4 KB. */
 const MAX_BODY_BYTES = 1024 * 1024;
 const MAX_CALLS_KEPT = 10_000;
+/** Injected faults pending: a test queues a handful. */
+const MAX_FAULTS = 1_000;
 
 /**
  * A fake EC2 endpoint on 127.0.0.1 speaking the EC2 Query API (form-encoded POST in, XML in
  * the 2016-11-15 namespace out, errors as `<Response><Errors>…`): RunInstances with
  * ClientToken idempotency, DescribeInstances with filters and NextToken pages,
  * TerminateInstances and CreateTags, plus injectable capacity, throttling and other faults.
- * SigV4 signatures are accepted unchecked. Test-only: exported as `@synkti/cloud/testing`.
+ * Opt-in, EC2's harder habits: visibility lag, empty pages, token-bucket throttling, zone
+ * outages (FakeEc2Behaviour, impairZone). SigV4 signatures are accepted unchecked.
+ * Test-only: exported as `@synkti/cloud/testing`.
  */
 export async function startFakeEc2(options: FakeEc2Options = {}): Promise<FakeEc2> {
   const region = options.region ?? 'us-east-1';
-  const state = new FakeEc2State({ region, now: options.now ?? Date.now, ...(options.subnets ? { subnets: options.subnets } : {}) });
+  const now = options.now ?? Date.now;
+  const state = new FakeEc2State({
+    region,
+    now,
+    ...(options.subnets ? { subnets: options.subnets } : {}),
+    visibilityLagMs: options.visibilityLagMs ?? 0,
+    emptyPages: options.emptyPages ?? 0,
+  });
+  let throttle = options.throttling === true ? new Ec2Throttle(now) : null;
   const calls: FakeEc2Call[] = [];
   const faults: { remaining: number; fault: InjectedFault }[] = [];
+
+  function queueFault(remaining: number, fault: InjectedFault): void {
+    const pending = faults.filter((f) => f.remaining > 0);
+    faults.splice(0, faults.length, ...pending);
+    if (faults.length >= MAX_FAULTS) throw new Error(`more than ${MAX_FAULTS} injected faults pending`);
+    faults.push({ remaining, fault });
+  }
 
   function takeFault(action: string): InjectedFault | undefined {
     const entry = faults.find((f) => f.remaining > 0 && (f.fault.action === undefined || f.fault.action === action));
@@ -91,7 +132,9 @@ export async function startFakeEc2(options: FakeEc2Options = {}): Promise<FakeEc
     let body: string;
     try {
       const fault = takeFault(action);
-      if (fault !== undefined) throw new Ec2Fault(fault.status ?? FAULT_STATUS[fault.code] ?? 400, fault.code, fault.message ?? `injected ${fault.code}`);
+      if (fault !== undefined) throw new Ec2Fault(fault.status ?? faultStatus(fault.code), fault.code, fault.message ?? `injected ${fault.code}`);
+      const throttled = throttle?.admit(action, params) ?? null;
+      if (throttled !== null) throw throttled;
       body = state.handle(action, params, requestId);
     } catch (err) {
       const fault = err instanceof Ec2Fault ? err : new Ec2Fault(500, 'InternalError', String(err));
@@ -125,12 +168,20 @@ export async function startFakeEc2(options: FakeEc2Options = {}): Promise<FakeEc
       if (instance === undefined) throw new Error(`no instance ${instanceId}`);
       instance.state = next;
     },
-    failCapacity: (rule) => void state.capacityRules.push(rule),
+    failCapacity: (rule) => state.addCapacityRule(rule),
     clearCapacityFailures: () => void state.capacityRules.splice(0),
-    failNext: (count, fault) => void faults.push({ remaining: count, fault }),
+    failNext: (count, fault) => queueFault(count, fault),
     throttleNext: (count, action) =>
-      void faults.push({ remaining: count, fault: { code: 'RequestLimitExceeded', message: 'Request limit exceeded.', ...(action ? { action } : {}) } }),
+      queueFault(count, { code: 'RequestLimitExceeded', message: 'Request limit exceeded.', ...(action ? { action } : {}) }),
     clearFaults: () => void faults.splice(0),
+    impairZone: (zone) => state.impairZone(zone),
+    restoreZone: (zone) => void state.impairedZones.delete(zone),
+    impairedZones: () => [...state.impairedZones],
+    configure(behaviour) {
+      if (behaviour.visibilityLagMs !== undefined) state.options.visibilityLagMs = behaviour.visibilityLagMs;
+      if (behaviour.emptyPages !== undefined) state.options.emptyPages = behaviour.emptyPages;
+      if (behaviour.throttling !== undefined) throttle = behaviour.throttling ? (throttle ?? new Ec2Throttle(now)) : null;
+    },
     close: () =>
       new Promise<void>((resolve) => {
         server.close(() => resolve());
