@@ -53,9 +53,11 @@ export async function wireCloud(config: AgentConfig, deps: { clock: Clock; logge
   if (config.provider === 'ec2') {
     if (config.ec2LaunchTemplate === undefined) throw new ConfigError('invalid config: ec2LaunchTemplate (--ec2-launch-template, SYNKTI_EC2_LAUNCH_TEMPLATE) is required with the ec2 provider');
     if (placements.length === 0) throw new ConfigError('invalid config: placements (--placements, SYNKTI_PLACEMENTS) must name at least one instanceType@subnet with the ec2 provider');
-    await fillFromImds(info, imdsEndpoint ?? EC2_IMDS_ENDPOINT, deps.logger);
-    const region = config.ec2Region ?? info.zone?.replace(/[a-z]$/, '');
-    if (region === undefined) throw new ConfigError('invalid config: ec2Region (--ec2-region, SYNKTI_EC2_REGION) is required when the instance metadata cannot tell the region');
+    const imdsRegion = await fillFromImds(info, imdsEndpoint ?? EC2_IMDS_ENDPOINT, deps.logger);
+    // The region IMDS states, never the zone minus its last letter: that guess is wrong in
+    // Local Zones and Wavelength Zones (us-west-2-lax-1a is in us-west-2). Config wins.
+    const region = config.ec2Region ?? imdsRegion;
+    if (region === undefined) throw new ConfigError('invalid config: ec2Region (--ec2-region, SYNKTI_EC2_REGION) is required when the instance metadata cannot tell the region (placement/region)');
     const template = config.ec2LaunchTemplate.startsWith('lt-') ? { id: config.ec2LaunchTemplate } : { name: config.ec2LaunchTemplate };
     const agentPort = tcpPortOf(config.announce[0] ?? config.listen[0]);
     provider = ec2Provider({ region, launchTemplate: { ...template, version: config.ec2LaunchTemplateVersion }, ...(agentPort !== undefined ? { agentPort } : {}), ...(config.ec2Endpoint !== undefined ? { endpoint: config.ec2Endpoint } : {}) }, { clock: deps.clock, logger: deps.logger });
@@ -77,8 +79,11 @@ export async function wireCloud(config: AgentConfig, deps: { clock: Clock; logge
   return { provider, watcher, emulatedImds, providerInfo: info, placements };
 }
 
-/** On EC2 the node's identity comes from the metadata service; configured values win. */
-async function fillFromImds(info: ProviderInfo, endpoint: string, logger: Logger): Promise<void> {
+/**
+ * On EC2 the node's identity comes from the metadata service; configured values win. Returns
+ * the region IMDS states (undefined when it cannot be read).
+ */
+async function fillFromImds(info: ProviderInfo, endpoint: string, logger: Logger): Promise<string | undefined> {
   try {
     const identity = await instanceIdentity({ endpoint }, {}, AbortSignal.timeout(5_000));
     info.instanceId ??= identity.instanceId;
@@ -87,7 +92,9 @@ async function fillFromImds(info: ProviderInfo, endpoint: string, logger: Logger
     if (info.lifecycle === 'unknown') info.lifecycle = identity.lifecycle;
     // The slot tag is readable here when the launch template enables instance metadata tags.
     info.slot ??= (await imdsClient({ endpoint }).get(`latest/meta-data/tags/instance/${TAG_SLOT}`, AbortSignal.timeout(5_000)).catch(() => undefined))?.trim() || null;
+    return identity.region;
   } catch (err) {
     logger.warn({ err }, 'cannot read the instance identity from the metadata service');
+    return undefined;
   }
 }

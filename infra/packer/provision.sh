@@ -3,6 +3,9 @@
 # Learning Base GPU AMI (Ubuntu 22.04), which ships the NVIDIA driver, Docker and the NVIDIA
 # container toolkit; each step installs what is missing, so another Ubuntu GPU base works too.
 # Environment: NODE_MAJOR, VLLM_IMAGE, MODEL (optional), HF_TOKEN (optional, for gated models).
+# They arrive through Packer's env file, sourced and deleted by the execute_command, so the
+# token is never in a process's argv (`ps`, sudo's log); keep it that way: pass it by name
+# (`docker run -e HF_TOKEN`), never as `-e HF_TOKEN=...` or an argument, and never `set -x`.
 set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive
 : "${NODE_MAJOR:=24}" "${VLLM_IMAGE:?}" "${MODEL:=}"
@@ -67,6 +70,8 @@ if [ -n "${MODEL}" ]; then
   docker run --rm -e HF_TOKEN -v "${HF_CACHE}:/root/.cache/huggingface" --entrypoint python3 "${VLLM_IMAGE}" \
     -c "import sys; from huggingface_hub import snapshot_download; print(snapshot_download(sys.argv[1]))" "${MODEL}"
 fi
+# Nothing below needs the token; later steps and their children should not inherit it.
+unset HF_TOKEN
 
 log 'cleaning up for the image'
 apt-get clean

@@ -87,6 +87,16 @@ describe('infra/systemd/synkti-agent.service', () => {
     assert.notEqual(one('KillMode'), 'none');
   });
 
+  it('rejects IMDS traffic from containers before the agent starts, on every start, failing closed', () => {
+    const pre = service.get('ExecStartPre') ?? [];
+    const guard = pre.find((c) => c.includes('DOCKER-USER'));
+    assert.ok(guard, 'an ExecStartPre adds the DOCKER-USER rule');
+    assert.match(guard, /^\+\//, "privileged ('+'), and not ignored on failure ('-')");
+    const rule = 'DOCKER-USER -d 169.254.169.254/32 -j REJECT';
+    assert.ok(guard.includes(`iptables -C ${rule}`) && guard.includes(`|| iptables -I ${rule}`), 'checked first, so restarts add no duplicate');
+    assert.match(unit.get('Unit')?.get('After')?.join(' ') ?? '', /docker\.service/, 'after docker has created the chain');
+  });
+
   it('hardens without breaking node or docker access', () => {
     assert.equal(one('NoNewPrivileges'), 'true');
     assert.equal(one('ProtectSystem'), 'strict');
@@ -191,8 +201,8 @@ describe('infra/launch-template.json and the IAM policies', () => {
   const ssmPolicy = readJson<{ Statement: Statement[] }>(infra('iam-swarm-key-policy.json'));
   const trust = readJson<{ Statement: { Principal: { Service: string }; Action: string }[] }>(infra('iam-trust-policy.json'));
 
-  it('requires IMDSv2, reachable from containers, with instance tags (the agent reads synkti:slot there)', () => {
-    assert.deepEqual(template.MetadataOptions, { HttpEndpoint: 'enabled', HttpTokens: 'required', HttpPutResponseHopLimit: 2, InstanceMetadataTags: 'enabled' });
+  it('requires IMDSv2 with a hop limit of 1 (the host agent reaches it, the engine container does not) and instance tags (synkti:slot)', () => {
+    assert.deepEqual(template.MetadataOptions, { HttpEndpoint: 'enabled', HttpTokens: 'required', HttpPutResponseHopLimit: 1, InstanceMetadataTags: 'enabled' });
     assert.equal(TAG_SLOT, 'synkti:slot');
   });
 
@@ -239,6 +249,36 @@ describe('infra/packer', () => {
     if (has('shellcheck')) await run('shellcheck', [infra('packer/provision.sh')]);
   });
 
+  it('never puts HF_TOKEN on a command line: an env file in a private directory, sourced and deleted', () => {
+    interface Provisioner {
+      type: string;
+      script?: string;
+      inline?: string[];
+      remote_folder?: string;
+      use_env_var_file?: boolean;
+      environment_vars?: string[];
+      execute_command?: string;
+    }
+    const packer = readJson<{ provisioners: Provisioner[]; 'sensitive-variables': string[] }>(infra('packer/synkti-ami.json'));
+    assert.ok(packer['sensitive-variables'].includes('hf_token'), 'masked in the log');
+    const i = packer.provisioners.findIndex((p) => p.environment_vars?.some((v) => v.startsWith('HF_TOKEN=')));
+    const bake = packer.provisioners[i]!;
+    assert.equal(bake.use_env_var_file, true, 'the variables travel in a file, not in the command');
+    const command = bake.execute_command ?? '';
+    assert.ok(!/\.Vars\b/.test(command), `no {{ .Vars }} in ${command}`);
+    const sourced = command.indexOf('. {{ .EnvVarFile }}');
+    const removed = command.indexOf('rm -f {{ .EnvVarFile }}');
+    assert.ok(sourced >= 0 && removed > sourced && command.indexOf('{{ .Path }}', removed) > removed, 'sourced, deleted, then the script');
+    const folder = bake.remote_folder!;
+    assert.ok(
+      packer.provisioners.slice(0, i).some((p) => p.inline?.includes(`mkdir -m 0700 ${folder}`)),
+      `${folder} is created private (mkdir fails if it already exists) before the file is uploaded into it`,
+    );
+    const provision = readFileSync(infra('packer/provision.sh'), 'utf8');
+    assert.ok(!/HF_TOKEN=|set -x|\bset -[a-wyz]*x/.test(provision.replace(/^#.*$/gm, '')), 'provision.sh never writes the token out');
+    assert.match(provision, /docker run [^\n]*-e HF_TOKEN /, 'the model download gets it by name');
+  });
+
   it('passes `packer validate` (Debian packer 1.6.x reads the JSON template)', async (t) => {
     if (!has('packer')) {
       t.skip('packer is not installed (.ci/run installs it with apt-get install packer): NOT VALIDATED');
@@ -261,5 +301,36 @@ describe('infra/packer', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+// --- docs ---------------------------------------------------------------------------------------
+
+describe('docs/deploy-aws.md agrees with infra/', () => {
+  const doc = readFileSync(join(repoRoot, 'docs/deploy-aws.md'), 'utf8');
+
+  it('fills every placeholder of the IAM policies', () => {
+    const fill = /^fill\(\) \{[\s\S]*?\}$/m.exec(doc)?.[0] ?? '';
+    assert.ok(fill !== '', 'the fill() helper');
+    for (const name of ['iam-policy.json', 'iam-swarm-key-policy.json', 'iam-ebs-kms-policy.json', 'iam-trust-policy.json']) {
+      for (const [placeholder] of readFileSync(infra(name), 'utf8').matchAll(/<[A-Z_]+>/g)) {
+        assert.ok(fill.includes(`s/${placeholder}/`) || fill.includes(`s|${placeholder}|`), `fill() replaces ${placeholder} of ${name}`);
+        const variable = /\$([A-Z_]+)/.exec(fill.slice(fill.indexOf(placeholder)))?.[1];
+        assert.ok(variable !== undefined && new RegExp(`export [^\\n]*\\b${variable}=`).test(doc.replace(/\\\n/g, ' ')), `$${variable} (for ${placeholder}) is set somewhere in the doc`);
+      }
+    }
+  });
+
+  it('launches the anchor with a shutdown that stops it, since the template terminates', () => {
+    const template = readJson<{ InstanceInitiatedShutdownBehavior: string }>(infra('launch-template.json'));
+    assert.equal(template.InstanceInitiatedShutdownBehavior, 'terminate');
+    assert.match(doc, /^run_node 0 .*--instance-initiated-shutdown-behavior stop.*# the on-demand anchor$/m);
+  });
+
+  it('covers spot quotas, the hop limit, the EBS key and scheduled maintenance', () => {
+    assert.match(doc, /--quota-code L-3819A6DF/, 'All G and VT Spot Instance Requests');
+    assert.match(doc, /iptables -C DOCKER-USER -d 169\.254\.169\.254\/32 -j REJECT/);
+    assert.match(doc, /iam-ebs-kms-policy\.json/);
+    assert.match(doc, /events\/maintenance\/scheduled/);
   });
 });

@@ -59,8 +59,9 @@ describe('IMDS watcher against a fake IMDS', () => {
     await nextPoll();
     assert.deepEqual(events, []);
     assert.equal(imds.requests.filter((r) => r.method === 'PUT').length, 1);
+    const noticePaths = ['/latest/meta-data/spot/instance-action', '/latest/meta-data/events/recommendations/rebalance'];
     assert.deepEqual(
-      imds.requests.filter((r) => r.method === 'GET').map((r) => r.status),
+      imds.requests.filter((r) => r.method === 'GET' && noticePaths.includes(r.path)).map((r) => r.status),
       [404, 404, 404, 404],
     );
     assert.ok(imds.requests.some((r) => r.path === '/latest/meta-data/spot/instance-action'));
@@ -172,14 +173,14 @@ describe('IMDS watcher against a fake IMDS', () => {
 });
 
 describe('instance identity', () => {
-  it('reads instance ID, type, zone and lifecycle through IMDSv2', async () => {
+  it('reads instance ID, type, zone, lifecycle and region through IMDSv2', async () => {
     const imds = await startFakeImds({
       identity: { instanceId: 'i-0123', instanceType: 'g6.xlarge', availabilityZone: 'eu-west-1b', lifecycle: 'on-demand' },
     });
     try {
       const identity = await instanceIdentity({ endpoint: imds.url });
-      assert.deepEqual(identity, { instanceId: 'i-0123', instanceType: 'g6.xlarge', availabilityZone: 'eu-west-1b', lifecycle: 'on-demand' });
-      assert.equal(imds.requests.filter((r) => r.method === 'PUT').length, 1, 'one token for all four reads');
+      assert.deepEqual(identity, { instanceId: 'i-0123', instanceType: 'g6.xlarge', availabilityZone: 'eu-west-1b', lifecycle: 'on-demand', region: 'eu-west-1' });
+      assert.equal(imds.requests.filter((r) => r.method === 'PUT').length, 1, 'one token for all five reads');
     } finally {
       await imds.close();
     }

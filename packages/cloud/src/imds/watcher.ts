@@ -11,12 +11,32 @@ import {
 } from '../constants.js';
 import { CloudConfigError } from '../errors.js';
 import { type ImdsClient, imdsClient } from './client.js';
-import { type ImdsNotice, parseInstanceAction, parseRebalance } from './notice.js';
+import {
+  IMDS_PATH_MAINTENANCE_SCHEDULED,
+  type ImdsNotice,
+  type ParsedNotice,
+  parseInstanceAction,
+  parseRebalance,
+  parseScheduledMaintenance,
+} from './notice.js';
+
+/**
+ * How often scheduled maintenance is polled: EC2 posts those events days ahead (at least
+ * hours), so a minute is early enough and 30x fewer requests than the spot path needs.
+ */
+export const IMDS_MAINTENANCE_POLL_INTERVAL_MS = 60_000;
+/**
+ * Deadline of one path's poll, whatever the client does inside it (token fetch, GET, one more
+ * GET after a 401): three request timeouts. A poll past it is a failed poll, logged and retried.
+ */
+export const IMDS_POLL_DEADLINE_REQUESTS = 3;
 
 export const imdsWatcherConfigSchema = z.object({
   /** IMDS base URL (local fleets point each agent at its own fake IMDS); absent: the SDK's default. */
   endpoint: z.url({ protocol: /^https?$/ }).optional(),
   pollIntervalMs: z.number().int().min(100).max(60_000).default(IMDS_POLL_INTERVAL_MS),
+  /** Scheduled maintenance polling; never more often than the notice poll (it rides on its timer). */
+  maintenancePollIntervalMs: z.number().int().min(100).max(3_600_000).default(IMDS_MAINTENANCE_POLL_INTERVAL_MS),
   requestTimeoutMs: z.number().int().min(1).max(30_000).default(IMDS_REQUEST_TIMEOUT_MS),
   tokenTtlSeconds: z.number().int().min(1).max(21_600).default(IMDS_TOKEN_TTL_SECONDS),
 });
@@ -38,17 +58,28 @@ export interface ImdsWatcher extends Startable {
   settled(): Promise<void>;
 }
 
-const SOURCES = [
-  { path: IMDS_PATH_INSTANCE_ACTION, parse: parseInstanceAction },
-  { path: IMDS_PATH_REBALANCE, parse: parseRebalance },
-] as const;
+interface Source {
+  path: string;
+  parse: (body: string, now: number) => ParsedNotice[];
+  /** Polled every `maintenancePollIntervalMs` instead of every poll. */
+  slow: boolean;
+}
+
+const SOURCES: readonly Source[] = [
+  { path: IMDS_PATH_INSTANCE_ACTION, parse: (body, now) => [parseInstanceAction(body, now)], slow: false },
+  { path: IMDS_PATH_REBALANCE, parse: (body, now) => [parseRebalance(body, now)], slow: false },
+  // A scheduled reboot, stop or retirement is a departure known in advance: it becomes a
+  // rebalance-kind notice, so the node keeps serving while the fleet launches its replacement.
+  { path: IMDS_PATH_MAINTENANCE_SCHEDULED, parse: parseScheduledMaintenance, slow: true },
+];
 
 /**
  * Polls IMDSv2 for a spot interruption notice and a rebalance recommendation every
- * `pollIntervalMs` (first poll at start) on the injected clock. 404 means no notice; each
- * distinct notice is emitted once; errors (IMDS down, 401, bad JSON) are logged — a warning
- * when a path starts failing, debug while it keeps failing, info when it recovers — and never
- * stop the polling.
+ * `pollIntervalMs`, and for scheduled maintenance every `maintenancePollIntervalMs` (all of
+ * them at start), on the injected clock. 404 means no notice; each distinct notice is emitted
+ * once; errors (IMDS down, 401, bad JSON, a poll past its deadline) are logged — a warning when
+ * a path starts failing, debug while it keeps failing, info when it recovers — and never stop
+ * the polling.
  */
 export function imdsWatcher(init: ImdsWatcherInit = {}, components: ImdsWatcherComponents = {}): ImdsWatcher {
   const parsed = imdsWatcherConfigSchema.safeParse(init);
@@ -70,6 +101,8 @@ export function imdsWatcher(init: ImdsWatcherInit = {}, components: ImdsWatcherC
   let timer: TimerHandle | null = null;
   let inFlight: Promise<void> | null = null;
   let abort: AbortController | null = null;
+  let nextMaintenanceAt = Number.NEGATIVE_INFINITY;
+  const pollDeadlineMs = config.requestTimeoutMs * IMDS_POLL_DEADLINE_REQUESTS;
 
   function emit(key: string, notice: ImdsNotice): void {
     if (seen.has(key)) return;
@@ -87,15 +120,15 @@ export function imdsWatcher(init: ImdsWatcherInit = {}, components: ImdsWatcherC
     }
   }
 
-  async function pollPath(source: (typeof SOURCES)[number], signal: AbortSignal): Promise<void> {
+  async function pollPath(source: Source, stopped: AbortSignal): Promise<void> {
     try {
-      const body = await client.get(source.path, signal);
+      const body = await client.get(source.path, AbortSignal.any([stopped, AbortSignal.timeout(pollDeadlineMs)]));
       if (failing.delete(source.path)) log.info({ path: source.path }, 'IMDS answers again');
       if (body === null) return;
-      const { key, notice } = source.parse(body, clock.now());
-      emit(key, notice);
+      for (const { key, notice } of source.parse(body, clock.now())) emit(key, notice);
     } catch (err) {
-      if (signal.aborted) return;
+      // Stopping is quiet; a deadline that passed is a failed poll like any other.
+      if (stopped.aborted) return;
       const first = !failing.has(source.path);
       failing.add(source.path);
       (first ? log.warn : log.debug).call(log, { err, path: source.path }, 'IMDS poll failed; will retry');
@@ -104,7 +137,10 @@ export function imdsWatcher(init: ImdsWatcherInit = {}, components: ImdsWatcherC
 
   async function poll(): Promise<void> {
     abort = new AbortController();
-    await Promise.all(SOURCES.map((s) => pollPath(s, abort!.signal)));
+    const now = clock.now();
+    const slowDue = now >= nextMaintenanceAt;
+    if (slowDue) nextMaintenanceAt = now + config.maintenancePollIntervalMs;
+    await Promise.all(SOURCES.filter((s) => slowDue || !s.slow).map((s) => pollPath(s, abort!.signal)));
   }
 
   function tick(): void {
@@ -126,7 +162,7 @@ export function imdsWatcher(init: ImdsWatcherInit = {}, components: ImdsWatcherC
     async start() {
       if (running) return;
       running = true;
-      log.info({ endpoint: config.endpoint ?? 'default', pollIntervalMs: config.pollIntervalMs }, 'watching IMDS');
+      log.info({ endpoint: config.endpoint ?? 'default', pollIntervalMs: config.pollIntervalMs, maintenancePollIntervalMs: config.maintenancePollIntervalMs }, 'watching IMDS');
       tick();
     },
     async stop() {
