@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { writeRuntimeFile } from './runtime-file.js';
 import { fetchSwarmKeyFromSsm } from './ssm.js';
-import { type CloudWiring, wireCloud } from './cloud-wiring.js';
+import { type CloudWiring, imdsRegion, wireCloud } from './cloud-wiring.js';
 import { InterruptionHandler } from './interruption.js';
 import { Replacer } from './replacer.js';
 import { type FleetEvent, MembershipView, type PeerDigest, diffFleet, digest } from '@synkti/fleet';
@@ -396,7 +396,9 @@ export class Agent implements Startable {
 
   async #readSwarmKey(): Promise<Uint8Array> {
     if (this.config.swarmKeySsmParameter !== undefined) {
-      await fetchSwarmKeyFromSsm({ parameter: this.config.swarmKeySsmParameter, path: this.config.swarmKeyFile, region: this.config.ec2Region });
+      // The SDK reads no region from the instance metadata: ask it, so the user data need not name one.
+      const region = this.config.ec2Region ?? (this.config.provider === 'ec2' ? await imdsRegion(this.config.imdsEndpoint) : undefined);
+      await fetchSwarmKeyFromSsm({ parameter: this.config.swarmKeySsmParameter, path: this.config.swarmKeyFile, region });
       this.#log.info({ parameter: this.config.swarmKeySsmParameter, path: this.config.swarmKeyFile }, 'swarm key fetched from SSM');
     }
     try {

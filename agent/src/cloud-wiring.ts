@@ -98,3 +98,9 @@ async function fillFromImds(info: ProviderInfo, endpoint: string, logger: Logger
     return undefined;
   }
 }
+
+/** The region this EC2 instance is in, as its metadata service states it; undefined off EC2 or when it does not answer. */
+export async function imdsRegion(endpoint: string = EC2_IMDS_ENDPOINT): Promise<string | undefined> {
+  const text = await imdsClient({ endpoint }).get('latest/meta-data/placement/region', AbortSignal.timeout(5_000)).catch(() => undefined);
+  return text?.trim() || undefined;
+}
