@@ -281,7 +281,7 @@ export class Replacer {
     const plan = this.lastPlan;
     const self = this.#init.self();
     if (plan === undefined) return 'launcher';
-    if (plan.launcher === self) return plan.deficit > 0 && plan.launches.length === 0 ? 'waiting' : 'launcher';
+    if (plan.launcher === self || this.#init.assumeLauncher === true) return plan.deficit > 0 && plan.launches.length === 0 ? 'waiting' : 'launcher';
     return plan.backup === self ? 'backup' : 'other';
   }
 

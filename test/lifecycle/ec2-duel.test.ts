@@ -1,0 +1,48 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { type Ec2Fleet as Fleet, Ec2Fleet } from '../harness/ec2-fleet.js';
+import { waitFor } from '../harness/wait.js';
+
+const TARGET = 3;
+
+/** Live (pending or running) instances per slot, as EC2 bills them. */
+function liveBySlot(f: Fleet): Map<string, string[]> {
+  const out = new Map<string, string[]>();
+  for (const i of f.running()) {
+    const slot = i.tags.get('synkti:slot') ?? '?';
+    out.set(slot, [...(out.get(slot) ?? []), i.instanceId]);
+  }
+  return out;
+}
+
+describe('duelling launchers on (fake) EC2 with visibility lag and throttling on', { timeout: 240_000 }, () => {
+  let f: Fleet;
+  before(async () => {
+    // Every agent acts as the launcher and ignores the others' launches, as two sides of a
+    // partition would: only the tokens keep them from launching twice.
+    f = await Ec2Fleet.start(TARGET, ['--test-assume-launcher', 'true']);
+    for (let i = 0; i < TARGET; i++) await f.launch(String(i), `synkti-test-duel-${i}`);
+    await waitFor('three live agents', () => (f.liveNodes().length === TARGET ? true : undefined), 60_000);
+  });
+  after(() => f?.close());
+
+  it('a reclaimed node is replaced by every launcher at once, and EC2 holds exactly one instance per slot', async () => {
+    f.ec2.configure({ visibilityLagMs: 5_000, throttling: true });
+    const victim = f.liveNodes().find((n) => n.slot === '2')!;
+    // A spot reclaim: EC2 takes the machine without notice.
+    f.ec2.setState(victim.instanceId, 'shutting-down');
+    await waitFor(
+      'a replacement agent in slot 2 and three live agents',
+      () => (f.liveNodes().length === TARGET && f.liveNodes().some((n) => n.slot === '2' && n.instanceId !== victim.instanceId) ? true : undefined),
+      90_000,
+      200,
+    );
+    // Let every launcher's walk and retries finish before counting.
+    await new Promise((r) => setTimeout(r, 8_000));
+    const slots = liveBySlot(f);
+    assert.deepEqual([...slots.entries()].filter(([, ids]) => ids.length !== 1), [], `one live instance per slot: ${JSON.stringify([...slots])}`);
+    assert.equal(f.ec2.instances().filter((i) => i.tags.get('synkti:slot') === '2').length, 2, 'slot 2: the reclaimed instance and one replacement');
+    const asks = f.ec2.callsOf('RunInstances').filter((c) => String(c.params['ClientToken'] ?? '').includes(`:2:${victim.instanceId}:`));
+    assert.ok(asks.length >= 2, `both launchers asked for it (the duel happened): ${asks.length} RunInstances`);
+  });
+});
