@@ -368,6 +368,7 @@ export class Agent implements Startable {
         : { running: engine.load.running, waiting: engine.load.waiting, kvCacheUsage: engine.load.kvCacheUsage === null ? null : Math.min(1, Math.max(0, engine.load.kvCacheUsage)), inFlight: engine.inFlight, capacity: engine.capacity },
       interruption: this.#interruptions?.interruption ?? null,
       launches: this.#replacer?.launchesInFlight() ?? [],
+      fenced: this.#replacer?.fencedInstances() ?? [],
       apiUrl: this.apiUrl,
       agentVersion: AGENT_VERSION,
     };

@@ -140,6 +140,7 @@ class ShellFleet {
       interruption,
       provider: { kind: 'local', instanceId: node.instanceId, instanceType: null, zone: null, lifecycle: 'spot', slot: node.slot },
       launches: node.replacer.launchesInFlight(),
+      fenced: node.replacer.fencedInstances(),
     });
   }
 
@@ -250,6 +251,21 @@ describe('Replacer (the shell) on a manual clock: the launcher itself interrupte
     assert.equal(fleet.cloud.launches.length, 1, 'its slot was replaced once');
     assert.deepEqual(fleet.cloud.terminations.map((t) => t.instanceId), ['i-a'], 'the stuck instance was terminated by a peer');
     assert.deepEqual(fleet.running(), ['0:i-new0', '1:i-b', '2:i-c', '3:i-d', '4:i-e']);
+  });
+
+  it('a fenced node\'s late messages (held in a cut-off network, delivered after the heal) never bring it back into any view', async () => {
+    const fleet = fiveNodes();
+    await fleet.run(5_000);
+    const e = fleet.nodes.find((n) => n.peerId === 'e')!;
+    e.gone = true;
+    await fleet.run(20_000);
+    assert.deepEqual(fleet.cloud.terminations.map((t) => t.instanceId), ['i-e'], 'dead: fenced');
+    assert.ok(fleet.nodes[0]!.replacer.fencedInstances().includes('i-e'), 'the launcher gossips what it fenced');
+    // The heal: e's unsent states arrive, newer in sequence than any the fleet saw.
+    const late = fleet.state(e);
+    for (const n of fleet.nodes) if (!n.gone) assert.equal(n.view.observe(late, fleet.clock.now()), 'fenced', `${n.peerId} refuses it`);
+    await fleet.run(5_000);
+    for (const n of fleet.nodes) if (!n.gone) assert.equal(n.view.status('e', fleet.clock.now()), undefined);
   });
 
   it('the replacement joins with the lowest peer ID and becomes the launcher: it launches nothing more', async () => {

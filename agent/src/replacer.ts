@@ -1,5 +1,6 @@
 import { launchWithPlacements } from '@synkti/cloud';
 import {
+  DEPARTURE_MEMORY_MS,
   launchToken,
   type LaunchDecision,
   type LaunchRecord,
@@ -13,7 +14,7 @@ import {
   type SlotMemory,
 } from '@synkti/fleet';
 import type { CloudProvider, Clock, Logger, Rng } from '@synkti/interface';
-import type { LaunchInFlight } from '@synkti/protocol';
+import { type LaunchInFlight, MAX_FENCED_PER_NODE } from '@synkti/protocol';
 import { type ListingRole, ProviderView } from './provider-view.js';
 
 /** Launches this agent runs at once; a big loss is worked through a few at a time. */
@@ -66,6 +67,8 @@ export class Replacer {
   readonly #reaping = new Set<string>();
   /** New generations waiting because an earlier launch of their slot still exists: key → time of the next look. */
   readonly #heldUntil = new Map<string, number>();
+  /** What this agent fenced, for gossip (at most MAX_FENCED_PER_NODE). */
+  readonly #fencedLog: { instanceId: string; at: number }[] = [];
   #memory: SlotMemory = new Map();
   readonly #listing: ProviderView;
   /** When the listing this agent last remembered was taken (slot memory is fed once per listing). */
@@ -79,6 +82,20 @@ export class Replacer {
     this.#startedAt = init.clock.now();
     this.#log = init.logger.child({ component: 'replacer' });
     this.#listing = new ProviderView({ provider: init.provider, fleet: init.fleet, clock: init.clock, logger: init.logger, rng: init.rng ?? Math.random, launchTimeoutMs: init.launchTimeoutMs });
+  }
+
+  /** Instances this agent terminated as dead lately, newest last, as gossiped in its NodeState. */
+  fencedInstances(): string[] {
+    const since = this.#init.clock.now() - DEPARTURE_MEMORY_MS;
+    return this.#fencedLog.filter((f) => f.at >= since).slice(-MAX_FENCED_PER_NODE).map((f) => f.instanceId);
+  }
+
+  /** A dead holder or stray was terminated: peers must drop it, and its late messages must not revive it. */
+  #fenced(instanceId: string): void {
+    this.#fencedLog.push({ instanceId, at: this.#init.clock.now() });
+    if (this.#fencedLog.length > MAX_FENCED_PER_NODE) this.#fencedLog.shift();
+    this.#init.view.fence(instanceId, this.#init.clock.now());
+    this.#init.publishNow();
   }
 
   /** This agent's launches in flight, as gossiped in its NodeState. */
@@ -195,6 +212,7 @@ export class Replacer {
         this.#log.warn({ slot: decision.slot, instanceId }, 'terminating a dead holder before replacing it');
         try {
           await this.#init.provider.terminate(instanceId, AbortSignal.timeout(TERMINATE_TIMEOUT_MS));
+          this.#fenced(instanceId);
         } catch (err) {
           this.#log.error({ err, instanceId }, 'cannot terminate the dead holder; not launching this round');
           return;
@@ -236,6 +254,7 @@ export class Replacer {
       if (!this.#plan(this.#init.clock.now()).strays.includes(instanceId)) return;
       this.#log.warn({ instanceId }, 'terminating a stray instance: listed in a held slot, run by no agent in view');
       await this.#init.provider.terminate(instanceId, AbortSignal.timeout(TERMINATE_TIMEOUT_MS));
+      this.#fenced(instanceId);
       this.#listing.invalidate();
     } catch (err) {
       this.#log.error({ err, instanceId }, 'cannot terminate a stray instance; trying again on a later tick');

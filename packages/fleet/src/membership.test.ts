@@ -60,6 +60,20 @@ describe('MembershipView', () => {
     assert.deepEqual(view.departures(), []);
   });
 
+  it('a fenced instance leaves the view and its late states never bring it back; a peer\'s gossip tells the others', () => {
+    const provider = (instanceId: string) => ({ kind: 'local' as const, instanceId, instanceType: null, zone: null, lifecycle: 'spot' as const, slot: '3' });
+    const view = new MembershipView('f');
+    view.observe(state('ghost', 5, { provider: provider('i-3') }), 0);
+    assert.deepEqual(view.fence('i-3', 100), ['ghost']);
+    assert.equal(view.observe(state('ghost', 6, { provider: provider('i-3') }), 200), 'fenced', 'a message it sent before it was killed, delivered after the heal');
+    assert.equal(view.status('ghost', 200), undefined);
+    const other = new MembershipView('f');
+    other.observe(state('ghost', 5, { provider: provider('i-3') }), 0);
+    other.observe(state('launcher', 1, { fenced: ['i-3'] }), 100);
+    assert.equal(other.status('ghost', 100), undefined, 'dropped on the launcher\'s word');
+    assert.equal(other.observe(state('ghost', 7, { provider: provider('i-3') }), 200), 'fenced');
+  });
+
   it('rejects states of another fleet', () => {
     const view = new MembershipView('f');
     assert.equal(view.observe(sampleNodeState({ fleet: 'other', peerId: 'x' }), 0), 'wrong-fleet');

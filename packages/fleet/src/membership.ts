@@ -21,6 +21,7 @@ export type ObserveOutcome =
   | 'updated'
   | 'restarted'
   | 'left'
+  | 'fenced'
   | 'stale'
   | 'duplicate'
   | 'wrong-fleet';
@@ -63,6 +64,8 @@ export class MembershipView {
   readonly #peers = new Map<string, PeerEntry>();
   /** Peers that said goodbye, for DEPARTURE_MEMORY_MS (or `forgetAfterMs` if longer): late copies of their states must not bring them back. */
   readonly #departed = new Map<string, Departure>();
+  /** Instances terminated as dead (by this agent or, as gossiped, by a peer): instance ID → when learnt. */
+  readonly #fenced = new Map<string, number>();
 
   constructor(fleet: string, timings: Partial<MembershipTimings> = {}) {
     this.fleet = fleet;
@@ -78,6 +81,9 @@ export class MembershipView {
    */
   observe(state: NodeState, now: number): ObserveOutcome {
     if (state.fleet !== this.fleet) return 'wrong-fleet';
+    for (const instanceId of state.fenced ?? []) this.fence(instanceId, now);
+    const instanceId = state.provider.instanceId;
+    if (instanceId !== null && this.#fenced.has(instanceId)) return 'fenced';
     const known = this.#peers.get(state.peerId);
     if (known !== undefined) {
       const order = compareVersions(state, known.state);
@@ -100,6 +106,26 @@ export class MembershipView {
     return restarted ? 'restarted' : 'updated';
   }
 
+  /**
+   * The instance was terminated as dead (fenced): its peer leaves the view, and no state from
+   * it is taken again — a terminated instance never comes back, and its last messages may still
+   * be in flight. Returns the peers dropped.
+   */
+  fence(instanceId: string, now: number): string[] {
+    // Known already: its peer was dropped then, and observe() refuses it since.
+    if (this.#fenced.has(instanceId)) return [];
+    this.#fenced.set(instanceId, now);
+    if (this.#fenced.size > MAX_PEERS_IN_VIEW) this.#fenced.delete(this.#fenced.keys().next().value as string);
+    const dropped: string[] = [];
+    for (const [peerId, entry] of this.#peers) {
+      if (entry.state.provider.instanceId === instanceId) {
+        this.#peers.delete(peerId);
+        dropped.push(peerId);
+      }
+    }
+    return dropped;
+  }
+
   /** Another signal says the peer may be gone; only gossip can make it dead. */
   suspect(peerId: string, now: number): void {
     const entry = this.#peers.get(peerId);
@@ -110,6 +136,7 @@ export class MembershipView {
   prune(now: number): string[] {
     const keepDepartures = Math.max(this.timings.forgetAfterMs, DEPARTURE_MEMORY_MS);
     for (const [peerId, gone] of this.#departed) if (now - gone.leftAt > keepDepartures) this.#departed.delete(peerId);
+    for (const [instanceId, at] of this.#fenced) if (now - at > keepDepartures) this.#fenced.delete(instanceId);
     const forgotten: string[] = [];
     for (const [peerId, entry] of this.#peers) {
       if (now - entry.lastSeenAt > this.timings.deadAfterMs + this.timings.forgetAfterMs) {

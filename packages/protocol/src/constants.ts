@@ -6,6 +6,8 @@ export const MAX_STATE_MESSAGE_BYTES = 16 * 1024;
 export const MAX_MODELS_PER_NODE = 32;
 export const MAX_LAUNCHES_PER_NODE = 64;
 export const MAX_ADDRS_PER_NODE = 16;
+/** Instance IDs one state may name as fenced (terminated as dead by this agent lately). */
+export const MAX_FENCED_PER_NODE = 32;
 /** The forward protocol id (libp2p stream protocol). */
 export const FORWARD_PROTOCOL = '/synkti/forward/1.0.0';
 /** The kad-dht protocol prefix, so Synkti's DHT never mixes with the public IPFS one. */

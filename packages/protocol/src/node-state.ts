@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { MAX_ADDRS_PER_NODE, MAX_LAUNCHES_PER_NODE, MAX_MODELS_PER_NODE, PROTOCOL_VERSION } from './constants.js';
+import { MAX_ADDRS_PER_NODE, MAX_FENCED_PER_NODE, MAX_LAUNCHES_PER_NODE, MAX_MODELS_PER_NODE, PROTOCOL_VERSION } from './constants.js';
 
 export const ENGINE_STATES = ['stopped', 'pulling', 'starting', 'loading', 'warm', 'draining', 'failed'] as const;
 export type EngineStateName = (typeof ENGINE_STATES)[number];
@@ -90,6 +90,13 @@ export const nodeStateSchema = z.object({
   load: loadInfoSchema,
   interruption: interruptionSchema.nullable(),
   launches: z.array(launchInFlightSchema).max(MAX_LAUNCHES_PER_NODE),
+  /**
+   * Instances this agent terminated lately as dead holders or strays (fencing). Receivers drop
+   * any peer on them and ignore its states from then on: a fenced agent's last messages, held
+   * in a cut-off network's socket buffers, arrive after a partition heals and must not bring it
+   * back. Absent: none (older agents).
+   */
+  fenced: z.array(z.string().min(1).max(64)).max(MAX_FENCED_PER_NODE).optional(),
   /** libp2p multiaddrs the agent listens on, so peers can dial it directly (not only via bootstrap). */
   addrs: z.array(z.string().min(1).max(256)).max(MAX_ADDRS_PER_NODE),
   /** The agent's OpenAI API base URL, e.g. http://10.0.0.5:8080. */
