@@ -1,10 +1,13 @@
-import { ec2Provider, imdsClient, imdsWatcher, type ImdsWatcher, instanceIdentity, localProvider, startFakeImds, type FakeImds, TAG_SLOT } from '@synkti/cloud';
+import { ec2Provider, imdsClient, imdsWatcher, type ImdsWatcher, instanceIdentity, isProcessAlive, localProvider, startFakeImds, type FakeImds, TAG_SLOT } from '@synkti/cloud';
 import type { Placement } from '@synkti/fleet';
 import type { CloudProvider, Clock, Logger } from '@synkti/interface';
 import type { ProviderInfo } from '@synkti/protocol';
 import { ConfigError, type AgentConfig } from './config/index.js';
+import { join } from 'node:path';
 import { readFleetFile } from './local/fleet-file.js';
+import { killGroup } from './local/kill.js';
 import { portsOf, spawnLocalAgent } from './local/spawn.js';
+import { readRuntimeFile } from './runtime-file.js';
 
 /** The EC2 instance metadata service address. */
 export const EC2_IMDS_ENDPOINT = 'http://169.254.169.254';
@@ -71,7 +74,14 @@ export async function wireCloud(config: AgentConfig, deps: { clock: Clock; logge
       dir: `${dir}/provider`,
       nodesDir: dir,
       spawn: (node) => spawnLocalAgent(dir, node, config.bootstrap),
-      ...(fleetFile !== undefined ? { addrsOf: (index: number) => [`/ip4/127.0.0.1/tcp/${portsOf(fleetFile.basePort, index).p2pPort}`] } : {}),
+      // Where a node's agent listens, when the fleet binds one address every agent can reach.
+      ...(fleetFile !== undefined && (fleetFile.bindHost ?? '127.0.0.1') !== '0.0.0.0'
+        ? { addrsOf: (index: number) => [`/ip4/${fleetFile.bindHost ?? '127.0.0.1'}/tcp/${portsOf(fleetFile.basePort, index).p2pPort}`] }
+        : {}),
+      onTerminated: async (index) => {
+        const runtime = await readRuntimeFile(join(dir, `node-${index}`));
+        if (runtime?.enginePid != null && isProcessAlive(runtime.enginePid)) killGroup(runtime.enginePid);
+      },
     });
     if (placements.length === 0) placements = [{ instanceType: 'local', subnet: 'local' }];
   }

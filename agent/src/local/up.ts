@@ -10,7 +10,10 @@ import { readRuntimeFile } from '../runtime-file.js';
 import { renderTable } from '../table.js';
 import { isAlive, type LocalFleetFile, type LocalNode, readFleetFile, removeFleetFile, writeFleetFile } from './fleet-file.js';
 import { ephemeralOverlap, ephemeralPortRange } from './ephemeral.js';
+import { killGroup } from './kill.js';
 import { localAgentArgs, PORT_OFFSETS, portsOf } from './spawn.js';
+
+export { killGroup };
 
 /** Node indexes (replacements included) a local fleet may use: one port group's width. */
 export const MAX_LOCAL_NODES = PORT_OFFSETS.p2p - PORT_OFFSETS.api;
@@ -209,14 +212,3 @@ export async function fetchFleet(apiUrl: string): Promise<FleetJson> {
   return (await res.json()) as FleetJson;
 }
 
-export function killGroup(pid: number): void {
-  try {
-    process.kill(-pid, 'SIGKILL');
-  } catch {
-    try {
-      process.kill(pid, 'SIGKILL');
-    } catch {
-      // already gone
-    }
-  }
-}

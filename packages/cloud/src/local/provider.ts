@@ -13,6 +13,13 @@ export interface LocalProviderInit {
   spawn: LocalSpawn;
   /** Where the agent of local instance `index` listens (libp2p multiaddrs), for discovery. */
   addrsOf?: (index: number) => string[];
+  /**
+   * Terminating an EC2 instance takes everything on it; a local instance is its agent process
+   * plus what that agent started in other process groups (its engine, which outlives an agent
+   * killed hard so that a restarted agent can adopt it). Called on terminate, after the agent
+   * is killed: the caller kills these.
+   */
+  onTerminated?: (index: number) => Promise<void>;
 }
 
 export const localInstanceId = (index: number): string => `local-${index}`;
@@ -69,7 +76,10 @@ export function localProvider(init: LocalProviderInit): CloudProvider & { ledger
       await ledger.writeInstance({ ...record, terminated: true });
       // Like EC2's terminate: the node goes now, it gets no chance to drain. A node terminating
       // itself exits on its own right after.
-      if (record.pid !== null && record.pid !== process.pid && isProcessAlive(record.pid)) process.kill(record.pid, 'SIGKILL');
+      if (record.pid !== null && record.pid !== process.pid && isProcessAlive(record.pid)) {
+        process.kill(record.pid, 'SIGKILL');
+        await init.onTerminated?.(record.index);
+      }
     },
   };
 }
