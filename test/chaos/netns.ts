@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { readdirSync, rmSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { alive } from '../harness/local-up.js';
@@ -127,12 +127,14 @@ function killGroupAndPid(pid: number): void {
 
 /**
  * Synchronous (it also runs from an 'exit' handler): kills the given PIDs and every process in
- * the owner's namespaces, by PID, then deletes namespaces (their veth ends go with them), the
+ * the owner's namespaces, by PID and process group (agents and engines lead their own), then deletes namespaces (their veth ends go with them), the
  * bridge and the fleet directory.
  */
 export function destroyNet(owner: number, pids: Iterable<number> = []): void {
   const names = netNames(owner);
-  for (const pid of pids) if (pid > 0 && pid !== process.pid) killGroupAndPid(pid);
+  const ours = new Set([names.majority.ns, names.minority.ns]);
+  // A listed PID may have exited and been reused: only one still in our namespaces is ours.
+  for (const pid of pids) if (pid > 0 && pid !== process.pid) quietly(() => ours.has(nsOf(pid)) && killGroupAndPid(pid));
   for (const side of [names.majority, names.minority]) {
     quietly(() => {
       for (const pid of pidsIn(side.ns)) killGroupAndPid(pid);
@@ -148,6 +150,16 @@ export function destroyNet(owner: number, pids: Iterable<number> = []): void {
   }
   quietly(() => ip('link', 'del', names.bridge));
   quietly(() => rmSync(names.dir, { recursive: true, force: true }));
+}
+
+/** A process's start time (clock ticks since boot): with its PID, an identity that survives PID reuse. */
+export function startTime(pid: number): string | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
+  } catch {
+    return undefined;
+  }
 }
 
 /** What of the owner's network is still there (empty when all is gone). */
