@@ -390,6 +390,8 @@ export class Agent implements Startable {
     this.#digests = new Map(snapshot.map((p) => [p.peerId, digest(p)]));
     for (const event of events) {
       this.#log.info({ event: event.kind, peer: event.peerId, detail: event.detail }, 'fleet event');
+      // Requests waiting on a dead peer would otherwise wait out their own deadlines (minutes for a non-streamed one).
+      if (event.kind === 'dead') this.#requestPath?.peerLost(event.peerId, 'dead');
       this.#events.push(event);
     }
     if (this.#events.length > MAX_RECENT_EVENTS) this.#events.splice(0, this.#events.length - MAX_RECENT_EVENTS);

@@ -15,6 +15,8 @@ export const UpstreamCode = {
   FIRST_TOKEN_TIMEOUT: 'FIRST_TOKEN_TIMEOUT',
   /** A running stream sent nothing for too long. */
   STREAM_STALLED: 'STREAM_STALLED',
+  /** Membership declared the serving peer dead (silent past deadAfter) while the request ran there. */
+  PEER_LOST: 'PEER_LOST',
 } as const;
 
 /**

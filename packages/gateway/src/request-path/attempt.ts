@@ -100,6 +100,8 @@ export interface AttemptDeps {
   affinityLoadFactor: number;
   retryAfterS: number;
   inFlight: Map<string, number>;
+  /** The open attempts to each peer, so a peer declared dead can have its attempts abandoned at once. */
+  open: Map<string, Set<AbortController>>;
   isInhibited: (peerId: string) => boolean;
   onPeerFailed: (peerId: string, err: unknown) => void;
 }
@@ -125,9 +127,13 @@ export async function openAttempt(deps: AttemptDeps, o: OpenOptions, failedNow: 
     const controller = new AbortController();
     const onClientAbort = () => controller.abort(o.clientSignal.reason);
     o.clientSignal.addEventListener('abort', onClientAbort, { once: true });
+    const opened = deps.open.get(peerId) ?? new Set<AbortController>();
+    deps.open.set(peerId, opened.add(controller));
     const cleanup = () => {
       release();
       o.clientSignal.removeEventListener('abort', onClientAbort);
+      opened.delete(controller);
+      if (opened.size === 0 && deps.open.get(peerId) === opened) deps.open.delete(peerId);
     };
     const deadline = setTimeout(() => controller.abort(new UpstreamError(UpstreamCode.FIRST_TOKEN_TIMEOUT, `${peerId} gave no first token within ${o.deadlineMs} ms`, { retryable: true })), o.deadlineMs);
     const head = { ...o.head, headers: { ...o.head.headers, 'x-request-id': `${o.head.requestId}-${++o.tries.count}` } };

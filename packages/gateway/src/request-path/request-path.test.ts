@@ -236,4 +236,52 @@ describe('request migration at the entry agent', () => {
     assert.equal(res.status, 200);
     assert.equal(await res.text(), '{"ok":true}');
   });
+
+  it('a peer declared dead gives up its waiting requests at once: a non-streamed one is retried on another peer, long before its deadline', async () => {
+    const tried: string[] = [];
+    const send = async (peerId: string, _head: unknown, _body: unknown, signal: AbortSignal): Promise<ForwardResponse> => {
+      tried.push(peerId);
+      // The first peer is cut off: no answer ever comes, until the request is abandoned.
+      if (tried.length === 1) await new Promise((_, reject) => signal.addEventListener('abort', () => reject(signal.reason as Error)));
+      return { status: 200, headers: { 'content-type': 'application/json' }, body: (async function* () { yield enc.encode('{"ok":true}'); })() };
+    };
+    const { app, requestPath } = gateway(['p1', 'p2'], send, { responseTimeoutMs: 600_000 });
+    const pending = app.request('/v1/chat/completions', post('', { model: MODEL, messages: [{ role: 'user', content: 'x' }] }));
+    while (tried.length === 0) await new Promise((r) => setTimeout(r, 5));
+    assert.equal(requestPath.peerLost(tried[0]!, 'dead'), 1);
+    const res = await pending;
+    assert.equal(res.status, 200);
+    assert.equal(await res.text(), '{"ok":true}');
+    assert.equal(tried.length, 2);
+    assert.notEqual(tried[1], tried[0]);
+    assert.equal(requestPath.peerLost(tried[0]!, 'dead'), 0, 'nothing open there any more');
+    assert.deepEqual([...requestPath.inFlight()], [], 'in-flight accounting back to zero');
+  });
+
+  it('a peer declared dead mid-stream: the stream continues on another peer, one unbroken answer', async () => {
+    let calls = 0;
+    const base = engineTarget(() => 'none');
+    let firstPeer = '';
+    const send: typeof base = async (peerId, head, bytes, signal) => {
+      const res = await base(peerId, head, bytes, signal);
+      if (++calls > 1) return res;
+      firstPeer = peerId;
+      return { ...res, body: (async function* () {
+        let i = 0;
+        for await (const c of res.body) {
+          if (i++ === 4) await new Promise((_, reject) => signal.addEventListener('abort', () => reject(signal.reason as Error)));
+          yield c;
+        }
+      })() };
+    };
+    const { app, requestPath } = gateway(['p1', 'p2'], send, { streamStallTimeoutMs: 600_000 });
+    const reading = Promise.resolve(app.request('/v1/chat/completions', post('', chatBody()))).then(readEvents);
+    while (firstPeer === '') await new Promise((r) => setTimeout(r, 5));
+    await new Promise((r) => setTimeout(r, 50));
+    assert.equal(requestPath.peerLost(firstPeer, 'dead'), 1);
+    const s = summarise((await reading).events);
+    assert.equal(s.text, expected(20));
+    assert.equal(s.finishes, 1);
+  });
 });
+

@@ -1,4 +1,4 @@
-import type { Logger, Rng } from '@synkti/interface';
+import { type Logger, type Rng, UpstreamCode, UpstreamError } from '@synkti/interface';
 import type { RequestHead } from '@synkti/protocol';
 import type { FleetSource } from '../fleet-source.js';
 import type { AgentMetrics } from '../metrics.js';
@@ -65,6 +65,7 @@ export class RequestPath {
   readonly limits: RequestPathLimits;
   readonly #init: RequestPathInit;
   readonly #inFlight = new Map<string, number>();
+  readonly #open = new Map<string, Set<AbortController>>();
   readonly #inhibitedUntil = new Map<string, number>();
   readonly #log: Logger;
   readonly #now: () => number;
@@ -80,6 +81,23 @@ export class RequestPath {
   /** Requests this agent has in flight to each peer (itself included). */
   inFlight(): ReadonlyMap<string, number> {
     return this.#inFlight;
+  }
+
+  /**
+   * Membership says `peerId` is gone (dead: silent past deadAfter): every attempt open to it is
+   * abandoned now rather than at its own deadline (up to responseTimeoutMs for a non-streamed
+   * request): one without a first byte is retried on another peer, a stream is migrated.
+   * Returns how many were abandoned.
+   */
+  peerLost(peerId: string, why: string): number {
+    const open = this.#open.get(peerId);
+    if (open === undefined) return 0;
+    const err = new UpstreamError(UpstreamCode.PEER_LOST, `${peerId} is ${why}`, { retryable: true });
+    const controllers = [...open];
+    for (const c of controllers) c.abort(err);
+    this.#log.warn({ peer: peerId, why, requests: controllers.length }, 'peer lost: its requests go elsewhere');
+    this.#onPeerFailed(peerId, err);
+    return controllers.length;
   }
 
   /** Client responses still being relayed by this agent (it must not exit while they run). */
@@ -139,6 +157,7 @@ export class RequestPath {
       affinityLoadFactor: i.affinityLoadFactor,
       retryAfterS: i.retryAfterS,
       inFlight: this.#inFlight,
+      open: this.#open,
       isInhibited: (peerId) => (this.#inhibitedUntil.get(peerId) ?? 0) > this.#now(),
       onPeerFailed: (peerId, err) => this.#onPeerFailed(peerId, err),
     };
