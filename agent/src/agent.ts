@@ -166,6 +166,7 @@ export class Agent implements Startable {
         placements: cloud.placements,
         launchTimeoutMs: this.config.launchTimeoutMs,
         epoch: this.config.fleetEpoch ?? (this.config.provider === 'ec2' ? this.config.ec2LaunchTemplate : undefined),
+        priceAware: this.config.placementOrder === 'price',
         view: this.view,
         clock: this.#clock,
         logger: this.logger,

@@ -16,6 +16,7 @@ import {
 import type { CloudProvider, Clock, Logger, Rng } from '@synkti/interface';
 import { type LaunchInFlight, MAX_FENCED_PER_NODE } from '@synkti/protocol';
 import { type ListingRole, ProviderView } from './provider-view.js';
+import { SpotPriceCache } from './spot-price-cache.js';
 
 /** Launches this agent runs at once; a big loss is worked through a few at a time. */
 export const MAX_CONCURRENT_LAUNCHES = 8;
@@ -49,6 +50,8 @@ export interface ReplacerInit {
    * (membership's suspect-after), so a newly joined agent does not plan on a partial view.
    */
   startupGraceMs: number;
+  /** Walk the cheapest spot pools first (spot prices at the start of each hour, read once an hour). */
+  priceAware?: boolean;
   /** Jitter of the idle listing interval; Math.random when absent. */
   rng?: Rng;
 }
@@ -67,6 +70,7 @@ export class Replacer {
   readonly #reaping = new Set<string>();
   /** New generations waiting because an earlier launch of their slot still exists: key → time of the next look. */
   readonly #heldUntil = new Map<string, number>();
+  readonly #prices: SpotPriceCache | undefined;
   /** What this agent fenced, for gossip (at most MAX_FENCED_PER_NODE). */
   readonly #fencedLog: { instanceId: string; at: number }[] = [];
   #memory: SlotMemory = new Map();
@@ -81,6 +85,7 @@ export class Replacer {
     this.#init = init;
     this.#startedAt = init.clock.now();
     this.#log = init.logger.child({ component: 'replacer' });
+    this.#prices = init.priceAware === true ? SpotPriceCache.of(init.provider, init.placements, init.clock, init.logger) : undefined;
     this.#listing = new ProviderView({ provider: init.provider, fleet: init.fleet, clock: init.clock, logger: init.logger, rng: init.rng ?? Math.random, launchTimeoutMs: init.launchTimeoutMs });
   }
 
@@ -116,6 +121,7 @@ export class Replacer {
     if (this.#init.target <= 0) return;
     const now = this.#init.clock.now();
     if (this.#listing.due(now, this.#role())) void this.#refreshListing();
+    if (this.#role() !== 'other') this.#prices?.refresh(now);
     // Plan only on a settled view and with the provider's first answer in hand (listed, or known
     // to have failed): a fresh agent seeing part of the fleet would otherwise find "free" slots.
     if (now - this.#startedAt < this.#init.startupGraceMs || this.#listing.snapshot === undefined) return;
@@ -170,6 +176,7 @@ export class Replacer {
       placements: this.#init.placements,
       launchTimeoutMs: this.#init.launchTimeoutMs,
       ...(this.#init.epoch !== undefined ? { epoch: this.#init.epoch } : {}),
+      ...(this.#prices?.current !== undefined ? { spotPrices: this.#prices.current } : {}),
       now,
       memory: this.#memory,
       departed: this.#departed(),

@@ -65,6 +65,12 @@ export interface CloudProvider {
    * new generation replaces it. Optional: without it the listing alone decides.
    */
   findInstances?(query: InstanceQuery, signal?: AbortSignal): Promise<FleetInstance[]>;
+  /**
+   * The spot price in effect at `at` (epoch ms, a past instant every peer can name, such as the
+   * start of the hour) of each placement, by its index in `placements`; placements without a
+   * known price are left out. Optional: without it placements are spread, not priced.
+   */
+  spotPrices?(placements: readonly PlacementSpec[], at: number, signal?: AbortSignal): Promise<Map<number, number>>;
 }
 
 /** A direct look-up: by launch tokens, or by instance IDs (EC2 still answers those in an unaffected zone while another zone is impaired). */

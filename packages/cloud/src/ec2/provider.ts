@@ -1,9 +1,12 @@
 import {
   DescribeInstancesCommand,
   type DescribeInstancesCommandOutput,
+  DescribeSpotPriceHistoryCommand,
+  DescribeSubnetsCommand,
   EC2Client,
   type Filter,
   type Instance,
+  type _InstanceType,
   RunInstancesCommand,
   TerminateInstancesCommand,
 } from '@aws-sdk/client-ec2';
@@ -14,6 +17,7 @@ import {
   type InstanceQuery,
   type LaunchRequest,
   type LaunchResult,
+  type PlacementSpec,
   type Logger,
   type Rng,
   silentLogger,
@@ -119,6 +123,17 @@ export function ec2Provider(init: Ec2ProviderInit, components: Ec2ProviderCompon
     throw new ProviderFailedError({ awsCode: 'TooManyPages', status: null }, `DescribeInstances: more than ${EC2_MAX_PAGES} pages for ${what}`);
   }
 
+  /** Subnet → Availability Zone; a subnet never moves, so each is asked once per provider. */
+  const subnetZones = new Map<string, string>();
+  async function zonesOf(subnets: readonly string[], signal?: AbortSignal): Promise<Map<string, string>> {
+    const missing = subnets.filter((s) => !subnetZones.has(s));
+    if (missing.length > 0) {
+      const out = await call('DescribeSubnets', (s) => client.send(new DescribeSubnetsCommand({ SubnetIds: missing }), { abortSignal: s }), signal);
+      for (const sn of out.Subnets ?? []) if (sn.SubnetId !== undefined && sn.AvailabilityZone !== undefined) subnetZones.set(sn.SubnetId, sn.AvailabilityZone);
+    }
+    return subnetZones;
+  }
+
   /**
    * The named instances. EC2 fails the whole call when it does not know one of the IDs (one it
    * forgot an hour after termination, or one too new to be visible): those are dropped — named
@@ -212,6 +227,35 @@ export function ec2Provider(init: Ec2ProviderInit, components: Ec2ProviderCompon
         out.push(...instances.flatMap((inst) => toFleetInstance(inst, config.agentPort) ?? []));
       }
       return out;
+    },
+
+    async spotPrices(placements: readonly PlacementSpec[], at: number, signal?: AbortSignal): Promise<Map<number, number>> {
+      const zones = await zonesOf([...new Set(placements.map((p) => p.subnet))], signal);
+      const types = [...new Set(placements.filter((p) => p.onDemand !== true).map((p) => p.instanceType))];
+      const latest = new Map<string, { price: number; ts: number }>(); // type@zone → the price in effect at `at`
+      let nextToken: string | undefined;
+      for (let page = 0; page < EC2_MAX_PAGES && types.length > 0; page++) {
+        const out = await call(
+          'DescribeSpotPriceHistory',
+          (s) => client.send(new DescribeSpotPriceHistoryCommand({ InstanceTypes: types as _InstanceType[], ProductDescriptions: ['Linux/UNIX'], StartTime: new Date(at), EndTime: new Date(at), ...(nextToken === undefined ? {} : { NextToken: nextToken }) }), { abortSignal: s }),
+          signal,
+        );
+        for (const h of out.SpotPriceHistory ?? []) {
+          const ts = h.Timestamp?.getTime() ?? Number.NEGATIVE_INFINITY;
+          const price = Number(h.SpotPrice);
+          const key = `${h.InstanceType}@${h.AvailabilityZone}`;
+          if (ts <= at && Number.isFinite(price) && ts > (latest.get(key)?.ts ?? Number.NEGATIVE_INFINITY)) latest.set(key, { price, ts });
+        }
+        nextToken = out.NextToken || undefined;
+        if (nextToken === undefined) break;
+      }
+      const prices = new Map<number, number>();
+      placements.forEach((p, i) => {
+        const zone = zones.get(p.subnet);
+        const found = p.onDemand === true || zone === undefined ? undefined : latest.get(`${p.instanceType}@${zone}`);
+        if (found !== undefined) prices.set(i, found.price);
+      });
+      return prices;
     },
 
     async terminate(instanceId: string, signal?: AbortSignal): Promise<void> {

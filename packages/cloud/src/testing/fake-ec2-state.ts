@@ -1,6 +1,7 @@
 import { type DescribeView, STATE_CODES, describeInstances, instanceXml, isVisible, notFound } from './describe.js';
 import { Ec2Fault, OWNER_ID, capacityMessage, faultStatus } from './faults.js';
 import { type QueryObject, type QueryValue, fingerprint, list, obj, str } from './query.js';
+import { describeSubnets, FakeSpotPrices } from './spot-prices.js';
 import { type XmlNode, ec2Response } from './xml.js';
 
 export { Ec2Fault, FAULT_STATUS } from './faults.js';
@@ -66,6 +67,7 @@ export class FakeEc2State {
   readonly volumes = new Map<string, FakeVolume>();
   readonly capacityRules: CapacityRule[] = [];
   readonly impairedZones = new Set<string>();
+  readonly spotPrices = new FakeSpotPrices();
   /** Idempotency records keyed by (zone or '' for Regional idempotency, token): one per launch, so bounded by MAX_INSTANCES. */
   readonly #tokens = new Map<string, { fingerprint: string; instanceId: string }>();
   #next = 1;
@@ -87,6 +89,10 @@ export class FakeEc2State {
       case 'CreateTags':
         this.createTags(params);
         return ec2Response(action, { requestId, return: true });
+      case 'DescribeSpotPriceHistory':
+        return ec2Response(action, { requestId, ...this.spotPrices.describe(params, this.options.now()) });
+      case 'DescribeSubnets':
+        return ec2Response(action, { requestId, ...describeSubnets(params, (id) => this.zoneOf(id)) });
       default:
         throw new Ec2Fault(400, 'InvalidAction', `The action ${action} is not valid for this web service.`);
     }

@@ -50,6 +50,8 @@ export interface FakeEc2 {
   impairZone(zone: string): void;
   restoreZone(zone: string): void;
   impairedZones(): string[];
+  /** A spot price change for (instance type, zone) at `at` (default now), as DescribeSpotPriceHistory reports it. */
+  setSpotPrice(instanceType: string, zone: string, price: number, at?: number): void;
   /** Changes the behaviour options at run time; the visibility lag applies to later launches. */
   configure(behaviour: Partial<FakeEc2Behaviour>): void;
   close(): Promise<void>;
@@ -177,6 +179,7 @@ export async function startFakeEc2(options: FakeEc2Options = {}): Promise<FakeEc
     impairZone: (zone) => state.impairZone(zone),
     restoreZone: (zone) => void state.impairedZones.delete(zone),
     impairedZones: () => [...state.impairedZones],
+    setSpotPrice: (instanceType, zone, price, at = now()) => state.spotPrices.set(instanceType, zone, price, at),
     configure(behaviour) {
       if (behaviour.visibilityLagMs !== undefined) state.options.visibilityLagMs = behaviour.visibilityLagMs;
       if (behaviour.emptyPages !== undefined) state.options.emptyPages = behaviour.emptyPages;

@@ -231,7 +231,7 @@ function decide(input: ReplacementInput, records: readonly LaunchRecord[], slot:
   const replaces = lastHolder(slot, input.peers, input.memory);
   const generation = nextGeneration(records, slot, replaces);
   // A per-slot policy (on-demand anchors) gives its own order; the configured list is spread over slots.
-  const ordered = input.placementsFor !== undefined ? input.placementsFor(slot).map((placement, placementIndex) => ({ placement, placementIndex })) : walkOrder(input.placements, slot);
+  const ordered = input.placementsFor !== undefined ? input.placementsFor(slot).map((placement, placementIndex) => ({ placement, placementIndex })) : walkOrder(input.placements, slot, input.spotPrices);
   const attempts = ordered.map(({ placement, placementIndex }) => ({
     placementIndex,
     placement,

@@ -90,6 +90,11 @@ export interface ReplacementInput {
   placementsFor?: (slot: string) => readonly Placement[];
   launchTimeoutMs: number;
   now: number;
+  /**
+   * Spot price per configured placement index, read at one past instant every peer agrees on
+   * (the start of the hour): the walk goes to the cheapest pools first (see walkOrder).
+   */
+  spotPrices?: ReadonlyMap<number, number>;
   /** The deployment's epoch, part of every token (see TokenFacts.epoch). */
   epoch?: string;
   /** Holders remembered after membership forgot them (`rememberHolders`) and from provider listings (`rememberListed`). */
