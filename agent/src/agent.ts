@@ -157,6 +157,9 @@ export class Agent implements Startable {
       leave: (reason) => this.#emitLeave(reason),
       onNotice: (kind) => this.metrics?.interruptions.inc({ kind }),
     });
+    if (this.config.spotReturnAfterMs > 0 && cloud.providerInfo.lifecycle === 'on-demand' && cloud.launchedByFleet === true && cloud.placements.some((p) => p.onDemand !== true)) {
+      this.#interruptions.scheduleSpotReturn(this.config.spotReturnAfterMs);
+    }
     if (cloud.provider !== undefined && this.config.targetSize > 0) {
       this.#replacer = new Replacer({
         fleet: this.config.fleet,
@@ -263,6 +266,7 @@ export class Agent implements Startable {
     this.#stopping = true;
     if (this.#tick !== undefined) this.#clock.clearTimeout(this.#tick);
     if (this.#heartbeatTick !== undefined) this.#clock.clearTimeout(this.#heartbeatTick);
+    this.#interruptions?.stop();
     await this.#cloud?.watcher?.stop();
     await this.#mesh?.goodbye().catch((err: unknown) => this.#log.warn({ err }, 'goodbye failed'));
     await this.#engine?.stop();

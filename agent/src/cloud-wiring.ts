@@ -1,4 +1,4 @@
-import { ec2Provider, imdsClient, imdsWatcher, type ImdsWatcher, instanceIdentity, isProcessAlive, localProvider, startFakeImds, type FakeImds, TAG_SLOT } from '@synkti/cloud';
+import { ec2Provider, imdsClient, imdsWatcher, type ImdsWatcher, instanceIdentity, isProcessAlive, localProvider, startFakeImds, type FakeImds, TAG_SLOT, TAG_TOKEN } from '@synkti/cloud';
 import type { Placement } from '@synkti/fleet';
 import type { CloudProvider, Clock, Logger } from '@synkti/interface';
 import type { ProviderInfo } from '@synkti/protocol';
@@ -19,6 +19,8 @@ export interface CloudWiring {
   emulatedImds: FakeImds | undefined;
   providerInfo: ProviderInfo;
   placements: Placement[];
+  /** The fleet's replacement rule launched this instance (it carries the synkti:token tag); null when unknown. */
+  launchedByFleet: boolean | null;
 }
 
 /** `type@subnet[@on-demand]` → Placement, in the configured order (every peer walks the same one). */
@@ -48,6 +50,7 @@ export async function wireCloud(config: AgentConfig, deps: { clock: Clock; logge
     slot: config.slot ?? null,
   };
   let emulatedImds: FakeImds | undefined;
+  let launchedByFleet: boolean | null = null;
   if (config.emulateImdsPort !== undefined) {
     emulatedImds = await startFakeImds({ host: '127.0.0.1', port: config.emulateImdsPort, identity: { instanceId: info.instanceId ?? 'local', instanceType: 'local', availabilityZone: 'local', lifecycle: 'spot' } });
   }
@@ -57,6 +60,9 @@ export async function wireCloud(config: AgentConfig, deps: { clock: Clock; logge
     if (config.ec2LaunchTemplate === undefined) throw new ConfigError('invalid config: ec2LaunchTemplate (--ec2-launch-template, SYNKTI_EC2_LAUNCH_TEMPLATE) is required with the ec2 provider');
     if (placements.length === 0) throw new ConfigError('invalid config: placements (--placements, SYNKTI_PLACEMENTS) must name at least one instanceType@subnet with the ec2 provider');
     const imdsRegion = await fillFromImds(info, imdsEndpoint ?? EC2_IMDS_ENDPOINT, deps.logger);
+    // The launch template exposes instance tags in the metadata: a fleet launch carries its token.
+    const token = await imdsClient({ endpoint: imdsEndpoint ?? EC2_IMDS_ENDPOINT }).get(`latest/meta-data/tags/instance/${TAG_TOKEN}`, AbortSignal.timeout(5_000)).catch(() => undefined);
+    launchedByFleet = token == null ? null : token.trim().length > 0;
     // The region IMDS states, never the zone minus its last letter: that guess is wrong in
     // Local Zones and Wavelength Zones (us-west-2-lax-1a is in us-west-2). Config wins.
     const region = config.ec2Region ?? imdsRegion;
@@ -86,7 +92,7 @@ export async function wireCloud(config: AgentConfig, deps: { clock: Clock; logge
     if (placements.length === 0) placements = [{ instanceType: 'local', subnet: 'local' }];
   }
   const watcher = imdsEndpoint === undefined ? undefined : imdsWatcher({ endpoint: imdsEndpoint, pollIntervalMs: config.imdsPollMs }, { clock: deps.clock, logger: deps.logger });
-  return { provider, watcher, emulatedImds, providerInfo: info, placements };
+  return { provider, watcher, emulatedImds, providerInfo: info, placements, launchedByFleet };
 }
 
 /**

@@ -1,6 +1,6 @@
 import type { ImdsNotice } from '@synkti/cloud';
 import { planSurplus, type MembershipView } from '@synkti/fleet';
-import type { Clock, Logger } from '@synkti/interface';
+import type { Clock, Logger, TimerHandle } from '@synkti/interface';
 import type { Interruption } from '@synkti/protocol';
 
 /** This agent's own clients' streams end this long before the instance is reclaimed. */
@@ -34,6 +34,7 @@ export class InterruptionHandler {
   readonly #log: Logger;
   #notice: Interruption | null = null;
   #draining = false;
+  #spotReturn: TimerHandle | undefined;
 
   constructor(init: InterruptionInit) {
     this.#init = init;
@@ -51,6 +52,27 @@ export class InterruptionHandler {
   /** New requests are refused (retryable) once a stop/terminate notice arrived or the node drains; a rebalance keeps serving. */
   get accepting(): boolean {
     return (this.#notice === null || this.#notice.kind === 'rebalance') && !this.#draining;
+  }
+
+  /**
+   * An on-demand fallback (launched by the fleet when spot had no capacity) asks, `afterMs`
+   * after start, to be replaced by spot: it gossips a rebalance with cause `spot-return`, the
+   * launcher walks the slot's spot placements only (retrying while spot has no capacity), and
+   * once the spot replacement is warm the surplus rule drains this node like any at-risk one.
+   * A cloud notice that arrives first wins.
+   */
+  scheduleSpotReturn(afterMs: number): void {
+    this.#spotReturn = this.#init.clock.setTimeout(() => {
+      if (this.#notice !== null || this.#draining) return;
+      this.#notice = { kind: 'rebalance', deadline: null, noticedAt: this.#init.clock.now(), cause: 'spot-return' };
+      this.#log.info({ afterMs }, 'on-demand fallback: asking the fleet for a spot replacement');
+      this.#init.publishNow();
+    }, afterMs);
+  }
+
+  stop(): void {
+    if (this.#spotReturn !== undefined) this.#init.clock.clearTimeout(this.#spotReturn);
+    this.#spotReturn = undefined;
   }
 
   notice(n: ImdsNotice): void {

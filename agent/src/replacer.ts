@@ -161,6 +161,7 @@ export class Replacer {
       slot: p.state.provider.slot,
       instanceId: p.state.provider.instanceId,
       incarnation: p.state.incarnation,
+      ...(p.state.interruption?.cause === 'spot-return' ? { spotReturn: true } : {}),
     }));
     this.#memory = rememberHolders(this.#memory, peers);
     const launches = this.#records(snapshot);

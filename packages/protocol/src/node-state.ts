@@ -47,6 +47,11 @@ export const interruptionSchema = z.object({
   /** Epoch ms when the cloud takes the node; null for a rebalance recommendation. */
   deadline: z.number().int().nullable(),
   noticedAt: z.number().int(),
+  /**
+   * Where it came from: the cloud (absent), or `spot-return` — an on-demand fallback asking the
+   * fleet for a spot replacement, which is walked over spot placements only.
+   */
+  cause: z.enum(['spot-return']).optional(),
 });
 export type Interruption = z.infer<typeof interruptionSchema>;
 

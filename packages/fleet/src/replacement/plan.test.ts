@@ -156,6 +156,15 @@ describe('planReplacement', () => {
     assert.ok(plan.launches.every((l) => l.attempts.every((a) => a.token.startsWith('dep-2:f1:'))));
   });
 
+  it('an on-demand fallback asking for spot is replaced at once, walking spot placements only', () => {
+    const peers = five.map((p) => (p.peerId === 'e' ? { ...p, interrupted: 'rebalance' as const, spotReturn: true } : p));
+    const plan = planReplacement(input({ peers }));
+    assert.deepEqual(plan.launches.map((d) => [d.slot, d.replaces]), [['4', 'i-e']]);
+    assert.ok(plan.launches[0]!.attempts.every((a) => a.placement.onDemand !== true), 'never on-demand for on-demand');
+    const plain = planReplacement(input({ peers: five.map((p) => (p.peerId === 'e' ? { ...p, interrupted: 'rebalance' as const } : p)) }));
+    assert.ok(plain.launches[0]!.attempts.some((a) => a.placement.onDemand === true), 'a cloud rebalance keeps its on-demand fallback');
+  });
+
   it('reports self-unknown and no-placements', () => {
     assert.equal(planReplacement(input({ peers: five.slice(1), self: 'a' })).hold, 'self-unknown');
     const peers = five.map((p) => (p.peerId === 'e' ? { ...p, alive: false } : p));

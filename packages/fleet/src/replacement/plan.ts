@@ -232,7 +232,9 @@ function decide(input: ReplacementInput, records: readonly LaunchRecord[], slot:
   const generation = nextGeneration(records, slot, replaces);
   // A per-slot policy (on-demand anchors) gives its own order; the configured list is spread over slots.
   const ordered = input.placementsFor !== undefined ? input.placementsFor(slot).map((placement, placementIndex) => ({ placement, placementIndex })) : walkOrder(input.placements, slot, input.spotPrices);
-  const attempts = ordered.map(({ placement, placementIndex }) => ({
+  // Replacing an on-demand fallback with on-demand again would only churn: spot or nothing.
+  const spotOnly = input.peers.some((p) => p.slot === slot && p.spotReturn === true && p.interrupted === 'rebalance');
+  const attempts = (spotOnly ? ordered.filter((o) => o.placement.onDemand !== true) : ordered).map(({ placement, placementIndex }) => ({
     placementIndex,
     placement,
     token: launchToken({ fleet: input.fleet, slot, replaces, generation, placementIndex, epoch: input.epoch }),

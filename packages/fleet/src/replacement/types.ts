@@ -15,6 +15,8 @@ export interface PeerFacts {
   instanceId: string | null;
   /** The agent's incarnation (start time, epoch ms): orders successive holders of one slot. */
   incarnation: number;
+  /** An on-demand fallback asking for a spot replacement (a rebalance with cause `spot-return`): its slot walks spot placements only. */
+  spotReturn?: boolean;
 }
 
 /** A launch in flight as gossiped by its launcher (the protocol's LaunchInFlight plus the facts behind its token). */
