@@ -15,6 +15,8 @@ class MemoryCloud implements CloudProvider {
   readonly instances = new Map<string, FleetInstance & { terminated: boolean }>();
   readonly launches: LaunchRequest[] = [];
   readonly terminations: { instanceId: string; by: string }[] = [];
+  /** Fleet listings asked, per agent. */
+  readonly listings = new Map<string, number>();
   /** EC2's eventual consistency: a new instance shows in the fleet listing only this long after launch. */
   listingLagMs = 0;
   /** A slow placement walk (throttling, attempt timeouts): RunInstances answers this long after the call. */
@@ -38,7 +40,10 @@ class MemoryCloud implements CloudProvider {
     return {
       kind: this.kind,
       launch: (request) => this.launch(request),
-      listInstances: () => this.listInstances(),
+      listInstances: () => {
+        this.listings.set(caller, (this.listings.get(caller) ?? 0) + 1);
+        return this.listInstances();
+      },
       findInstances: (query) => this.findInstances(query),
       terminate: async (instanceId) => {
         this.terminations.push({ instanceId, by: caller });
@@ -345,6 +350,18 @@ describe('Replacer (the shell) on a manual clock: an AZ incident fails the listi
     await fleet.run(90_000);
     assert.equal(fleet.cloud.launches.length, 0, 'the listing fails, the gate stays: no second instance in slot 4');
     assert.equal(fleet.nodes[0]!.replacer.lastPlan?.hold, 'provider-occupied');
+  });
+});
+
+describe('Replacer (the shell) on a manual clock: the listing budget', () => {
+  it('only the launcher and its backup list the fleet every 10 s; the others about once a minute', async () => {
+    const fleet = fiveNodes();
+    await fleet.run(10_000);
+    fleet.cloud.listings.clear();
+    await fleet.run(120_000);
+    const count = (id: string) => fleet.cloud.listings.get(id) ?? 0;
+    assert.ok(count('a') >= 11 && count('b') >= 11, `launcher ${count('a')}, backup ${count('b')}`);
+    for (const id of ['c', 'd', 'e']) assert.ok(count(id) <= 4, `${id} listed ${count(id)} times in 120 s`);
   });
 });
 
