@@ -206,10 +206,10 @@ export class Agent implements Startable {
       logger: this.logger,
       affinityLoadFactor: c.affinityLoadFactor,
       retryAfterS: Math.max(1, Math.ceil(c.heartbeatMs / 1_000)),
-      limits: { migrationLimit: c.migrationLimit, firstTokenTimeoutMs: c.firstTokenTimeoutMs, responseTimeoutMs: c.responseTimeoutMs, streamStallTimeoutMs: c.streamStallTimeoutMs, peerInhibitMs: c.peerInhibitMs },
+      limits: { migrationLimit: c.migrationLimit, firstTokenTimeoutMs: c.firstTokenTimeoutMs, responseTimeoutMs: c.responseTimeoutMs, streamStallTimeoutMs: c.streamStallTimeoutMs, peerInhibitMs: c.peerInhibitMs, maxInFlight: c.maxInFlight },
       metrics: this.metrics,
     });
-    const app = createGatewayApp({ fleet: fleetSource, requestPath: this.#requestPath, accepting: () => this.accepting, logger: this.logger, apiKeys: this.config.apiKeys, maxBodyBytes: this.config.maxBodyBytes, metrics: this.metrics });
+    const app = createGatewayApp({ fleet: fleetSource, requestPath: this.#requestPath, accepting: () => this.accepting, logger: this.logger, apiKeys: this.config.apiKeys, opsKeys: this.config.opsKeys, keyLimits: { requestsPerSecond: this.config.keyRequestsPerSecond, maxConcurrent: this.config.keyMaxConcurrent }, maxBodyBytes: this.config.maxBodyBytes, metrics: this.metrics });
     const http = new HttpServer(app, this.config.apiHost, this.config.apiPort);
     await http.start();
     this.#http = http;

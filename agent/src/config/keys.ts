@@ -2,7 +2,7 @@ import { DEAD_AFTER_MS, DEFAULT_AFFINITY_LOAD_FACTOR, FORGET_AFTER_MS, HEARTBEAT
 import { IMDS_POLL_INTERVAL_MS } from '@synkti/cloud';
 import { LAUNCH_TIMEOUT_MS, REBALANCE_WINDOW_MS } from '@synkti/fleet';
 import { MAX_FORWARD_STREAMS, multiaddrProblem } from '@synkti/mesh';
-import { FIRST_TOKEN_TIMEOUT_MS, MIGRATION_LIMIT, PEER_INHIBIT_MS, RESPONSE_TIMEOUT_MS, STREAM_STALL_TIMEOUT_MS } from '@synkti/gateway';
+import { FIRST_TOKEN_TIMEOUT_MS, MAX_IN_FLIGHT, MIGRATION_LIMIT, PEER_INHIBIT_MS, RESPONSE_TIMEOUT_MS, STREAM_STALL_TIMEOUT_MS } from '@synkti/gateway';
 import { z } from 'zod';
 
 /**
@@ -52,6 +52,10 @@ export const configKeys = {
   apiPort: key(port.default(8080), 'Port of the HTTP API; 0 picks a free port.'),
   apiUrl: key(z.string().url().optional(), 'URL peers and users reach this agent at, gossiped to the fleet.', { defaultText: 'http://<apiHost>:<apiPort>' }),
   apiKeys: key(list.default([]), 'API keys clients must send as `Authorization: Bearer <key>`; empty means no auth (keep the API on a private network then).', { list: true }),
+  opsKeys: key(list.default([]), 'Keys that may read the ops surface (`/fleet`, `/metrics`) besides the API keys; with any key configured those need one (`/healthz` and `/readyz` stay open). The dashboard page asks for it as /#key=<key>.', { list: true }),
+  keyRequestsPerSecond: key(z.coerce.number().min(0).max(100_000).default(0), 'Requests per second one API key may start on this agent (429 + Retry-After beyond); 0: no limit. Each agent counts on its own: a fleet of N agents lets a key through up to N times this.'),
+  keyMaxConcurrent: key(z.coerce.number().int().min(0).max(100_000).default(0), 'Requests one API key may have running at once on this agent (streams count until they end); 0: no limit.'),
+  maxInFlight: key(z.coerce.number().int().min(1).max(1_000_000).default(MAX_IN_FLIGHT), 'Client requests this agent serves at once (queued at engines or relayed); beyond it new ones get 503 with Retry-After, so an overloaded agent sheds load instead of queueing without bound.'),
   maxBodyBytes: key(z.coerce.number().int().min(1024).max(1024 * 1024 * 1024).default(16 * 1024 * 1024), 'Largest request body the API accepts, in bytes (413 above it).'),
   affinityLoadFactor: key(z.coerce.number().min(1).max(10).default(DEFAULT_AFFINITY_LOAD_FACTOR), 'Session affinity keeps a session on one peer while its load is under this factor times the mean.'),
   maxForwardStreams: key(z.coerce.number().int().min(1).max(4_096).default(MAX_FORWARD_STREAMS), 'Concurrent forwarded requests accepted per peer connection; more are refused (and retried elsewhere).'),

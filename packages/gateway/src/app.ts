@@ -4,6 +4,7 @@ import { dashboardHandler } from './dashboard.js';
 import { errorResponse, GatewayError } from './errors.js';
 import { type FleetSource, fleetJson, healthyModels } from './fleet-source.js';
 import { apiKeyAuth } from './middleware/api-key.js';
+import { type KeyLimits, keyLimits } from './middleware/key-limits.js';
 import { requestId } from './middleware/request-id.js';
 import type { AgentMetrics } from './metrics.js';
 import type { RequestPath } from './request-path/index.js';
@@ -16,6 +17,10 @@ export interface GatewayInit {
   accepting?: () => boolean;
   logger: Logger;
   apiKeys?: readonly string[];
+  /** Keys that may read the ops surface (/fleet, /metrics) besides the API keys. */
+  opsKeys?: readonly string[];
+  /** Per-key limits on the API (see keyLimits). */
+  keyLimits?: KeyLimits;
   /** Largest request body accepted, in bytes. */
   maxBodyBytes?: number;
   metrics?: AgentMetrics;
@@ -50,6 +55,14 @@ export function createGatewayApp(init: GatewayInit): Hono {
     if (init.accepting !== undefined && !init.accepting()) return c.json({ ready: false, draining: true, models }, 503);
     return models.length > 0 ? c.json({ ready: true, models }) : c.json({ ready: false, models }, 503);
   });
+  // With keys configured the fleet's view is not public either: any API key or an ops key reads it.
+  // The dashboard page holds no data; its script sends the key (from the URL's #key=…) to /fleet.
+  const opsKeys = [...(init.apiKeys ?? []), ...(init.opsKeys ?? [])];
+  const opsAuth = opsKeys.length > 0 ? apiKeyAuth({ keys: opsKeys }) : undefined;
+  if (opsAuth !== undefined) {
+    app.use('/fleet', opsAuth);
+    app.use('/metrics', opsAuth);
+  }
   app.get('/fleet', (c) => c.json(fleetJson(init.fleet)));
   app.get('/', dashboardHandler);
   const metrics = init.metrics;
@@ -69,6 +82,7 @@ export function createGatewayApp(init: GatewayInit): Hono {
 
   if (init.requestPath !== undefined) {
     app.use('/v1/*', apiKeyAuth({ keys: init.apiKeys ?? [] }));
+    if (init.keyLimits !== undefined) app.use('/v1/*', keyLimits(init.keyLimits));
     app.route('/', openAiRoutes({ fleet: init.fleet, requestPath: init.requestPath, maxBodyBytes: init.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES, ...(metrics !== undefined ? { metrics } : {}), ...(init.accepting !== undefined ? { accepting: init.accepting } : {}) }));
   }
   return app as unknown as Hono;

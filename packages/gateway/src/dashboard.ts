@@ -395,8 +395,16 @@ const SCRIPT = `
   function poll() {
     var ctrl = new AbortController();
     var timer = setTimeout(function () { ctrl.abort(); }, 4 * POLL_MS);
-    fetch(FLEET_URL, { cache: 'no-store', signal: ctrl.signal, headers: { accept: 'application/json' } })
+    // With API keys configured /fleet needs one: open the page as /#key=<key> (a fragment never
+    // reaches a server or its logs); it is kept for this tab only.
+    var fromHash = /(?:^#|&)key=([^&]+)/.exec(location.hash);
+    if (fromHash) { sessionStorage.setItem('synkti-key', decodeURIComponent(fromHash[1])); history.replaceState(null, '', location.pathname); }
+    var key = sessionStorage.getItem('synkti-key');
+    var headers = { accept: 'application/json' };
+    if (key) headers.authorization = 'Bearer ' + key;
+    fetch(FLEET_URL, { cache: 'no-store', signal: ctrl.signal, headers: headers })
       .then(function (res) {
+        if (res.status === 401) throw new Error('this fleet needs an API key: open this page as /#key=<your key>');
         if (!res.ok) throw new Error('HTTP ' + res.status);
         return res.json();
       })

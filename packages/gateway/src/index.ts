@@ -1,4 +1,5 @@
 export { createGatewayApp, type GatewayInit, DEFAULT_MAX_BODY_BYTES } from './app.js';
+export { keyLimits, type KeyLimits } from './middleware/key-limits.js';
 export { type FleetSource, type FleetJson, type FleetPeerJson, fleetJson } from './fleet-source.js';
 export {
   RequestPath,
@@ -13,6 +14,7 @@ export {
   RESPONSE_TIMEOUT_MS,
   STREAM_STALL_TIMEOUT_MS,
   PEER_INHIBIT_MS,
+  MAX_IN_FLIGHT,
 } from './request-path/index.js';
 export { LocalEngineTarget, type LocalEngine, type LocalEngineTargetInit } from './local-engine.js';
 export { GatewayError, type OpenAiErrorType } from './errors.js';

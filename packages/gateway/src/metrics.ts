@@ -22,6 +22,7 @@ export class AgentMetrics {
   readonly interruptions: Counter<'kind'>;
   readonly launches: Counter<'outcome'>;
   readonly migrations: Counter<'reason' | 'outcome'>;
+  readonly admissionRejected: Counter;
   readonly migrationGapSeconds: Histogram;
 
   constructor(sources: MetricsSources, labels: Record<string, string> = {}) {
@@ -34,6 +35,7 @@ export class AgentMetrics {
     this.retries = new Counter({ name: 'synkti_forward_retries_total', help: 'Requests retried on another peer after a failure before the first byte.', registers });
     this.interruptions = new Counter({ name: 'synkti_interruptions_total', help: 'Spot interruption notices and rebalance recommendations this agent received.', labelNames: ['kind'], registers });
     this.launches = new Counter({ name: 'synkti_launches_total', help: 'Replacement launches this agent made, by outcome.', labelNames: ['outcome'], registers });
+    this.admissionRejected = new Counter({ name: 'synkti_admission_rejected_total', help: 'Client requests refused with 503 because this agent already served maxInFlight requests.', registers });
     this.migrations = new Counter({ name: 'synkti_migrations_total', help: 'Streams this entry agent continued on another peer (or retried before their first token), by why the upstream broke and how it ended: continued, retried (that attempt failed too) or failed (the client got an error event).', labelNames: ['reason', 'outcome'], registers });
     this.migrationGapSeconds = new Histogram({ name: 'synkti_migration_gap_seconds', help: 'The gap a client saw in a migrated stream: from the last token before the loss to the first token after it.', buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120], registers });
     new Counter({

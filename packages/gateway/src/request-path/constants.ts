@@ -15,3 +15,9 @@ export const PEER_INHIBIT_MS = 5_000;
 export const MAX_ATTEMPTS_BEFORE_COMMIT = 3;
 /** Bytes of an upstream SSE event the relay buffers at most (a chunk is a few hundred bytes). */
 export const MAX_SSE_EVENT_BYTES = 1024 * 1024;
+/**
+ * Client requests one agent serves at once (queued at engines or relayed), beyond which it
+ * answers 503 with Retry-After: an overloaded entry agent sheds load instead of queueing without
+ * bound. Four full engines' worth at vLLM's default of 256 sequences.
+ */
+export const MAX_IN_FLIGHT = 1_024;

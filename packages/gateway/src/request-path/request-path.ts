@@ -1,10 +1,11 @@
 import { type Logger, type Rng, UpstreamCode, UpstreamError } from '@synkti/interface';
 import type { RequestHead } from '@synkti/protocol';
+import { GatewayError } from '../errors.js';
 import type { FleetSource } from '../fleet-source.js';
 import type { AgentMetrics } from '../metrics.js';
 import { type Attempt, type AttemptDeps, once, openAttempt, passThroughBody, type RequestTarget, upstreamFailed } from './attempt.js';
 import type { CompletionRequest } from './completion.js';
-import { FIRST_TOKEN_TIMEOUT_MS, MAX_ATTEMPTS_BEFORE_COMMIT, MIGRATION_LIMIT, PEER_INHIBIT_MS, RESPONSE_TIMEOUT_MS, STREAM_STALL_TIMEOUT_MS } from './constants.js';
+import { FIRST_TOKEN_TIMEOUT_MS, MAX_ATTEMPTS_BEFORE_COMMIT, MAX_IN_FLIGHT, MIGRATION_LIMIT, PEER_INHIBIT_MS, RESPONSE_TIMEOUT_MS, STREAM_STALL_TIMEOUT_MS } from './constants.js';
 import { relayStream } from './stream-relay.js';
 
 export interface RequestPathLimits {
@@ -13,6 +14,8 @@ export interface RequestPathLimits {
   responseTimeoutMs: number;
   streamStallTimeoutMs: number;
   peerInhibitMs: number;
+  /** Client requests in flight through this agent at most (see MAX_IN_FLIGHT). */
+  maxInFlight: number;
 }
 
 export const DEFAULT_REQUEST_PATH_LIMITS: RequestPathLimits = {
@@ -21,6 +24,7 @@ export const DEFAULT_REQUEST_PATH_LIMITS: RequestPathLimits = {
   responseTimeoutMs: RESPONSE_TIMEOUT_MS,
   streamStallTimeoutMs: STREAM_STALL_TIMEOUT_MS,
   peerInhibitMs: PEER_INHIBIT_MS,
+  maxInFlight: MAX_IN_FLIGHT,
 };
 
 export interface RequestPathInit {
@@ -106,6 +110,10 @@ export class RequestPath {
   }
 
   async serve(req: PathRequest): Promise<Served> {
+    if (this.#streams >= this.limits.maxInFlight) {
+      this.#init.metrics?.admissionRejected.inc();
+      throw new GatewayError('OVERLOADED', 503, 'service_unavailable', `This agent is serving ${this.#streams} requests, its limit (maxInFlight); retry shortly or send to another agent.`, { retryAfterS: this.#init.retryAfterS });
+    }
     const failed = new Set<string>();
     const tries = { count: 0 };
     const streamed = req.completion?.stream === true;
