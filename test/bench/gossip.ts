@@ -289,15 +289,13 @@ async function detect(nodes: BenchNode[], victim: AgentProcess, signal: NodeJS.S
   };
 }
 
-async function waitAllSee(nodes: BenchNode[], peerIds: string[], timeoutMs: number): Promise<void> {
+/** True once every view sees every one of `peerIds` alive; false when the timeout comes first. */
+async function waitAllSee(nodes: BenchNode[], peerIds: string[], timeoutMs: number): Promise<boolean> {
   const deadline = performance.now() + timeoutMs;
   for (;;) {
     const now = Date.now();
-    if (nodes.every((n) => peerIds.every((id) => n.plain.status(id, now) === 'alive'))) return;
-    if (performance.now() > deadline) {
-      log('WARNING: not every view sees the agent processes alive; measuring detection anyway');
-      return;
-    }
+    if (nodes.every((n) => peerIds.every((id) => n.plain.status(id, now) === 'alive'))) return true;
+    if (performance.now() > deadline) return false;
     await sleep(100);
   }
 }
@@ -312,12 +310,19 @@ async function runAgents(nodes: BenchNode[], dir: string, keyFile: string, idleM
   };
   const victims = [make('agent-killed'), make('agent-frozen')];
   await Promise.all(victims.map((a) => a.start(30_000)));
-  await waitAllSee(nodes, victims.map((a) => a.peerId), 30_000);
+  const seen = await waitAllSee(nodes, victims.map((a) => a.peerId), 30_000);
   log(`agent processes joined; settling ${AGENT_SETTLE_MS} ms, then sampling their idle CPU`);
   await sleep(AGENT_SETTLE_MS);
   const cpu = await procCpuPercent(victims.map((a) => a.pid), idleMs);
   const rss = victims.map((a) => procRssBytes(a.pid) / 2 ** 20);
   const [killedAgent, frozenAgent] = victims as [AgentProcess, AgentProcess];
+  // A detection time is only a figure if every view saw the target alive first: a view that
+  // never did "detects" it at once (earlier runs printed 0.02 ms). Refuse rather than print it.
+  if (!seen || !(await waitAllSee(nodes, victims.map((a) => a.peerId), 5_000))) {
+    log('REFUSED: not every view saw the agent processes alive; no kill or freeze detection figure is reported for this run');
+    for (const a of victims) a.kill('SIGKILL');
+    return { cpu, rss, killed: undefined, frozen: undefined };
+  }
   const killed = await detect(nodes, killedAgent, 'SIGKILL');
   log(`killed agent: suspect everywhere ${fmtMs(killed.suspectEverywhereMs)} ms, dead ${fmtMs(killed.deadEverywhereMs)} ms`);
   const frozen = await detect(nodes, frozenAgent, 'SIGSTOP');
@@ -454,6 +459,7 @@ function printTable(r: GossipResult): void {
   console.log(widths.map((w) => '-'.repeat(w)).join('  '));
   for (const row of rows) console.log(line(row));
   console.log(`per receiver (every delivery): p50 ${fmtMs(r.perReceiver.p50)} ms, p99 ${fmtMs(r.perReceiver.p99)} ms over ${r.perReceiver.count}`);
+  if (r.killed === undefined && r.frozen === undefined) console.log('kill and freeze detection: REFUSED — not every view saw the agent processes alive first, so any figure would be meaningless (the n/a rows above).');
   if (r.killed) console.log(`killed agent: first view suspect after ${fmtMs(r.killed.suspectFirstMs)} ms; gossip-only dead everywhere ${fmtMs(r.killed.plainDeadEverywhereMs)} ms; last state heard ${fmtMs(r.killed.lastHeardBeforeMs)} ms before the kill`);
   if (r.frozen) console.log(`frozen agent: first view suspect after ${fmtMs(r.frozen.suspectFirstMs)} ms; gossip-only suspect ${fmtMs(r.frozen.plainSuspectEverywhereMs)} ms; last state heard ${fmtMs(r.frozen.lastHeardBeforeMs)} ms before the stop`);
   if (r.error !== undefined) console.log(`ERROR: ${r.error}`);
