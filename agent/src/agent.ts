@@ -19,6 +19,9 @@ import { AGENT_VERSION } from './version.js';
 const DISCOVERY_TIMEOUT_MS = 10_000;
 /** Recent fleet events kept for the dashboard and /fleet. */
 const MAX_RECENT_EVENTS = 200;
+/** Direct probes of a silent peer before its instance is fenced, each with this budget: about 3 s in all. */
+const FENCE_PROBES = 3;
+const FENCE_PROBE_TIMEOUT_MS = 1_000;
 
 export class SwarmKeyMissingError extends SynktiError {
   constructor(path: string) {
@@ -170,6 +173,7 @@ export class Agent implements Startable {
         launchTimeoutMs: this.config.launchTimeoutMs,
         epoch: this.config.fleetEpoch ?? (this.config.provider === 'ec2' ? this.config.ec2LaunchTemplate : undefined),
         priceAware: this.config.placementOrder === 'price',
+        confirmGone: (instanceId) => this.#confirmGone(mesh, instanceId),
         view: this.view,
         clock: this.#clock,
         logger: this.logger,
@@ -325,6 +329,18 @@ export class Agent implements Startable {
   #emitLeave(reason: string): void {
     this.#log.warn({ reason }, 'leaving the fleet');
     for (const listener of this.#leaveListeners) listener(reason);
+  }
+
+  /**
+   * Before a silent peer's instance is terminated: probe its agent directly, a few times. A GC
+   * pause or a congested link silences gossip without making the node gone; a cut-off or dead
+   * one does not answer. No peer known for the instance: nothing to probe, the quorum decides.
+   */
+  async #confirmGone(mesh: Mesh, instanceId: string): Promise<boolean> {
+    const peer = this.view.snapshot(this.#clock.now()).find((p) => p.state.provider.instanceId === instanceId);
+    if (peer === undefined) return true;
+    for (let i = 0; i < FENCE_PROBES; i++) if (await mesh.reachable(peer.peerId, FENCE_PROBE_TIMEOUT_MS)) return false;
+    return true;
   }
 
   /** Where the provider says the fleet's agents are: no bootstrap node is needed to (re)join. */

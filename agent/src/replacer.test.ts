@@ -112,6 +112,9 @@ class ShellFleet {
 
   constructor(readonly target: number) {}
 
+  /** Whether a fenced peer's agent answers a direct probe (the agent's confirmGone, inverted). */
+  readonly answering = new Set<string>();
+
   join(peerId: string, instanceId: string, slot: string): Node {
     if (!this.cloud.instances.has(instanceId)) this.cloud.add(instanceId, slot);
     const view = new MembershipView(FLEET);
@@ -127,6 +130,7 @@ class ShellFleet {
       logger: silentLogger,
       publishNow: () => undefined,
       startupGraceMs: 3 * HEARTBEAT_MS,
+      confirmGone: async (id) => !this.answering.has(id),
     });
     const node: Node = { peerId, instanceId, slot, view, replacer, seq: 0, interruption: null, gone: false };
     this.nodes.push(node);
@@ -362,6 +366,22 @@ describe('Replacer (the shell) on a manual clock: the listing budget', () => {
     const count = (id: string) => fleet.cloud.listings.get(id) ?? 0;
     assert.ok(count('a') >= 11 && count('b') >= 11, `launcher ${count('a')}, backup ${count('b')}`);
     for (const id of ['c', 'd', 'e']) assert.ok(count(id) <= 4, `${id} listed ${count(id)} times in 120 s`);
+  });
+});
+
+describe('Replacer (the shell) on a manual clock: fencing only what is really gone', () => {
+  it('a silent holder whose agent still answers a direct probe is not fenced; once it stops answering it is', async () => {
+    const fleet = fiveNodes();
+    await fleet.run(5_000);
+    fleet.nodes.find((n) => n.peerId === 'e')!.gone = true; // gossip from e stops reaching anyone
+    fleet.answering.add('i-e'); // …but e itself is up: a congested link, not a dead node
+    await fleet.run(60_000);
+    assert.equal(fleet.cloud.terminations.length, 0, 'not fenced while it answers');
+    assert.equal(fleet.cloud.launches.length, 0, 'and its slot not filled twice');
+    fleet.answering.delete('i-e');
+    await fleet.run(20_000);
+    assert.deepEqual(fleet.cloud.terminations.map((t) => t.instanceId), ['i-e']);
+    assert.equal(fleet.cloud.launches.length, 1);
   });
 });
 

@@ -52,6 +52,11 @@ export interface ReplacerInit {
   startupGraceMs: number;
   /** Walk the cheapest spot pools first (spot prices at the start of each hour, read once an hour). */
   priceAware?: boolean;
+  /**
+   * Whether the agent on this instance is really gone: probes it directly (resolves false when it
+   * answers). Absent: the quorum's word is enough.
+   */
+  confirmGone?: (instanceId: string) => Promise<boolean>;
   /** Jitter of the idle listing interval; Math.random when absent. */
   rng?: Rng;
 }
@@ -217,6 +222,7 @@ export class Replacer {
       // Fence first: a holder the provider still runs but the quorum sees dead must go before its
       // slot is filled again, or the slot would have two instances when it comes back.
       for (const instanceId of decision.fence) {
+        if (!(await this.#confirmedGone(instanceId))) return;
         this.#log.warn({ slot: decision.slot, instanceId }, 'terminating a dead holder before replacing it');
         try {
           await this.#init.provider.terminate(instanceId, AbortSignal.timeout(TERMINATE_TIMEOUT_MS));
@@ -245,7 +251,11 @@ export class Replacer {
         this.#init.onLaunch?.(outcome.existing ? 'existing' : 'launched');
         this.#listing.invalidate();
       } catch (err) {
-        // The record stays and times out, so the next generation retries with fresh tokens.
+        // The walk is over with no instance: the listing lag counts from now, and once it has
+        // passed (and a look-up by token confirms nothing launched) the next generation retries
+        // with fresh tokens — a minute later, not after the whole launch timeout.
+        record.returnedAt = this.#init.clock.now();
+        this.#init.publishNow();
         this.#log.error({ err, slot: decision.slot, token: decision.token }, 'replacement launch failed');
         this.#init.onLaunch?.('failed');
       }
@@ -254,12 +264,30 @@ export class Replacer {
     }
   }
 
+  /**
+   * Fencing terminates a GPU node and its loaded model: before it, the node's agent is probed
+   * directly (gossip silence alone can be a GC pause or a congested link). One that answers is
+   * not fenced now; it is asked again SUPERSEDE_RECHECK_MS later if the rule still says so.
+   */
+  async #confirmedGone(instanceId: string): Promise<boolean> {
+    const confirm = this.#init.confirmGone;
+    if (confirm === undefined) return true;
+    const key = `fence:${instanceId}`;
+    if ((this.#heldUntil.get(key) ?? 0) > this.#init.clock.now()) return false;
+    const gone = await confirm(instanceId).catch(() => true);
+    if (gone) return true;
+    this.#log.warn({ instanceId }, 'not fencing: its agent answers a direct probe though gossip has not heard it');
+    this.#heldUntil.set(key, this.#init.clock.now() + SUPERSEDE_RECHECK_MS);
+    return false;
+  }
+
   /** Terminates a listed instance nobody runs in a slot a live peer holds, after re-checking on a fresh listing. */
   async #reap(instanceId: string): Promise<void> {
     this.#reaping.add(instanceId);
     try {
       await this.#refreshListing();
       if (!this.#plan(this.#init.clock.now()).strays.includes(instanceId)) return;
+      if (!(await this.#confirmedGone(instanceId))) return;
       this.#log.warn({ instanceId }, 'terminating a stray instance: listed in a held slot, run by no agent in view');
       await this.#init.provider.terminate(instanceId, AbortSignal.timeout(TERMINATE_TIMEOUT_MS));
       this.#fenced(instanceId);

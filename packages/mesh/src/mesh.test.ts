@@ -56,6 +56,17 @@ describe('Mesh', () => {
     assert.ok(seenByA.get(a.peerId), 'own state is fed to listeners too');
   });
 
+  it('probes a peer directly: reachable while it runs, not once it stopped', async () => {
+    const key = parseSwarmKey(generateSwarmKey());
+    const a = await startMesh(key);
+    const b = await startMesh(key, a.multiaddrs());
+    await waitFor('b connected to a', () => (a.libp2p.getConnections().length > 0 ? true : undefined));
+    const bId = b.peerId;
+    assert.equal(await a.reachable(bId, 2_000), true);
+    await b.stop();
+    assert.equal(await a.reachable(bId, 1_000), false);
+  });
+
   it('refuses a node with another swarm key', async () => {
     const a = await startMesh(parseSwarmKey(generateSwarmKey()));
     const intruder = await startMesh(parseSwarmKey(generateSwarmKey()));

@@ -2,6 +2,7 @@ import './polyfill.js';
 import type { Clock, Logger, Startable, TimerHandle } from '@synkti/interface';
 import { silentLogger, systemClock } from '@synkti/interface';
 import { type ForwardResponse, type NodeState, PROTOCOL_VERSION, type RequestHead } from '@synkti/protocol';
+import { peerIdFromString } from '@libp2p/peer-id';
 import { Connector } from './connector.js';
 import { MeshNotStartedError } from './errors.js';
 import { type ForwardOptions, forwardRequest } from './forward/client.js';
@@ -154,6 +155,20 @@ export class Mesh implements Startable {
     if (this.#heartbeat !== undefined) this.#clock.clearTimeout(this.#heartbeat);
     this.#heartbeat = undefined;
     await this.#publish(this.#stamp(this.#body(), true));
+  }
+
+  /**
+   * Whether the peer answers a direct libp2p ping within `timeoutMs` (dialling it if needed):
+   * the check before a silent peer's instance is terminated. Any failure reads as false.
+   */
+  async reachable(peerId: string, timeoutMs: number): Promise<boolean> {
+    const node = this.#started().node;
+    try {
+      await node.services.ping.ping(peerIdFromString(peerId), { signal: AbortSignal.timeout(timeoutMs) });
+      return true;
+    } catch {
+      return false;
+    }
   }
 
   /** Sends one request to a peer over the forward protocol (see forwardRequest). */

@@ -3,7 +3,7 @@ import { type GossipSub, gossipsub, StrictSign } from '@libp2p/gossipsub';
 import { identify } from '@libp2p/identify';
 import type { PrivateKey } from '@libp2p/interface';
 import { type KadDHT, kadDHT, passthroughMapper } from '@libp2p/kad-dht';
-import { ping } from '@libp2p/ping';
+import { type Ping, ping } from '@libp2p/ping';
 import { preSharedKey } from '@libp2p/pnet';
 import { tcp } from '@libp2p/tcp';
 import { yamux } from '@libp2p/yamux';
@@ -15,7 +15,7 @@ export type MeshServices = {
   pubsub: GossipSub;
   dht: KadDHT;
   identify: unknown;
-  ping: unknown;
+  ping: Ping;
 };
 
 export type MeshLibp2p = Libp2p<MeshServices>;
