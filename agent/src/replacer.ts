@@ -1,7 +1,6 @@
 import { launchWithPlacements } from '@synkti/cloud';
 import {
   DEPARTURE_MEMORY_MS,
-  launchToken,
   type LaunchDecision,
   type LaunchRecord,
   type MembershipView,
@@ -16,18 +15,13 @@ import {
 import type { CloudProvider, Clock, Logger, Rng } from '@synkti/interface';
 import { type LaunchInFlight, MAX_FENCED_PER_NODE } from '@synkti/protocol';
 import { type ListingRole, ProviderView } from './provider-view.js';
+import { SecondLooks } from './second-looks.js';
 import { SpotPriceCache } from './spot-price-cache.js';
 
 /** Launches this agent runs at once; a big loss is worked through a few at a time. */
 export const MAX_CONCURRENT_LAUNCHES = 8;
 /** A TerminateInstances call (or the local provider's) that has not answered by then has failed. */
 const TERMINATE_TIMEOUT_MS = 30_000;
-/** A look-up by token that has not answered by then has failed. */
-const LIST_TIMEOUT_MS = 10_000;
-/** After an earlier launch was found (or could not be looked up), the next look is this much later. */
-const SUPERSEDE_RECHECK_MS = 15_000;
-/** Decisions waiting on such a look, at most (oldest dropped first). */
-const MAX_HELD_DECISIONS = 1_024;
 
 export interface ReplacerInit {
   fleet: string;
@@ -73,8 +67,7 @@ export class Replacer {
   readonly #running = new Set<string>();
   /** Stray instances being terminated (at most MAX_CONCURRENT_LAUNCHES). */
   readonly #reaping = new Set<string>();
-  /** New generations waiting because an earlier launch of their slot still exists: key → time of the next look. */
-  readonly #heldUntil = new Map<string, number>();
+  readonly #looks: SecondLooks;
   readonly #prices: SpotPriceCache | undefined;
   /** What this agent fenced, for gossip (at most MAX_FENCED_PER_NODE). */
   readonly #fencedLog: { instanceId: string; at: number }[] = [];
@@ -91,6 +84,7 @@ export class Replacer {
     this.#startedAt = init.clock.now();
     this.#log = init.logger.child({ component: 'replacer' });
     this.#prices = init.priceAware === true ? SpotPriceCache.of(init.provider, init.placements, init.clock, init.logger) : undefined;
+    this.#looks = new SecondLooks(init, this.#log);
     this.#listing = new ProviderView({ provider: init.provider, fleet: init.fleet, clock: init.clock, logger: init.logger, rng: init.rng ?? Math.random, launchTimeoutMs: init.launchTimeoutMs });
   }
 
@@ -218,11 +212,11 @@ export class Replacer {
         this.#log.info({ slot: decision.slot, token: decision.token, hold: recheck.hold }, 'launch dropped on re-check');
         return;
       }
-      if (decision.generation > 0 && !(await this.#earlierLaunchGone(decision))) return;
+      if (decision.generation > 0 && !(await this.#looks.earlierLaunchGone(decision, this.#records()))) return;
       // Fence first: a holder the provider still runs but the quorum sees dead must go before its
       // slot is filled again, or the slot would have two instances when it comes back.
       for (const instanceId of decision.fence) {
-        if (!(await this.#confirmedGone(instanceId))) return;
+        if (!(await this.#looks.confirmedGone(instanceId))) return;
         this.#log.warn({ slot: decision.slot, instanceId }, 'terminating a dead holder before replacing it');
         try {
           await this.#init.provider.terminate(instanceId, AbortSignal.timeout(TERMINATE_TIMEOUT_MS));
@@ -264,30 +258,13 @@ export class Replacer {
     }
   }
 
-  /**
-   * Fencing terminates a GPU node and its loaded model: before it, the node's agent is probed
-   * directly (gossip silence alone can be a GC pause or a congested link). One that answers is
-   * not fenced now; it is asked again SUPERSEDE_RECHECK_MS later if the rule still says so.
-   */
-  async #confirmedGone(instanceId: string): Promise<boolean> {
-    const confirm = this.#init.confirmGone;
-    if (confirm === undefined) return true;
-    const key = `fence:${instanceId}`;
-    if ((this.#heldUntil.get(key) ?? 0) > this.#init.clock.now()) return false;
-    const gone = await confirm(instanceId).catch(() => true);
-    if (gone) return true;
-    this.#log.warn({ instanceId }, 'not fencing: its agent answers a direct probe though gossip has not heard it');
-    this.#heldUntil.set(key, this.#init.clock.now() + SUPERSEDE_RECHECK_MS);
-    return false;
-  }
-
   /** Terminates a listed instance nobody runs in a slot a live peer holds, after re-checking on a fresh listing. */
   async #reap(instanceId: string): Promise<void> {
     this.#reaping.add(instanceId);
     try {
       await this.#refreshListing();
       if (!this.#plan(this.#init.clock.now()).strays.includes(instanceId)) return;
-      if (!(await this.#confirmedGone(instanceId))) return;
+      if (!(await this.#looks.confirmedGone(instanceId))) return;
       this.#log.warn({ instanceId }, 'terminating a stray instance: listed in a held slot, run by no agent in view');
       await this.#init.provider.terminate(instanceId, AbortSignal.timeout(TERMINATE_TIMEOUT_MS));
       this.#fenced(instanceId);
@@ -299,37 +276,7 @@ export class Replacer {
     }
   }
 
-  /**
-   * A new generation supersedes earlier launches of the slot only when the provider, asked
-   * directly by every attempt token of theirs, holds none of them: the fleet listing may lag
-   * behind a launch that succeeded. While one exists (or the look-up fails) the slot waits.
-   */
-  async #earlierLaunchGone(decision: LaunchDecision): Promise<boolean> {
-    const find = this.#init.provider.findInstances?.bind(this.#init.provider);
-    if (find === undefined) return true;
-    const key = `${decision.slot}:${decision.replaces}:${decision.generation}`;
-    const now = this.#init.clock.now();
-    if ((this.#heldUntil.get(key) ?? 0) > now) return false;
-    const tokens = new Set<string>();
-    for (const r of this.#records()) {
-      if (r.slot !== decision.slot || r.replaces !== decision.replaces || r.generation >= decision.generation) continue;
-      tokens.add(r.token);
-      for (let k = 0; k < this.#init.placements.length; k++) {
-        tokens.add(launchToken({ fleet: this.#init.fleet, slot: r.slot, replaces: r.replaces, generation: r.generation, placementIndex: k, epoch: this.#init.epoch }));
-      }
-    }
-    if (tokens.size === 0) return true;
-    try {
-      const found = await find({ tokens: [...tokens] }, AbortSignal.timeout(LIST_TIMEOUT_MS));
-      if (found.length === 0) return true;
-      this.#log.warn({ slot: decision.slot, generation: decision.generation, found: found.map((i) => i.instanceId) }, 'not superseding: an earlier launch of this slot exists though the listing lacks it');
-    } catch (err) {
-      this.#log.warn({ err, slot: decision.slot }, 'cannot confirm an earlier launch is gone; the slot waits');
-    }
-    this.#heldUntil.set(key, now + SUPERSEDE_RECHECK_MS);
-    if (this.#heldUntil.size > MAX_HELD_DECISIONS) this.#heldUntil.delete(this.#heldUntil.keys().next().value as string);
-    return false;
-  }
+
 
   /** How often this agent lists the provider: the launcher (most often while a deficit waits on the listing) and its backup keep it fresh. */
   #role(): ListingRole {
