@@ -1,5 +1,5 @@
 import { processStartTicks } from '../adoption.js';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import type { EngineRuntime } from '../runtime.js';
 import type { EngineSupervisor } from '../supervisor.js';
@@ -13,15 +13,25 @@ const standIn = new URL('./stand-in-engine.js', import.meta.url).pathname;
 export const FAKE_ENGINE = existsSync(fakeCli) ? fakeCli : standIn;
 export const MODEL = 'test/fake-model';
 
-/** A port that was free a moment ago. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
+/**
+ * A port that was free a moment ago, below the kernel's ephemeral range: a port the OS hands
+ * out (listen on 0) lies inside it, where an outbound connection of a busy machine may take it
+ * before the engine binds it (a CI run once waited 20 s for an engine that could not start).
+ */
+export async function freePort(): Promise<number> {
+  const low = Number(/^(\d+)/.exec(readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim())?.[1] ?? 32_768);
+  for (let attempt = 0; attempt < 100; attempt++) {
+    const port = 10_000 + Math.floor(Math.random() * (Math.max(low, 10_001) - 10_000));
+    if (await isFree(port)) return port;
+  }
+  throw new Error('no free port found below the ephemeral range in 100 tries');
+}
+
+function isFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
     const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
+    srv.once('error', () => resolve(false));
+    srv.listen(port, '127.0.0.1', () => srv.close(() => resolve(true)));
   });
 }
 
