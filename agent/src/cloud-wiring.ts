@@ -59,10 +59,9 @@ export async function wireCloud(config: AgentConfig, deps: { clock: Clock; logge
   if (config.provider === 'ec2') {
     if (config.ec2LaunchTemplate === undefined) throw new ConfigError('invalid config: ec2LaunchTemplate (--ec2-launch-template, SYNKTI_EC2_LAUNCH_TEMPLATE) is required with the ec2 provider');
     if (placements.length === 0) throw new ConfigError('invalid config: placements (--placements, SYNKTI_PLACEMENTS) must name at least one instanceType@subnet with the ec2 provider');
-    const imdsRegion = await fillFromImds(info, imdsEndpoint ?? EC2_IMDS_ENDPOINT, deps.logger);
-    // The launch template exposes instance tags in the metadata: a fleet launch carries its token.
-    const token = await imdsClient({ endpoint: imdsEndpoint ?? EC2_IMDS_ENDPOINT }).get(`latest/meta-data/tags/instance/${TAG_TOKEN}`, AbortSignal.timeout(5_000)).catch(() => undefined);
-    launchedByFleet = token == null ? null : token.trim().length > 0;
+    const fromImds = await fillFromImds(info, imdsEndpoint ?? EC2_IMDS_ENDPOINT, deps.logger);
+    const imdsRegion = fromImds.region;
+    launchedByFleet = fromImds.launchedByFleet;
     // The region IMDS states, never the zone minus its last letter: that guess is wrong in
     // Local Zones and Wavelength Zones (us-west-2-lax-1a is in us-west-2). Config wins.
     const region = config.ec2Region ?? imdsRegion;
@@ -97,21 +96,26 @@ export async function wireCloud(config: AgentConfig, deps: { clock: Clock; logge
 
 /**
  * On EC2 the node's identity comes from the metadata service; configured values win. Returns
- * the region IMDS states (undefined when it cannot be read).
+ * the region IMDS states and whether the fleet launched this instance (its synkti:token tag);
+ * each undefined or null when it cannot be read.
  */
-async function fillFromImds(info: ProviderInfo, endpoint: string, logger: Logger): Promise<string | undefined> {
+async function fillFromImds(info: ProviderInfo, endpoint: string, logger: Logger): Promise<{ region: string | undefined; launchedByFleet: boolean | null }> {
   try {
-    const identity = await instanceIdentity({ endpoint }, {}, AbortSignal.timeout(5_000));
+    const client = imdsClient({ endpoint });
+    const identity = await instanceIdentity({ endpoint }, { client }, AbortSignal.timeout(5_000));
     info.instanceId ??= identity.instanceId;
     info.instanceType ??= identity.instanceType;
     info.zone ??= identity.availabilityZone;
     if (info.lifecycle === 'unknown') info.lifecycle = identity.lifecycle;
-    // The slot tag is readable here when the launch template enables instance metadata tags.
-    info.slot ??= (await imdsClient({ endpoint }).get(`latest/meta-data/tags/instance/${TAG_SLOT}`, AbortSignal.timeout(5_000)).catch(() => undefined))?.trim() || null;
-    return identity.region;
+    // Instance tags are readable here when the launch template enables instance metadata tags.
+    const tag = (key: string) => client.get(`latest/meta-data/tags/instance/${key}`, AbortSignal.timeout(5_000)).catch(() => undefined);
+    info.slot ??= (await tag(TAG_SLOT))?.trim() || null;
+    // A fleet launch carries its token as a tag; a hand-launched instance (an anchor) does not.
+    const token = await tag(TAG_TOKEN);
+    return { region: identity.region, launchedByFleet: token == null ? null : token.trim().length > 0 };
   } catch (err) {
     logger.warn({ err }, 'cannot read the instance identity from the metadata service');
-    return undefined;
+    return { region: undefined, launchedByFleet: null };
   }
 }
 
