@@ -7,12 +7,9 @@ import {
   CRASH_LOOP_WINDOW_MS,
   DEFAULT_CAPACITY,
   DEFAULT_DOCKER_IMAGE,
-  DEFAULT_LLAMA_SERVER,
   DEFAULT_PASS_ENV,
   DRAIN_TIMEOUT_MS,
   HEALTH_INTERVAL_MS,
-  LLAMA_CONTEXT_PER_SLOT_TOKENS,
-  LLAMA_DEFAULT_CAPACITY,
   PROBE_TIMEOUT_MS,
   PULL_TIMEOUT_MS,
   READINESS_INTERVAL_MS,
@@ -25,7 +22,6 @@ import {
   UNHEALTHY_THRESHOLD,
   WARMUP_TIMEOUT_MS,
 } from './constants.js';
-import { ENGINE_KINDS, llamaServerArgv } from './engine-kind.js';
 import { EngineConfigError } from './errors.js';
 
 const ms = z.number().int().min(0);
@@ -62,13 +58,8 @@ export const dockerRuntimeConfigSchema = z.object({
 
 export const processRuntimeConfigSchema = z.object({
   kind: z.literal('process'),
-  /**
-   * The full command line of an OpenAI-compatible server listening on `port`. Required for a
-   * vLLM engine; for llama.cpp it is built from the config (`command` + model, port, slots…).
-   */
-  argv: z.array(arg).min(1).max(1_024).optional(),
-  /** llama.cpp without `argv`: the program the command line starts with (and any prefix). */
-  command: z.array(arg).min(1).max(64).default([DEFAULT_LLAMA_SERVER]),
+  /** The full command line of an OpenAI-compatible server listening on `port`. */
+  argv: z.array(arg).min(1).max(1_024),
   env: z.record(z.string(), z.string()).optional(),
   cwd: z.string().optional(),
   /** The agent's state directory: the engine's record and log live there, so a restarted agent adopts it. */
@@ -76,22 +67,15 @@ export const processRuntimeConfigSchema = z.object({
 });
 
 export const engineConfigSchema = z.object({
-  /** The engine: vLLM (default) or llama.cpp's llama-server; decides its command line and metric names. */
-  kind: z.enum(ENGINE_KINDS).default('vllm'),
-  /** The model to load, e.g. `Qwen/Qwen3-0.6B`; for llama.cpp the path of a GGUF file. */
+  /** The model to load, e.g. `Qwen/Qwen3-0.6B`. */
   model: z.string().min(1).max(256),
   /** The name clients ask for and /v1/models must list; defaults to `model`. */
   servedModelName: z.string().min(1).max(256).optional(),
   /** Host port of the engine on 127.0.0.1. */
   port: z.number().int().min(1).max(65_535),
-  /**
-   * Concurrent sequences the engine runs (vLLM's max-num-seqs, llama.cpp's `--parallel` slots),
-   * gossiped as capacity. Defaults to 256 (vLLM's default) or 4 (llama.cpp's automatic slots).
-   */
-  capacity: z.number().int().min(1).max(1_000_000).optional(),
-  /** llama.cpp: context tokens per slot; the server gets `--ctx-size` = capacity × this. */
-  contextPerSlot: z.number().int().min(64).max(1_048_576).default(LLAMA_CONTEXT_PER_SLOT_TOKENS),
-  /** Extra engine arguments appended after the model (docker runtime; llama.cpp's built command line). */
+  /** Concurrent sequences the engine runs (its max-num-seqs), gossiped as capacity. */
+  capacity: z.number().int().min(1).max(1_000_000).default(DEFAULT_CAPACITY),
+  /** Extra engine arguments appended after the model (docker runtime). */
   engineArgs: z.array(arg).max(256).default([]),
   startupBudgetMs: positiveMs.default(STARTUP_BUDGET_MS),
   readinessIntervalMs: positiveMs.default(READINESS_INTERVAL_MS),
@@ -110,13 +94,13 @@ export const engineConfigSchema = z.object({
 export type EngineConfigInput = z.input<typeof engineConfigSchema>;
 type Parsed = z.output<typeof engineConfigSchema>;
 type DockerParsed = z.output<typeof dockerRuntimeConfigSchema>;
-type ProcessParsed = z.output<typeof processRuntimeConfigSchema>;
 
 /** The validated config with every derived default filled in. */
-export type EngineConfig = Omit<Parsed, 'servedModelName' | 'capacity' | 'runtime'> & {
+export type EngineConfig = Omit<Parsed, 'servedModelName' | 'runtime'> & {
   servedModelName: string;
-  capacity: number;
-  runtime: (DockerParsed & { containerName: string; hfCacheDir: string }) | (ProcessParsed & { argv: string[] });
+  runtime:
+    | (DockerParsed & { containerName: string; hfCacheDir: string })
+    | z.output<typeof processRuntimeConfigSchema>;
 };
 
 /** Validates engine options and fills defaults; throws EngineConfigError listing the problems. */
@@ -127,22 +111,13 @@ export function parseEngineConfig(input: unknown): EngineConfig {
     throw new EngineConfigError(`invalid engine config: ${detail}`, { cause: result.error });
   }
   const c = result.data;
-  const servedModelName = c.servedModelName ?? c.model;
-  const capacity = c.capacity ?? (c.kind === 'llama.cpp' ? LLAMA_DEFAULT_CAPACITY : DEFAULT_CAPACITY);
-  if (c.runtime.kind === 'docker') {
-    // The docker runtime's command line is vLLM's (`--model`, `--served-model-name`, port 8000).
-    if (c.kind !== 'vllm') throw new EngineConfigError(`invalid engine config: runtime.kind: a ${c.kind} engine runs under the process runtime, not docker`);
-    const runtime = {
-      ...c.runtime,
-      containerName: c.runtime.containerName ?? `${CONTAINER_NAME_PREFIX}${c.port}`,
-      hfCacheDir: c.runtime.hfCacheDir ?? join(homedir(), '.cache', 'huggingface'),
-    };
-    return { ...c, servedModelName, capacity, runtime };
-  }
-  let argv = c.runtime.argv;
-  if (argv === undefined) {
-    if (c.kind !== 'llama.cpp') throw new EngineConfigError('invalid engine config: runtime.argv: required for a vllm engine under the process runtime');
-    argv = llamaServerArgv({ command: c.runtime.command, model: c.model, servedModelName, port: c.port, capacity, contextPerSlot: c.contextPerSlot, engineArgs: c.engineArgs });
-  }
-  return { ...c, servedModelName, capacity, runtime: { ...c.runtime, argv } };
+  const runtime =
+    c.runtime.kind === 'docker'
+      ? {
+          ...c.runtime,
+          containerName: c.runtime.containerName ?? `${CONTAINER_NAME_PREFIX}${c.port}`,
+          hfCacheDir: c.runtime.hfCacheDir ?? join(homedir(), '.cache', 'huggingface'),
+        }
+      : c.runtime;
+  return { ...c, servedModelName: c.servedModelName ?? c.model, runtime };
 }
