@@ -62,7 +62,10 @@ describe('Mesh', () => {
     const b = await startMesh(key, a.multiaddrs());
     await waitFor('b connected to a', () => (a.libp2p.getConnections().length > 0 ? true : undefined));
     const bId = b.peerId;
-    assert.equal(await a.reachable(bId, 2_000), true);
+    // A loaded machine may miss one 2 s ping: reachable means answering within a few tries.
+    let answered = false;
+    for (let i = 0; i < 5 && !answered; i++) answered = await a.reachable(bId, 2_000);
+    assert.equal(answered, true);
     await b.stop();
     assert.equal(await a.reachable(bId, 1_000), false);
   });
