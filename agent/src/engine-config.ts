@@ -1,6 +1,6 @@
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { EngineConfigInput } from '@synkti/engine';
+import { type EngineConfigInput, engineDefaults } from '@synkti/engine';
 import { ConfigError } from './config/index.js';
 import type { AgentConfig } from './config/index.js';
 
@@ -13,9 +13,14 @@ export function fakeVllmCliPath(): string {
 
 /** Turns the agent's flat engine keys into the supervisor's config, or says what is missing. */
 export function engineConfigFrom(config: AgentConfig): EngineConfigInput | undefined {
+  if (config.engineKind === 'llama.cpp' && config.engineRuntime !== 'process' && config.engineRuntime !== 'none') {
+    throw new ConfigError(`invalid config: engineKind llama.cpp (--engine-kind, SYNKTI_ENGINE_KIND) runs under engineRuntime process, not ${config.engineRuntime} (add --engine-runtime process)`);
+  }
+  const capacity = config.engineCapacity ?? (config.engineKind === 'llama.cpp' ? engineDefaults.LLAMA_DEFAULT_CAPACITY : engineDefaults.DEFAULT_CAPACITY);
   const common = {
+    kind: config.engineKind,
     port: config.enginePort,
-    capacity: config.engineCapacity,
+    capacity,
     startupBudgetMs: config.engineStartupBudgetMs,
     ...(config.engineServedModelName !== undefined ? { servedModelName: config.engineServedModelName } : {}),
   };
@@ -24,14 +29,21 @@ export function engineConfigFrom(config: AgentConfig): EngineConfigInput | undef
       return undefined;
     case 'fake': {
       const model = config.engineModel ?? FAKE_MODEL;
-      const argv = [process.execPath, fakeVllmCliPath(), '--host', '127.0.0.1', '--port', String(config.enginePort), '--model', config.engineServedModelName ?? model, '--max-num-seqs', String(config.engineCapacity), ...config.engineArgs];
+      const argv = [process.execPath, fakeVllmCliPath(), '--host', '127.0.0.1', '--port', String(config.enginePort), '--model', config.engineServedModelName ?? model, '--max-num-seqs', String(capacity), ...config.engineArgs];
       return { ...common, model, runtime: { kind: 'process', argv, stateDir: config.stateDir } };
     }
     case 'process': {
-      if (config.engineCommand === undefined) throw new ConfigError('invalid config: engineCommand (--engine-command, SYNKTI_ENGINE_COMMAND) is required when engineRuntime is process');
+      const command = config.engineCommand?.split(/\s+/).filter((s) => s !== '');
+      if (config.engineKind === 'llama.cpp') {
+        // The agent builds llama-server's command line: engineCommand names only the program.
+        if (config.engineModel === undefined) throw new ConfigError('invalid config: engineModel (--engine-model, SYNKTI_ENGINE_MODEL) is required when engineKind is llama.cpp: the path of a GGUF file');
+        const runtime = { kind: 'process' as const, stateDir: config.stateDir, ...(command !== undefined && command.length > 0 ? { command } : {}) };
+        return { ...common, model: config.engineModel, contextPerSlot: config.engineContextPerSlot, engineArgs: config.engineArgs, runtime };
+      }
+      if (command === undefined) throw new ConfigError('invalid config: engineCommand (--engine-command, SYNKTI_ENGINE_COMMAND) is required when engineRuntime is process');
       const model = config.engineModel ?? config.engineServedModelName;
       if (model === undefined) throw new ConfigError('invalid config: engineModel (--engine-model, SYNKTI_ENGINE_MODEL) is required when engineRuntime is process');
-      return { ...common, model, runtime: { kind: 'process', argv: config.engineCommand.split(/\s+/).filter((s) => s !== ''), stateDir: config.stateDir } };
+      return { ...common, model, runtime: { kind: 'process', argv: command, stateDir: config.stateDir } };
     }
     case 'docker': {
       if (config.engineModel === undefined) throw new ConfigError('invalid config: engineModel (--engine-model, SYNKTI_ENGINE_MODEL) is required when engineRuntime is docker');

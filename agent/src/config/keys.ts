@@ -1,5 +1,6 @@
 import { DEAD_AFTER_MS, DEFAULT_AFFINITY_LOAD_FACTOR, FORGET_AFTER_MS, HEARTBEAT_INTERVAL_MS, SUSPECT_AFTER_MS } from '@synkti/fleet';
 import { IMDS_POLL_INTERVAL_MS } from '@synkti/cloud';
+import { engineDefaults } from '@synkti/engine';
 import { LAUNCH_TIMEOUT_MS, REBALANCE_WINDOW_MS } from '@synkti/fleet';
 import { MAX_FORWARD_STREAMS, multiaddrProblem } from '@synkti/mesh';
 import { FIRST_TOKEN_TIMEOUT_MS, MAX_IN_FLIGHT, MIGRATION_LIMIT, PEER_INHIBIT_MS, RESPONSE_TIMEOUT_MS, STREAM_STALL_TIMEOUT_MS } from '@synkti/gateway';
@@ -30,6 +31,8 @@ const multiaddrs = z.array(
     if (problem !== null) ctx.addIssue({ code: 'custom', message: `"${text}" is not a multiaddr (${problem})` });
   }),
 );
+
+const ENGINE_CONTEXT_PER_SLOT = engineDefaults.LLAMA_CONTEXT_PER_SLOT_TOKENS;
 
 function key<S extends z.ZodType>(schema: S, describe: string, extra: Omit<Partial<ConfigKey>, 'schema'> = {}): ConfigKey<S> {
   return { schema, describe, ...extra };
@@ -67,14 +70,16 @@ export const configKeys = {
   drainTimeoutMs: key(positiveMs.default(30_000), 'On SIGTERM: how long requests served here may run before their streams are handed over to other peers (which continue them).'),
   drainRelayTimeoutMs: key(positiveMs.default(60_000), "On SIGTERM: how long this agent keeps relaying its own clients' streams (served by peers after the hand-over) before it exits; counted from the signal, at least drainTimeoutMs. Keep the service manager's stop timeout above it."),
   engineRuntime: key(z.enum(['docker', 'process', 'fake', 'none']).default('docker'), 'How the engine runs: `docker` (vllm/vllm-openai), `process` (any OpenAI-compatible command), `fake` (the emulated engine, for local mode and tests) or `none` (a gateway-only agent).'),
-  engineModel: key(z.string().min(1).max(256).optional(), 'The model the engine loads (e.g. Qwen/Qwen3-8B); required unless engineRuntime is `fake` or `none`.', { defaultText: 'synkti/fake-model with the fake runtime' }),
+  engineKind: key(z.enum(['vllm', 'llama.cpp']).default('vllm'), "The engine behind the runtime: `vllm`, or `llama.cpp` (llama.cpp's `llama-server`, process runtime only: the agent builds its command line — model, `--alias`, port, `--parallel` = engineCapacity, `--ctx-size`, `--metrics` — and reads load from `llamacpp:` metrics). See docs/engine.md."),
+  engineModel: key(z.string().min(1).max(256).optional(), 'The model the engine loads (e.g. Qwen/Qwen3-8B; for llama.cpp the path of a GGUF file); required unless engineRuntime is `fake` or `none`.', { defaultText: 'synkti/fake-model with the fake runtime' }),
   engineServedModelName: key(z.string().min(1).max(256).optional(), 'The model name clients ask for; defaults to engineModel.'),
   enginePort: key(port.default(8000), 'Port of the engine on 127.0.0.1.'),
-  engineCommand: key(z.string().min(1).optional(), 'Process runtime: the engine command line, split on whitespace (no shell), e.g. `vllm serve Qwen/Qwen3-8B --port 8000`.'),
+  engineCommand: key(z.string().min(1).optional(), 'Process runtime: the engine command line, split on whitespace (no shell), e.g. `vllm serve Qwen/Qwen3-8B --port 8000`. With engineKind `llama.cpp`: only the program (default `llama-server` on PATH; `node scripts/install-llama.mjs` builds one), the agent adds the flags.'),
   engineImage: key(z.string().min(1).default('vllm/vllm-openai:latest'), 'Docker runtime: the vLLM image (pin a tag in production).'),
-  engineArgs: key(list.default([]), 'Extra engine arguments (docker runtime: appended to `vllm serve`; fake runtime: fake-vllm flags).', { list: true }),
+  engineArgs: key(list.default([]), 'Extra engine arguments (docker runtime: appended to `vllm serve`; llama.cpp: appended to the llama-server command line; fake runtime: fake-vllm flags).', { list: true }),
   engineHfCacheDir: key(z.string().min(1).optional(), 'Docker runtime: host directory mounted as the Hugging Face cache.', { defaultText: '~/.cache/huggingface' }),
-  engineCapacity: key(z.coerce.number().int().min(1).max(1_000_000).default(256), "Concurrent sequences the engine runs (vLLM's max-num-seqs), used to normalise load."),
+  engineCapacity: key(z.coerce.number().int().min(1).max(1_000_000).optional(), "Concurrent sequences the engine runs (vLLM's max-num-seqs; llama.cpp's `--parallel` slots), used to normalise load.", { defaultText: '256 (vllm), 4 (llama.cpp)' }),
+  engineContextPerSlot: key(z.coerce.number().int().min(64).max(1_048_576).default(ENGINE_CONTEXT_PER_SLOT), "llama.cpp: context tokens per slot (prompt + answer); llama-server gets `--ctx-size` = engineCapacity × this, since it splits the context evenly over its slots."),
   engineStartupBudgetMs: key(positiveMs.default(20 * 60_000), 'How long the engine may take to pull and load before start-up counts as failed (large models take over 15 min).'),
   provider: key(z.enum(['none', 'local', 'ec2']).default('none'), 'Where replacement capacity comes from: `ec2`, `local` (agent processes on this machine, for `synkti local`) or `none` (this agent never launches).'),
   targetSize: key(z.coerce.number().int().min(0).max(100_000).default(0), 'Nodes the fleet should have; lost capacity below it is replaced. 0 disables replacement.'),

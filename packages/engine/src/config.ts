@@ -7,9 +7,12 @@ import {
   CRASH_LOOP_WINDOW_MS,
   DEFAULT_CAPACITY,
   DEFAULT_DOCKER_IMAGE,
+  DEFAULT_LLAMA_SERVER,
   DEFAULT_PASS_ENV,
   DRAIN_TIMEOUT_MS,
   HEALTH_INTERVAL_MS,
+  LLAMA_CONTEXT_PER_SLOT_TOKENS,
+  LLAMA_DEFAULT_CAPACITY,
   PROBE_TIMEOUT_MS,
   PULL_TIMEOUT_MS,
   READINESS_INTERVAL_MS,
@@ -22,6 +25,7 @@ import {
   UNHEALTHY_THRESHOLD,
   WARMUP_TIMEOUT_MS,
 } from './constants.js';
+import { ENGINE_KINDS, llamaServerArgv } from './engine-kind.js';
 import { EngineConfigError } from './errors.js';
 
 const ms = z.number().int().min(0);
@@ -58,8 +62,13 @@ export const dockerRuntimeConfigSchema = z.object({
 
 export const processRuntimeConfigSchema = z.object({
   kind: z.literal('process'),
-  /** The full command line of an OpenAI-compatible server listening on `port`. */
-  argv: z.array(arg).min(1).max(1_024),
+  /**
+   * The full command line of an OpenAI-compatible server listening on `port`. Required for a
+   * vLLM engine; for llama.cpp it is built from the config (`command` + model, port, slots…).
+   */
+  argv: z.array(arg).min(1).max(1_024).optional(),
+  /** llama.cpp without `argv`: the program the command line starts with (and any prefix). */
+  command: z.array(arg).min(1).max(64).default([DEFAULT_LLAMA_SERVER]),
   env: z.record(z.string(), z.string()).optional(),
   cwd: z.string().optional(),
   /** The agent's state directory: the engine's record and log live there, so a restarted agent adopts it. */
@@ -67,15 +76,22 @@ export const processRuntimeConfigSchema = z.object({
 });
 
 export const engineConfigSchema = z.object({
-  /** The model to load, e.g. `Qwen/Qwen3-0.6B`. */
+  /** The engine: vLLM (default) or llama.cpp's llama-server; decides its command line and metric names. */
+  kind: z.enum(ENGINE_KINDS).default('vllm'),
+  /** The model to load, e.g. `Qwen/Qwen3-0.6B`; for llama.cpp the path of a GGUF file. */
   model: z.string().min(1).max(256),
   /** The name clients ask for and /v1/models must list; defaults to `model`. */
   servedModelName: z.string().min(1).max(256).optional(),
   /** Host port of the engine on 127.0.0.1. */
   port: z.number().int().min(1).max(65_535),
-  /** Concurrent sequences the engine runs (its max-num-seqs), gossiped as capacity. */
-  capacity: z.number().int().min(1).max(1_000_000).default(DEFAULT_CAPACITY),
-  /** Extra engine arguments appended after the model (docker runtime). */
+  /**
+   * Concurrent sequences the engine runs (vLLM's max-num-seqs, llama.cpp's `--parallel` slots),
+   * gossiped as capacity. Defaults to 256 (vLLM's default) or 4 (llama.cpp's automatic slots).
+   */
+  capacity: z.number().int().min(1).max(1_000_000).optional(),
+  /** llama.cpp: context tokens per slot; the server gets `--ctx-size` = capacity × this. */
+  contextPerSlot: z.number().int().min(64).max(1_048_576).default(LLAMA_CONTEXT_PER_SLOT_TOKENS),
+  /** Extra engine arguments appended after the model (docker runtime; llama.cpp's built command line). */
   engineArgs: z.array(arg).max(256).default([]),
   startupBudgetMs: positiveMs.default(STARTUP_BUDGET_MS),
   readinessIntervalMs: positiveMs.default(READINESS_INTERVAL_MS),
@@ -94,13 +110,13 @@ export const engineConfigSchema = z.object({
 export type EngineConfigInput = z.input<typeof engineConfigSchema>;
 type Parsed = z.output<typeof engineConfigSchema>;
 type DockerParsed = z.output<typeof dockerRuntimeConfigSchema>;
+type ProcessParsed = z.output<typeof processRuntimeConfigSchema>;
 
 /** The validated config with every derived default filled in. */
-export type EngineConfig = Omit<Parsed, 'servedModelName' | 'runtime'> & {
+export type EngineConfig = Omit<Parsed, 'servedModelName' | 'capacity' | 'runtime'> & {
   servedModelName: string;
-  runtime:
-    | (DockerParsed & { containerName: string; hfCacheDir: string })
-    | z.output<typeof processRuntimeConfigSchema>;
+  capacity: number;
+  runtime: (DockerParsed & { containerName: string; hfCacheDir: string }) | (ProcessParsed & { argv: string[] });
 };
 
 /** Validates engine options and fills defaults; throws EngineConfigError listing the problems. */
@@ -111,13 +127,22 @@ export function parseEngineConfig(input: unknown): EngineConfig {
     throw new EngineConfigError(`invalid engine config: ${detail}`, { cause: result.error });
   }
   const c = result.data;
-  const runtime =
-    c.runtime.kind === 'docker'
-      ? {
-          ...c.runtime,
-          containerName: c.runtime.containerName ?? `${CONTAINER_NAME_PREFIX}${c.port}`,
-          hfCacheDir: c.runtime.hfCacheDir ?? join(homedir(), '.cache', 'huggingface'),
-        }
-      : c.runtime;
-  return { ...c, servedModelName: c.servedModelName ?? c.model, runtime };
+  const servedModelName = c.servedModelName ?? c.model;
+  const capacity = c.capacity ?? (c.kind === 'llama.cpp' ? LLAMA_DEFAULT_CAPACITY : DEFAULT_CAPACITY);
+  if (c.runtime.kind === 'docker') {
+    // The docker runtime's command line is vLLM's (`--model`, `--served-model-name`, port 8000).
+    if (c.kind !== 'vllm') throw new EngineConfigError(`invalid engine config: runtime.kind: a ${c.kind} engine runs under the process runtime, not docker`);
+    const runtime = {
+      ...c.runtime,
+      containerName: c.runtime.containerName ?? `${CONTAINER_NAME_PREFIX}${c.port}`,
+      hfCacheDir: c.runtime.hfCacheDir ?? join(homedir(), '.cache', 'huggingface'),
+    };
+    return { ...c, servedModelName, capacity, runtime };
+  }
+  let argv = c.runtime.argv;
+  if (argv === undefined) {
+    if (c.kind !== 'llama.cpp') throw new EngineConfigError('invalid engine config: runtime.argv: required for a vllm engine under the process runtime');
+    argv = llamaServerArgv({ command: c.runtime.command, model: c.model, servedModelName, port: c.port, capacity, contextPerSlot: c.contextPerSlot, engineArgs: c.engineArgs });
+  }
+  return { ...c, servedModelName, capacity, runtime: { ...c.runtime, argv } };
 }

@@ -65,3 +65,14 @@ export const DOCKER_STOP_MARGIN_MS = 5_000;
 export const DOCKER_COMMAND_TIMEOUT_MS = 30_000;
 /** Most output kept from one docker command, for error messages. */
 export const MAX_DOCKER_OUTPUT_CHARS = 64 * 1024;
+
+/** The llama.cpp server binary when none is configured: found on PATH. */
+export const DEFAULT_LLAMA_SERVER = 'llama-server';
+/**
+ * Context tokens per llama.cpp slot (prompt + answer). llama-server splits `--ctx-size` evenly
+ * over `--parallel` slots, so the supervisor passes capacity × this, not a total that shrinks
+ * as slots are added.
+ */
+export const LLAMA_CONTEXT_PER_SLOT_TOKENS = 4_096;
+/** llama.cpp's slot count when none is configured: the server's own automatic default is 4. */
+export const LLAMA_DEFAULT_CAPACITY = 4;

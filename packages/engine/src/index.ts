@@ -26,6 +26,16 @@ export {
 export { createRuntime } from './runtime-factory.js';
 export { engineConfigSchema, parseEngineConfig, type EngineConfig, type EngineConfigInput } from './config.js';
 export { parsePrometheusText, type Sample } from './prometheus.js';
+export {
+  ENGINE_KINDS,
+  LLAMA_CPP_LOAD_METRICS,
+  VLLM_LOAD_METRICS,
+  llamaServerArgv,
+  loadMetricsOf,
+  type EngineKind,
+  type LlamaServerSpec,
+  type LoadMetricNames,
+} from './engine-kind.js';
 export { loadFromMetricsText, loadFromSamples, UNKNOWN_LOAD, VLLM_METRICS, type EngineLoad } from './load.js';
 export { probeHealth, listModels, scrapeLoad, warmupCompletion, type FetchFn, type ProbeResult } from './probe.js';
 export {

@@ -1,6 +1,7 @@
+import { type LoadMetricNames, VLLM_LOAD_METRICS } from './engine-kind.js';
 import { parsePrometheusText, type Sample } from './prometheus.js';
 
-/** The engine's own view of its load, as read from vLLM's /metrics; null where unknown. */
+/** The engine's own view of its load, as read from its /metrics; null where unknown. */
 export interface EngineLoad {
   running: number | null;
   waiting: number | null;
@@ -36,19 +37,24 @@ function max(samples: readonly Sample[], name: string): number | null {
 const count = (n: number | null): number | null => (n === null ? null : Math.max(0, Math.round(n)));
 const fraction = (n: number | null): number | null => (n === null ? null : Math.min(1, Math.max(0, n)));
 
-/** Load from parsed samples: counts summed across labels, KV usage from the newer name first. */
-export function loadFromSamples(samples: readonly Sample[]): EngineLoad {
+/**
+ * Load from parsed samples under the engine's metric names (vLLM's by default): counts summed
+ * across labels, KV usage from the first name present.
+ */
+export function loadFromSamples(samples: readonly Sample[], names: LoadMetricNames = VLLM_LOAD_METRICS): EngineLoad {
+  let kv: number | null = null;
+  for (const name of names.kvCacheUsage) kv ??= max(samples, name);
   return {
-    running: count(sum(samples, VLLM_METRICS.running)),
-    waiting: count(sum(samples, VLLM_METRICS.waiting)),
-    kvCacheUsage: fraction(max(samples, VLLM_METRICS.kvCacheUsage) ?? max(samples, VLLM_METRICS.gpuCacheUsage)),
+    running: count(sum(samples, names.running)),
+    waiting: count(sum(samples, names.waiting)),
+    kvCacheUsage: fraction(kv),
   };
 }
 
 /** Load from a /metrics body; a body that does not parse gives unknown load, never a throw. */
-export function loadFromMetricsText(text: string): EngineLoad {
+export function loadFromMetricsText(text: string, names?: LoadMetricNames): EngineLoad {
   try {
-    return loadFromSamples(parsePrometheusText(text));
+    return loadFromSamples(parsePrometheusText(text), names);
   } catch {
     return UNKNOWN_LOAD;
   }

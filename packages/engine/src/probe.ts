@@ -1,4 +1,5 @@
 import { MAX_METRICS_BYTES } from './constants.js';
+import type { LoadMetricNames } from './engine-kind.js';
 import { type EngineLoad, loadFromMetricsText, UNKNOWN_LOAD } from './load.js';
 
 /** The slice of `fetch` the probes use, injectable for tests. */
@@ -43,12 +44,12 @@ export async function listModels(fetchFn: FetchFn, baseUrl: string, timeoutMs: n
 }
 
 /** GET /metrics into load; anything wrong (status, size, syntax, timeout) gives unknown load. */
-export async function scrapeLoad(fetchFn: FetchFn, baseUrl: string, timeoutMs: number, parent?: AbortSignal): Promise<EngineLoad> {
+export async function scrapeLoad(fetchFn: FetchFn, baseUrl: string, timeoutMs: number, parent?: AbortSignal, names?: LoadMetricNames): Promise<EngineLoad> {
   try {
     const res = await fetchFn(`${baseUrl}/metrics`, { signal: signalFor(timeoutMs, parent) });
     const text = await res.text();
     if (res.status !== 200 || text.length > MAX_METRICS_BYTES) return UNKNOWN_LOAD;
-    return loadFromMetricsText(text);
+    return loadFromMetricsText(text, names);
   } catch {
     return UNKNOWN_LOAD;
   }

@@ -1,5 +1,6 @@
 import type { Logger } from '@synkti/interface';
 import type { EngineConfig } from './config.js';
+import { loadMetricsOf } from './engine-kind.js';
 import type { EngineLoad } from './load.js';
 import { type FetchFn, listModels, type ProbeResult, probeHealth, scrapeLoad, warmupCompletion } from './probe.js';
 
@@ -16,6 +17,7 @@ export interface Probes {
  */
 export function engineProbes(config: EngineConfig, baseUrl: string, fetchFn: FetchFn, logger: Logger): Probes {
   const timeout = config.probeTimeoutMs;
+  const metricNames = loadMetricsOf(config.kind);
   return {
     async ready(signal) {
       const health = await probeHealth(fetchFn, baseUrl, timeout, signal);
@@ -31,6 +33,6 @@ export function engineProbes(config: EngineConfig, baseUrl: string, fetchFn: Fet
       return ok;
     },
     health: (signal) => probeHealth(fetchFn, baseUrl, timeout, signal),
-    load: (signal) => scrapeLoad(fetchFn, baseUrl, timeout, signal),
+    load: (signal) => scrapeLoad(fetchFn, baseUrl, timeout, signal, metricNames),
   };
 }
