@@ -2,7 +2,7 @@
  * Writes a stand-in `docker` executable (a node script) into `dir`. It appends the argv of
  * every call to calls.jsonl, and behaves like the daemon enough for the docker runtime:
  * `pull` succeeds, `ps -a --filter name=^/N$` prints an ID while a file `stale-N` exists,
- * `rm -f N` deletes it, `run` starts the fake engine on the published host port in its place
+ * `rm -f N` deletes it and SIGKILLs a running one (engine and all), `run` starts the fake engine on the published host port in its place
  * (recording its own PID and its `synkti.spec` label), `stop -t S N` sends SIGTERM to that PID
  * and waits for it to go, `inspect N` prints "<running> <label>", `wait N` returns when it exits.
  */
@@ -18,6 +18,7 @@ const args = process.argv.slice(2);
 fs.appendFileSync(path.join(dir, 'calls.jsonl'), JSON.stringify({ args, hfToken: process.env.HF_TOKEN ?? null }) + '\\n');
 const cmd = args[0];
 const last = args[args.length - 1];
+const readPid = (file) => { try { return Number(fs.readFileSync(path.join(dir, file), 'utf8')); } catch { return null; } };
 const runningPid = (name) => {
   const pidFile = path.join(dir, 'run-' + name + '.pid');
   if (!fs.existsSync(pidFile)) return null;
@@ -35,7 +36,11 @@ if (cmd === 'rm') {
   fs.rmSync(path.join(dir, 'stale-' + last), { force: true });
   const pid = runningPid(last);
   if (pid === null) process.exit(0);
-  process.kill(pid, 'SIGTERM');
+  // docker rm -f kills the container outright (SIGKILL): a hung engine gets no say.
+  for (const target of [readPid('engine-' + last + '.pid'), pid]) {
+    if (target === null) continue;
+    try { process.kill(target, 'SIGKILL'); } catch {}
+  }
   const timer = setInterval(() => { if (runningPid(last) === null) { clearInterval(timer); process.exit(0); } }, 10);
   return;
 }
@@ -65,6 +70,7 @@ if (cmd === 'run') {
   const served = args[args.indexOf('--served-model-name') + 1];
   fs.writeFileSync(path.join(dir, 'run-' + name + '.pid'), String(process.pid));
   const child = spawn(process.execPath, [${JSON.stringify(enginePath)}, '--host', publish[0], '--port', publish[1], '--model', served, '--load-ms', '100'], { stdio: 'inherit' });
+  fs.writeFileSync(path.join(dir, 'engine-' + name + '.pid'), String(child.pid));
   process.on('SIGTERM', () => child.kill('SIGTERM'));
   child.on('exit', (code, signal) => {
     fs.rmSync(path.join(dir, 'run-' + name + '.pid'), { force: true });

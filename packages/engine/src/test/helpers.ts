@@ -100,13 +100,15 @@ export function tracked(runtime: EngineRuntime, pids: number[]): EngineRuntime {
   };
 }
 
-/** Kills the process groups of the given leaders; gone already is fine. */
+/** Kills the process groups of the given leaders (or the process, for one that leads none); gone already is fine. */
 export function killAll(pids: readonly number[]): void {
   for (const pid of pids) {
-    try {
-      process.kill(-pid, 'SIGKILL');
-    } catch {
-      // already gone
+    for (const target of [-pid, pid]) {
+      try {
+        process.kill(target, 'SIGKILL');
+      } catch {
+        // not a group leader, or already gone
+      }
     }
   }
 }

@@ -3,7 +3,7 @@
 // exact command lines: pull, ps (stale lookup), rm, run, stop.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -25,7 +25,8 @@ before(() => {
 
 after(async () => {
   await sup?.stop();
-  for (const f of ['run-synkti-engine-test.pid']) {
+  // Every container the stand-in still runs (a failed test leaves its own), and its engine.
+  for (const f of readdirSync(dir).filter((n) => /^(run|engine)-.*\.pid$/.test(n))) {
     try {
       pids.push(Number(readFileSync(join(dir, f), 'utf8')));
     } catch {
