@@ -1,14 +1,16 @@
 import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
-import { type CompletionDeps, completionHandler, type AppEnv } from './completion-handler.js';
-import { FAKE_VLLM_VERSION, MAX_BODY_BYTES } from './constants.js';
+import { type AppEnv, CLIENT_CLOSED_REQUEST, type CompletionDeps, completionHandler } from './completion-handler.js';
+import { MAX_BODY_BYTES } from './constants.js';
 import { errorBody, HttpError } from './errors.js';
 import { controlRoutes, type ControlPlane } from './control.js';
+import type { HealthDelay } from './health.js';
 
 export interface AppDeps extends CompletionDeps {
-  /** False while the model is "loading": every vLLM route answers 503. */
+  /** False while the model is "loading": every vLLM route answers 503 (seen only in the '503' load mode). */
   isReady: () => boolean;
   control: ControlPlane;
+  healthDelay: HealthDelay;
 }
 
 /** vLLM's HTTP surface, plus the fake's own control routes under `/_fake`. */
@@ -24,10 +26,18 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
     return c.json(errorBody(err), err.status);
   });
 
-  // vLLM answers an empty 200 once the engine can serve, and an empty 503 once it has died.
-  app.get('/health', (c) => c.body(null, engine.dead ? 503 : 200));
+  // vLLM answers an empty 200 unless its engine has errored (a deadlocked one still gets 200),
+  // and an empty 503 once it has died; under saturation the answer can take seconds.
+  app.get('/health', async function health(c) {
+    if (deps.faults().healthDelayMs > 0) {
+      const signal = AbortSignal.any([c.req.raw.signal, engine.stopped]);
+      const waited = await deps.healthDelay.wait(() => deps.faults().healthDelayMs, signal);
+      if (!waited) return new Response(null, { status: CLIENT_CLOSED_REQUEST });
+    }
+    return c.body(null, engine.dead ? 503 : 200);
+  });
 
-  app.get('/version', (c) => c.json({ version: FAKE_VLLM_VERSION }));
+  app.get('/version', (c) => c.json({ version: config.engineVersion }));
 
   app.get('/v1/models', (c) => {
     const created = Math.floor(Date.now() / 1_000);

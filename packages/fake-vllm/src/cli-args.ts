@@ -15,6 +15,8 @@ const NUMERIC_FLAGS = {
   'error-rate': 'faults.errorRate',
   'crash-after-ms': 'faults.crashAfterMs',
   'hang-after-ms': 'faults.hangAfterMs',
+  'stall-after-ms': 'faults.stallAfterMs',
+  'health-delay-ms': 'faults.healthDelayMs',
   'drop-stream-after-tokens': 'faults.dropStreamAfterTokens',
   'die-after-ms': 'faults.dieAfterMs',
   'die-after-tokens': 'faults.dieAfterTokens',
@@ -27,13 +29,16 @@ const FLAG_OF_PATH: Record<string, string> = {
   host: 'host',
   models: 'model',
   loadMode: 'load-mode',
+  engineVersion: 'engine-version',
   ...Object.fromEntries(Object.entries(NUMERIC_FLAGS).map(([flag, path]) => [path, flag])),
 };
 
 export const USAGE =
-  'usage: fake-vllm --port <n> [--host 127.0.0.1] [--model <name>]... [--load-ms <ms>] [--load-mode 503|closed] ' +
+  'usage: fake-vllm --port <n> [--host 127.0.0.1] [--model <name>]... [--load-ms <ms>] ' +
+  '[--load-mode closed|accept-close|503] [--engine-version <v>] ' +
   '[--ttft-ms <ms>] [--tokens-per-s <n>] [--max-num-seqs <n>] [--max-waiting-requests <n>] [--max-tokens-default <n>] ' +
-  '[--error-rate <0..1>] [--crash-after-ms <ms>] [--hang-after-ms <ms>] [--drop-stream-after-tokens <n>] ' +
+  '[--error-rate <0..1>] [--crash-after-ms <ms>] [--hang-after-ms <ms>] [--stall-after-ms <ms>] ' +
+  '[--health-delay-ms <ms>] [--drop-stream-after-tokens <n>] ' +
   '[--die-after-ms <ms>] [--die-after-tokens <n>] [--death-exit-ms <ms>] [--seed <n>]';
 
 export type CliArgs = { ok: true; help: boolean; options: FakeVllmOptions } | { ok: false; message: string };
@@ -51,6 +56,7 @@ export function parseCliArgs(argv: string[]): CliArgs {
         host: { type: 'string' },
         model: { type: 'string', multiple: true },
         'load-mode': { type: 'string' },
+        'engine-version': { type: 'string' },
         ...Object.fromEntries(Object.keys(NUMERIC_FLAGS).map((flag) => [flag, { type: 'string' as const }])),
       },
     }).values;
@@ -70,6 +76,7 @@ export function parseCliArgs(argv: string[]): CliArgs {
   }
   if (typeof values.host === 'string') input.host = values.host;
   if (typeof values['load-mode'] === 'string') input.loadMode = values['load-mode'];
+  if (typeof values['engine-version'] === 'string') input.engineVersion = values['engine-version'];
   const models = ((values.model as string[] | undefined) ?? [DEFAULT_MODEL]).flatMap((m) => m.split(','));
   input.models = models.map((m) => m.trim()).filter((m) => m !== '');
 

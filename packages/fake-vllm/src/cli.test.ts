@@ -60,6 +60,25 @@ describe('fake-vllm CLI', { timeout: 20_000 }, () => {
     assert.deepEqual(await r.exit, [0, null]);
   });
 
+  it('takes the load mode, engine version, stall and health delay flags', async (t) => {
+    const r = run([
+      '--port', '0', '--load-ms', '100', '--load-mode', 'accept-close', '--engine-version', '0.11.0',
+      '--stall-after-ms', '0', '--health-delay-ms', '1',
+    ]);
+    t.after(() => r.child.kill('SIGKILL'));
+    const listening = await nextEvent(r);
+    assert.equal(listening.event, 'listening');
+    assert.deepEqual(await nextEvent(r), { event: 'ready' });
+    const url = String(listening.url);
+    assert.deepEqual(await json(fetch(`${url}/version`)), { version: '0.11.0' });
+    const state = await json(fetch(`${url}/_fake/state`));
+    assert.equal(state.faults.stall, true);
+    assert.equal(state.faults.healthDelayMs, 1);
+    assert.equal((await fetch(`${url}/health`)).status, 200);
+    r.child.kill('SIGTERM');
+    assert.deepEqual(await r.exit, [0, null]);
+  });
+
   it('exits 1 on an injected crash', async (t) => {
     const r = run(['--port', '0', '--crash-after-ms', '20']);
     t.after(() => r.child.kill('SIGKILL'));
@@ -80,7 +99,7 @@ describe('fake-vllm CLI', { timeout: 20_000 }, () => {
     assert.match(r.stderr(), /EngineDeadError/);
   });
 
-  for (const args of [['--port', '0', '--bogus'], [], ['--port', 'x'], ['--port', '0', '--error-rate', '2'], ['--port', '0', '--load-mode', 'open']]) {
+  for (const args of [['--port', '0', '--bogus'], [], ['--port', 'x'], ['--port', '0', '--error-rate', '2'], ['--port', '0', '--load-mode', 'open'], ['--port', '0', '--health-delay-ms', '-1']]) {
     it(`exits 2 with one line on bad input: ${args.join(' ') || '(none)'}`, async (t) => {
       const r = run(args);
       t.after(() => r.child.kill('SIGKILL'));

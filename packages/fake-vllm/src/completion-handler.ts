@@ -18,7 +18,7 @@ export interface CompletionDeps {
 export type AppEnv = { Bindings: HttpBindings };
 
 /** Status for a request whose client went away: nobody reads it (nginx's convention). */
-const CLIENT_CLOSED_REQUEST = 499;
+export const CLIENT_CLOSED_REQUEST = 499;
 
 /**
  * `POST /v1/chat/completions` and `POST /v1/completions`. Like vLLM, a bad request is answered
@@ -76,7 +76,7 @@ function planOf(choice: ChoiceJob, n: number, arrivedAtMs: number): GenerationPl
   return {
     context: choice.context,
     // A prompt is prefilled once however many choices it has.
-    promptTokens: choice.index % n === 0 ? choice.promptTokenIds.length : 0,
+    promptTokenIds: choice.index % n === 0 ? choice.promptTokenIds : [],
     outputTokens: choice.outputTokens,
     finishReason: choice.finishReason,
     arrivedAtMs,

@@ -11,8 +11,12 @@ export const DEFAULT_HOST = '127.0.0.1';
 export const DEFAULT_PORT = 0;
 /** Load instantly; start-up tests set a load time explicitly. */
 export const LOAD_MS = 0;
-/** Answer 503 while loading (TGI-like); 'closed' keeps the port shut like real vLLM. */
-export const LOAD_MODE = '503';
+/**
+ * Keep the port shut while loading, as a bare vLLM process does (its API server binds only
+ * once the engine is up): a probe sees "connection refused". 'accept-close' is vLLM behind
+ * docker's port proxy; '503' is llama.cpp's server (and TGI).
+ */
+export const LOAD_MODE = 'closed';
 /** Prefill time of a short prompt on a small model; small so suites stay fast. */
 export const TTFT_MS = 20;
 /** Decode speed; high so a 16-token answer takes ~30 ms in tests. */
@@ -40,5 +44,9 @@ export const TTFT_BUCKETS_S = [
   0.001, 0.005, 0.01, 0.02, 0.04, 0.06, 0.08, 0.1, 0.25, 0.5, 0.75, 1.0, 2.5, 5.0, 7.5, 10.0, 20.0, 40.0, 80.0,
   160.0, 640.0, 2560.0,
 ] as const;
-/** The version /version reports: clearly not a real vLLM when someone looks. */
+/** The version /version reports (`engineVersion`): clearly not a real vLLM when someone looks. */
 export const FAKE_VLLM_VERSION = '0.0.0+synkti.fake';
+/** No delay on /health: a saturated vLLM's can take seconds, which tests set explicitly. */
+export const HEALTH_DELAY_MS = 0;
+/** Prompts the emulated prefix cache remembers: bounds its memory (≤ 256 × maxModelLen ids). */
+export const PREFIX_CACHE_PROMPTS = 256;

@@ -12,7 +12,8 @@ export interface ControlPlane {
 
 /**
  * `GET /_fake/state` and `POST /_fake/faults`: for tests in other processes. These answer even
- * while loading or hung, so a test can always look and heal.
+ * while hung or stalled, so a test can always look and heal, and while loading in '503' mode
+ * (in the 'closed' and 'accept-close' modes nothing answers until the model is loaded).
  */
 export function controlRoutes(control: ControlPlane): Hono {
   const routes = new Hono();

@@ -1,11 +1,14 @@
-import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type Rng, seededRng } from '@synkti/interface';
-import { engineDeadError, HttpError } from './errors.js';
+import { engineDeadError } from './errors.js';
+import { Gate } from './gate.js';
+import { Generation, type GenerationPlan } from './generation.js';
 import { type Gauges, Metrics } from './metrics.js';
 import type { FinishReason } from './plan.js';
+import { PrefixCache } from './prefix-cache.js';
 import { Scheduler } from './scheduler.js';
-import { tokensAfter } from './text.js';
+
+export { Generation, type GenerationPlan } from './generation.js';
 
 export interface EngineConfig {
   ttftMs: number;
@@ -14,19 +17,6 @@ export interface EngineConfig {
   /** null: unbounded, like vLLM. */
   maxWaitingRequests: number | null;
   seed: number;
-}
-
-/** What one sequence (one choice of one prompt) asks the engine to produce. */
-export interface GenerationPlan {
-  /** The text the model continues; the tokens are a function of it and the seed. */
-  context: string;
-  /** Counted into vllm:prompt_tokens_total at prefill (0 for a prompt's extra choices). */
-  promptTokens: number;
-  /** 0: the answer ends at once (EOS), as when a continued answer was already complete. */
-  outputTokens: number;
-  finishReason: FinishReason;
-  /** performance.now() at arrival, so time to first token includes queueing, as in vLLM. */
-  arrivedAtMs: number;
 }
 
 /** One decode step's output; the last carries the finish reason. `id` is null for a bare EOS. */
@@ -58,8 +48,9 @@ export class Engine {
   readonly #death = new AbortController();
   readonly #onDeath: () => void;
   readonly #errorRng: Rng;
-  readonly #hangWaiters = new Set<() => void>();
-  #hung = false;
+  /** Closed while hung or stalled: every generation waits here before its next step. */
+  readonly #gate = new Gate();
+  readonly #prefixCache = new PrefixCache();
   /** Die once generationTokens reaches this (the dieAfterTokens fault); null: never. */
   #dieAtTokens: number | null = null;
 
@@ -110,12 +101,23 @@ export class Engine {
     return fail;
   }
 
-  /** While hung, generation stalls before each token; healing lets it continue. */
+  /** While hung, generation stalls before each step; healing lets it continue. */
   setHung(hung: boolean): void {
-    this.#hung = hung;
-    if (hung) return;
-    for (const wake of this.#hangWaiters) wake();
-    this.#hangWaiters.clear();
+    this.#gate.set('hang', hung);
+  }
+
+  /**
+   * A deadlocked engine: no step of any generation runs (prefill or decode), and the scheduler
+   * admits nothing, so newcomers wait; healing resumes all of it where it stopped.
+   */
+  setStalled(stalled: boolean): void {
+    this.#gate.set('stall', stalled);
+    this.#scheduler.setHeld(stalled);
+  }
+
+  /** Aborts when the engine shuts down (stop or crash): whatever waits on the engine gives up. */
+  get stopped(): AbortSignal {
+    return this.#shutdown.signal;
   }
 
   shutdown(reason: Error): void {
@@ -142,94 +144,20 @@ export class Engine {
   }
 
   async prefill(plan: GenerationPlan, signal: AbortSignal): Promise<void> {
+    await this.#gate.wait(signal);
     await pause(this.#config.ttftMs, signal);
-    this.metrics.promptTokens += plan.promptTokens;
+    await this.#gate.wait(signal);
+    const ids = plan.promptTokenIds;
+    this.metrics.promptTokens += ids.length;
+    if (ids.length === 0) return;
+    this.metrics.prefixCacheQueries += ids.length;
+    this.metrics.prefixCacheHits += this.#prefixCache.lookup(ids);
   }
 
   async decodeStep(signal: AbortSignal): Promise<void> {
     const { tokensPerS } = this.#config;
     if (tokensPerS > 0) await pause(1_000 / tokensPerS, signal);
-    await this.#whileHung(signal);
-  }
-
-  #whileHung(signal: AbortSignal): Promise<void> {
-    signal.throwIfAborted();
-    if (!this.#hung) return Promise.resolve();
-    return new Promise((resolve, reject) => {
-      const onAbort = (): void => {
-        this.#hangWaiters.delete(wake);
-        reject(signal.reason);
-      };
-      const wake = (): void => {
-        signal.removeEventListener('abort', onAbort);
-        resolve();
-      };
-      this.#hangWaiters.add(wake);
-      signal.addEventListener('abort', onAbort, { once: true });
-    });
-  }
-}
-
-/**
- * One sequence's run through the engine. `tokens()` yields each step when the engine
- * "produces" it; however iteration ends, the slot is released and the outcome counted.
- */
-export class Generation {
-  readonly #engine: Engine;
-  readonly #plan: GenerationPlan;
-  readonly signal: AbortSignal;
-  #dropRequested = false;
-
-  constructor(engine: Engine, plan: GenerationPlan, signal: AbortSignal) {
-    this.#engine = engine;
-    this.#plan = plan;
-    this.signal = signal;
-  }
-
-  /** The stream is being cut on purpose (a fault): count it as dropped, not cancelled. */
-  markDropped(): void {
-    this.#dropRequested = true;
-  }
-
-  /** The engine's death, if that is what ended this generation. */
-  get deathError(): HttpError | null {
-    const reason: unknown = this.signal.reason;
-    return this.signal.aborted && this.#engine.dead && reason instanceof HttpError ? reason : null;
-  }
-
-  async *tokens(): AsyncGenerator<Step, void, undefined> {
-    const engine = this.#engine;
-    const plan = this.#plan;
-    let admitted = false;
-    let outcome: keyof Outcomes | null = null;
-    try {
-      await engine.admit(this.signal);
-      admitted = true;
-      await engine.prefill(plan, this.signal);
-      const words = tokensAfter(plan.context, engine.seed);
-      // An answer of no tokens still takes one step: the EOS that ends it.
-      const steps = Math.max(1, plan.outputTokens);
-      for (let i = 0; i < steps; i++) {
-        await engine.decodeStep(this.signal);
-        if (i === 0) engine.metrics.observeTtft((performance.now() - plan.arrivedAtMs) / 1_000);
-        const finishReason = i === steps - 1 ? plan.finishReason : null;
-        if (plan.outputTokens === 0) {
-          yield { text: '', id: null, finishReason };
-          continue;
-        }
-        const token = words.next().value;
-        engine.countToken();
-        yield { ...token, finishReason };
-      }
-      outcome = 'served';
-    } catch (err) {
-      // Aborts surface as AbortErrors that wrap the reason: look at the signal too.
-      if (err instanceof HttpError || this.deathError !== null) outcome = 'failed';
-      throw err;
-    } finally {
-      if (admitted) engine.release();
-      engine.outcomes[outcome ?? (this.#dropRequested ? 'dropped' : 'cancelled')]++;
-    }
+    await this.#gate.wait(signal);
   }
 }
 

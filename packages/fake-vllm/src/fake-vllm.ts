@@ -1,13 +1,13 @@
 import { EventEmitter } from 'node:events';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { Socket } from 'node:net';
 import { getRequestListener } from '@hono/node-server';
 import { createApp } from './app.js';
 import { Engine } from './engine.js';
 import { FakeVllmError } from './errors.js';
 import { type Faults, type FaultsPatch, faultsPatchSchema, NO_FAULTS } from './faults.js';
+import { HealthDelay } from './health.js';
 import { listen, reservePort, urlOf } from './listen.js';
 import { type FakeVllmConfig, type FakeVllmOptions, parseOptions } from './options.js';
+import { type Listener, ServerShell } from './server-shell.js';
 import type { FakeVllmPhase, FakeVllmStats } from './stats.js';
 import { describeZodError } from './zod-message.js';
 
@@ -18,7 +18,7 @@ export interface FakeVllmAddress {
 }
 
 export interface FakeVllmEvents {
-  /** The port is open (at once in '503' mode; when loaded in 'closed' mode). */
+  /** The port is open (at once in '503' and 'accept-close' modes; when loaded in 'closed' mode). */
   listening: [FakeVllmAddress];
   /** Loaded: /health answers 200. */
   ready: [];
@@ -28,10 +28,10 @@ export interface FakeVllmEvents {
   crash: [FakeVllmError];
 }
 
-type Listener = (req: IncomingMessage, res: ServerResponse) => void;
 type Timer = ReturnType<typeof setTimeout>;
 /** Faults that fire a given time after they are asked for. */
-type DelayedFault = 'crashAfterMs' | 'hangAfterMs' | 'dieAfterMs';
+const DELAYED_FAULTS = ['crashAfterMs', 'hangAfterMs', 'stallAfterMs', 'dieAfterMs'] as const;
+type DelayedFault = (typeof DELAYED_FAULTS)[number];
 
 /**
  * One emulated vLLM server "process". Each start() is a fresh process: new counters, new
@@ -43,15 +43,19 @@ export class FakeVllm extends EventEmitter<FakeVllmEvents> {
   #phase: FakeVllmPhase = 'stopped';
   readonly #faults: Faults = { ...NO_FAULTS };
   #engine: Engine;
-  #server: Server | null = null;
-  #listener: Listener | null = null;
-  readonly #sockets = new Set<Socket>();
-  /** Requests that arrived while hung; answered if the hang heals, destroyed on stop. */
-  readonly #held = new Set<[IncomingMessage, ServerResponse]>();
+  #shell: ServerShell | null = null;
+  readonly #healthDelay = new HealthDelay();
   #address: FakeVllmAddress | null = null;
   #starting: Promise<FakeVllmAddress> | null = null;
   #loadStartedAt = 0;
   readonly #timers: Partial<Record<DelayedFault | 'load' | 'exit', Timer>> = {};
+  /** What each delayed fault does when its time comes. */
+  readonly #fire: Record<DelayedFault, () => void> = {
+    crashAfterMs: () => this.#crash(new FakeVllmError('CRASHED', 'injected crash')),
+    hangAfterMs: () => this.#setHang(true),
+    stallAfterMs: () => this.#setStall(true),
+    dieAfterMs: () => this.#engine.die(),
+  };
 
   constructor(options?: FakeVllmOptions) {
     super();
@@ -98,16 +102,31 @@ export class FakeVllm extends EventEmitter<FakeVllmEvents> {
       f.slowStartMs = p.slowStartMs;
       if (this.#phase === 'loading') this.#scheduleLoad();
     }
-    if (p.hang !== undefined) this.#setHang(p.hang);
-    if (p.hangAfterMs !== undefined) {
-      f.hangAfterMs = p.hangAfterMs;
-      if (this.#alive()) this.#armHang();
+    if (p.healthDelayMs !== undefined) {
+      f.healthDelayMs = p.healthDelayMs;
+      this.#healthDelay.changed();
     }
+    this.#setHoldFaults(p);
     if (p.crashAfterMs !== undefined) f.crashAfterMs = p.crashAfterMs;
     // Deferred by a timer even when immediate, so a control request that asked still gets its answer.
     if (p.crash === true) f.crashAfterMs = 0;
-    if ((p.crash === true || p.crashAfterMs !== undefined) && this.#alive()) this.#armCrash();
+    if ((p.crash === true || p.crashAfterMs !== undefined) && this.#alive()) this.#arm('crashAfterMs');
     this.#setDeathFaults(p);
+  }
+
+  /** The faults that hold requests: a hang (health included) and a stall (engine only). */
+  #setHoldFaults(p: FaultsPatch): void {
+    const f = this.#faults;
+    if (p.hang !== undefined) this.#setHang(p.hang);
+    if (p.hangAfterMs !== undefined) {
+      f.hangAfterMs = p.hangAfterMs;
+      if (this.#alive()) this.#arm('hangAfterMs');
+    }
+    if (p.stall !== undefined) this.#setStall(p.stall);
+    if (p.stallAfterMs !== undefined) {
+      f.stallAfterMs = p.stallAfterMs;
+      if (this.#alive()) this.#arm('stallAfterMs');
+    }
   }
 
   /** The engine-death faults; a death itself is immediate (the server stays up until deathExitMs). */
@@ -120,7 +139,7 @@ export class FakeVllm extends EventEmitter<FakeVllmEvents> {
     }
     if (p.dieAfterMs !== undefined) f.dieAfterMs = p.dieAfterMs;
     if (p.die === true && !this.#alive()) f.dieAfterMs = 0;
-    if (p.dieAfterMs !== undefined && this.#alive()) this.#armDie();
+    if (p.dieAfterMs !== undefined && this.#alive()) this.#arm('dieAfterMs');
     if (p.die === true && this.#alive()) this.#engine.die();
   }
 
@@ -132,7 +151,8 @@ export class FakeVllm extends EventEmitter<FakeVllmEvents> {
       running: gauges.running,
       waiting: gauges.waiting,
       ...engine.outcomes,
-      held: this.#held.size,
+      held: this.#shell?.held ?? 0,
+      healthWaiting: this.#healthDelay.waiting,
       promptTokens: engine.metrics.promptTokens,
       generationTokens: engine.metrics.generationTokens,
       faults: { ...this.#faults },
@@ -143,6 +163,7 @@ export class FakeVllm extends EventEmitter<FakeVllmEvents> {
     const { host, port, loadMode } = this.config;
     this.#engine = this.#newEngine();
     this.#engine.setHung(this.#faults.hang);
+    this.#engine.setStalled(this.#faults.stall);
     const app = createApp({
       config: this.config,
       engine: this.#engine,
@@ -150,25 +171,27 @@ export class FakeVllm extends EventEmitter<FakeVllmEvents> {
       // A dead engine's API server still answers (health 503, completions 500), like vLLM's.
       isReady: () => this.#phase === 'ready' || this.#phase === 'dead',
       control: { stats: () => this.stats(), setFaults: (patch) => this.setFaults(patch) },
+      healthDelay: this.#healthDelay,
     });
-    this.#listener = getRequestListener(app.fetch) as Listener;
-    const server = createServer((req, res) => this.#onRequest(req, res));
-    server.on('connection', (socket) => {
-      this.#sockets.add(socket);
-      socket.once('close', () => this.#sockets.delete(socket));
+    const shell = new ServerShell({
+      listener: getRequestListener(app.fetch) as Listener,
+      // Behind docker's port proxy: accepted, then closed without a byte, until loaded.
+      refusing: () => loadMode === 'accept-close' && this.#phase === 'loading',
+      hung: () => this.#faults.hang,
     });
-    this.#server = server;
+    this.#shell = shell;
     this.#phase = 'loading';
     this.#loadStartedAt = Date.now();
-    const bound = loadMode === '503' ? await listen(server, port, host) : port || (await reservePort(host));
+    const instant = this.#loadRemainingMs() <= 0;
+    // 'closed' opens the port when loaded; an instant load binds at once (port 0 needs no reservation).
+    const openNow = loadMode !== 'closed' || instant;
+    const bound = openNow ? await listen(shell.server, port, host) : port || (await reservePort(host));
     this.#address = { port: bound, url: urlOf(host, bound) };
-    if (loadMode === '503') this.emit('listening', this.#address);
-    this.#armCrash();
-    this.#armHang();
-    this.#armDie();
+    if (openNow) this.emit('listening', this.#address);
+    for (const fault of DELAYED_FAULTS) this.#arm(fault);
     if (this.#faults.dieAfterTokens !== null) this.#engine.dieAfterTokens(this.#faults.dieAfterTokens);
     // An instant load completes inside start(), so a caller can use the server at once.
-    if (this.#loadRemainingMs() <= 0) await this.#loaded();
+    if (instant) await this.#loaded();
     else this.#scheduleLoad();
     return this.#address;
   }
@@ -193,14 +216,14 @@ export class FakeVllm extends EventEmitter<FakeVllmEvents> {
   }
 
   async #loaded(): Promise<void> {
-    const server = this.#server;
+    const shell = this.#shell;
     const address = this.#address;
-    if (this.#phase !== 'loading' || server === null || address === null) return;
-    if (this.config.loadMode === 'closed') {
-      await listen(server, address.port, this.config.host);
+    if (this.#phase !== 'loading' || shell === null || address === null) return;
+    if (!shell.server.listening) {
+      await listen(shell.server, address.port, this.config.host);
       // stop() or a crash while binding: this server is already torn down.
-      if (this.#server !== server || this.#phase !== 'loading') {
-        server.close();
+      if (this.#shell !== shell || this.#phase !== 'loading') {
+        shell.server.close();
         return;
       }
       this.emit('listening', address);
@@ -210,26 +233,14 @@ export class FakeVllm extends EventEmitter<FakeVllmEvents> {
   }
 
   /** (Re)arms the timer of a delayed fault from its current value; null disarms it. */
-  #arm(fault: DelayedFault, fire: () => void): void {
+  #arm(fault: DelayedFault): void {
     clearTimeout(this.#timers[fault]);
     const ms = this.#faults[fault];
     if (ms === null) return;
     this.#timers[fault] = setTimeout(() => {
       this.#faults[fault] = null;
-      fire();
+      this.#fire[fault]();
     }, ms);
-  }
-
-  #armCrash(): void {
-    this.#arm('crashAfterMs', () => this.#crash(new FakeVllmError('CRASHED', 'injected crash')));
-  }
-
-  #armHang(): void {
-    this.#arm('hangAfterMs', () => this.#setHang(true));
-  }
-
-  #armDie(): void {
-    this.#arm('dieAfterMs', () => this.#engine.die());
   }
 
   /** vLLM's API server outlives its engine briefly, answering errors, then exits. */
@@ -250,20 +261,12 @@ export class FakeVllm extends EventEmitter<FakeVllmEvents> {
   #setHang(hang: boolean): void {
     this.#faults.hang = hang;
     this.#engine.setHung(hang);
-    if (hang) return;
-    const held = [...this.#held];
-    this.#held.clear();
-    for (const [req, res] of held) if (!req.socket.destroyed) this.#listener?.(req, res);
+    if (!hang) this.#shell?.releaseHeld();
   }
 
-  #onRequest(req: IncomingMessage, res: ServerResponse): void {
-    if (this.#faults.hang && !req.url?.startsWith('/_fake/')) {
-      const entry: [IncomingMessage, ServerResponse] = [req, res];
-      this.#held.add(entry);
-      res.once('close', () => this.#held.delete(entry));
-      return;
-    }
-    this.#listener?.(req, res);
+  #setStall(stall: boolean): void {
+    this.#faults.stall = stall;
+    this.#engine.setStalled(stall);
   }
 
   /** Like a killed process: no goodbye, every connection reset, then the event. */
@@ -282,16 +285,9 @@ export class FakeVllm extends EventEmitter<FakeVllmEvents> {
   }
 
   async #teardown(): Promise<void> {
-    const server = this.#server;
-    this.#server = null;
-    this.#listener = null;
-    this.#held.clear();
-    if (server === null) return;
-    const closed = server.listening ? new Promise<void>((resolve) => server.close(() => resolve())) : Promise.resolve();
-    server.closeAllConnections();
-    for (const socket of this.#sockets) socket.destroy();
-    this.#sockets.clear();
-    await closed;
+    const shell = this.#shell;
+    this.#shell = null;
+    await shell?.close();
   }
 }
 

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { DEATH_EXIT_MS } from './constants.js';
+import { DEATH_EXIT_MS, HEALTH_DELAY_MS } from './constants.js';
 
 /**
  * Failure modes the fake engine can be told to show, by option, CLI flag, `setFaults` or
@@ -17,6 +17,16 @@ export const faultsPatchSchema = z
     hang: z.boolean().optional(),
     /** Start hanging this many ms from now (or from start, when given before start); null cancels. */
     hangAfterMs: z.number().int().nonnegative().nullable().optional(),
+    /**
+     * A deadlocked engine: no request makes progress (no prefill, no token; new ones queue as
+     * waiting), yet every route answers and /health stays 200, as vLLM's only checks that the
+     * engine has not errored. false heals: everything held resumes.
+     */
+    stall: z.boolean().optional(),
+    /** Start stalling this many ms from now (or from start, when given before start); null cancels. */
+    stallAfterMs: z.number().int().nonnegative().nullable().optional(),
+    /** /health answers only after this many ms (a saturated vLLM's can take seconds); 0: at once. */
+    healthDelayMs: z.number().int().nonnegative().optional(),
     /** Crash now: every socket is destroyed at once (the CLI exits with code 1). */
     crash: z.boolean().optional(),
     /** Crash this many ms from now (or from start, when given before start); null cancels. */
@@ -44,6 +54,11 @@ export interface Faults {
   dropStreamAfterTokens: number | null;
   slowStartMs: number;
   hang: boolean;
+  /** The engine is deadlocked: nothing progresses, /health still 200. */
+  stall: boolean;
+  /** A stall scheduled this many ms after it was asked for; null when none is pending. */
+  stallAfterMs: number | null;
+  healthDelayMs: number;
   /** A crash scheduled this many ms after it was asked for; null when none is pending. */
   crashAfterMs: number | null;
   /** A hang scheduled this many ms after it was asked for; null when none is pending. */
@@ -61,6 +76,9 @@ export const NO_FAULTS: Readonly<Faults> = Object.freeze({
   dropStreamAfterTokens: null,
   slowStartMs: 0,
   hang: false,
+  stall: false,
+  stallAfterMs: null,
+  healthDelayMs: HEALTH_DELAY_MS,
   crashAfterMs: null,
   hangAfterMs: null,
   dieAfterMs: null,

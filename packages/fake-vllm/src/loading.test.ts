@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
+import { connect } from 'node:net';
 import { describe, it } from 'node:test';
 import { createFakeVllm } from './fake-vllm.js';
 import { FAST, json, waitFor } from './test-helpers.js';
@@ -10,8 +11,26 @@ const status = (url: string, path = '/health'): Promise<number> =>
       await res.arrayBuffer();
       return res.status;
     },
-    () => -1, // connection refused
+    () => -1, // connection refused, or closed without an answer
   );
+
+/** Opens a TCP connection and sends a request: what the peer did with it, and what came back. */
+async function rawExchange(port: number): Promise<{ connected: boolean; received: string }> {
+  const socket = connect(port, '127.0.0.1');
+  let connected = false;
+  let received = '';
+  socket.on('connect', () => {
+    connected = true;
+    socket.write('GET /health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
+  });
+  socket.setEncoding('utf8').on('data', (d: string) => {
+    received += d;
+  });
+  // Refused or reset: 'close' follows the error (once() would reject on the error instead).
+  socket.on('error', () => {});
+  await new Promise((resolve) => socket.once('close', resolve));
+  return { connected, received };
+}
 
 describe('loading', { timeout: 20_000 }, () => {
   it("'503' mode: listens at once, answers 503 while loading, then 200", async (t) => {
@@ -33,13 +52,15 @@ describe('loading', { timeout: 20_000 }, () => {
     assert.equal(fake.stats().phase, 'ready');
   });
 
-  it("'closed' mode: the port is shut while loading, like real vLLM", async (t) => {
-    const fake = createFakeVllm({ ...FAST, loadMs: 10, loadMode: 'closed', faults: { slowStartMs: 60_000 } });
+  it("'closed' mode, the default: the port is shut while loading, like a bare vLLM", async (t) => {
+    const fake = createFakeVllm({ ...FAST, loadMs: 10, faults: { slowStartMs: 60_000 } });
     t.after(() => fake.stop());
+    assert.equal(fake.config.loadMode, 'closed');
     const listening = once(fake, 'listening');
     const { url, port } = await fake.start();
     assert.ok(port > 0);
     assert.equal(await status(url), -1, 'connection refused while loading');
+    assert.deepEqual(await rawExchange(port), { connected: false, received: '' }, 'refused, not accepted');
     assert.equal(fake.stats().phase, 'loading');
     fake.setFaults({ slowStartMs: 0 });
     const [address] = await listening;
@@ -47,8 +68,26 @@ describe('loading', { timeout: 20_000 }, () => {
     assert.equal(await status(url), 200);
   });
 
+  it("'accept-close' mode: accepts at once, closes every connection without a byte until loaded", async (t) => {
+    // vLLM behind docker's port proxy: the proxy accepts, finds nothing behind it, and closes.
+    const fake = createFakeVllm({ ...FAST, loadMs: 10, loadMode: 'accept-close', faults: { slowStartMs: 60_000 } });
+    t.after(() => fake.stop());
+    const listening = once(fake, 'listening');
+    const ready = once(fake, 'ready');
+    const { url, port } = await fake.start();
+    assert.deepEqual((await listening)[0], { url, port }, 'the port opens at once');
+    assert.equal(fake.stats().phase, 'loading');
+    assert.deepEqual(await rawExchange(port), { connected: true, received: '' });
+    assert.equal(await status(url), -1, 'fetch fails: no answer at all');
+    assert.equal(await status(url, '/_fake/state'), -1, 'the control plane too');
+    fake.setFaults({ slowStartMs: 0 });
+    await ready;
+    assert.equal(await status(url), 200);
+    assert.match((await rawExchange(port)).received, /^HTTP\/1\.1 200 /, 'loaded: connections are served');
+  });
+
   it('slowStartMs stretches a load in progress; clearing it ends the load', async (t) => {
-    const fake = createFakeVllm({ ...FAST, loadMs: 20, faults: { slowStartMs: 60_000 } });
+    const fake = createFakeVllm({ ...FAST, loadMs: 20, loadMode: '503', faults: { slowStartMs: 60_000 } });
     t.after(() => fake.stop());
     const { url } = await fake.start();
     await new Promise((resolve) => setTimeout(resolve, 60)); // past loadMs alone

@@ -16,6 +16,11 @@ export interface Gauges {
 export class Metrics {
   promptTokens = 0;
   generationTokens = 0;
+  /** Prompt tokens looked up in the prefix cache, and those found there (see PrefixCache). */
+  prefixCacheQueries = 0;
+  prefixCacheHits = 0;
+  /** Stays 0: the scheduler never preempts (see Scheduler). Exposed because scrapers read it. */
+  readonly preemptions = 0;
   readonly #ttftBuckets: number[] = TTFT_BUCKETS_S.map(() => 0);
   #ttftSumS = 0;
   #ttftCount = 0;
@@ -39,6 +44,14 @@ export class Metrics {
     metric('vllm:kv_cache_usage_perc', 'gauge', 'KV-cache usage. 1 means 100 percent usage.', gauges.kvCacheUsage);
     metric('vllm:prompt_tokens_total', 'counter', 'Number of prefill tokens processed.', this.promptTokens);
     metric('vllm:generation_tokens_total', 'counter', 'Number of generation tokens processed.', this.generationTokens);
+    metric('vllm:num_preemptions_total', 'counter', 'Cumulative number of preemption from the engine.', this.preemptions);
+    metric(
+      'vllm:prefix_cache_queries_total',
+      'counter',
+      'Prefix cache queries, in terms of number of queried tokens.',
+      this.prefixCacheQueries,
+    );
+    metric('vllm:prefix_cache_hits_total', 'counter', 'Prefix cache hits, in terms of number of cached tokens.', this.prefixCacheHits);
     const ttft = 'vllm:time_to_first_token_seconds';
     out.push(`# HELP ${ttft} Histogram of time to first token in seconds.`, `# TYPE ${ttft} histogram`);
     TTFT_BUCKETS_S.forEach((le, i) => {

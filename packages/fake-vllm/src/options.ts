@@ -4,6 +4,7 @@ import {
   DEFAULT_HOST,
   DEFAULT_MODEL,
   DEFAULT_PORT,
+  FAKE_VLLM_VERSION,
   LOAD_MODE,
   LOAD_MS,
   MAX_MODEL_LEN,
@@ -18,7 +19,12 @@ import { FakeVllmError } from './errors.js';
 import { faultsPatchSchema } from './faults.js';
 import { describeZodError } from './zod-message.js';
 
-export const LOAD_MODES = ['503', 'closed'] as const;
+/**
+ * What a client sees while the model loads. 'closed': connection refused (a bare vLLM process);
+ * 'accept-close': the connection is accepted, then closed without a response (vLLM behind
+ * docker's port proxy); '503': an HTTP 503 on every route (llama.cpp's server, TGI).
+ */
+export const LOAD_MODES = ['closed', 'accept-close', '503'] as const;
 export type LoadMode = (typeof LOAD_MODES)[number];
 
 const count = (min: number) => z.number().int().min(min);
@@ -32,7 +38,7 @@ export const optionsSchema = z
     port: count(0).max(65_535).default(DEFAULT_PORT),
     /** Time from start() until the model is "loaded". */
     loadMs: count(0).default(LOAD_MS),
-    /** '503': listen at once and answer 503 while loading; 'closed': open the port only when loaded. */
+    /** See LOAD_MODES; default 'closed': the port opens only when loaded, like a bare vLLM. */
     loadMode: z.enum(LOAD_MODES).default(LOAD_MODE),
     /** Prefill time per request, from getting a slot to the first token. */
     ttftMs: z.number().min(0).default(TTFT_MS),
@@ -46,6 +52,8 @@ export const optionsSchema = z
     answerTokens: count(1).default(ANSWER_TOKENS),
     maxModelLen: count(1).default(MAX_MODEL_LEN),
     seed: z.number().int().default(SEED),
+    /** What GET /version reports, e.g. the vLLM release a deployment pins. */
+    engineVersion: z.string().min(1).default(FAKE_VLLM_VERSION),
     /** Faults in force from the start. */
     faults: faultsPatchSchema.default({}),
   })

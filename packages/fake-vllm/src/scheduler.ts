@@ -6,13 +6,18 @@ interface Waiter {
 
 /**
  * vLLM's admission in miniature: at most `maxNumSeqs` sequences run at once; the rest wait in
- * arrival order. A waiter whose signal aborts leaves the queue without taking a slot.
+ * arrival order. A waiter whose signal aborts leaves the queue without taking a slot. While
+ * held (a stalled engine schedules nothing) every newcomer waits, even with slots free.
+ *
+ * It never preempts: admission is by sequence count alone, with no KV-block budget that could
+ * run out mid-decode, so `vllm:num_preemptions_total` stays 0.
  */
 export class Scheduler {
   readonly #maxNumSeqs: number;
   readonly #maxWaiting: number;
   readonly #queue: Waiter[] = [];
   #running = 0;
+  #held = false;
 
   constructor(maxNumSeqs: number, maxWaiting: number) {
     this.#maxNumSeqs = maxNumSeqs;
@@ -29,14 +34,20 @@ export class Scheduler {
 
   /** Whether `count` more sequences fit: in free slots, else in the waiting queue's room. */
   hasRoom(count: number): boolean {
-    const free = this.#queue.length === 0 ? Math.max(0, this.#maxNumSeqs - this.#running) : 0;
+    const free = this.#queue.length === 0 && !this.#held ? Math.max(0, this.#maxNumSeqs - this.#running) : 0;
     return this.#queue.length + Math.max(0, count - free) <= this.#maxWaiting;
+  }
+
+  /** Holds admission (newcomers wait) or resumes it, granting free slots in arrival order. */
+  setHeld(held: boolean): void {
+    this.#held = held;
+    this.#grantFree();
   }
 
   /** Resolves once a slot is held; the caller must `release()` it exactly once. */
   acquire(signal: AbortSignal): Promise<void> {
     if (signal.aborted) return Promise.reject(signal.reason);
-    if (this.#running < this.#maxNumSeqs && this.#queue.length === 0) {
+    if (!this.#held && this.#running < this.#maxNumSeqs && this.#queue.length === 0) {
       this.#running++;
       return Promise.resolve();
     }
@@ -63,7 +74,11 @@ export class Scheduler {
 
   release(): void {
     this.#running = Math.max(0, this.#running - 1);
-    while (this.#running < this.#maxNumSeqs) {
+    this.#grantFree();
+  }
+
+  #grantFree(): void {
+    while (!this.#held && this.#running < this.#maxNumSeqs) {
       const next = this.#queue.shift();
       if (next === undefined) break;
       next.grant();

@@ -21,6 +21,8 @@ export interface FakeVllmStats {
   failed: number;
   /** Requests that arrived during a hang and are held unanswered. */
   held: number;
+  /** /health probes being delayed by the healthDelayMs fault. */
+  healthWaiting: number;
   promptTokens: number;
   generationTokens: number;
   faults: Faults;
