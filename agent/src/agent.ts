@@ -201,6 +201,7 @@ export class Agent implements Startable {
         return counts;
       },
       engineState: () => this.#engine?.state() ?? null,
+      engineCounters: () => this.#engine?.snapshot().counters ?? null,
     });
     const c = this.config;
     this.#requestPath = new RequestPath({
@@ -383,7 +384,9 @@ export class Agent implements Startable {
     return {
       draining: engine?.state === 'draining' || this.#draining !== undefined || (this.#interruptions?.draining ?? false),
       provider: this.#cloud?.providerInfo ?? { kind: 'static', instanceId: null, instanceType: null, zone: null, lifecycle: 'unknown', slot: null },
-      engine: engine === undefined ? { state: 'stopped', models: [], inStateMs: 0 } : { state: engine.state, models: engine.models, inStateMs: Math.max(0, Math.round(engine.inStateMs)) },
+      engine: engine === undefined
+        ? { state: 'stopped', models: [], inStateMs: 0 }
+        : { state: engine.state, models: engine.models, inStateMs: Math.max(0, Math.round(engine.inStateMs)), ...(engine.version !== null ? { version: engine.version } : {}) },
       load: engine === undefined
         ? { running: null, waiting: null, kvCacheUsage: null, inFlight: 0, capacity: 1 }
         : { running: engine.load.running, waiting: engine.load.waiting, kvCacheUsage: engine.load.kvCacheUsage === null ? null : Math.min(1, Math.max(0, engine.load.kvCacheUsage)), inFlight: engine.inFlight, capacity: engine.capacity },

@@ -1,6 +1,6 @@
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { type EngineConfigInput, engineDefaults } from '@synkti/engine';
+import { type EngineConfigInput, engineDefaults, flagValue } from '@synkti/engine';
 import { ConfigError } from './config/index.js';
 import type { AgentConfig } from './config/index.js';
 
@@ -17,11 +17,14 @@ export function engineConfigFrom(config: AgentConfig): EngineConfigInput | undef
     throw new ConfigError(`invalid config: engineKind llama.cpp (--engine-kind, SYNKTI_ENGINE_KIND) runs under engineRuntime process, not ${config.engineRuntime} (add --engine-runtime process)`);
   }
   const capacity = config.engineCapacity ?? (config.engineKind === 'llama.cpp' ? engineDefaults.LLAMA_DEFAULT_CAPACITY : engineDefaults.DEFAULT_CAPACITY);
+  // Capacity only when configured: otherwise the engine takes it from a --max-num-seqs in its
+  // arguments, or its own default, and refuses the two when they disagree.
   const common = {
     kind: config.engineKind,
     port: config.enginePort,
-    capacity,
+    ...(config.engineCapacity !== undefined ? { capacity: config.engineCapacity } : {}),
     startupBudgetMs: config.engineStartupBudgetMs,
+    stallTimeoutMs: config.engineStallTimeoutMs,
     ...(config.engineServedModelName !== undefined ? { servedModelName: config.engineServedModelName } : {}),
   };
   switch (config.engineRuntime) {
@@ -29,7 +32,9 @@ export function engineConfigFrom(config: AgentConfig): EngineConfigInput | undef
       return undefined;
     case 'fake': {
       const model = config.engineModel ?? FAKE_MODEL;
-      const argv = [process.execPath, fakeVllmCliPath(), '--host', '127.0.0.1', '--port', String(config.enginePort), '--model', config.engineServedModelName ?? model, '--max-num-seqs', String(capacity), ...config.engineArgs];
+      // The fake engine runs as many sequences as the agent gossips, unless its own arguments say.
+      const seqs = flagValue(config.engineArgs, '--max-num-seqs') === undefined ? ['--max-num-seqs', String(capacity)] : [];
+      const argv = [process.execPath, fakeVllmCliPath(), '--host', '127.0.0.1', '--port', String(config.enginePort), '--model', config.engineServedModelName ?? model, ...seqs, ...config.engineArgs];
       return { ...common, model, runtime: { kind: 'process', argv, stateDir: config.stateDir } };
     }
     case 'process': {
@@ -51,7 +56,7 @@ export function engineConfigFrom(config: AgentConfig): EngineConfigInput | undef
         ...common,
         model: config.engineModel,
         engineArgs: config.engineArgs,
-        runtime: { kind: 'docker', image: config.engineImage, ...(config.engineHfCacheDir !== undefined ? { hfCacheDir: config.engineHfCacheDir } : {}) },
+        runtime: { kind: 'docker', image: config.engineImage, pullPolicy: config.enginePullPolicy, ...(config.engineHfCacheDir !== undefined ? { hfCacheDir: config.engineHfCacheDir } : {}) },
       };
     }
   }

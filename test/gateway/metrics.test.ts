@@ -46,4 +46,17 @@ describe('agent /metrics', { timeout: 90_000 }, () => {
     assert.equal(after.get('synkti_engine_state{state=warm}'), 1);
     assert.equal(after.get('synkti_peers{status=alive}'), 1);
   });
+
+  it("re-exports the engine's preemption and prefix-cache counters (as its supervisor last scraped them)", async () => {
+    // The five identical prompts above share a prefix: the engine found them in its cache.
+    const deadline = Date.now() + 15_000;
+    let m = await scrape(node.agent.apiUrl);
+    while (!((m.get('synkti_engine_prefix_cache_hits_tokens{engine=local}') ?? 0) > 0) && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 200));
+      m = await scrape(node.agent.apiUrl);
+    }
+    assert.ok((m.get('synkti_engine_prefix_cache_hits_tokens{engine=local}') ?? 0) > 0, 'prefix-cache hits reached the agent');
+    assert.ok((m.get('synkti_engine_prefix_cache_queries_tokens{engine=local}') ?? 0) >= (m.get('synkti_engine_prefix_cache_hits_tokens{engine=local}') ?? 0));
+    assert.equal(m.get('synkti_engine_preemptions{engine=local}'), 0);
+  });
 });

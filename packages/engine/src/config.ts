@@ -6,6 +6,7 @@ import {
   CRASH_LOOP_FAILURES,
   CRASH_LOOP_WINDOW_MS,
   DEFAULT_CAPACITY,
+  DEFAULT_PULL_POLICY,
   DEFAULT_DOCKER_IMAGE,
   DEFAULT_LLAMA_SERVER,
   DEFAULT_PASS_ENV,
@@ -14,19 +15,23 @@ import {
   LLAMA_CONTEXT_PER_SLOT_TOKENS,
   LLAMA_DEFAULT_CAPACITY,
   PROBE_TIMEOUT_MS,
+  PULL_POLICIES,
   PULL_TIMEOUT_MS,
   READINESS_INTERVAL_MS,
   RESTART_BACKOFF_INITIAL_MS,
   RESTART_BACKOFF_MAX_MS,
   RESTART_JITTER_RATIO,
   STABLE_AFTER_MS,
+  STALL_TIMEOUT_MS,
   STARTUP_BUDGET_MS,
   STOP_GRACE_MS,
   UNHEALTHY_THRESHOLD,
   WARMUP_TIMEOUT_MS,
 } from './constants.js';
+import type { PullPolicy } from './constants.js';
 import { ENGINE_KINDS, llamaServerArgv } from './engine-kind.js';
 import { EngineConfigError } from './errors.js';
+import { intFlag, stopGraceFor, withMaxNumSeqs } from './vllm-args.js';
 
 const ms = z.number().int().min(0);
 const positiveMs = z.number().int().min(1);
@@ -55,7 +60,10 @@ export const dockerRuntimeConfigSchema = z.object({
   passEnv: z.array(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/)).max(64).default([...DEFAULT_PASS_ENV]),
   gpus: z.string().min(1).nullable().default('all'),
   rm: z.boolean().default(true),
-  pull: z.boolean().default(true),
+  /** When to `docker pull` (see PULL_POLICIES); defaults to if-missing. */
+  pullPolicy: z.enum(PULL_POLICIES).optional(),
+  /** Older spelling: true is `always`, false is `never`. */
+  pull: z.boolean().optional(),
   pullTimeoutMs: positiveMs.default(PULL_TIMEOUT_MS),
   dockerArgs: z.array(arg).max(256).default([]),
 });
@@ -98,6 +106,8 @@ export const engineConfigSchema = z.object({
   healthIntervalMs: positiveMs.default(HEALTH_INTERVAL_MS),
   probeTimeoutMs: positiveMs.default(PROBE_TIMEOUT_MS),
   unhealthyThreshold: z.number().int().min(1).max(100).default(UNHEALTHY_THRESHOLD),
+  /** No progress for this long while requests run or wait means hung (0: never judged). */
+  stallTimeoutMs: ms.default(STALL_TIMEOUT_MS),
   /** Send one tiny completion before declaring warm (compiles kernels, fills caches). */
   warmup: z.boolean().default(false),
   warmupTimeoutMs: positiveMs.default(WARMUP_TIMEOUT_MS),
@@ -116,7 +126,7 @@ type ProcessParsed = z.output<typeof processRuntimeConfigSchema>;
 export type EngineConfig = Omit<Parsed, 'servedModelName' | 'capacity' | 'runtime'> & {
   servedModelName: string;
   capacity: number;
-  runtime: (DockerParsed & { containerName: string; hfCacheDir: string }) | (ProcessParsed & { argv: string[] });
+  runtime: (Omit<DockerParsed, 'pull' | 'pullPolicy'> & { containerName: string; hfCacheDir: string; pullPolicy: PullPolicy }) | (ProcessParsed & { argv: string[] });
 };
 
 /** Validates engine options and fills defaults; throws EngineConfigError listing the problems. */
@@ -128,21 +138,41 @@ export function parseEngineConfig(input: unknown): EngineConfig {
   }
   const c = result.data;
   const servedModelName = c.servedModelName ?? c.model;
-  const capacity = c.capacity ?? (c.kind === 'llama.cpp' ? LLAMA_DEFAULT_CAPACITY : DEFAULT_CAPACITY);
+  const capacity = capacityOf(c);
   if (c.runtime.kind === 'docker') {
     // The docker runtime's command line is vLLM's (`--model`, `--served-model-name`, port 8000).
     if (c.kind !== 'vllm') throw new EngineConfigError(`invalid engine config: runtime.kind: a ${c.kind} engine runs under the process runtime, not docker`);
+    const { pull, pullPolicy, ...rest } = c.runtime;
     const runtime = {
-      ...c.runtime,
+      ...rest,
+      pullPolicy: pullPolicy ?? (pull === undefined ? DEFAULT_PULL_POLICY : pull ? 'always' : 'never'),
       containerName: c.runtime.containerName ?? `${CONTAINER_NAME_PREFIX}${c.port}`,
       hfCacheDir: c.runtime.hfCacheDir ?? join(homedir(), '.cache', 'huggingface'),
-    };
-    return { ...c, servedModelName, capacity, runtime };
+    } as const;
+    const engineArgs = withMaxNumSeqs(c.engineArgs, capacity);
+    return { ...c, servedModelName, capacity, engineArgs, stopGraceMs: stopGraceFor(engineArgs, c.stopGraceMs), runtime };
   }
   let argv = c.runtime.argv;
   if (argv === undefined) {
     if (c.kind !== 'llama.cpp') throw new EngineConfigError('invalid engine config: runtime.argv: required for a vllm engine under the process runtime');
     argv = llamaServerArgv({ command: c.runtime.command, model: c.model, servedModelName, port: c.port, capacity, contextPerSlot: c.contextPerSlot, engineArgs: c.engineArgs });
   }
-  return { ...c, servedModelName, capacity, runtime: { ...c.runtime, argv } };
+  const stopGraceMs = c.kind === 'vllm' ? stopGraceFor(argv, c.stopGraceMs) : c.stopGraceMs;
+  return { ...c, servedModelName, capacity, stopGraceMs, runtime: { ...c.runtime, argv } };
+}
+
+/**
+ * The capacity the agent gossips. For vLLM a `--max-num-seqs` in the engine arguments (or the
+ * process command line) is the truth; a configured capacity that disagrees is refused, since
+ * the fleet would route for one figure while the engine runs another.
+ */
+function capacityOf(c: Parsed): number {
+  if (c.kind === 'llama.cpp') return c.capacity ?? LLAMA_DEFAULT_CAPACITY;
+  const args = c.runtime.kind === 'process' && c.runtime.argv !== undefined ? c.runtime.argv : c.engineArgs;
+  const fromArgs = intFlag(args, '--max-num-seqs');
+  if (fromArgs === 'invalid') throw new EngineConfigError('invalid engine config: --max-num-seqs in the engine arguments must be a positive whole number');
+  if (fromArgs !== undefined && c.capacity !== undefined && fromArgs !== c.capacity) {
+    throw new EngineConfigError(`invalid engine config: capacity ${c.capacity} disagrees with --max-num-seqs ${fromArgs} in the engine arguments (set one of them)`);
+  }
+  return fromArgs ?? c.capacity ?? DEFAULT_CAPACITY;
 }

@@ -3,8 +3,21 @@
  * the zod schema in config.ts points at these.
  */
 
-/** vLLM's OpenAI server image; its entrypoint is `vllm serve`. Pin a tag in production config. */
-export const DEFAULT_DOCKER_IMAGE = 'vllm/vllm-openai:latest';
+/**
+ * vLLM's OpenAI server image; its entrypoint is `vllm serve`. A pinned release, never `latest`:
+ * a fleet whose nodes pull at different times would otherwise run different vLLM versions
+ * (request fields and metric names change between releases). Bump it deliberately.
+ */
+export const DEFAULT_DOCKER_IMAGE = 'vllm/vllm-openai:v0.12.0';
+/**
+ * When `docker pull` runs: `if-missing` (default) pulls only when the image is not on disk (an
+ * AMI that pre-pulled it never touches the registry, whose anonymous limit is 10 pulls an hour
+ * per IP); `always` pulls on every start (a failed pull with the image present is a warning);
+ * `never` trusts the disk.
+ */
+export const PULL_POLICIES = ['never', 'if-missing', 'always'] as const;
+export type PullPolicy = (typeof PULL_POLICIES)[number];
+export const DEFAULT_PULL_POLICY: PullPolicy = 'if-missing';
 /** The port vLLM listens on inside the container; only the host side is configurable. */
 export const CONTAINER_PORT = 8000;
 /** Where vLLM's image keeps the Hugging Face cache, so weights survive container restarts. */
@@ -24,10 +37,25 @@ export const PULL_TIMEOUT_MS = 30 * 60_000;
 export const READINESS_INTERVAL_MS = 1_000;
 /** Health probe and /metrics scrape interval once warm: one gossip heartbeat. */
 export const HEALTH_INTERVAL_MS = 1_000;
-/** Timeout of one probe request: a healthy engine answers /health in milliseconds. */
-export const PROBE_TIMEOUT_MS = 2_000;
-/** Consecutive failed health probes (not timeouts) before the engine is declared failed. */
+/**
+ * Timeout of one probe request. An idle engine answers /health in milliseconds, but vLLM's
+ * shares its event loop with request handling and can take seconds when saturated.
+ */
+export const PROBE_TIMEOUT_MS = 5_000;
+/**
+ * Consecutive failed health probes (refused, non-200 or timed out) before the engine is declared
+ * failed: one slow answer under load must not cost every in-flight request.
+ */
 export const UNHEALTHY_THRESHOLD = 3;
+/**
+ * How long the engine may make no progress (its token or decode counter flat) while requests
+ * run or wait before it counts as hung. vLLM's /health stays 200 on a deadlocked engine, so
+ * this is the only check that catches it. A long prefill moves vLLM's prompt-token counter, so
+ * a minute is far beyond any healthy step.
+ */
+export const STALL_TIMEOUT_MS = 60_000;
+/** Longest engine version string kept (it is gossiped). */
+export const MAX_VERSION_CHARS = 64;
 /** Timeout of the optional warm-up completion: the first request compiles kernels. */
 export const WARMUP_TIMEOUT_MS = 60_000;
 
@@ -48,6 +76,8 @@ export const MAX_FAILURE_HISTORY = 32;
 
 /** Grace between SIGTERM (or `docker stop`) and SIGKILL: vLLM frees GPU memory in seconds. */
 export const STOP_GRACE_MS = 10_000;
+/** Added to vLLM's own `--shutdown-timeout` for the stop grace: time to free the GPU after the drain. */
+export const SHUTDOWN_GRACE_MARGIN_MS = 10_000;
 /** Default drain budget when the caller gives none: long generations finish within this. */
 export const DRAIN_TIMEOUT_MS = 30_000;
 /** Concurrent sequences assumed when not configured: vLLM's default max-num-seqs. */

@@ -47,7 +47,7 @@ describe('engine config', () => {
     assert.equal(c.servedModelName, 'm');
     assert.equal(c.startupBudgetMs, 20 * 60_000);
     assert.equal(c.healthIntervalMs, 1_000);
-    assert.equal(c.probeTimeoutMs, 2_000);
+    assert.equal(c.probeTimeoutMs, 5_000);
     assert.equal(c.unhealthyThreshold, 3);
     assert.deepEqual(c.restart, {
       initialBackoffMs: 1_000,
@@ -59,7 +59,9 @@ describe('engine config', () => {
     });
     assert.ok(c.runtime.kind === 'docker');
     assert.equal(c.runtime.containerName, 'synkti-engine-8001');
-    assert.equal(c.runtime.image, 'vllm/vllm-openai:latest');
+    assert.equal(c.runtime.image, 'vllm/vllm-openai:v0.12.0', 'a pinned release, never latest');
+    assert.equal(c.runtime.pullPolicy, 'if-missing');
+    assert.equal(c.stallTimeoutMs, 60_000);
     assert.deepEqual(c.runtime.passEnv, ['HF_TOKEN']);
     assert.match(c.runtime.hfCacheDir, /\.cache\/huggingface$/);
   });

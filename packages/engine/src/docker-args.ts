@@ -75,6 +75,9 @@ function runArgs(spec: DockerRunSpec): string[] {
 
 export const dockerPullArgs = (image: string): string[] => ['pull', image];
 
+/** `docker image inspect`: exits 0 when the image is on disk, without touching the registry. */
+export const dockerImagePresentArgs = (image: string): string[] => ['image', 'inspect', '--format', '{{.Id}}', image];
+
 /** Lists any container, running or not, with exactly this name (docker prefixes names with /). */
 export const dockerFindArgs = (name: string): string[] => [
   'ps',

@@ -1,9 +1,10 @@
 import { type Clock, type Logger, silentLogger, systemClock } from '@synkti/interface';
 import { spawnGroup } from './child.js';
-import { DOCKER_COMMAND_TIMEOUT_MS, DOCKER_STOP_MARGIN_MS, PULL_TIMEOUT_MS } from './constants.js';
+import { DOCKER_COMMAND_TIMEOUT_MS, DOCKER_STOP_MARGIN_MS, PULL_TIMEOUT_MS, type PullPolicy } from './constants.js';
 import {
   type DockerRunSpec,
   dockerFindArgs,
+  dockerImagePresentArgs,
   dockerInspectArgs,
   dockerPullArgs,
   dockerRemoveArgs,
@@ -20,8 +21,8 @@ import type { EngineProcess, EngineRuntime } from './runtime.js';
 export interface DockerRuntimeInit extends DockerRunSpec {
   /** The docker CLI; `docker` is looked up on PATH. */
   dockerPath: string;
-  /** Run `docker pull` before the first launch (the `pulling` phase). */
-  pull: boolean;
+  /** Whether `docker pull` runs before the first launch (the `pulling` phase). */
+  pullPolicy: PullPolicy;
   pullTimeoutMs?: number;
   /** Environment of the docker CLI; defaults to this process's (it carries HF_TOKEN). */
   env?: NodeJS.ProcessEnv;
@@ -41,7 +42,7 @@ export function dockerRuntime(init: DockerRuntimeInit, components: RuntimeCompon
   const clock: Clock = components.clock ?? systemClock;
   const logger: Logger = (components.logger ?? silentLogger).child({ component: 'engine:docker' });
   const env = init.env ?? process.env;
-  let pulled = !init.pull;
+  let prepared = init.pullPolicy === 'never';
 
   const docker = (args: string[], signal: AbortSignal, timeoutMs = DOCKER_COMMAND_TIMEOUT_MS) =>
     runDocker(init.dockerPath, args, env, AbortSignal.any([signal, AbortSignal.timeout(timeoutMs)]));
@@ -72,6 +73,28 @@ export function dockerRuntime(init: DockerRuntimeInit, components: RuntimeCompon
     return false;
   };
 
+  const imagePresent = async (signal: AbortSignal): Promise<boolean> => {
+    try {
+      await docker(dockerImagePresentArgs(init.image), signal);
+      return true;
+    } catch {
+      signal.throwIfAborted();
+      return false;
+    }
+  };
+
+  /** Pulls; with `always`, a failed pull of an image already on disk is a warning, not a failed start. */
+  const pull = async (signal: AbortSignal): Promise<void> => {
+    logger.info({ image: init.image, policy: init.pullPolicy }, 'pulling engine image');
+    try {
+      await docker(dockerPullArgs(init.image), signal, init.pullTimeoutMs ?? PULL_TIMEOUT_MS);
+    } catch (err) {
+      signal.throwIfAborted();
+      if (init.pullPolicy !== 'always' || !(await imagePresent(signal))) throw err;
+      logger.warn({ err, image: init.image }, 'docker pull failed; starting the image already on disk');
+    }
+  };
+
   const politeStop = async (graceMs: number): Promise<void> => {
     const args = dockerStopArgs(init.containerName, graceMs);
     await docker(args, new AbortController().signal, graceMs + DOCKER_STOP_MARGIN_MS);
@@ -80,10 +103,13 @@ export function dockerRuntime(init: DockerRuntimeInit, components: RuntimeCompon
   return {
     kind: 'docker',
     prepare: async (signal: AbortSignal): Promise<void> => {
-      if (pulled) return;
-      logger.info({ image: init.image }, 'pulling engine image');
-      await docker(dockerPullArgs(init.image), signal, init.pullTimeoutMs ?? PULL_TIMEOUT_MS);
-      pulled = true;
+      if (prepared) return;
+      if (init.pullPolicy === 'if-missing' && (await imagePresent(signal))) {
+        logger.info({ image: init.image }, 'engine image on disk; not pulling');
+      } else {
+        await pull(signal);
+      }
+      prepared = true;
     },
     launch: async (signal: AbortSignal): Promise<EngineProcess> => {
       if (await adoptable(signal)) {

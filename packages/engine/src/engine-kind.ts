@@ -3,8 +3,9 @@ import { ENGINE_HOST } from './constants.js';
 /**
  * Which engine the supervisor runs. The kind decides what the runtime cannot know on its own:
  * the command line (for a process runtime without an explicit argv) and the names of the load
- * metrics. Readiness is the same for both: `/health` 200 (both answer 503 while loading; vLLM
- * also refuses connections until it listens) and `/v1/models` listing the served name.
+ * metrics. Readiness is the same for both: `/health` 200 and `/v1/models` listing the served name.
+ * While loading, llama-server answers 503; vLLM refuses connections until it listens (behind
+ * docker's port proxy, the connection is accepted and closed unanswered): all mean "loading".
  */
 export const ENGINE_KINDS = ['vllm', 'llama.cpp'] as const;
 export type EngineKind = (typeof ENGINE_KINDS)[number];
@@ -16,6 +17,39 @@ export interface LoadMetricNames {
   /** Fractions of KV-cache in use, tried in order (a newer name first). */
   kvCacheUsage: readonly string[];
 }
+
+/** Counters read beside the load; each is the sum of the named series present (null if none). */
+export interface CounterMetricNames {
+  /** Moves while the engine computes: a flat value while requests run means it is stuck. */
+  progress: readonly string[];
+  preemptions: readonly string[];
+  /** Prompt tokens looked up in the prefix cache, and those found there. */
+  prefixCacheQueries: readonly string[];
+  prefixCacheHits: readonly string[];
+}
+
+/**
+ * vLLM counts prompt and generated tokens per engine step (V1's iteration stats), so their sum
+ * moves within a step of any work, prefill included.
+ */
+export const VLLM_COUNTER_METRICS: CounterMetricNames = {
+  progress: ['vllm:generation_tokens_total', 'vllm:prompt_tokens_total'],
+  preemptions: ['vllm:num_preemptions_total'],
+  prefixCacheQueries: ['vllm:prefix_cache_queries_total'],
+  prefixCacheHits: ['vllm:prefix_cache_hits_total'],
+};
+
+/**
+ * llama-server adds to its token counters only when a request ends; `n_decode_total` counts
+ * every decode call, so it is the one that moves while a long request runs. Its prompt tokens
+ * are split into computed and reused-from-cache; their sum is what was looked up.
+ */
+export const LLAMA_CPP_COUNTER_METRICS: CounterMetricNames = {
+  progress: ['llamacpp:n_decode_total'],
+  preemptions: [],
+  prefixCacheQueries: ['llamacpp:prompt_tokens_total', 'llamacpp:prompt_tokens_cached_total'],
+  prefixCacheHits: ['llamacpp:prompt_tokens_cached_total'],
+};
 
 export const VLLM_LOAD_METRICS: LoadMetricNames = {
   running: 'vllm:num_requests_running',
@@ -36,6 +70,7 @@ export const LLAMA_CPP_LOAD_METRICS: LoadMetricNames = {
 };
 
 export const loadMetricsOf = (kind: EngineKind): LoadMetricNames => (kind === 'llama.cpp' ? LLAMA_CPP_LOAD_METRICS : VLLM_LOAD_METRICS);
+export const counterMetricsOf = (kind: EngineKind): CounterMetricNames => (kind === 'llama.cpp' ? LLAMA_CPP_COUNTER_METRICS : VLLM_COUNTER_METRICS);
 
 export interface LlamaServerSpec {
   /** The program (and any prefix such as `taskset -c 0`), e.g. ['/opt/llama/bin/llama-server']. */

@@ -5,6 +5,8 @@ export const ENGINE_ERROR_CODES = {
   START_TIMEOUT: 'ENGINE_START_TIMEOUT',
   EXITED: 'ENGINE_EXITED',
   UNHEALTHY: 'ENGINE_UNHEALTHY',
+  /** Requests running or waiting, and no progress for the stall window: hung behind a 200 /health. */
+  STALLED: 'ENGINE_STALLED',
   NOT_READY: 'ENGINE_NOT_READY',
   DOCKER_FAILED: 'DOCKER_FAILED',
   SPAWN_FAILED: 'ENGINE_SPAWN_FAILED',

@@ -18,6 +18,7 @@ export { dockerRuntime, type DockerRuntimeInit } from './docker-runtime.js';
 export {
   dockerRunArgs,
   dockerPullArgs,
+  dockerImagePresentArgs,
   dockerFindArgs,
   dockerRemoveArgs,
   dockerStopArgs,
@@ -28,16 +29,33 @@ export { engineConfigSchema, parseEngineConfig, type EngineConfig, type EngineCo
 export { parsePrometheusText, type Sample } from './prometheus.js';
 export {
   ENGINE_KINDS,
+  LLAMA_CPP_COUNTER_METRICS,
   LLAMA_CPP_LOAD_METRICS,
+  VLLM_COUNTER_METRICS,
   VLLM_LOAD_METRICS,
+  counterMetricsOf,
   llamaServerArgv,
   loadMetricsOf,
+  type CounterMetricNames,
   type EngineKind,
   type LlamaServerSpec,
   type LoadMetricNames,
 } from './engine-kind.js';
-export { loadFromMetricsText, loadFromSamples, UNKNOWN_LOAD, VLLM_METRICS, type EngineLoad } from './load.js';
-export { probeHealth, listModels, scrapeLoad, warmupCompletion, type FetchFn, type ProbeResult } from './probe.js';
+export {
+  countersFromSamples,
+  loadFromMetricsText,
+  loadFromSamples,
+  metricsFromText,
+  UNKNOWN_COUNTERS,
+  UNKNOWN_LOAD,
+  UNKNOWN_METRICS,
+  VLLM_METRICS,
+  type EngineCounters,
+  type EngineLoad,
+  type EngineMetrics,
+} from './load.js';
+export { engineVersion, probeHealth, listModels, scrapeLoad, scrapeMetrics, warmupCompletion, type FetchFn, type ProbeResult } from './probe.js';
+export { flagValue, stopGraceFor, withMaxNumSeqs } from './vllm-args.js';
 export {
   ENGINE_ERROR_CODES,
   EngineStartTimeoutError,

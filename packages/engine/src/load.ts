@@ -1,4 +1,4 @@
-import { type LoadMetricNames, VLLM_LOAD_METRICS } from './engine-kind.js';
+import { type CounterMetricNames, type LoadMetricNames, VLLM_COUNTER_METRICS, VLLM_LOAD_METRICS } from './engine-kind.js';
 import { parsePrometheusText, type Sample } from './prometheus.js';
 
 /** The engine's own view of its load, as read from its /metrics; null where unknown. */
@@ -57,5 +57,53 @@ export function loadFromMetricsText(text: string, names?: LoadMetricNames): Engi
     return loadFromSamples(parsePrometheusText(text), names);
   } catch {
     return UNKNOWN_LOAD;
+  }
+}
+
+/** The engine's counters (monotonic, since it started); null where it has no such metric. */
+export interface EngineCounters {
+  /** Work done, in the engine's own unit (tokens for vLLM, decode calls for llama.cpp). */
+  progress: number | null;
+  preemptions: number | null;
+  prefixCacheQueries: number | null;
+  prefixCacheHits: number | null;
+}
+
+export const UNKNOWN_COUNTERS: EngineCounters = Object.freeze({ progress: null, preemptions: null, prefixCacheQueries: null, prefixCacheHits: null });
+
+/** One /metrics scrape: the load that routing reads and the counters that liveness and metrics read. */
+export interface EngineMetrics {
+  load: EngineLoad;
+  counters: EngineCounters;
+}
+
+export const UNKNOWN_METRICS: EngineMetrics = Object.freeze({ load: UNKNOWN_LOAD, counters: UNKNOWN_COUNTERS });
+
+/** The sum over every named series present; null when none is. */
+function sumOf(samples: readonly Sample[], names: readonly string[]): number | null {
+  let total: number | null = null;
+  for (const name of names) {
+    const v = sum(samples, name);
+    if (v !== null) total = (total ?? 0) + v;
+  }
+  return total === null ? null : Math.max(0, total);
+}
+
+export function countersFromSamples(samples: readonly Sample[], names: CounterMetricNames = VLLM_COUNTER_METRICS): EngineCounters {
+  return {
+    progress: sumOf(samples, names.progress),
+    preemptions: sumOf(samples, names.preemptions),
+    prefixCacheQueries: sumOf(samples, names.prefixCacheQueries),
+    prefixCacheHits: sumOf(samples, names.prefixCacheHits),
+  };
+}
+
+/** Load and counters from one /metrics body; a body that does not parse gives unknowns, never a throw. */
+export function metricsFromText(text: string, names: { load?: LoadMetricNames; counters?: CounterMetricNames } = {}): EngineMetrics {
+  try {
+    const samples = parsePrometheusText(text);
+    return { load: loadFromSamples(samples, names.load), counters: countersFromSamples(samples, names.counters) };
+  } catch {
+    return UNKNOWN_METRICS;
   }
 }

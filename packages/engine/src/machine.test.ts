@@ -8,6 +8,7 @@ import { type Decision, type EngineEvent, engineMachine, type MachineOptions, ty
 const options: MachineOptions = {
   startupBudgetMs: 20 * 60_000,
   unhealthyThreshold: 3,
+  stallTimeoutMs: 60_000,
   backoff: { initialMs: 1_000, maxMs: 60_000, jitterRatio: 0.2 },
   crashLoopFailures: 5,
   crashLoopWindowMs: 60_000,
@@ -98,7 +99,7 @@ describe('engine state machine', () => {
     assert.ok(decisions.some((d) => d.kind === 'schedule-restart'));
   });
 
-  it('fails a warm engine after N failed probes in a row, or at once on a probe timeout', () => {
+  it('fails a warm engine after N failed probes in a row, timeouts counted like any failure', () => {
     const h = harness();
     h.toWarm();
     h.send({ kind: 'health', ok: false, attempt: 1 });
@@ -110,10 +111,59 @@ describe('engine state machine', () => {
     assert.equal(h.state.name, 'failed');
     assert.equal(h.transitions.at(-1)?.code, ENGINE_ERROR_CODES.UNHEALTHY);
 
+    // A saturated vLLM answers /health late: one or two timeouts between answers cost nothing.
     const t = harness();
     t.toWarm();
-    t.send({ kind: 'health', ok: false, timedOut: true, attempt: 1 });
-    assert.equal(t.state.name, 'failed');
+    for (let i = 0; i < 5; i++) {
+      t.send({ kind: 'health', ok: false, timedOut: true, attempt: 1 });
+      t.send({ kind: 'health', ok: false, timedOut: true, attempt: 1 });
+      t.send({ kind: 'health', ok: true, attempt: 1 });
+    }
+    assert.equal(t.state.name, 'warm', 'slow answers under load are not a failure');
+    for (let i = 0; i < 3; i++) t.send({ kind: 'health', ok: false, timedOut: true, attempt: 1 });
+    assert.equal(t.state.name, 'failed', 'three timeouts in a row are');
+  });
+
+  it('fails a warm engine whose progress counter stays flat while it has work, /health notwithstanding', () => {
+    const h = harness();
+    h.toWarm();
+    const progress = (value: number | null, busy: boolean): void => void h.send({ kind: 'progress', value, busy, attempt: 1 });
+    progress(100, true);
+    for (let i = 0; i < 10; i++) {
+      h.clock.advance(10_000);
+      progress(100 + (i + 1) * 50, true);
+      h.send({ kind: 'health', ok: true, attempt: 1 });
+    }
+    assert.equal(h.state.name, 'warm', 'moving counter: alive');
+    // Idle for longer than the window: a flat counter with nothing to do is not a stall.
+    for (let i = 0; i < 10; i++) {
+      h.clock.advance(10_000);
+      progress(600, false);
+    }
+    assert.equal(h.state.name, 'warm', 'idle is not hung');
+    // Unknown counters (a scrape that failed) restart the window rather than judge.
+    h.clock.advance(50_000);
+    progress(null, true);
+    h.clock.advance(50_000);
+    progress(600, true);
+    assert.equal(h.state.name, 'warm');
+    // Work arrives and nothing moves: hung once the window has passed, not before.
+    h.clock.advance(59_999);
+    progress(600, true);
+    h.send({ kind: 'health', ok: true, attempt: 1 });
+    assert.equal(h.state.name, 'warm');
+    h.clock.advance(1);
+    progress(600, true);
+    assert.equal(h.state.name, 'failed');
+    assert.equal(h.transitions.at(-1)?.code, ENGINE_ERROR_CODES.STALLED);
+    assert.ok(h.decisions.some((d) => d.kind === 'stop-runtime'), 'the hung engine is stopped and restarted');
+
+    const off = harness({ ...options, stallTimeoutMs: 0 });
+    off.toWarm();
+    off.send({ kind: 'progress', value: 5, busy: true, attempt: 1 });
+    off.clock.advance(3_600_000);
+    off.send({ kind: 'progress', value: 5, busy: true, attempt: 1 });
+    assert.equal(off.state.name, 'warm', 'a zero window never judges');
   });
 
   it('restarts with doubling backoff, flags a crash loop at 5 failures in 60 s and holds the cap', () => {

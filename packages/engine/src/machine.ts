@@ -15,8 +15,10 @@ import { ENGINE_ERROR_CODES } from './errors.js';
 export interface MachineOptions {
   /** From entering `starting` until warm; connection refused meanwhile means loading. */
   startupBudgetMs: number;
-  /** Consecutive failed health probes (not timeouts) that fail a warm engine. */
+  /** Consecutive failed health probes (timeouts included) that fail a warm engine. */
   unhealthyThreshold: number;
+  /** No progress this long while the engine has work fails it as hung; 0 never judges. */
+  stallTimeoutMs: number;
   backoff: BackoffOptions;
   crashLoopFailures: number;
   crashLoopWindowMs: number;
@@ -56,6 +58,8 @@ export interface MachineState {
   readonly lastFailure: Failure | null;
   readonly phases: { pullMs: number | null; startMs: number | null };
   readonly lastColdStart: ColdStartPhases | null;
+  /** The engine's progress counter as last seen, and since when it has had that value with work to do. */
+  readonly progress: { readonly value: number | null; readonly since: number };
 }
 
 /** Results of async work carry the attempt they belong to. */
@@ -67,6 +71,8 @@ export type EngineEvent =
   | ({ kind: 'launched' } & Tagged)
   | ({ kind: 'ready' } & Tagged)
   | ({ kind: 'health'; ok: boolean; timedOut?: boolean; reason?: string } & Tagged)
+  /** A /metrics sample: the progress counter (null when unknown) and whether requests run or wait. */
+  | ({ kind: 'progress'; value: number | null; busy: boolean } & Tagged)
   | ({ kind: 'fail'; code: string; reason: string } & Tagged)
   | ({ kind: 'exited'; code: number | null; signal: string | null } & Tagged)
   | { kind: 'tick' }
@@ -212,10 +218,12 @@ export function engineMachine(options: MachineOptions, rng: Rng): EngineMachine 
       case 'ready': {
         if (s.name !== 'loading') return unchanged(s);
         const lastColdStart = { pullMs: s.phases.pullMs ?? 0, startMs: s.phases.startMs ?? 0, loadMs: now - s.since };
-        return move(s, 'warm', now, 'health ok and model listed', { lastColdStart, healthFailures: 0 });
+        return move(s, 'warm', now, 'health ok and model listed', { lastColdStart, healthFailures: 0, progress: { value: null, since: now } });
       }
       case 'health':
         return onHealth(s, e, now);
+      case 'progress':
+        return onProgress(s, e, now);
       case 'fail':
         if (ACTIVE.has(s.name)) return fail(s, now, e.code, e.reason);
         if (s.name === 'draining') return move(s, 'stopped', now, e.reason, {}, [], e.code);
@@ -246,12 +254,28 @@ export function engineMachine(options: MachineOptions, rng: Rng): EngineMachine 
   const onHealth = (s: MachineState, e: Extract<EngineEvent, { kind: 'health' }>, now: number): StepResult => {
     if (s.name !== 'warm') return unchanged(s);
     if (e.ok) return s.healthFailures === 0 ? unchanged(s) : unchanged({ ...s, healthFailures: 0 });
-    if (e.timedOut) return fail(s, now, ENGINE_ERROR_CODES.UNHEALTHY, e.reason ?? 'health probe timed out');
+    // A timeout counts like any failure: vLLM's /health can answer late when saturated, and a
+    // restart on one slow answer would drop every request in flight.
     const healthFailures = s.healthFailures + 1;
     if (healthFailures >= options.unhealthyThreshold) {
       return fail(s, now, ENGINE_ERROR_CODES.UNHEALTHY, e.reason ?? `${healthFailures} failed health probes`);
     }
     return unchanged({ ...s, healthFailures });
+  };
+
+  /**
+   * Liveness from progress: /health only says the engine has not errored (vLLM keeps it 200
+   * when deadlocked), so a counter that stays flat while requests run or wait is the signal.
+   * Idle time and unknown counters restart the window; only busy, flat time counts.
+   */
+  const onProgress = (s: MachineState, e: Extract<EngineEvent, { kind: 'progress' }>, now: number): StepResult => {
+    if (s.name !== 'warm') return unchanged(s);
+    if (e.value === null || !e.busy || e.value !== s.progress.value) return unchanged({ ...s, progress: { value: e.value, since: now } });
+    const flatMs = now - s.progress.since;
+    if (options.stallTimeoutMs > 0 && flatMs >= options.stallTimeoutMs) {
+      return fail(s, now, ENGINE_ERROR_CODES.STALLED, `no progress for ${flatMs} ms with requests running or waiting`);
+    }
+    return unchanged(s);
   };
 
   const initial = (now: number): MachineState => ({
@@ -267,6 +291,7 @@ export function engineMachine(options: MachineOptions, rng: Rng): EngineMachine 
     lastFailure: null,
     phases: { pullMs: null, startMs: null },
     lastColdStart: null,
+    progress: { value: null, since: now },
   });
 
   return { initial, step };

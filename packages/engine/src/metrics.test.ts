@@ -41,10 +41,12 @@ describe('prometheus text parser', () => {
         'y +Inf',
         'z{} -Inf',
         'w{a="1",} 2e-3',
+        'v Nan',
         '',
       ].join('\n'),
     );
-    assert.equal(samples.length, 4);
+    assert.equal(samples.length, 5);
+    assert.ok(Number.isNaN(samples[4]?.value), "prom-client's spelling of NaN, which Prometheus reads");
     assert.deepEqual(samples[0]?.labels, { a: 'say "hi"', b: 'back\\slash', c: 'line\nbreak', d: '}' });
     assert.ok(Number.isNaN(samples[0]?.value));
     assert.equal(samples[0]?.timestampMs, 1_700_000_000_000);

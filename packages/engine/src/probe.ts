@@ -1,6 +1,6 @@
-import { MAX_METRICS_BYTES } from './constants.js';
-import type { LoadMetricNames } from './engine-kind.js';
-import { type EngineLoad, loadFromMetricsText, UNKNOWN_LOAD } from './load.js';
+import { MAX_METRICS_BYTES, MAX_VERSION_CHARS } from './constants.js';
+import type { CounterMetricNames, LoadMetricNames } from './engine-kind.js';
+import { type EngineLoad, type EngineMetrics, metricsFromText, UNKNOWN_METRICS } from './load.js';
 
 /** The slice of `fetch` the probes use, injectable for tests. */
 export type FetchFn = (input: string, init?: RequestInit) => Promise<Response>;
@@ -43,19 +43,48 @@ export async function listModels(fetchFn: FetchFn, baseUrl: string, timeoutMs: n
   }
 }
 
-/** GET /metrics into load; anything wrong (status, size, syntax, timeout) gives unknown load. */
-export async function scrapeLoad(fetchFn: FetchFn, baseUrl: string, timeoutMs: number, parent?: AbortSignal, names?: LoadMetricNames): Promise<EngineLoad> {
+/** GET /metrics into load and counters; anything wrong (status, size, syntax, timeout) gives unknowns. */
+export async function scrapeMetrics(
+  fetchFn: FetchFn,
+  baseUrl: string,
+  timeoutMs: number,
+  parent?: AbortSignal,
+  names: { load?: LoadMetricNames; counters?: CounterMetricNames } = {},
+): Promise<EngineMetrics> {
   try {
     const res = await fetchFn(`${baseUrl}/metrics`, { signal: signalFor(timeoutMs, parent) });
     const text = await res.text();
-    if (res.status !== 200 || text.length > MAX_METRICS_BYTES) return UNKNOWN_LOAD;
-    return loadFromMetricsText(text, names);
+    if (res.status !== 200 || text.length > MAX_METRICS_BYTES) return UNKNOWN_METRICS;
+    return metricsFromText(text, names);
   } catch {
-    return UNKNOWN_LOAD;
+    return UNKNOWN_METRICS;
   }
 }
 
-/** One tiny chat completion; true when the engine answered 200. */
+/** GET /metrics into load only. */
+export async function scrapeLoad(fetchFn: FetchFn, baseUrl: string, timeoutMs: number, parent?: AbortSignal, names?: LoadMetricNames): Promise<EngineLoad> {
+  return (await scrapeMetrics(fetchFn, baseUrl, timeoutMs, parent, { load: names })).load;
+}
+
+/** GET /version (vLLM: `{"version": "0.11.0"}`): the engine's version, or null where it has none. */
+export async function engineVersion(fetchFn: FetchFn, baseUrl: string, timeoutMs: number, parent?: AbortSignal): Promise<string | null> {
+  try {
+    const res = await fetchFn(`${baseUrl}/version`, { signal: signalFor(timeoutMs, parent) });
+    if (res.status !== 200) {
+      await res.arrayBuffer();
+      return null;
+    }
+    const body = (await res.json()) as { version?: unknown };
+    return typeof body.version === 'string' && body.version.length > 0 ? body.version.slice(0, MAX_VERSION_CHARS) : null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * One tiny completion on /v1/completions; true when the engine answered 200. Not a chat
+ * request: a base model without a chat template answers chat with 400 and would never be warm.
+ */
 export async function warmupCompletion(
   fetchFn: FetchFn,
   baseUrl: string,
@@ -64,10 +93,10 @@ export async function warmupCompletion(
   parent?: AbortSignal,
 ): Promise<boolean> {
   try {
-    const res = await fetchFn(`${baseUrl}/v1/chat/completions`, {
+    const res = await fetchFn(`${baseUrl}/v1/completions`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ model, messages: [{ role: 'user', content: 'hi' }], max_tokens: 1 }),
+      body: JSON.stringify({ model, prompt: 'hi', max_tokens: 1 }),
       signal: signalFor(timeoutMs, parent),
     });
     await res.arrayBuffer();

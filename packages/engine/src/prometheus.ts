@@ -88,13 +88,15 @@ function parseLabels(line: string, start: number, lineNo: number): { labels: Rec
 }
 
 function parseValue(text: string, lineNo: number): number {
-  switch (text) {
-    case 'NaN':
+  // Case-insensitive, as Prometheus's own parser (Go's ParseFloat) reads them: prom-client
+  // writes NaN as "Nan".
+  switch (text.toLowerCase()) {
+    case 'nan':
       return Number.NaN;
-    case '+Inf':
-    case 'Inf':
+    case '+inf':
+    case 'inf':
       return Number.POSITIVE_INFINITY;
-    case '-Inf':
+    case '-inf':
       return Number.NEGATIVE_INFINITY;
   }
   if (!/^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/.test(text)) throw new MetricsParseError(lineNo, `bad value ${text}`);

@@ -1,14 +1,17 @@
 import type { Logger } from '@synkti/interface';
 import type { EngineConfig } from './config.js';
-import { loadMetricsOf } from './engine-kind.js';
-import type { EngineLoad } from './load.js';
-import { type FetchFn, listModels, type ProbeResult, probeHealth, scrapeLoad, warmupCompletion } from './probe.js';
+import { counterMetricsOf, loadMetricsOf } from './engine-kind.js';
+import type { EngineMetrics } from './load.js';
+import { engineVersion, type FetchFn, listModels, type ProbeResult, probeHealth, scrapeMetrics, warmupCompletion } from './probe.js';
 
 export interface Probes {
   /** True once /health is 200, /v1/models lists the model and the optional warm-up answered. */
   ready(signal: AbortSignal): Promise<boolean>;
   health(signal: AbortSignal): Promise<ProbeResult>;
-  load(signal: AbortSignal): Promise<EngineLoad>;
+  /** Load and counters from /metrics; unknowns when it cannot be read. */
+  metrics(signal: AbortSignal): Promise<EngineMetrics>;
+  /** The engine's version from /version; null where it has none (llama.cpp, older servers). */
+  version(signal: AbortSignal): Promise<string | null>;
 }
 
 /**
@@ -17,7 +20,7 @@ export interface Probes {
  */
 export function engineProbes(config: EngineConfig, baseUrl: string, fetchFn: FetchFn, logger: Logger): Probes {
   const timeout = config.probeTimeoutMs;
-  const metricNames = loadMetricsOf(config.kind);
+  const metricNames = { load: loadMetricsOf(config.kind), counters: counterMetricsOf(config.kind) };
   return {
     async ready(signal) {
       const health = await probeHealth(fetchFn, baseUrl, timeout, signal);
@@ -33,6 +36,7 @@ export function engineProbes(config: EngineConfig, baseUrl: string, fetchFn: Fet
       return ok;
     },
     health: (signal) => probeHealth(fetchFn, baseUrl, timeout, signal),
-    load: (signal) => scrapeLoad(fetchFn, baseUrl, timeout, signal, metricNames),
+    metrics: (signal) => scrapeMetrics(fetchFn, baseUrl, timeout, signal, metricNames),
+    version: (signal) => engineVersion(fetchFn, baseUrl, timeout, signal),
   };
 }

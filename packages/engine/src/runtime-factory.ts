@@ -26,7 +26,7 @@ export function createRuntime(config: EngineConfig, components: RuntimeComponent
       passEnv: r.passEnv,
       gpus: r.gpus,
       rm: r.rm,
-      pull: r.pull,
+      pullPolicy: r.pullPolicy,
       pullTimeoutMs: r.pullTimeoutMs,
       dockerArgs: r.dockerArgs,
       engineArgs: config.engineArgs,

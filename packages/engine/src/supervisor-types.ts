@@ -1,7 +1,7 @@
 import type { Clock, Logger, Rng, Startable } from '@synkti/interface';
 import type { EngineStateName } from '@synkti/protocol';
 import type { EngineConfig, EngineConfigInput } from './config.js';
-import type { EngineLoad } from './load.js';
+import type { EngineCounters, EngineLoad } from './load.js';
 import type { ColdStartPhases, Failure, Transition } from './machine.js';
 import type { FetchFn } from './probe.js';
 import type { EngineRuntime } from './runtime.js';
@@ -24,6 +24,10 @@ export interface EngineSnapshot {
   inStateMs: number;
   models: string[];
   load: EngineLoad;
+  /** The engine's counters from its last /metrics scrape (progress, preemptions, prefix cache). */
+  counters: EngineCounters;
+  /** The engine's version from /version, once warm; null where it reports none. */
+  version: string | null;
   inFlight: number;
   capacity: number;
   crashLoop: boolean;

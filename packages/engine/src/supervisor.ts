@@ -3,7 +3,7 @@ import { parseEngineConfig } from './config.js';
 import { ENGINE_HOST, MAX_FAILURE_HISTORY, MAX_TRANSITION_LISTENERS } from './constants.js';
 import { ENGINE_ERROR_CODES, EngineNotReadyError } from './errors.js';
 import { InFlight } from './in-flight.js';
-import { type EngineLoad, UNKNOWN_LOAD } from './load.js';
+import { type EngineCounters, type EngineLoad, UNKNOWN_COUNTERS, UNKNOWN_LOAD } from './load.js';
 import { type Decision, type EngineEvent, engineMachine, type MachineState, type Transition } from './machine.js';
 import type { FetchFn } from './probe.js';
 import { engineProbes } from './readiness.js';
@@ -30,6 +30,7 @@ export function engineSupervisor(init: EngineSupervisorInit, components: EngineC
     {
       startupBudgetMs: config.startupBudgetMs,
       unhealthyThreshold: config.unhealthyThreshold,
+      stallTimeoutMs: config.stallTimeoutMs,
       backoff: {
         initialMs: config.restart.initialBackoffMs,
         maxMs: config.restart.maxBackoffMs,
@@ -47,6 +48,8 @@ export function engineSupervisor(init: EngineSupervisorInit, components: EngineC
   let s: MachineState = machine.initial(clock.now());
   let started = false;
   let load: EngineLoad = UNKNOWN_LOAD;
+  let counters: EngineCounters = UNKNOWN_COUNTERS;
+  let version: string | null = null;
   const inFlight = new InFlight();
   const listeners = new Set<(t: Transition) => void>();
   const stoppedWaiters: Array<() => void> = [];
@@ -77,7 +80,10 @@ export function engineSupervisor(init: EngineSupervisorInit, components: EngineC
     s = result.state;
     if (result.transition !== null) announce(result.transition);
     for (const d of result.decisions) execute(d);
-    if (s.name !== 'warm' && s.name !== 'draining') load = UNKNOWN_LOAD;
+    if (s.name !== 'warm' && s.name !== 'draining') {
+      load = UNKNOWN_LOAD;
+      counters = UNKNOWN_COUNTERS;
+    }
     if (s.name === 'stopped') for (const w of stoppedWaiters.splice(0)) w();
   };
 
@@ -203,7 +209,11 @@ export function engineSupervisor(init: EngineSupervisorInit, components: EngineC
   };
 
   const checkReadiness = async (attempt: number): Promise<void> => {
-    if (await probes.ready(lifeAbort.signal)) dispatch({ kind: 'ready', attempt });
+    if (!(await probes.ready(lifeAbort.signal))) return;
+    dispatch({ kind: 'ready', attempt });
+    // Once per warm engine: an upgrade in place shows as a new version after the restart.
+    const v = await probes.version(lifeAbort.signal);
+    if (attempt === s.attempt) version = v;
   };
 
   const checkHealth = async (attempt: number): Promise<void> => {
@@ -211,8 +221,12 @@ export function engineSupervisor(init: EngineSupervisorInit, components: EngineC
     if (health.ok) dispatch({ kind: 'health', ok: true, attempt });
     else dispatch({ kind: 'health', ok: false, timedOut: health.timedOut, reason: health.reason, attempt });
     if (s.name !== 'warm' && s.name !== 'draining') return;
-    const next = await probes.load(lifeAbort.signal);
-    if (attempt === s.attempt && (s.name === 'warm' || s.name === 'draining')) load = next;
+    const next = await probes.metrics(lifeAbort.signal);
+    if (attempt !== s.attempt || (s.name !== 'warm' && s.name !== 'draining')) return;
+    load = next.load;
+    counters = next.counters;
+    const busy = (next.load.running ?? 0) + (next.load.waiting ?? 0) > 0 || inFlight.count > 0;
+    dispatch({ kind: 'progress', value: next.counters.progress, busy, attempt });
   };
 
   const whenStopped = (): Promise<void> =>
@@ -232,6 +246,8 @@ export function engineSupervisor(init: EngineSupervisorInit, components: EngineC
       inStateMs: Math.max(0, clock.now() - s.since),
       models: [config.servedModelName],
       load,
+      counters,
+      version,
       inFlight: inFlight.count,
       capacity: config.capacity,
       crashLoop: s.crashLoop,

@@ -45,6 +45,16 @@ describe('chooseRoute', () => {
     assert.equal(route[0]?.peerId, 'p1');
   });
 
+  it('scores a peer whose KV cache is fuller than its sequence slots by the cache', () => {
+    // p0 runs few sequences but long ones: 90 % of its cache is used; p1 runs more, short ones.
+    const peers = fleet([{ load: { ...load(1), kvCacheUsage: 0.9 } }, { load: { ...load(4), kvCacheUsage: 0.2 } }]);
+    for (let seed = 0; seed < 20; seed++) {
+      const route = chooseRoute(peers, { model: 'm', inFlight: new Map() }, seededRng(seed));
+      assert.deepEqual(route.map((c) => c.peerId), ['p1', 'p0']);
+      assert.equal(route[1]?.score, 0.9);
+    }
+  });
+
   it('spreads uniform load evenly (power of two choices)', () => {
     const peers = fleet([{}, {}, {}]);
     const inFlight = new Map<string, number>();

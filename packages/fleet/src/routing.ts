@@ -30,11 +30,16 @@ export function routeCandidates(peers: readonly PeerSnapshot[], model: string): 
   return peers.filter((p) => p.healthy && p.state.engine.models.includes(model));
 }
 
-/** Gossiped engine load plus what this chooser has sent since, per unit of capacity. */
+/**
+ * Gossiped engine load plus what this chooser has sent since, per unit of capacity; a KV cache
+ * fuller than that is the score instead. Long contexts fill the cache before the sequence slots,
+ * and a peer near a full cache preempts (recomputes) running requests, so it must not look free.
+ */
 export function loadScore(peer: PeerSnapshot, inFlight: ReadonlyMap<string, number>): number {
   const load = peer.state.load;
   const engineLoad = (load.running ?? load.inFlight) + (load.waiting ?? 0);
-  return (engineLoad + (inFlight.get(peer.peerId) ?? 0)) / Math.max(1, load.capacity);
+  const sequences = (engineLoad + (inFlight.get(peer.peerId) ?? 0)) / Math.max(1, load.capacity);
+  return Math.max(sequences, load.kvCacheUsage ?? 0);
 }
 
 /**

@@ -7,6 +7,8 @@ export interface MetricsSources {
   gossip(): { published: number; received: number; rejected: number };
   peersByStatus(): Record<string, number>;
   engineState(): string | null;
+  /** The local engine's counters as last scraped from its /metrics; null where unknown. */
+  engineCounters?(): { preemptions: number | null; prefixCacheQueries: number | null; prefixCacheHits: number | null } | null;
 }
 
 /**
@@ -71,6 +73,34 @@ export class AgentMetrics {
         for (const state of ['stopped', 'pulling', 'starting', 'loading', 'warm', 'draining', 'failed']) this.set({ state }, state === current ? 1 : 0);
       },
     });
+    this.#engineCounterGauges(sources);
+  }
+
+  /**
+   * The engine's own counters, re-exported so one scrape of the agent shows why a node is slow
+   * (preemptions: its KV cache overflowed and requests were recomputed) or fast (prefix-cache
+   * hits). Gauges, not counters: they restart from 0 with the engine.
+   */
+  #engineCounterGauges(sources: MetricsSources): void {
+    const registers = [this.registry];
+    const gauge = (name: string, help: string, pick: (c: NonNullable<ReturnType<NonNullable<MetricsSources['engineCounters']>>>) => number | null): void => {
+      // Labelled so that an unknown value is no series at all (a reset label-less gauge prints NaN).
+      new Gauge({
+        name,
+        help,
+        labelNames: ['engine'],
+        registers,
+        collect() {
+          const c = sources.engineCounters?.() ?? null;
+          const v = c === null ? null : pick(c);
+          this.reset();
+          if (v !== null) this.set({ engine: 'local' }, v);
+        },
+      });
+    };
+    gauge('synkti_engine_preemptions', "Requests the local engine preempted (vLLM's num_preemptions_total) since it started.", (c) => c.preemptions);
+    gauge('synkti_engine_prefix_cache_queries_tokens', 'Prompt tokens the local engine looked up in its prefix cache since it started.', (c) => c.prefixCacheQueries);
+    gauge('synkti_engine_prefix_cache_hits_tokens', 'Prompt tokens the local engine found in its prefix cache since it started.', (c) => c.prefixCacheHits);
   }
 
   async render(): Promise<{ contentType: string; body: string }> {

@@ -27,6 +27,11 @@ export const engineInfoSchema = z.object({
   models: z.array(shortText).max(MAX_MODELS_PER_NODE),
   /** Milliseconds spent in `state` when the message was sent. */
   inStateMs: z.number().int().min(0),
+  /**
+   * The engine's own version (vLLM's /version), once warm: shows a fleet running mixed engine
+   * versions. Absent from older agents and from engines without /version.
+   */
+  version: z.string().min(1).max(64).optional(),
 });
 export type EngineInfo = z.infer<typeof engineInfoSchema>;
 

@@ -1,8 +1,10 @@
 /**
  * Writes a stand-in `docker` executable (a node script) into `dir`. It appends the argv of
  * every call to calls.jsonl, and behaves like the daemon enough for the docker runtime:
- * `pull` succeeds, `ps -a --filter name=^/N$` prints an ID while a file `stale-N` exists,
+ * `pull` puts the image on "disk" (fails while a file `pull-fails` exists), `image inspect`
+ * succeeds while the image is on disk, `ps -a --filter name=^/N$` prints an ID while a file `stale-N` exists,
  * `rm -f N` deletes it and SIGKILLs a running one (engine and all), `run` starts the fake engine on the published host port in its place
+ * (loading behind docker's port proxy: connections accepted, then closed unanswered)
  * (recording its own PID and its `synkti.spec` label), `stop -t S N` sends SIGTERM to that PID
  * and waits for it to go, `inspect N` prints "<running> <label>", `wait N` returns when it exits.
  */
@@ -26,7 +28,17 @@ const runningPid = (name) => {
   // An exited orphan nobody reaped (a zombie) is not running.
   try { const stat = fs.readFileSync('/proc/' + pid + '/stat', 'utf8'); return /^[ZX]$/.test(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[0]) ? null : pid; } catch { return null; }
 };
-if (cmd === 'pull') process.exit(0);
+const imageFile = (image) => path.join(dir, 'image-' + image.replace(/[^A-Za-z0-9.-]/g, '_'));
+if (cmd === 'pull') {
+  if (fs.existsSync(path.join(dir, 'pull-fails'))) { process.stderr.write('Error response from daemon: toomanyrequests: You have reached your pull rate limit.\\n'); process.exit(1); }
+  fs.writeFileSync(imageFile(last), '');
+  process.exit(0);
+}
+if (cmd === 'image' && args[1] === 'inspect') {
+  if (fs.existsSync(imageFile(last))) { process.stdout.write('sha256:0123\\n'); process.exit(0); }
+  process.stderr.write('Error response from daemon: No such image: ' + last + '\\n');
+  process.exit(1);
+}
 if (cmd === 'ps') {
   const name = args[args.indexOf('--filter') + 1].replace(/^name=\\^\\//, '').replace(/\\$$/, '');
   if (fs.existsSync(path.join(dir, 'stale-' + name)) || runningPid(name) !== null) process.stdout.write('0123456789ab\\\n');
@@ -69,7 +81,7 @@ if (cmd === 'run') {
   const publish = args[args.indexOf('-p') + 1].split(':');
   const served = args[args.indexOf('--served-model-name') + 1];
   fs.writeFileSync(path.join(dir, 'run-' + name + '.pid'), String(process.pid));
-  const child = spawn(process.execPath, [${JSON.stringify(enginePath)}, '--host', publish[0], '--port', publish[1], '--model', served, '--load-ms', '100'], { stdio: 'inherit' });
+  const child = spawn(process.execPath, [${JSON.stringify(enginePath)}, '--host', publish[0], '--port', publish[1], '--model', served, '--load-ms', '100', '--load-mode', 'accept-close'], { stdio: 'inherit' });
   fs.writeFileSync(path.join(dir, 'engine-' + name + '.pid'), String(child.pid));
   process.on('SIGTERM', () => child.kill('SIGTERM'));
   child.on('exit', (code, signal) => {

@@ -26,7 +26,7 @@ const cases: Array<[string, (port: number) => EngineRuntime]> = [
     (port) =>
       dockerRuntime({
         dockerPath: docker,
-        pull: true,
+        pullPolicy: 'always',
         image: 'vllm/vllm-openai:latest',
         containerName: `synkti-engine-${port}`,
         hostPort: port,

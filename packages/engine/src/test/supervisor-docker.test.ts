@@ -7,6 +7,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import * as engineDefaults from '../constants.js';
 import { type EngineSupervisor, engineSupervisor } from '../supervisor.js';
 import { writeDockerStub } from './docker-stub.js';
 import { alive, FAKE_ENGINE, FAST, freePort, MODEL, killAll, watch } from './helpers.js';
@@ -57,9 +58,11 @@ describe('engine supervisor with the docker runtime (stand-in docker)', () => {
         port,
         ...FAST,
         stopGraceMs: 3_000,
-        engineArgs: ['--max-num-seqs', '8'],
+        capacity: 8,
+        engineArgs: ['--shutdown-timeout', '20'],
         runtime: {
           kind: 'docker',
+          pullPolicy: 'always',
           image: 'vllm/vllm-openai:v0.10.2',
           containerName: 'synkti-engine-test',
           hfCacheDir: '/data/hf',
@@ -111,10 +114,13 @@ describe('engine supervisor with the docker runtime (stand-in docker)', () => {
           MODEL,
           '--port',
           '8000',
+          '--shutdown-timeout',
+          '20',
           '--max-num-seqs',
           '8',
         ],
-        ['stop', '-t', '3', 'synkti-engine-test'],
+        // vLLM's own --shutdown-timeout (20 s) plus a margin beats the configured 3 s grace.
+        ['stop', '-t', '30', 'synkti-engine-test'],
       ],
     );
     // the token reaches docker through the environment, never through argv
@@ -138,9 +144,41 @@ describe('engine supervisor with the docker runtime (stand-in docker)', () => {
     await w.to('warm', 20_000, w.seen.indexOf(failed));
     await sup.stop();
     const verbs = calls().map((c) => c.args[0]);
-    assert.deepEqual(verbs, ['pull', 'inspect', 'ps', 'run', 'inspect', 'ps', 'run', 'stop']);
-    const run = calls()[3]!.args;
+    assert.deepEqual(verbs, ['image', 'pull', 'inspect', 'ps', 'run', 'inspect', 'ps', 'run', 'stop'], 'the image was missing: pulled once');
+    assert.deepEqual(calls()[0]!.args, ['image', 'inspect', '--format', '{{.Id}}', engineDefaults.DEFAULT_DOCKER_IMAGE]);
+    const run = calls()[4]!.args;
     assert.ok(!run.includes('--rm') && !run.includes('--gpus'));
+    assert.match(engineDefaults.DEFAULT_DOCKER_IMAGE, /^vllm\/vllm-openai:v\d+\.\d+\.\d+$/, 'the default image is a pinned release');
+    assert.ok(run.includes(engineDefaults.DEFAULT_DOCKER_IMAGE));
+    assert.deepEqual(run.slice(-2), ['--max-num-seqs', String(engineDefaults.DEFAULT_CAPACITY)], 'the engine runs as many sequences as the agent gossips');
+  });
+
+  it('pull policy: if-missing never pulls an image on disk; always survives a failed pull of an image on disk, and fails without one; never only runs', async () => {
+    const cases = [
+      { policy: 'if-missing', onDisk: true, pullFails: false, verbs: ['image', 'inspect', 'ps', 'run', 'stop'] },
+      { policy: 'always', onDisk: true, pullFails: true, verbs: ['pull', 'image', 'inspect', 'ps', 'run', 'stop'] },
+      { policy: 'never', onDisk: false, pullFails: false, verbs: ['inspect', 'ps', 'run', 'stop'] },
+      { policy: 'always', onDisk: false, pullFails: true, verbs: ['pull', 'image'] },
+    ] as const;
+    for (const c of cases) {
+      const image = `example/vllm:${c.policy}-${c.onDisk}`;
+      const imageFile = join(dir, `image-${image.replace(/[^A-Za-z0-9.-]/g, '_')}`);
+      if (c.onDisk) writeFileSync(imageFile, '');
+      else rmSync(imageFile, { force: true });
+      if (c.pullFails) writeFileSync(join(dir, 'pull-fails'), '');
+      writeFileSync(join(dir, 'calls.jsonl'), '');
+      const port = await freePort();
+      sup = engineSupervisor({ config: { model: MODEL, port, ...FAST, runtime: { kind: 'docker', image, pullPolicy: c.policy, containerName: 'synkti-engine-pull', gpus: null, rm: false } } });
+      const w = watch(sup);
+      await sup.start();
+      const end = await w.next((t) => t.to === 'warm' || t.to === 'failed', 20_000);
+      await sup.stop();
+      rmSync(join(dir, 'pull-fails'), { force: true });
+      const label = `${c.policy}, image ${c.onDisk ? 'on disk' : 'absent'}${c.pullFails ? ', pull fails' : ''}`;
+      assert.equal(end.to, c.onDisk || !c.pullFails ? 'warm' : 'failed', label);
+      if (end.to === 'failed') assert.equal(end.code, 'DOCKER_FAILED', label);
+      assert.deepEqual(calls().map((x) => x.args[0]), c.verbs, label);
+    }
   });
 
   it('adopts a healthy container a previous agent left running with the same command line: no rm, no run, no cold start', async () => {

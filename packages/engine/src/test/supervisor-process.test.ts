@@ -20,9 +20,18 @@ async function setup(extraFlags: string[] = [], overrides: Record<string, unknow
   const port = await freePort();
   const argv = fakeEngineArgv(port, extraFlags, loadMs);
   let healthProbes = 0;
-  const countingFetch = (input: string, init?: RequestInit) => {
-    if (input.endsWith('/health')) healthProbes++;
-    return fetch(input, init);
+  const health = { ok: 0, timedOut: 0 };
+  const countingFetch = async (input: string, init?: RequestInit) => {
+    if (!input.endsWith('/health')) return fetch(input, init);
+    healthProbes++;
+    try {
+      const res = await fetch(input, init);
+      if (res.status === 200) health.ok++;
+      return res;
+    } catch (err) {
+      if (err instanceof Error && err.name === 'TimeoutError') health.timedOut++;
+      throw err;
+    }
   };
   const sup = engineSupervisor(
     {
@@ -32,7 +41,29 @@ async function setup(extraFlags: string[] = [], overrides: Record<string, unknow
     { fetch: countingFetch },
   );
   supervisors.push(sup);
-  return { sup, port, w: watch(sup), healthProbes: () => healthProbes };
+  return { sup, port, w: watch(sup), healthProbes: () => healthProbes, health };
+}
+
+/** Starts a long streamed completion and keeps reading it; abort() ends it. */
+function longStream(sup: EngineSupervisor): AbortController {
+  const abort = new AbortController();
+  const body = JSON.stringify({ model: MODEL, prompt: 'busy', max_tokens: 4_000, ignore_eos: true, stream: true });
+  void fetch(`${sup.baseUrl}/v1/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body, signal: abort.signal })
+    .then(async (res) => {
+      for await (const _ of res.body!) {
+        // drain
+      }
+    })
+    .catch(() => {});
+  return abort;
+}
+
+async function until(check: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    assert.ok(Date.now() < deadline, `timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
 }
 
 const fault = (sup: EngineSupervisor, body: object) =>
@@ -137,6 +168,46 @@ describe('engine supervisor with the process runtime', () => {
     const failed = await w.to('failed');
     assert.equal(failed.code, ENGINE_ERROR_CODES.UNHEALTHY);
     assert.match(failed.reason, /timed out/);
+    await w.to('warm', 20_000, w.seen.indexOf(failed));
+    await sup.stop();
+  });
+
+  it('keeps a busy engine whose /health answers late now and then: timeouts between answers are no failure', async () => {
+    // Threshold 4, and each round lets 2 probes time out: the slack of 2 keeps a slow machine
+    // (a probe timing out before the fault is lifted) from failing the test for the wrong reason.
+    const { sup, w, health } = await setup([], { unhealthyThreshold: 4, probeTimeoutMs: 1_000 });
+    await sup.start();
+    await w.to('warm');
+    const stream = longStream(sup);
+    await until(() => (sup.snapshot().load.running ?? 0) > 0, 'the stream to run');
+    for (let round = 0; round < 3; round++) {
+      // Saturated: /health answers after the probe timeout, twice in a row.
+      const timedOut = health.timedOut;
+      await fault(sup, { healthDelayMs: 60_000 });
+      await until(() => health.timedOut >= timedOut + 2, 'two probes to time out');
+      const ok = health.ok;
+      await fault(sup, { healthDelayMs: 0 });
+      await until(() => health.ok > ok, 'a probe to answer');
+    }
+    assert.ok(!w.seen.some((t) => t.to === 'failed'), `never failed: ${JSON.stringify(w.seen.map((t) => t.to))}`);
+    assert.equal(sup.state(), 'warm');
+    stream.abort();
+    await sup.stop();
+  });
+
+  it('restarts an engine that makes no progress while requests run, though its /health stays 200', async () => {
+    const { sup, w, health } = await setup([], { stallTimeoutMs: 1_500 });
+    await sup.start();
+    await w.to('warm');
+    const stream = longStream(sup);
+    await until(() => (sup.snapshot().counters.progress ?? 0) > 0, 'progress to show in /metrics');
+    const okBefore = health.ok;
+    await fault(sup, { stall: true });
+    const failed = await w.to('failed');
+    assert.equal(failed.code, ENGINE_ERROR_CODES.STALLED);
+    assert.match(failed.reason, /no progress/);
+    assert.ok(health.ok > okBefore + 3, 'health kept answering 200 while the engine was stuck');
+    stream.abort();
     await w.to('warm', 20_000, w.seen.indexOf(failed));
     await sup.stop();
   });
