@@ -26,6 +26,23 @@ export interface ParsedCompletion {
   stream: boolean;
   user: string | undefined;
   json: Record<string, unknown>;
+  /** Sequences the request makes the engine run: `n` × the prompts of a batched completion. */
+  sequences: number;
+}
+
+/** The most sequences one request is counted as: bounds what a hostile `n` does to routing. */
+export const MAX_SEQUENCES_PER_REQUEST = 1_024;
+
+/**
+ * How many sequences a request occupies in the engine: each of `n` choices of each prompt is one
+ * (a batched `/v1/completions` prompt is a list of strings or of token lists). Anything the
+ * engine will reject counts as 1; it does not run.
+ */
+export function sequencesOf(body: Record<string, unknown>): number {
+  const n = Number.isInteger(body['n']) && (body['n'] as number) > 0 ? (body['n'] as number) : 1;
+  const prompt = body['prompt'];
+  const prompts = Array.isArray(prompt) && prompt.length > 0 && prompt.every((p) => typeof p === 'string' || Array.isArray(p)) ? prompt.length : 1;
+  return Math.min(MAX_SEQUENCES_PER_REQUEST, n * prompts);
 }
 
 /** The fields the gateway routes on; the engine validates the rest, as vLLM would. */
@@ -40,5 +57,5 @@ export function parseCompletionBody(bytes: Uint8Array): ParsedCompletion {
   const body = value as Record<string, unknown>;
   if (body['model'] === undefined) throw badRequest('MISSING_MODEL', "you must provide a model parameter", 'model');
   if (typeof body['model'] !== 'string' || body['model'] === '') throw badRequest('INVALID_MODEL', 'model must be a non-empty string', 'model');
-  return { model: body['model'], stream: body['stream'] === true, user: typeof body['user'] === 'string' ? body['user'] : undefined, json: body };
+  return { model: body['model'], stream: body['stream'] === true, user: typeof body['user'] === 'string' ? body['user'] : undefined, json: body, sequences: sequencesOf(body) };
 }

@@ -37,7 +37,7 @@ export function openAiRoutes(init: OpenAiRoutesInit): Hono<Env> {
     const body = await readBody(c, init.maxBodyBytes);
     const parsed = parseCompletionBody(body);
     const affinityKey = c.req.header('x-session-id') ?? parsed.user;
-    return forward(c, route, parsed.model, body, affinityKey, kind, parsed.json);
+    return forward(c, route, parsed.model, body, affinityKey, kind, parsed.json, parsed.sequences);
   };
   app.post('/v1/chat/completions', completion('chat', '/v1/chat/completions'));
   app.post('/v1/completions', completion('text', '/v1/completions'));
@@ -49,12 +49,12 @@ export function openAiRoutes(init: OpenAiRoutesInit): Hono<Env> {
     return forward(c, '/v1/*', model, body, c.req.header('x-session-id'));
   });
 
-  async function forward(c: Context<Env>, route: string, model: string, body: Uint8Array, affinityKey: string | undefined, kind?: CompletionKind, json?: Record<string, unknown>): Promise<Response> {
+  async function forward(c: Context<Env>, route: string, model: string, body: Uint8Array, affinityKey: string | undefined, kind?: CompletionKind, json?: Record<string, unknown>, sequences = 1): Promise<Response> {
     const url = new URL(c.req.url);
     const head: RequestHead = { requestId: c.get('requestId'), method: c.req.method as RequestHead['method'], path: `${url.pathname}${url.search}`, headers: pickHeaders(c, body.byteLength > 0) };
     const started = performance.now();
     const completion = kind !== undefined && json !== undefined ? describeCompletion(kind, json) : undefined;
-    const served = await init.requestPath.serve({ model, head, body, signal: c.req.raw.signal, affinityKey, ...(completion !== undefined ? { completion } : {}) });
+    const served = await init.requestPath.serve({ model, head, body, signal: c.req.raw.signal, affinityKey, sequences, ...(completion !== undefined ? { completion } : {}) });
     const metrics = init.metrics;
     if (metrics !== undefined) {
       // The head and the first token (or first byte) are on hand when serve() returns.

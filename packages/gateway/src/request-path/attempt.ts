@@ -84,6 +84,8 @@ export interface OpenOptions {
   body: Uint8Array;
   clientSignal: AbortSignal;
   affinityKey?: string | undefined;
+  /** What the request weighs in the in-flight count: the sequences it runs (`n` × prompts). */
+  sequences: number;
   /** Peers that failed this request: never tried again for it. */
   failed: ReadonlySet<string>;
   /** Deadline for the attempt's head and first token (cleared by the caller). */
@@ -122,8 +124,8 @@ export async function openAttempt(deps: AttemptDeps, o: OpenOptions, failedNow: 
   for (const candidate of route) {
     o.clientSignal.throwIfAborted();
     const peerId = candidate.peerId;
-    adjust(deps.inFlight, peerId, +1);
-    const release = once(() => adjust(deps.inFlight, peerId, -1));
+    adjust(deps.inFlight, peerId, +o.sequences);
+    const release = once(() => adjust(deps.inFlight, peerId, -o.sequences));
     const controller = new AbortController();
     const onClientAbort = () => controller.abort(o.clientSignal.reason);
     o.clientSignal.addEventListener('abort', onClientAbort, { once: true });

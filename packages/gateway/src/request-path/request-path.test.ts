@@ -194,6 +194,29 @@ describe('request migration at the entry agent', () => {
     assert.equal(sent.length, 2);
   });
 
+  it('counts a request in flight by the sequences it runs: n choices of each batched prompt', async () => {
+    const sent: Sent[] = [];
+    const { app, requestPath } = gateway(['p1'], engineTarget(() => 'hang', sent), { firstTokenTimeoutMs: 60_000 });
+    const cases: Array<[Record<string, unknown>, number]> = [
+      [chatBody({ n: 4 }), 4],
+      [{ model: MODEL, prompt: ['a', 'b', 'c'], n: 2, max_tokens: 5, stream: true }, 6],
+      [{ model: MODEL, prompt: [[1, 2], [3]], max_tokens: 5, stream: true }, 2],
+      [{ model: MODEL, prompt: 'one', max_tokens: 5, stream: true }, 1],
+      [chatBody({ n: 'many' }), 1],
+    ];
+    for (const [body, weight] of cases) {
+      const client = new AbortController();
+      const pending = Promise.resolve(app.request('/v1/completions', { ...post('', body), signal: client.signal })).catch(() => undefined);
+      const deadline = Date.now() + 5_000;
+      while (requestPath.inFlight().get('p1') === undefined && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+      assert.equal(requestPath.inFlight().get('p1'), weight, JSON.stringify(body));
+      client.abort();
+      await pending;
+      while (requestPath.inFlight().size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+      assert.equal(requestPath.inFlight().size, 0, 'released in full');
+    }
+  });
+
   it('abandons an attempt with no first token by its deadline and never tries that peer again for the request', async () => {
     const sent: Sent[] = [];
     const { app } = gateway(['p1', 'p2'], engineTarget((_, n) => (n === 1 ? 'hang' : 'none'), sent), { firstTokenTimeoutMs: 200 });

@@ -49,6 +49,8 @@ export interface PathRequest {
   completion?: CompletionRequest;
   signal: AbortSignal;
   affinityKey?: string | undefined;
+  /** Sequences the request runs in the engine (`n` × batched prompts), counted in flight per peer; default 1. */
+  sequences?: number;
 }
 
 /** A response the client can be given: its head is settled and its first bytes are on hand. */
@@ -119,7 +121,7 @@ export class RequestPath {
     const streamed = req.completion?.stream === true;
     const deadlineMs = streamed ? this.limits.firstTokenTimeoutMs : this.limits.responseTimeoutMs;
     const open = (body: Uint8Array): Promise<Attempt> =>
-      openAttempt(this.#deps(), { model: req.model, head: req.head, body, clientSignal: req.signal, affinityKey: req.affinityKey, failed, deadlineMs, tries }, failed);
+      openAttempt(this.#deps(), { model: req.model, head: req.head, body, clientSignal: req.signal, affinityKey: req.affinityKey, sequences: req.sequences ?? 1, failed, deadlineMs, tries }, failed);
     this.#streams++;
     const onFinish = once(() => this.#streams--);
     try {
