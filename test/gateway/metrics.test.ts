@@ -59,4 +59,10 @@ describe('agent /metrics', { timeout: 90_000 }, () => {
     assert.ok((m.get('synkti_engine_prefix_cache_queries_tokens{engine=local}') ?? 0) >= (m.get('synkti_engine_prefix_cache_hits_tokens{engine=local}') ?? 0));
     assert.equal(m.get('synkti_engine_preemptions{engine=local}'), 0);
   });
+
+  it("gossips the engine's own version (its /version) in the node state, shown on /fleet", async () => {
+    const fleet = (await (await fetch(`${node.agent.apiUrl}/fleet`)).json()) as { peers: Array<{ peerId: string; engine: { version?: string } }> };
+    const self = fleet.peers.find((p) => p.peerId === node.agent.peerId);
+    assert.equal(self?.engine.version, '0.0.0+synkti.fake', "the fake engine's /version");
+  });
 });

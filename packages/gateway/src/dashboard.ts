@@ -192,6 +192,7 @@ const SCRIPT = `
     if (p.status === 'alive' && !p.healthy) td.appendChild(el('span', 'tag warn', 'not routable'));
     var inState = (num(e.inStateMs) || 0) + (num(p.lastSeenMs) || 0);
     td.appendChild(el('div', 'line2', p.status === 'dead' ? 'last known, for ' + duration(num(e.inStateMs) || 0) : 'for ' + duration(inState)));
+    if (typeof e.version === 'string') td.appendChild(el('div', 'line2', 'v' + e.version));
     return td;
   }
 
