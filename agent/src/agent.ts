@@ -4,6 +4,7 @@ import { fetchSwarmKeyFromSsm } from './ssm.js';
 import { type CloudWiring, imdsRegion, wireCloud } from './cloud-wiring.js';
 import { InterruptionHandler } from './interruption.js';
 import { Replacer } from './replacer.js';
+import { confirmGone } from './fence-probe.js';
 import { type FleetEvent, MembershipView, type PeerDigest, diffFleet, digest } from '@synkti/fleet';
 import { type EngineSupervisor, engineSupervisor } from '@synkti/engine';
 import { AgentMetrics, createGatewayApp, type FleetSource, HttpServer, LocalEngineTarget, RequestPath, type RequestTarget } from '@synkti/gateway';
@@ -20,8 +21,6 @@ const DISCOVERY_TIMEOUT_MS = 10_000;
 /** Recent fleet events kept for the dashboard and /fleet. */
 const MAX_RECENT_EVENTS = 200;
 /** Direct probes of a silent peer before its instance is fenced, each with this budget: about 3 s in all. */
-const FENCE_PROBES = 3;
-const FENCE_PROBE_TIMEOUT_MS = 1_000;
 
 export class SwarmKeyMissingError extends SynktiError {
   constructor(path: string) {
@@ -332,16 +331,8 @@ export class Agent implements Startable {
     for (const listener of this.#leaveListeners) listener(reason);
   }
 
-  /**
-   * Before a silent peer's instance is terminated: probe its agent directly, a few times. A GC
-   * pause or a congested link silences gossip without making the node gone; a cut-off or dead
-   * one does not answer. No peer known for the instance: nothing to probe, the quorum decides.
-   */
-  async #confirmGone(mesh: Mesh, instanceId: string): Promise<boolean> {
-    const peer = this.view.snapshot(this.#clock.now()).find((p) => p.state.provider.instanceId === instanceId);
-    if (peer === undefined) return true;
-    for (let i = 0; i < FENCE_PROBES; i++) if (await mesh.reachable(peer.peerId, FENCE_PROBE_TIMEOUT_MS)) return false;
-    return true;
+  #confirmGone(mesh: Mesh, instanceId: string): Promise<boolean> {
+    return confirmGone(mesh, this.view.snapshot(this.#clock.now()), this.peerId, instanceId, this.#log);
   }
 
   /** Where the provider says the fleet's agents are: no bootstrap node is needed to (re)join. */

@@ -34,3 +34,4 @@ export {
   RING_VNODES_PER_PEER,
   MAX_ROUTE_CANDIDATES,
 } from './routing.js';
+export { indirectProbeHelpers, INDIRECT_PROBE_HELPERS } from './probe-helpers.js';

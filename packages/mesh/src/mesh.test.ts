@@ -70,6 +70,24 @@ describe('Mesh', () => {
     assert.equal(await a.reachable(bId, 1_000), false);
   });
 
+  it('probes a peer through another (indirect probe): yes while the target runs, no once it stopped, no from a helper that is gone', async () => {
+    const key = parseSwarmKey(generateSwarmKey());
+    const a = await startMesh(key);
+    const helper = await startMesh(key, a.multiaddrs());
+    const target = await startMesh(key, helper.multiaddrs());
+    await waitFor('a connected to the helper', () => (a.libp2p.getConnections().some((c) => c.remotePeer.toString() === helper.peerId) ? true : undefined));
+    const targetId = target.peerId;
+    const helperId = helper.peerId;
+    let answered = false;
+    for (let i = 0; i < 5 && !answered; i++) answered = await a.reachableVia(helperId, targetId, 4_000);
+    assert.equal(answered, true, 'the helper reached the target');
+    assert.equal(await a.reachableVia(helperId, 'not-a-peer-id', 2_000), false, 'a malformed request is refused, not answered yes');
+    await target.stop();
+    assert.equal(await a.reachableVia(helperId, targetId, 4_000), false, 'a stopped target is not confirmed');
+    await helper.stop();
+    assert.equal(await a.reachableVia(helperId, targetId, 2_000), false, 'no helper, no yes');
+  });
+
   it('refuses a node with another swarm key', async () => {
     const a = await startMesh(parseSwarmKey(generateSwarmKey()));
     const intruder = await startMesh(parseSwarmKey(generateSwarmKey()));

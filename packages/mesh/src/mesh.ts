@@ -9,6 +9,7 @@ import { type ForwardOptions, forwardRequest } from './forward/client.js';
 import { type ForwardServe, handleForwardProtocol } from './forward/handler.js';
 import { ForwardStreamPool } from './forward/pool.js';
 import { loadOrCreatePeerKey } from './identity.js';
+import { handleProbeRequests, HELPER_PING_TIMEOUT_MS, probeVia } from './probe.js';
 import { createMeshNode, type MeshLibp2p } from './node.js';
 import { DhtRendezvous, rendezvousKey } from './rendezvous.js';
 import { StateGossip, type StateListener } from './state-gossip.js';
@@ -121,6 +122,8 @@ export class Mesh implements Startable {
       for (const listener of this.#disconnectListeners) listener(peerId);
     });
     await node.start();
+    // Every agent answers indirect probes: the fence check before a silent peer is terminated.
+    await handleProbeRequests(node, (peerId, timeoutMs) => this.reachable(peerId, timeoutMs), HELPER_PING_TIMEOUT_MS, this.#log.child({ component: 'mesh:probe' }));
     gossip.start();
     connector.start();
     rendezvous.start();
@@ -169,6 +172,14 @@ export class Mesh implements Startable {
     } catch {
       return false;
     }
+  }
+
+  /**
+   * Whether `helper` reaches `target` (it pings `target` itself and answers): an indirect probe,
+   * for when this node's own link to `target` may be the broken one. Any failure reads as false.
+   */
+  reachableVia(helper: string, target: string, timeoutMs: number): Promise<boolean> {
+    return probeVia(this.#started().node, helper, target, timeoutMs);
   }
 
   /** Sends one request to a peer over the forward protocol (see forwardRequest). */

@@ -10,6 +10,11 @@ export const MAX_ADDRS_PER_NODE = 16;
 export const MAX_FENCED_PER_NODE = 32;
 /** The forward protocol id (libp2p stream protocol). */
 export const FORWARD_PROTOCOL = '/synkti/forward/1.0.0';
+/**
+ * The indirect-probe protocol: "can you reach this peer?". Before a silent peer's instance is
+ * terminated, the launcher asks a few others, so one bad link cannot cost a healthy node.
+ */
+export const PROBE_PROTOCOL = '/synkti/probe/1.0.0';
 /** The kad-dht protocol prefix, so Synkti's DHT never mixes with the public IPFS one. */
 export const DHT_PROTOCOL_PREFIX = '/synkti';
 

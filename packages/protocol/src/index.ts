@@ -6,6 +6,7 @@ export {
   MAX_ADDRS_PER_NODE,
   MAX_FENCED_PER_NODE,
   FORWARD_PROTOCOL,
+  PROBE_PROTOCOL,
   DHT_PROTOCOL_PREFIX,
   stateTopic,
 } from './constants.js';
