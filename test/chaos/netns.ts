@@ -120,6 +120,64 @@ export function setLink(veth: string, state: 'up' | 'down'): void {
   ip('link', 'set', veth, state);
 }
 
+/**
+ * Random packet loss on a side's link, or none: every packet to and from that side is dropped
+ * with this probability. With `tc netem` on both veth ends where the kernel has sch_netem;
+ * otherwise with iptables' statistic match inside the side's namespace (loopback exempt, so
+ * an agent still reaches its own engine). Either goes away with the namespace and veths.
+ */
+export function setLoss(side: Side, percent: number | null, how: LossMethod): void {
+  if (how === 'netem') {
+    const inner = side.hostVeth.replace('synv', 'synp');
+    for (const [ns, dev] of [[null, side.hostVeth], [side.ns, inner]] as const) {
+      const prefix = ns === null ? [] : ['ip', 'netns', 'exec', ns];
+      run([...prefix, 'tc', ...(percent === null ? ['qdisc', 'del', 'dev', dev, 'root'] : ['qdisc', 'replace', 'dev', dev, 'root', 'netem', 'loss', `${percent}%`])]);
+    }
+    return;
+  }
+  const inNs = ['ip', 'netns', 'exec', side.ns, 'iptables', '-w', '5'];
+  for (const chain of ['INPUT', 'OUTPUT'] as const) run([...inNs, '-F', chain]);
+  if (percent === null) return;
+  const probability = String(percent / 100);
+  run([...inNs, '-A', 'INPUT', '!', '-i', 'lo', '-m', 'statistic', '--mode', 'random', '--probability', probability, '-j', 'DROP']);
+  run([...inNs, '-A', 'OUTPUT', '!', '-o', 'lo', '-m', 'statistic', '--mode', 'random', '--probability', probability, '-j', 'DROP']);
+}
+
+export type LossMethod = 'netem' | 'iptables';
+
+/** Packets dropped so far by the loss rules (both directions), to show the loss was real. */
+export function droppedPackets(side: Side, how: LossMethod): number {
+  const count = (argv: string[], re: RegExp): number => {
+    const out = execFileSync(argv[0]!, argv.slice(1), { encoding: 'utf8', timeout: 10_000 });
+    return [...out.matchAll(re)].reduce((a, m) => a + Number(m[1]), 0);
+  };
+  if (how === 'iptables') return count(['ip', 'netns', 'exec', side.ns, 'iptables', '-w', '5', '-L', '-v', '-n', '-x'], /^\s*(\d+)\s+\d+\s+DROP/gm);
+  return count(['tc', '-s', 'qdisc', 'show', 'dev', side.hostVeth], /dropped (\d+)/g);
+}
+
+/** How packet loss can be made here, or why it cannot. */
+export function lossMethod(side: Side): LossMethod | { cannot: string } {
+  const reasons: string[] = [];
+  for (const how of ['netem', 'iptables'] as const) {
+    try {
+      setLoss(side, 0, how);
+      setLoss(side, null, how);
+      return how;
+    } catch (err) {
+      reasons.push(`${how}: ${(err as Error).message.split('\n')[0]}`);
+    }
+  }
+  return { cannot: reasons.join('; ') };
+}
+
+function run(argv: string[]): void {
+  try {
+    execFileSync(argv[0]!, argv.slice(1), { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 10_000 });
+  } catch (err) {
+    throw new Error(`${argv.join(' ')}: ${String((err as { stderr?: unknown }).stderr ?? '').trim() || (err as Error).message}`, { cause: err });
+  }
+}
+
 function killGroupAndPid(pid: number): void {
   quietly(() => process.kill(-pid, 'SIGKILL'));
   quietly(() => process.kill(pid, 'SIGKILL'));

@@ -1,20 +1,12 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { closeSync, existsSync, openSync } from 'node:fs';
-import { cp, mkdir, readFile, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { existsSync } from 'node:fs';
 import { describe, it } from 'node:test';
-import { type LocalInstanceRecord, LocalLedger, localInstanceId } from '@synkti/cloud';
-import { generateSwarmKey, peerIdOfStateDir } from '@synkti/mesh';
-import type * as Spawn from '../../agent/src/local/spawn.js';
-import type { LocalFleetFile } from '../../agent/src/local/fleet-file.js';
+import { localInstanceId } from '@synkti/cloud';
 import { alive } from '../harness/local-up.js';
-import { repoRoot } from '../harness/paths.js';
-import { freeBasePort } from '../harness/ports.js';
 import { waitFor } from '../harness/wait.js';
-import { createNet, destroyNet, leftovers, type Net, netNames, nsOf, removeStale, setLink, type Side, startTime, tryAddNamespace } from './netns.js';
-import { brief, healthyIds, knownEngineOrphans, ledgerRecords, MODEL, traffic, unsentTcp, view, watchLedger } from './observe.js';
+import { ChaosRun, converged as convergedViews, type Fleet } from './fleet-run.js';
+import { createNet, leftovers, type Net, netNames, removeStale, setLink, startTime, tryAddNamespace } from './netns.js';
+import { brief, healthyIds, knownEngineOrphans, ledgerRecords, traffic, unsentTcp, view, watchLedger } from './observe.js';
 
 const NODES = 5;
 const MINORITY = [3, 4];
@@ -25,111 +17,14 @@ const FAST = ['--heartbeat-ms=200', '--suspect-after-ms=700', '--dead-after-ms=2
  */
 const SETTLE_MS = 8_000;
 
-// Not in the agent package's public surface: loaded from its build like the CLI is.
-const { localAgentArgs, portsOf } = (await import(pathToFileURL(`${repoRoot}agent/dist/local/spawn.js`).href)) as typeof Spawn;
-
-const owner = process.pid;
-const started = new Set<number>();
-
-/** Every PID the run made or the ledger knows: agents, replacements and their engines. */
-async function knownPids(dir: string): Promise<number[]> {
-  const pids = new Set(started);
-  for (const r of await ledgerRecords(dir).catch(() => [])) {
-    if (r.pid !== null) pids.add(r.pid);
-    const runtime = JSON.parse(await readFile(join(dir, `node-${r.index}`, 'agent.json'), 'utf8').catch(() => '{}')) as { enginePid?: number | null };
-    if (runtime.enginePid != null) pids.add(runtime.enginePid);
-  }
-  return [...pids];
-}
-
-/** Stops everything and removes what the run made; the fleet directory is copied first when asked (agent logs and the ledger, for a failure seen in CI). */
-async function teardown(): Promise<void> {
-  const dir = netNames(owner).dir;
-  lastPids = await knownPids(dir).catch(() => lastPids);
-  const keep = process.env.SYNKTI_CHAOS_KEEP_DIR;
-  if (keep !== undefined && existsSync(dir)) await cp(dir, join(keep, `partition-${owner}`), { recursive: true }).catch(() => undefined);
-  cleanupSync();
-}
-
-let cleaned = false;
-let lastPids: number[] = [];
-function cleanupSync(): void {
-  if (cleaned) return;
-  cleaned = true;
-  destroyNet(owner, lastPids.concat([...started]));
-}
-process.once('exit', cleanupSync);
-for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
-  process.once(sig, () => {
-    cleanupSync();
-    process.kill(process.pid, sig);
-  });
-}
-
-interface Fleet {
-  dir: string;
-  file: LocalFleetFile;
-  sideOf: (index: number) => Side;
-}
-
-async function startFleet(net: Net): Promise<Fleet> {
-  const dir = net.dir;
-  await mkdir(dir, { recursive: true });
-  const swarmKeyFile = join(dir, 'swarm.key');
-  await writeFile(swarmKeyFile, generateSwarmKey(), { mode: 0o600 });
-  const ledger = new LocalLedger(join(dir, 'provider'));
-  await ledger.init();
-  const basePort = await freeBasePort(NODES + 4);
-  const sideOf = (index: number) => (MINORITY.includes(index) ? net.minority : net.majority);
-  const nodes: LocalFleetFile['nodes'] = [];
-  for (let i = 0; i < NODES; i++) {
-    const index = await ledger.reserveIndex(dir, i);
-    const stateDir = join(dir, `node-${index}`);
-    nodes.push({ index, stateDir, ...portsOf(basePort, index), pid: null, peerId: await peerIdOfStateDir(stateDir) });
-  }
-  const file: LocalFleetFile = {
-    version: 1, supervisorPid: owner, startedAt: new Date().toISOString(), dir, basePort, model: MODEL, swarmKeyFile,
-    targetSize: NODES, launchTimeoutMs: 60_000, agentArgs: FAST, bindHost: '0.0.0.0', nodes,
-  };
-  await writeFile(join(dir, 'fleet.json'), JSON.stringify(file, null, 2));
-  const addr = (n: (typeof nodes)[number]) => `/ip4/${sideOf(n.index).ip}/tcp/${n.p2pPort}/p2p/${n.peerId}`;
-  for (const node of nodes) {
-    const instanceId = localInstanceId(node.index);
-    // Every seed but itself, as a launch template would list them; replacements inherit the list.
-    const args = localAgentArgs(file, { index: node.index, instanceId, slot: String(node.index) }, nodes.filter((n) => n !== node).map(addr));
-    const log = openSync(join(node.stateDir, 'agent.log'), 'a');
-    const child = spawn('ip', ['netns', 'exec', sideOf(node.index).ns, process.execPath, ...args], { stdio: ['ignore', log, log], detached: true });
-    closeSync(log);
-    if (child.pid === undefined) throw new Error(`cannot start agent ${node.index}`);
-    started.add(child.pid); // `ip netns exec` execs the command: this is the agent's PID
-    node.pid = child.pid;
-    await ledger.writeInstance({ instanceId, index: node.index, fleet: 'default', slot: String(node.index), token: null, replaces: null, pid: child.pid, createdAt: new Date().toISOString(), terminated: false });
-  }
-  await writeFile(join(dir, 'fleet.json'), JSON.stringify(file, null, 2));
-  return { dir, file, sideOf };
-}
-
-/** The API URL of a live instance, from the namespace it actually runs in (replacements run where their launcher does). */
-function apiUrlOf(net: Net, fleet: Fleet, record: LocalInstanceRecord): string {
-  const ns = nsOf(record.pid!);
-  const side = ns === net.majority.ns ? net.majority : ns === net.minority.ns ? net.minority : undefined;
-  if (side === undefined) throw new Error(`${record.instanceId} (pid ${record.pid}) runs in namespace '${ns}', not one of the test's`);
-  return `http://${side.ip}:${portsOf(fleet.file.basePort, record.index).apiPort}`;
-}
+const run = new ChaosRun('partition');
+const owner = run.owner;
+const teardown = run.teardown;
+const knownPids = (dir: string) => run.knownPids(dir);
 
 /** The views last read, for the failure message. */
-let lastViews = new Map<string, string[]>();
-
-/** Every live instance's view: the same healthy peers, exactly the live instances, `count` of them. */
-async function converged(net: Net, fleet: Fleet, count: number): Promise<Map<string, string[]> | undefined> {
-  const live = (await ledgerRecords(fleet.dir)).filter((r) => !r.terminated && alive(r.pid));
-  const ids = await Promise.all(live.map(async (r) => (JSON.parse(await readFile(join(fleet.dir, `node-${r.index}`, 'agent.json'), 'utf8')) as { peerId: string }).peerId));
-  const expected = JSON.stringify([...ids].sort());
-  const views = new Map<string, string[]>();
-  for (const r of live) views.set(r.instanceId, healthyIds(await view(apiUrlOf(net, fleet, r))));
-  lastViews = views;
-  return live.length === count && [...views.values()].every((v) => JSON.stringify(v) === expected) ? views : undefined;
-}
+const lastViews = new Map<string, string[]>();
+const converged = (net: Net, fleet: Fleet, count: number) => convergedViews(net, fleet, count, lastViews);
 
 describe('a real network partition between agents in Linux network namespaces', { timeout: 180_000 }, () => {
   it('the majority fences and replaces the cut-off minority once per slot, serves without a failure, and every view converges after the heal', async (t) => {
@@ -143,8 +38,8 @@ describe('a real network partition between agents in Linux network namespaces', 
     if (stale.length > 0) t.diagnostic(`removed leftovers of aborted runs ${stale.join(', ')}`);
     const net = createNet(owner);
 
-    const fleet = await startFleet(net);
-    const urls = (indexes: number[]) => indexes.map((i) => `http://${fleet.sideOf(i).ip}:${portsOf(fleet.file.basePort, i).apiPort}`);
+    const fleet = await run.startFleet(net, { nodes: NODES, minority: MINORITY, agentArgs: FAST });
+    const urls = fleet.urls;
     const all = urls([0, 1, 2, 3, 4]);
     // The healthy peer count each agent reports, for the message of a wait that times out.
     let counts = '';
