@@ -14,7 +14,7 @@ import { fmtMs, type Summary, summarize } from './stats.js';
 
 /**
  * `npm run bench -- forward [--requests 2000] [--requests-concurrent 4000] [--json] [--no-mesh]
- *   [--paths direct,nginx,local,remote] [--cell-seconds 20] [--profile-dir dir]`
+ *   [--paths direct,nginx,local,remote] [--cell-seconds 20] [--profile-dir dir] [--engine fake|llama]`
  *
  * One fake engine that answers at once (`--ttft-ms=0 --tokens-per-s=0`), reached four ways
  * with the same keep-alive node:http client: directly; through nginx on loopback; through the
@@ -23,13 +23,16 @@ import { fmtMs, type Summary, summarize } from './stats.js';
  * `data:` chunk of a streamed one, at concurrency 1, 16 and 64, and requests per second.
  * Concurrency levels are run path after path (interleaved) so slow drift hits every path alike.
  * `--profile-dir` runs both agents under `--cpu-prof` (profiles are written on exit).
+ *
+ * `--engine llama` runs the same four paths with a real llama.cpp `llama-server` as the engine
+ * instead (forward-llama.ts: its own flags, cells and table); the fake engine stays the default.
  */
 
 const MODEL = 'synkti/fake-model';
 const MAX_TOKENS = 4;
 const CONCURRENCIES = [1, 16, 64] as const;
 const MODES = ['plain', 'stream'] as const;
-const PATHS = ['direct', 'nginx', 'local', 'remote'] as const;
+export const PATHS = ['direct', 'nginx', 'local', 'remote'] as const;
 const NGINX = '/usr/sbin/nginx';
 const REQUEST_TIMEOUT_MS = 10_000;
 const WARMUP_CONCURRENT = 600;
@@ -39,7 +42,7 @@ const JOIN_TIMEOUT_MS = 60_000;
 const TARGET = { localP50Ms: 0.2, remoteP50Ms: 1, remoteAimP50Ms: 0.6, remoteP99Ms: 3, throughputShare: 0.8 };
 
 type Mode = (typeof MODES)[number];
-type PathName = (typeof PATHS)[number];
+export type PathName = (typeof PATHS)[number];
 
 interface Target {
   name: PathName;
@@ -94,6 +97,7 @@ function parseOptions(argv: string[]): Options {
       'no-mesh': { type: 'boolean', default: false },
       paths: { type: 'string', default: PATHS.join(',') },
       'profile-dir': { type: 'string' },
+      engine: { type: 'string', default: 'fake' },
     },
   });
   const paths = values.paths.split(',').filter((p): p is PathName => (PATHS as readonly string[]).includes(p));
@@ -192,8 +196,12 @@ async function runCell(target: Target, mode: Mode, concurrency: number, n: numbe
   };
 }
 
-/** nginx in front of the engine, or null when it is not installed. */
-async function startNginx(dir: string, enginePort: number): Promise<{ port: number; child: ChildProcess; version: string } | null> {
+/**
+ * nginx in front of the engine, or null when it is not installed. `retryPost`: re-send a request
+ * whose kept-alive upstream connection failed (`proxy_next_upstream … non_idempotent`; nginx
+ * retries only idempotent methods by default), for an engine that closes connections unasked.
+ */
+export async function startNginx(dir: string, enginePort: number, options: { retryPost?: boolean } = {}): Promise<{ port: number; child: ChildProcess; version: string } | null> {
   try {
     await readFile(NGINX);
   } catch {
@@ -210,7 +218,7 @@ events { worker_connections 1024; }
 http { access_log off;
   upstream e { server 127.0.0.1:${enginePort}; keepalive 64; }
   server { listen 127.0.0.1:${port};
-    location / { proxy_pass http://e; proxy_http_version 1.1; proxy_set_header Connection ""; proxy_buffering off; } } }
+    location / { proxy_pass http://e; proxy_http_version 1.1; proxy_set_header Connection ""; proxy_buffering off;${options.retryPost === true ? ' proxy_next_upstream error timeout non_idempotent;' : ''} } } }
 `,
   );
   const child = spawn(NGINX, ['-c', conf, '-p', prefix, '-e', join(prefix, 'error.log')], { stdio: ['ignore', 'ignore', 'pipe'] });
@@ -224,10 +232,10 @@ http { access_log off;
     await res.arrayBuffer();
     return res.ok ? true : undefined;
   }, 10_000);
-  return { port, child, version: 'nginx/1.22 (Debian), 1 worker, upstream keepalive 64' };
+  return { port, child, version: `nginx/1.22 (Debian), 1 worker, upstream keepalive 64${options.retryPost === true ? ', proxy_next_upstream error timeout non_idempotent' : ''}` };
 }
 
-async function stopChild(child: ChildProcess): Promise<void> {
+export async function stopChild(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return;
   const exited = new Promise((r) => child.once('exit', r));
   child.kill('SIGQUIT');
@@ -276,7 +284,7 @@ async function startAgents(fleet: TestFleet, profileDir: string | undefined): Pr
   return { a, b, enginePort };
 }
 
-const signed = (ms: number) => (ms < 0 ? `-${fmtMs(-ms)}` : `+${fmtMs(ms)}`);
+export const signed = (ms: number) => (ms < 0 ? `-${fmtMs(-ms)}` : `+${fmtMs(ms)}`);
 
 const cellOf = (cells: Cell[], path: PathName, mode: Mode, c: number) => cells.find((x) => x.path === path && x.mode === mode && x.concurrency === c);
 
@@ -326,6 +334,9 @@ function verdicts(r: ForwardBenchResult): string[] {
 }
 
 export async function main(argv: string[]): Promise<void> {
+  const { engine } = parseArgs({ args: argv, options: { engine: { type: 'string', default: 'fake' } }, strict: false }).values;
+  if (engine === 'llama') return (await import('./forward-llama.js')).main(argv);
+  if (engine !== 'fake') throw new Error(`--engine ${String(engine)}: use fake (default) or llama`);
   const options = parseOptions(argv);
   const result: ForwardBenchResult = {
     date: new Date().toISOString(),
