@@ -4,6 +4,7 @@ import { fetchSwarmKeyFromSsm } from './ssm.js';
 import { type CloudWiring, imdsRegion, wireCloud } from './cloud-wiring.js';
 import { InterruptionHandler } from './interruption.js';
 import { Replacer } from './replacer.js';
+import { Autoscaler } from './autoscaler.js';
 import { confirmGone } from './fence-probe.js';
 import { type FleetEvent, MembershipView, type PeerDigest, diffFleet, digest } from '@synkti/fleet';
 import { type EngineSupervisor, engineSupervisor } from '@synkti/engine';
@@ -20,7 +21,8 @@ import { AGENT_VERSION } from './version.js';
 const DISCOVERY_TIMEOUT_MS = 10_000;
 /** Recent fleet events kept for the dashboard and /fleet. */
 const MAX_RECENT_EVENTS = 200;
-/** Direct probes of a silent peer before its instance is fenced, each with this budget: about 3 s in all. */
+/** Scale in only while the peak load would fit one node fewer at this share of the target load: the hysteresis. */
+const SCALE_IN_LOAD_FRACTION = 0.7;
 
 export class SwarmKeyMissingError extends SynktiError {
   constructor(path: string) {
@@ -47,6 +49,7 @@ export class Agent implements Startable {
   #http: HttpServer | undefined;
   #cloud: CloudWiring | undefined;
   #replacer: Replacer | undefined;
+  #autoscaler: Autoscaler | undefined;
   #interruptions: InterruptionHandler | undefined;
   #leaveListeners = new Set<(reason: string) => void>();
   #tick: TimerHandle | undefined;
@@ -146,9 +149,10 @@ export class Agent implements Startable {
     const cloud = await wireCloud(this.config, { clock: this.#clock, logger: this.logger });
     this.#cloud = cloud;
     const publishNow = () => void mesh.publishNow();
+    const fleetTarget = () => this.#autoscaler?.target() ?? this.config.targetSize;
     this.#interruptions = new InterruptionHandler({
       self: () => mesh.peerId,
-      target: this.config.targetSize,
+      target: fleetTarget,
       view: this.view,
       drain: (serveForMs, relayForMs, reason) => this.drain(serveForMs, relayForMs, reason),
       clock: this.#clock,
@@ -166,7 +170,7 @@ export class Agent implements Startable {
       this.#replacer = new Replacer({
         fleet: this.config.fleet,
         self: () => mesh.peerId,
-        target: this.config.targetSize,
+        target: fleetTarget,
         provider: cloud.provider,
         placements: cloud.placements,
         launchTimeoutMs: this.config.launchTimeoutMs,
@@ -182,6 +186,7 @@ export class Agent implements Startable {
         startupGraceMs: this.config.suspectAfterMs,
       });
     }
+    if (this.#replacer !== undefined && this.config.autoscale) this.#autoscaler = this.#newAutoscaler(this.#replacer, publishNow);
     const localEngine = new LocalEngineTarget({ engine: () => this.#engine, accepting: () => this.accepting });
     this.#localEngine = localEngine;
     await mesh.serveForwards((req) => localEngine.send(req.head, req.body, req.signal), this.config.maxForwardStreams);
@@ -331,6 +336,23 @@ export class Agent implements Startable {
     for (const listener of this.#leaveListeners) listener(reason);
   }
 
+  #newAutoscaler(replacer: Replacer, publishNow: () => void): Autoscaler {
+    const c = this.config;
+    return new Autoscaler({
+      config: {
+        minNodes: c.minNodes, maxNodes: c.maxNodes, targetLoadPerNode: c.targetLoadPerNode, targetUtilization: c.targetUtilization, kvCeiling: c.kvCacheCeiling,
+        scaleOutWindowMs: c.scaleOutWindowMs, scaleInWindowMs: c.scaleInWindowMs, scaleOutCooldownMs: c.scaleOutCooldownMs, scaleInCooldownMs: c.scaleInCooldownMs, scaleInLoadFraction: SCALE_IN_LOAD_FRACTION,
+      },
+      configured: c.targetSize,
+      view: this.view,
+      clock: this.#clock,
+      logger: this.logger,
+      isLauncher: () => replacer.lastPlan?.launcher === this.peerId && replacer.lastPlan.quorum,
+      replacing: () => (replacer.lastPlan?.deficit ?? 0) > 0 || replacer.launchesInFlight().length > 0,
+      publishNow,
+    });
+  }
+
   #confirmGone(mesh: Mesh, instanceId: string): Promise<boolean> {
     return confirmGone(mesh, this.view.snapshot(this.#clock.now()), this.peerId, instanceId, this.#log);
   }
@@ -347,6 +369,7 @@ export class Agent implements Startable {
   #scheduleHeartbeatTick(): void {
     this.#heartbeatTick = this.#clock.setTimeout(() => {
       try {
+        this.#autoscaler?.tick();
         this.#replacer?.tick();
         this.#interruptions?.tick();
       } catch (err) {
@@ -384,6 +407,7 @@ export class Agent implements Startable {
       interruption: this.#interruptions?.interruption ?? null,
       launches: this.#replacer?.launchesInFlight() ?? [],
       fenced: this.#replacer?.fencedInstances() ?? [],
+      ...(this.#autoscaler?.decision() !== undefined ? { scale: this.#autoscaler.decision()! } : {}),
       apiUrl: this.apiUrl,
       agentVersion: AGENT_VERSION,
     };

@@ -8,7 +8,7 @@ function handler(clock: ManualClock) {
   const published: number[] = [];
   const h = new InterruptionHandler({
     self: () => 'me',
-    target: 3,
+    target: () => 3,
     view: new MembershipView('f'),
     drain: async () => undefined,
     clock,

@@ -8,7 +8,8 @@ const RELAY_MARGIN_MS = 1_000;
 
 export interface InterruptionInit {
   self: () => string;
-  target: number;
+  /** The fleet's target size now (fixed, or decided by load: it may change between ticks). */
+  target: () => number;
   view: MembershipView;
   /** Drains the node: served work finishes until `serveForMs`, then is handed over; own clients' streams get until `relayForMs`. */
   drain: (serveForMs: number, relayForMs: number, reason: string) => Promise<void>;
@@ -93,10 +94,10 @@ export class InterruptionHandler {
 
   /** Evaluated every heartbeat: does the surplus rule name this node to drain? */
   tick(): void {
-    if (this.#draining || this.#init.target <= 0) return;
+    if (this.#draining || this.#init.target() <= 0) return;
     const now = this.#init.clock.now();
     const decision = planSurplus({
-      target: this.#init.target,
+      target: this.#init.target(),
       now,
       rebalanceWindowMs: this.#init.rebalanceWindowMs,
       peers: this.#init.view.snapshot(now).map((p) => ({

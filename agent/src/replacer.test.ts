@@ -121,7 +121,7 @@ class ShellFleet {
     const replacer = new Replacer({
       fleet: FLEET,
       self: () => peerId,
-      target: this.target,
+      target: () => this.target,
       provider: this.cloud.as(peerId),
       placements: [{ instanceType: 'g5.xlarge', subnet: 'subnet-a' }],
       launchTimeoutMs: LAUNCH_TIMEOUT_MS,

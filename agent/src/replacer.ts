@@ -26,7 +26,8 @@ const TERMINATE_TIMEOUT_MS = 30_000;
 export interface ReplacerInit {
   fleet: string;
   self: () => string;
-  target: number;
+  /** The fleet's target size now (fixed, or decided by load: it may change between ticks). */
+  target: () => number;
   provider: CloudProvider;
   placements: Placement[];
   launchTimeoutMs: number;
@@ -117,7 +118,7 @@ export class Replacer {
   }
 
   tick(): void {
-    if (this.#init.target <= 0) return;
+    if (this.#init.target() <= 0) return;
     const now = this.#init.clock.now();
     if (this.#listing.due(now, this.#role())) void this.#refreshListing();
     if (this.#role() !== 'other') this.#prices?.refresh(now);
@@ -167,7 +168,7 @@ export class Replacer {
     return planReplacement({
       self: this.#init.self(),
       fleet: this.#init.fleet,
-      target: this.#init.target,
+      target: this.#init.target(),
       peers,
       launches,
       providerCount: this.#listing.snapshot?.count ?? null,

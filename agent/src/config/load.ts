@@ -47,6 +47,8 @@ export async function loadConfig(sources: ConfigSources = {}): Promise<AgentConf
     throw new ConfigError(`invalid config: ${where}: ${detail ?? 'invalid'}`);
   }
   const config = result.data;
+  if (config.minNodes > config.maxNodes) throw new ConfigError(`invalid config: minNodes (--min-nodes, SYNKTI_MIN_NODES) ${config.minNodes} is above maxNodes (--max-nodes, SYNKTI_MAX_NODES) ${config.maxNodes}`);
+  if (config.autoscale && config.targetSize === 0) throw new ConfigError('invalid config: autoscale (--autoscale, SYNKTI_AUTOSCALE) needs targetSize (--target-size, SYNKTI_TARGET_SIZE) > 0: the size the fleet starts from');
   return { ...config, swarmKeyFile: config.swarmKeyFile ?? join(config.stateDir, 'swarm.key') };
 }
 

@@ -35,3 +35,16 @@ export {
   MAX_ROUTE_CANDIDATES,
 } from './routing.js';
 export { indirectProbeHelpers, INDIRECT_PROBE_HELPERS } from './probe-helpers.js';
+export {
+  addSample,
+  agreedScale,
+  decideScale,
+  effectiveTarget,
+  loadSample,
+  MAX_LOAD_SAMPLES,
+  type AutoscaleConfig,
+  type LoadSample,
+  type ScaleHold,
+  type ScaleInput,
+  type ScaleVerdict,
+} from './autoscale.js';

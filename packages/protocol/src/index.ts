@@ -27,6 +27,8 @@ export {
   loadInfoSchema,
   interruptionSchema,
   launchInFlightSchema,
+  scaleDecisionSchema,
+  type ScaleDecision,
 } from './node-state.js';
 export { encodeNodeState, decodeNodeState, type DecodeResult } from './codec.js';
 export { sampleNodeState } from './fixtures.js';

@@ -81,6 +81,21 @@ export const launchInFlightSchema = z.object({
 });
 export type LaunchInFlight = z.infer<typeof launchInFlightSchema>;
 
+/**
+ * A fleet size decided by load (autoscaling): made by the launcher, gossiped in its state, and
+ * adopted by every peer that sees a higher generation, so a new launcher after a hand-over starts
+ * from the same target.
+ */
+export const scaleDecisionSchema = z.object({
+  target: z.number().int().min(0).max(100_000),
+  /** One more than the decision it replaces: the highest generation in view wins. */
+  generation: z.number().int().min(0).max(1_000_000_000),
+  /** Epoch ms of the decision: cooldowns run from it. */
+  decidedAt: z.number().int().min(0),
+  reason: z.string().max(64),
+});
+export type ScaleDecision = z.infer<typeof scaleDecisionSchema>;
+
 export const nodeStateSchema = z.object({
   v: z.literal(PROTOCOL_VERSION),
   fleet: z.string().min(1).max(64),
@@ -107,6 +122,8 @@ export const nodeStateSchema = z.object({
    * back. Absent: none (older agents).
    */
   fenced: z.array(z.string().min(1).max(64)).max(MAX_FENCED_PER_NODE).optional(),
+  /** The latest fleet-size decision this agent knows (its own, or adopted from the gossip). Absent: none (fixed size, or older agents). */
+  scale: scaleDecisionSchema.optional(),
   /** libp2p multiaddrs the agent listens on, so peers can dial it directly (not only via bootstrap). */
   addrs: z.array(z.string().min(1).max(256)).max(MAX_ADDRS_PER_NODE),
   /** The agent's OpenAI API base URL, e.g. http://10.0.0.5:8080. */

@@ -1,0 +1,105 @@
+import assert from 'node:assert/strict';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { alive, type LocalFleetProcess, localUp } from '../harness/local-up.js';
+import { freeBasePort } from '../harness/ports.js';
+import { waitFor } from '../harness/wait.js';
+
+const MAX_NODES = 3;
+/** Short windows and cooldowns: the rule is the production one, only its numbers shrink. */
+const ARGS = [
+  '--agent-arg=--heartbeat-ms=200', '--agent-arg=--suspect-after-ms=700', '--agent-arg=--dead-after-ms=2000',
+  '--agent-arg=--autoscale=true', '--agent-arg=--min-nodes=1', `--agent-arg=--max-nodes=${MAX_NODES}`, '--agent-arg=--target-load-per-node=2',
+  '--agent-arg=--scale-out-window-ms=1500', '--agent-arg=--scale-in-window-ms=3000',
+  '--agent-arg=--scale-out-cooldown-ms=2000', '--agent-arg=--scale-in-cooldown-ms=3000',
+];
+const streamBody = JSON.stringify({ model: 'synkti/fake-model', messages: [{ role: 'user', content: 'Hello' }], max_tokens: 300, ignore_eos: true, stream: true });
+/** Longest the load runs, so a failed test cannot leave it going. */
+const LOAD_MAX_MS = 120_000;
+
+interface Instance { instanceId: string; slot: string; replaces: string | null; pid: number; terminated?: boolean }
+
+async function instances(dir: string): Promise<Instance[]> {
+  const names = await readdir(join(dir, 'provider', 'instances'));
+  return Promise.all(names.filter((n) => n.endsWith('.json')).map(async (n) => JSON.parse(await readFile(join(dir, 'provider', 'instances', n), 'utf8')) as Instance));
+}
+const running = async (dir: string) => (await instances(dir)).filter((i) => !i.terminated && alive(i.pid));
+
+/** `clients` streams at a time through `url`, each read to its end, until stopped. */
+function streams(url: string, clients: number) {
+  const state = { stop: false, ok: 0, failed: [] as string[] };
+  const deadline = Date.now() + LOAD_MAX_MS;
+  const loops = Array.from({ length: clients }, async () => {
+    while (!state.stop && Date.now() < deadline && state.failed.length < 20) {
+      try {
+        const res = await fetch(`${url}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: streamBody, signal: AbortSignal.timeout(60_000) });
+        const text = await res.text();
+        if (res.status === 200 && text.includes('"finish_reason":"length"') && text.trimEnd().endsWith('data: [DONE]')) state.ok++;
+        else state.failed.push(`${res.status} ${text.slice(-200)}`);
+      } catch (err) {
+        state.failed.push(String(err));
+      }
+    }
+  });
+  return { state, done: () => Promise.all(loops) };
+}
+
+describe('autoscaling on a local fleet: decided by load, leader-free', { timeout: 240_000 }, () => {
+  let dir: string;
+  let fleet: LocalFleetProcess;
+
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'synkti-autoscale-'));
+    fleet = await localUp(join(dir, 'fleet'), 1, await freeBasePort(MAX_NODES + 6), ARGS);
+  });
+  after(async () => {
+    if (fleet.child.exitCode === null) {
+      fleet.child.kill('SIGTERM');
+      await fleet.exited;
+    }
+    for (const i of await instances(fleet.dir).catch(() => [])) if (alive(i.pid)) process.kill(i.pid, 'SIGKILL');
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it(`grows from 1 to ${MAX_NODES} under sustained load (never above), then shrinks back to 1 once idle, every extra node drained and terminated; no stream fails`, async (t) => {
+    const url = `http://127.0.0.1:${fleet.basePort}`;
+    const load = streams(url, 10);
+    t.after(() => {
+      load.state.stop = true;
+    });
+    let peak = 0;
+    await waitFor(`${MAX_NODES} running instances`, async () => {
+      const n = (await running(fleet.dir)).length;
+      peak = Math.max(peak, n);
+      return n >= MAX_NODES ? true : undefined;
+    }, 90_000, 250);
+    await waitFor(`${MAX_NODES} healthy peers`, async () => {
+      const v = (await (await fetch(`${url}/fleet`)).json()) as { peers: { healthy: boolean }[] };
+      return v.peers.filter((p) => p.healthy).length === MAX_NODES ? true : undefined;
+    }, 60_000, 250);
+    // Keep the load a little longer: the fleet must stay at the maximum, not go past it.
+    await new Promise((r) => setTimeout(r, 3_000));
+    peak = Math.max(peak, (await running(fleet.dir)).length);
+    load.state.stop = true;
+    await load.done();
+    assert.equal(peak, MAX_NODES, 'never above maxNodes');
+    assert.deepEqual(load.state.failed, [], `no stream failed or was cut (${load.state.ok} whole)`);
+
+    await waitFor('the fleet back at 1 running instance', async () => ((await running(fleet.dir)).length === 1 ? true : undefined), 90_000, 250);
+    const all = await instances(fleet.dir);
+    const terminated = all.filter((i) => i.terminated);
+    assert.equal(terminated.length, MAX_NODES - 1, `the extra nodes are terminated in the ledger: ${JSON.stringify(all)}`);
+    for (const i of terminated) assert.ok(!alive(i.pid), `${i.instanceId} is gone`);
+    // Whoever was the launcher at the time decided; the decisions are in its log.
+    const nodeDirs = (await readdir(fleet.dir)).filter((n) => n.startsWith('node-'));
+    const logs = (await Promise.all(nodeDirs.map((n) => readFile(join(fleet.dir, n, 'agent.log'), 'utf8').catch(() => '')))).join('\n');
+    assert.match(logs, /"reason":"load-high"[^\n]*"msg":"fleet size decided"/);
+    assert.match(logs, /"reason":"load-low"[^\n]*"msg":"fleet size decided"/);
+    // And it stays there: the decision outlives the peers that made it (they drained too).
+    await new Promise((r) => setTimeout(r, 4_000));
+    assert.equal((await running(fleet.dir)).length, 1, `still 1 running instance: ${JSON.stringify(await instances(fleet.dir))}`);
+    assert.equal((await instances(fleet.dir)).length, MAX_NODES, 'nothing launched after the scale-in');
+  });
+});
