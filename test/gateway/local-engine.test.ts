@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { createFakeVllm, type FakeVllm } from '@synkti/fake-vllm';
 import { LocalEngineTarget } from '@synkti/gateway';
@@ -45,6 +47,41 @@ describe('the local engine target (node:http to the engine)', { timeout: 60_000 
     assert.match(text, /\[DONE\]/);
     assert.equal(e.inFlight, 0);
     target.close();
+  });
+
+  it('sends a request again on a new connection when the engine closed the kept-alive one as it was reused (llama-server does)', async () => {
+    // An engine that serves one request per connection and resets the connection when a second
+    // arrives on it, without saying Connection: close: a reused socket fails before any answer.
+    const served = new WeakSet<object>();
+    let resets = 0;
+    const server = createServer((req, res) => {
+      if (served.has(req.socket)) {
+        resets++;
+        req.socket.destroy();
+        return;
+      }
+      served.add(req.socket);
+      req.resume();
+      req.on('end', () => res.end(JSON.stringify({ ok: true })));
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const port = (server.address() as AddressInfo).port;
+    const engine = { baseUrl: `http://127.0.0.1:${port}`, state: () => 'warm', beginRequest: () => () => undefined };
+    const target = new LocalEngineTarget({ engine: () => engine, accepting: () => true });
+    try {
+      for (let i = 0; i < 4; i++) {
+        const res = await target.send(head('/v1/completions'), json({ model: MODEL, prompt: 'x' }), new AbortController().signal);
+        assert.equal(res.status, 200, `request ${i}`);
+        for await (const _ of res.body) {
+          // read to the end, so the socket goes back to the pool
+        }
+      }
+      assert.ok(resets >= 1, 'the stale-socket case happened');
+    } finally {
+      target.close();
+      server.closeAllConnections();
+      await new Promise((r) => server.close(r));
+    }
   });
 
   it('refuses, retryably and before any head, while the node drains', async () => {

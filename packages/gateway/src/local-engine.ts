@@ -132,12 +132,33 @@ function refused(code: string, message: string, cause?: unknown): UpstreamError 
   return new UpstreamError(code, message, { retryable: true, phase: 'before-head', cause });
 }
 
-function send(agent: HttpAgent, baseUrl: string, head: RequestHead, body: Uint8Array, signal: AbortSignal): Promise<IncomingMessage> {
+/**
+ * Sends the request on a kept-alive connection. A server may close an idle connection just as
+ * it is reused (llama-server closes after every streamed answer without saying so): a reused
+ * socket that fails before any response byte never reached the engine's handler, so the request
+ * is sent again, once, on a new connection. A fresh connection that fails is an error.
+ */
+async function send(agent: HttpAgent, baseUrl: string, head: RequestHead, body: Uint8Array, signal: AbortSignal): Promise<IncomingMessage> {
+  try {
+    return await sendOnce(agent, baseUrl, head, body, signal, false);
+  } catch (err) {
+    if (!(err instanceof StaleSocketError) || signal.aborted) throw err instanceof StaleSocketError ? err.cause : err;
+    return sendOnce(agent, baseUrl, head, body, signal, true);
+  }
+}
+
+class StaleSocketError extends Error {}
+
+function sendOnce(agent: HttpAgent, baseUrl: string, head: RequestHead, body: Uint8Array, signal: AbortSignal, fresh: boolean): Promise<IncomingMessage> {
   const url = new URL(head.path, baseUrl);
   return new Promise<IncomingMessage>((resolve, reject) => {
-    const req = httpRequest(url, { method: head.method, headers: { ...head.headers, 'content-length': String(body.byteLength) }, agent, signal });
+    const options = { method: head.method, headers: { ...head.headers, 'content-length': String(body.byteLength) }, signal, ...(fresh ? { agent: false as const } : { agent }) };
+    const req = httpRequest(url, options);
     req.once('response', resolve);
-    req.once('error', reject);
+    req.once('error', (err: NodeJS.ErrnoException) => {
+      const stale = req.reusedSocket && (err.code === 'ECONNRESET' || err.code === 'EPIPE');
+      reject(stale ? new StaleSocketError('kept-alive socket closed by the engine', { cause: err }) : err);
+    });
     req.end(body.byteLength > 0 ? body : undefined);
   });
 }
