@@ -130,6 +130,8 @@ export class Agent implements Startable {
       logger: this.logger,
     });
     mesh.onState((state) => {
+      // Before the view: a departing decider's last messages carry its decision and then drop it from the view.
+      if (state.scale !== undefined && state.fleet === this.config.fleet) this.#autoscaler?.adopt(state.scale);
       const outcome = this.view.observe(state, this.#clock.now());
       if (outcome === 'left' || outcome === 'restarted' || outcome === 'new-peer') this.#refresh();
     });

@@ -1,4 +1,4 @@
-import { addSample, agreedScale, type AutoscaleConfig, decideScale, effectiveTarget, type LoadSample, loadSample, type MembershipView } from '@synkti/fleet';
+import { addSample, agreedScale, type AutoscaleConfig, decideScale, effectiveTarget, type LoadSample, loadSample, type MembershipView, supersedes } from '@synkti/fleet';
 import type { Clock, Logger } from '@synkti/interface';
 import type { ScaleDecision } from '@synkti/protocol';
 
@@ -43,8 +43,17 @@ export class Autoscaler {
    */
   decision(): ScaleDecision | undefined {
     const seen = agreedScale(this.#init.view.snapshot(this.#init.clock.now()));
-    if (seen !== null && newer(seen, this.#known)) this.#known = seen;
+    if (seen !== null && supersedes(seen, this.#known)) this.#known = seen;
     return this.#known ?? undefined;
+  }
+
+  /**
+   * Takes a decision from a received state message, whoever sent it and whatever the view then
+   * does with the sender: the peer that decided a scale-in may be the one the surplus rule
+   * drains, and its leaving message removes it from the view at once.
+   */
+  adopt(seen: ScaleDecision): void {
+    if (supersedes(seen, this.#known)) this.#known = seen;
   }
 
   /** The target the replacement and surplus rules use now. */
@@ -83,7 +92,3 @@ export class Autoscaler {
   }
 }
 
-/** Whether `a` supersedes `b`: a higher generation, or the same one decided later. */
-function newer(a: ScaleDecision, b: ScaleDecision | null): boolean {
-  return b === null || a.generation > b.generation || (a.generation === b.generation && a.decidedAt > b.decidedAt);
-}

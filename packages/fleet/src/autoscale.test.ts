@@ -74,6 +74,27 @@ describe('decideScale', () => {
     assert.deepEqual(decideScale({ config, target: 3, agreed: decided(3, 4, 50_000), samples: busy, replacing: false, now: 100_000 }), { kind: 'hold', reason: 'cooldown' });
   });
 
+  it('a load oscillating inside the band changes nothing', () => {
+    // Target 3, 10 per node: scale-out needs every sample > 30, scale-in every sample ≤ 14.
+    const samples = series(0, 600_000, (t) => 15 + ((t / 1_000) % 16));
+    for (let now = 120_000; now <= 600_000; now += 30_000) {
+      const inside = samples.filter((s) => s.at <= now);
+      assert.deepEqual(decideScale({ config, target: 3, agreed: null, samples: inside, replacing: false, now }), { kind: 'hold', reason: 'steady' }, `at ${now}`);
+    }
+  });
+
+  it('agreement: views that share the gossiped facts decide the same target', () => {
+    fc.assert(
+      fc.property(fc.array(fc.integer({ min: 0, max: 100 }), { minLength: 31, maxLength: 31 }), fc.integer({ min: 1, max: 6 }), (demands, target) => {
+        const samples = demands.map((d, i) => ({ at: i * 1_000, demand: d, nodes: 3, kvMax: null }));
+        const a = decideScale({ config, target, agreed: null, samples, replacing: false, now: 30_000 });
+        const b = decideScale({ config, target, agreed: null, samples: samples.map((s) => ({ ...s })), replacing: false, now: 30_000 });
+        return JSON.stringify(a) === JSON.stringify(b);
+      }),
+      { numRuns: 100 },
+    );
+  });
+
   it('cannot flap: under any constant demand, a decision is never followed by the opposite one', () => {
     fc.assert(
       fc.property(fc.integer({ min: 0, max: 80 }), fc.integer({ min: 1, max: 6 }), (demand, start) => {
@@ -106,6 +127,18 @@ describe('agreedScale and effectiveTarget', () => {
     assert.equal(effectiveTarget(agreed, 8, config), 3);
     assert.equal(effectiveTarget(null, 8, config), 6);
     assert.equal(effectiveTarget(null, 0, config), 1);
+  });
+
+  it('two deciders of one generation: the larger target wins everywhere, whatever the order seen', () => {
+    const view = (order: Array<[string, ScaleDecision]>) => {
+      const v = new MembershipView('f');
+      for (const [peerId, scale] of order) v.observe(sampleNodeState({ fleet: 'f', peerId, scale }), 0);
+      return agreedScale(v.snapshot(0));
+    };
+    const small = decided(4, 7, 500);
+    const large = decided(5, 7, 400);
+    assert.deepEqual(view([['a', small], ['b', large]]), large);
+    assert.deepEqual(view([['b', large], ['a', small]]), large);
   });
 
   it('samples the load of healthy peers only', () => {

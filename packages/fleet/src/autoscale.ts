@@ -66,17 +66,29 @@ export function addSample(samples: readonly LoadSample[], sample: LoadSample, ke
 }
 
 /**
- * The decision every peer follows: the highest generation any peer in view gossips (later
- * `decidedAt`, then the lower peer ID, on a tie), or null when nobody has decided yet.
+ * The decision every peer follows: the highest generation any peer in view gossips, or null
+ * when nobody has decided yet. Two deciders that acted at once (a launcher hand-over) made the
+ * same generation: the larger target wins, so neither under-provisions and the launches of the
+ * smaller one are a subset of the larger's (slot tokens are shared facts); then the later
+ * decision, then any fixed order.
  */
 export function agreedScale(peers: readonly PeerSnapshot[]): ScaleDecision | null {
-  let best: { d: ScaleDecision; peerId: string } | null = null;
+  let best: ScaleDecision | null = null;
   for (const p of peers) {
     const d = p.state.scale;
     if (d === undefined || p.status === 'dead') continue;
-    if (best === null || d.generation > best.d.generation || (d.generation === best.d.generation && (d.decidedAt > best.d.decidedAt || (d.decidedAt === best.d.decidedAt && p.peerId < best.peerId)))) best = { d, peerId: p.peerId };
+    if (supersedes(d, best)) best = d;
   }
-  return best?.d ?? null;
+  return best;
+}
+
+/** Whether `a` wins over `b` (see agreedScale). */
+export function supersedes(a: ScaleDecision, b: ScaleDecision | null): boolean {
+  if (b === null) return true;
+  if (a.generation !== b.generation) return a.generation > b.generation;
+  if (a.target !== b.target) return a.target > b.target;
+  if (a.decidedAt !== b.decidedAt) return a.decidedAt > b.decidedAt;
+  return a.reason > b.reason;
 }
 
 /** The target in force: the agreed decision, or the configured size, within [min, max]. */

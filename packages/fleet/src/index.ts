@@ -42,6 +42,7 @@ export {
   effectiveTarget,
   loadSample,
   MAX_LOAD_SAMPLES,
+  supersedes,
   type AutoscaleConfig,
   type LoadSample,
   type ScaleHold,
