@@ -208,6 +208,7 @@ export class Agent implements Startable {
       },
       engineState: () => this.#engine?.state() ?? null,
       engineCounters: () => this.#engine?.snapshot().counters ?? null,
+      fleetSize: () => (this.config.targetSize > 0 ? { target: this.#autoscaler?.target() ?? this.config.targetSize, healthy: this.view.snapshot(this.#clock.now()).filter((p) => p.healthy).length } : null),
     });
     const c = this.config;
     this.#requestPath = new RequestPath({
@@ -352,6 +353,7 @@ export class Agent implements Startable {
       isLauncher: () => replacer.lastPlan?.launcher === this.peerId && replacer.lastPlan.quorum,
       replacing: () => (replacer.lastPlan?.deficit ?? 0) > 0 || replacer.launchesInFlight().length > 0,
       publishNow,
+      onDecision: (from, d) => this.metrics?.scaleDecisions.inc({ direction: d.target > from ? 'out' : 'in', reason: d.reason }),
     });
   }
 

@@ -16,6 +16,8 @@ export interface AutoscalerInit {
   replacing: () => boolean;
   /** Gossip a new decision at once. */
   publishNow: () => void;
+  /** Told of each decision this agent makes, with the target it moves from (metrics). */
+  onDecision?: (from: number, decision: ScaleDecision) => void;
 }
 
 /**
@@ -86,8 +88,10 @@ export class Autoscaler {
     }
     const latest = this.#samples.at(-1);
     this.#log.info({ from: agreed?.target ?? this.#init.configured, to: verdict.decision.target, generation: verdict.decision.generation, reason: verdict.decision.reason, demand: latest?.demand, nodes: latest?.nodes, targetLoadPerNode }, 'fleet size decided');
+    const from = effectiveTarget(agreed, this.#init.configured, c);
     this.#known = verdict.decision;
     this.#lastHold = null;
+    this.#init.onDecision?.(from, verdict.decision);
     this.#init.publishNow();
   }
 }

@@ -110,5 +110,8 @@ describe('autoscaling on a local fleet: decided by load, leader-free', { timeout
     await new Promise((r) => setTimeout(r, 4_000));
     assert.equal((await running(fleet.dir)).length, MIN_NODES, `still ${MIN_NODES} running instances: ${JSON.stringify(await instances(fleet.dir))}`);
     assert.equal((await instances(fleet.dir)).length, MAX_NODES, 'nothing launched after the scale-in');
+    const metrics = await (await fetch(`${url}/metrics`)).text();
+    assert.match(metrics, new RegExp(`synkti_fleet_size\\{kind="desired"[^}]*\\} ${MIN_NODES}\\n`), 'the desired size is exported');
+    assert.match(metrics, new RegExp(`synkti_fleet_size\\{kind="healthy"[^}]*\\} ${MIN_NODES}\\n`), 'and the healthy size beside it');
   });
 });

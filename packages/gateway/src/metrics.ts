@@ -7,6 +7,8 @@ export interface MetricsSources {
   gossip(): { published: number; received: number; rejected: number };
   peersByStatus(): Record<string, number>;
   engineState(): string | null;
+  /** The fleet's target (fixed or decided by load) and the healthy peers in view; null without a target. */
+  fleetSize?(): { target: number; healthy: number } | null;
   /** The local engine's counters as last scraped from its /metrics; null where unknown. */
   engineCounters?(): { preemptions: number | null; prefixCacheQueries: number | null; prefixCacheHits: number | null } | null;
 }
@@ -26,6 +28,7 @@ export class AgentMetrics {
   readonly migrations: Counter<'reason' | 'outcome'>;
   readonly admissionRejected: Counter;
   readonly migrationGapSeconds: Histogram;
+  readonly scaleDecisions: Counter<'direction' | 'reason'>;
 
   constructor(sources: MetricsSources, labels: Record<string, string> = {}) {
     const registers = [this.registry];
@@ -74,6 +77,20 @@ export class AgentMetrics {
       },
     });
     this.#engineCounterGauges(sources);
+    this.scaleDecisions = new Counter({ name: 'synkti_scale_decisions_total', help: 'Fleet-size decisions this agent made as the launcher, by direction (out, in) and reason (load-high, kv-cache-full, load-low, below-min, above-max).', labelNames: ['direction', 'reason'], registers });
+    new Gauge({
+      name: 'synkti_fleet_size',
+      help: "The fleet's size as this agent sees it: `desired` is the target in force (fixed, or decided by load), `healthy` the healthy peers in view.",
+      labelNames: ['kind'],
+      registers,
+      collect() {
+        const size = sources.fleetSize?.() ?? null;
+        this.reset();
+        if (size === null) return;
+        this.set({ kind: 'desired' }, size.target);
+        this.set({ kind: 'healthy' }, size.healthy);
+      },
+    });
   }
 
   /**
