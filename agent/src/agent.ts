@@ -350,7 +350,7 @@ export class Agent implements Startable {
       view: this.view,
       clock: this.#clock,
       logger: this.logger,
-      isLauncher: () => replacer.lastPlan?.launcher === this.peerId && replacer.lastPlan.quorum,
+      isLauncher: () => this.config.testAssumeLauncher || (replacer.lastPlan?.launcher === this.peerId && replacer.lastPlan.quorum),
       replacing: () => (replacer.lastPlan?.deficit ?? 0) > 0 || replacer.launchesInFlight().length > 0,
       publishNow,
       onDecision: (from, d) => this.metrics?.scaleDecisions.inc({ direction: d.target > from ? 'out' : 'in', reason: d.reason }),

@@ -24,7 +24,7 @@ const streamBody = JSON.stringify({ model: 'synkti/fake-model', messages: [{ rol
 /** Longest the load runs, so a failed test cannot leave it going. */
 const LOAD_MAX_MS = 120_000;
 
-interface Instance { instanceId: string; slot: string; replaces: string | null; pid: number; terminated?: boolean }
+interface Instance { instanceId: string; slot: string; replaces: string | null; token: string | null; pid: number; terminated?: boolean }
 
 async function instances(dir: string): Promise<Instance[]> {
   const names = await readdir(join(dir, 'provider', 'instances'));
@@ -93,6 +93,7 @@ describe('autoscaling on a local fleet: decided by load, leader-free', { timeout
     load.state.stop = true;
     await load.done();
     assert.equal(peak, MAX_NODES, 'never above maxNodes');
+    if (load.state.failed.length > 0) t.diagnostic(`failed streams: ${JSON.stringify(load.state.failed)}`);
     assert.deepEqual(load.state.failed, [], `no stream failed or was cut (${load.state.ok} whole)`);
 
     await waitFor(`the fleet back at ${MIN_NODES} running instances`, async () => ((await running(fleet.dir)).length === MIN_NODES ? true : undefined), 120_000, 250);
@@ -113,5 +114,53 @@ describe('autoscaling on a local fleet: decided by load, leader-free', { timeout
     const metrics = await (await fetch(`${url}/metrics`)).text();
     assert.match(metrics, new RegExp(`synkti_fleet_size\\{kind="desired"[^}]*\\} ${MIN_NODES}\\n`), 'the desired size is exported');
     assert.match(metrics, new RegExp(`synkti_fleet_size\\{kind="healthy"[^}]*\\} ${MIN_NODES}\\n`), 'and the healthy size beside it');
+  });
+});
+
+describe('autoscaling with duelling deciders (every agent forced to act as the launcher)', { timeout: 240_000 }, () => {
+  let dir: string;
+  let fleet: LocalFleetProcess;
+  const DUEL_MAX = 4;
+
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'synkti-autoscale-duel-'));
+    const args = ARGS.map((a) => a.replace(`--max-nodes=${MAX_NODES}`, `--max-nodes=${DUEL_MAX}`)).concat('--agent-arg=--test-assume-launcher=true');
+    fleet = await localUp(join(dir, 'fleet'), MIN_NODES, await freeBasePort(DUEL_MAX + 8), args);
+  });
+  after(async () => {
+    if (fleet.child.exitCode === null) {
+      fleet.child.kill('SIGTERM');
+      await fleet.exited;
+    }
+    for (const i of await instances(fleet.dir).catch(() => [])) if (alive(i.pid)) process.kill(i.pid, 'SIGKILL');
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it(`two agents both act as the launcher: the fleet grows by exactly the decided number, each new slot launched once`, async (t) => {
+    const url = `http://127.0.0.1:${fleet.basePort}`;
+    const load = streams(url, 14);
+    t.after(() => {
+      load.state.stop = true;
+    });
+    await waitFor(`${DUEL_MAX} healthy peers`, async () => {
+      const v = (await (await fetch(`${url}/fleet`)).json()) as { peers: { healthy: boolean }[] };
+      return v.peers.filter((p) => p.healthy).length === DUEL_MAX ? true : undefined;
+    }, 90_000, 250);
+    // Let both deciders run on with the load a while: any double launch would show by now.
+    await new Promise((r) => setTimeout(r, 4_000));
+    load.state.stop = true;
+    await load.done();
+    const all = await instances(fleet.dir);
+    const launched = all.filter((i) => i.token !== null);
+    assert.deepEqual(launched.map((i) => i.slot).sort(), ['2', '3'], `exactly ${DUEL_MAX - MIN_NODES} launches, one per new slot: ${JSON.stringify(all)}`);
+    const nodeDirs = (await readdir(fleet.dir)).filter((n) => n.startsWith('node-'));
+    const logs = await Promise.all(nodeDirs.map((n) => readFile(join(fleet.dir, n, 'agent.log'), 'utf8').catch(() => '')));
+    // Deciding at the same instant cannot be forced (the first decision reaches the other within
+    // a heartbeat and is adopted); launching can: every agent plans as the launcher.
+    const deciders = logs.filter((l) => /"msg":"fleet size decided"/.test(l)).length;
+    const launchers = logs.filter((l) => /"msg":"launching a replacement"/.test(l)).length;
+    t.diagnostic(`${deciders} agent(s) decided a size; ${launchers} agents launched`);
+    assert.ok(launchers >= 2, `both first agents launched into the new slots (the hook made them duel): ${launchers}`);
+    assert.deepEqual(load.state.failed, [], `no stream failed (${load.state.ok} whole)`);
   });
 });
