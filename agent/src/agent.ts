@@ -138,6 +138,7 @@ export class Agent implements Startable {
     mesh.onPeerDisconnect((peerId) => this.view.suspect(peerId, this.#clock.now()));
     this.#mesh = mesh;
     await mesh.start();
+    this.view.setSelf(mesh.peerId);
     if (engineConfig !== undefined) {
       const engine = engineSupervisor({ config: engineConfig }, { clock: this.#clock, rng: this.#rng, logger: this.logger });
       // Peers learn of a change of engine state at once, not at the next heartbeat.

@@ -161,4 +161,14 @@ describe('MembershipView properties', () => {
       }),
     );
   });
+
+  it('an agent is alive in its own view however late its own last state (a lagging event loop delays its heartbeats too)', () => {
+    const view = new MembershipView('f', { suspectAfterMs: 1_000, deadAfterMs: 5_000 });
+    view.setSelf('me');
+    view.observe(sampleNodeState({ fleet: 'f', peerId: 'me' }), 0);
+    view.observe(sampleNodeState({ fleet: 'f', peerId: 'other' }), 0);
+    const at = (ms: number) => Object.fromEntries(view.snapshot(ms).map((p) => [p.peerId, p.status]));
+    assert.deepEqual(at(3_000), { me: 'alive', other: 'suspect' });
+    assert.deepEqual(at(9_000), { me: 'alive', other: 'dead' });
+  });
 });

@@ -66,6 +66,7 @@ export class MembershipView {
   readonly #departed = new Map<string, Departure>();
   /** Instances terminated as dead (by this agent or, as gossiped, by a peer): instance ID → when learnt. */
   readonly #fenced = new Map<string, number>();
+  #self: string | null = null;
 
   constructor(fleet: string, timings: Partial<MembershipTimings> = {}) {
     this.fleet = fleet;
@@ -178,7 +179,17 @@ export class MembershipView {
     return this.snapshot(now).filter((p) => p.healthy);
   }
 
+  /**
+   * Names this agent's own peer: it is alive in its own view whatever the age of its last state.
+   * An event loop lagging under load delays its own heartbeats too, and a gateway that found
+   * itself suspect would refuse requests its own warm engine could serve.
+   */
+  setSelf(peerId: string): void {
+    this.#self = peerId;
+  }
+
   #statusOf(entry: PeerEntry, now: number): PeerStatus {
+    if (entry.state.peerId === this.#self) return 'alive';
     const age = now - entry.lastSeenAt;
     if (age > this.timings.deadAfterMs) return 'dead';
     if (age > this.timings.suspectAfterMs || entry.suspectedAt !== null) return 'suspect';
