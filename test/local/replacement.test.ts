@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { cp, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -12,7 +12,11 @@ import { waitFor } from '../harness/wait.js';
 
 const run = promisify(execFile);
 const NODES = 5;
-const TIMINGS = ['--agent-arg=--heartbeat-ms=300', '--agent-arg=--suspect-after-ms=1000', '--agent-arg=--dead-after-ms=3000'];
+/**
+ * Faster than production, but with room for a loaded CI machine: at dead-after 3 s an agent whose
+ * event loop stalled for seconds was once taken for dead and fenced (CI, 2026-12-02).
+ */
+const TIMINGS = ['--agent-arg=--heartbeat-ms=300', '--agent-arg=--suspect-after-ms=1500', '--agent-arg=--dead-after-ms=5000'];
 const chatBody = JSON.stringify({ model: 'synkti/fake-model', messages: [{ role: 'user', content: 'Hello' }], max_tokens: 8 });
 
 interface FleetView {
@@ -58,7 +62,20 @@ async function stopFleet(fleet: LocalFleetProcess, dir: string): Promise<void> {
     await fleet.exited;
   }
   for (const i of await instances(fleet.dir).catch(() => [])) if (alive(i.pid)) process.kill(i.pid, 'SIGKILL');
+  // Agent logs and the ledger, for a failure seen in CI.
+  const keep = process.env.SYNKTI_TEST_KEEP_DIR;
+  if (keep !== undefined) await cp(dir, join(keep, `replacement-${process.pid}`), { recursive: true }).catch(() => undefined);
   await rm(dir, { recursive: true, force: true });
+}
+
+/** Log lines of every agent about fencing, surplus drains and departures: why a node left. */
+async function whyGone(dir: string): Promise<string> {
+  const lines: string[] = [];
+  for (const name of (await readdir(dir)).filter((n) => n.startsWith('node-'))) {
+    const log = await readFile(join(dir, name, 'agent.log'), 'utf8').catch(() => '');
+    for (const l of log.split('\n')) if (/confirmed gone|fenc|surplus|leaving the fleet|terminat/.test(l)) lines.push(`${name}: ${l.slice(0, 300)}`);
+  }
+  return lines.slice(-20).join('\n') || 'no fencing, surplus or departure logged';
 }
 
 async function fleetHealthy(url: string, count: number, timeoutMs = 60_000): Promise<FleetView> {
@@ -128,6 +145,8 @@ describe('replacement on a five-agent local fleet', { timeout: 300_000 }, () => 
   it('a rebalance recommendation: the at-risk node serves until its replacement is warm, then drains, leaves and is terminated', async () => {
     const before = await instances(fleet.dir);
     const atRisk = before.find((i) => i.instanceId === 'local-2')!;
+    // Say so plainly if the node this test needs is already gone (and what the fleet logged of it).
+    if (!alive(atRisk.pid)) assert.fail(`local-2 was gone before this test began: ledger ${JSON.stringify(before)}; ${await whyGone(fleet.dir)}`);
     await run(process.execPath, [cliPath, 'local', 'interrupt', '2', '--dir', fleet.dir, '--kind', 'rebalance']);
     await waitFor('a replacement for slot 2', async () => (await instances(fleet.dir)).find((i) => i.slot === '2' && i.replaces === 'local-2' && i.pid !== null), 30_000);
     await waitFor('the at-risk agent to leave', () => (!alive(atRisk.pid) ? true : undefined), 60_000);
