@@ -106,7 +106,7 @@ export async function main(argv: string[]): Promise<void> {
   const dir = await mkdtemp(join(tmpdir(), 'synkti-autoscale-bench-'));
   const cooldown = Math.max(2_000, Math.round(o.outWindowMs / 2));
   const args = [
-    '--agent-arg=--heartbeat-ms=200', '--agent-arg=--suspect-after-ms=700', '--agent-arg=--dead-after-ms=2000',
+    '--agent-arg=--heartbeat-ms=300', '--agent-arg=--suspect-after-ms=1500', '--agent-arg=--dead-after-ms=5000',
     '--agent-arg=--autoscale=true', `--agent-arg=--min-nodes=${o.min}`, `--agent-arg=--max-nodes=${o.max}`, '--agent-arg=--target-load-per-node=2',
     `--agent-arg=--scale-out-window-ms=${o.outWindowMs}`, `--agent-arg=--scale-in-window-ms=${o.inWindowMs}`,
     `--agent-arg=--scale-out-cooldown-ms=${cooldown}`, `--agent-arg=--scale-in-cooldown-ms=${cooldown}`,

@@ -13,9 +13,11 @@ const MAX_NODES = 5;
  * Short windows and cooldowns: the rule is the production one, only its numbers shrink. The
  * scale-in window stays several seconds: on 2 busy cores, demand as the engines count it dips
  * for seconds while requests wait in the agents' event loops instead (seen: a 3 s window flapped).
+ * Dead-after is 5 s, not 2 s: the entry agent carries every stream and its event loop stalls for
+ * seconds on a loaded machine, and a node taken for dead is fenced.
  */
 const ARGS = [
-  '--agent-arg=--heartbeat-ms=200', '--agent-arg=--suspect-after-ms=700', '--agent-arg=--dead-after-ms=2000',
+  '--agent-arg=--heartbeat-ms=300', '--agent-arg=--suspect-after-ms=1500', '--agent-arg=--dead-after-ms=5000',
   '--agent-arg=--autoscale=true', `--agent-arg=--min-nodes=${MIN_NODES}`, `--agent-arg=--max-nodes=${MAX_NODES}`, '--agent-arg=--target-load-per-node=2',
   '--agent-arg=--scale-out-window-ms=1500', '--agent-arg=--scale-in-window-ms=8000',
   '--agent-arg=--scale-out-cooldown-ms=2000', '--agent-arg=--scale-in-cooldown-ms=3000',
