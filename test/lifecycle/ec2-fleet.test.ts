@@ -61,7 +61,9 @@ describe('a fleet on (fake) EC2: every departure ends with its instance terminat
   it('surplus: an extra instance in a held slot joins; one holder of that slot leaves and is terminated, and nothing is launched', async () => {
     const before = f.ec2.instances().length;
     const extra = await f.launch('0', 'synkti-test-extra-0');
-    await waitFor('four live agents', () => (f.liveNodes().length === TARGET + 1 ? true : undefined), 30_000);
+    // The surplus drain may follow the join within one poll on a busy machine: either sight will do.
+    const slot0Gone = () => f.ec2.instances().some((i) => gone(f, i.instanceId) && i.tags.get('synkti:slot') === '0');
+    await waitFor('four live agents (or one slot-0 holder already gone)', () => (f.liveNodes().length === TARGET + 1 || slot0Gone() ? true : undefined), 60_000);
     await atTarget(f, 'after the surplus');
     const left = f.ec2.instances().filter((i) => gone(f, i.instanceId) && i.tags.get('synkti:slot') === '0');
     assert.equal(left.length, 1, `one of the two slot-0 holders left (extra: ${extra.instanceId})`);
