@@ -34,6 +34,19 @@ async function instances(dir: string): Promise<Instance[]> {
 }
 const running = async (dir: string) => (await instances(dir)).filter((i) => !i.terminated && alive(i.pid));
 
+/** Stops `local up` (and with it every node), kills any straggler by PID, keeps the logs when asked, removes the directory. */
+async function stopFleet(fleet: LocalFleetProcess, dir: string, name: string): Promise<void> {
+  if (fleet.child.exitCode === null) {
+    fleet.child.kill('SIGTERM');
+    await fleet.exited;
+  }
+  for (const i of await instances(fleet.dir).catch(() => [])) if (alive(i.pid)) process.kill(i.pid, 'SIGKILL');
+  // Agent logs and the ledger, for a failure seen in CI.
+  const keep = process.env.SYNKTI_TEST_KEEP_DIR;
+  if (keep !== undefined) await cp(dir, join(keep, `${name}-${process.pid}`), { recursive: true }).catch(() => undefined);
+  await rm(dir, { recursive: true, force: true });
+}
+
 /** `clients` streams at a time through `url`, each read to its end, until stopped. */
 function streams(url: string, clients: number) {
   const state = { stop: false, ok: 0, failed: [] as string[] };
@@ -61,17 +74,7 @@ describe('autoscaling on a local fleet: decided by load, leader-free', { timeout
     dir = await mkdtemp(join(tmpdir(), 'synkti-autoscale-'));
     fleet = await localUp(join(dir, 'fleet'), MIN_NODES, await freeBasePort(MAX_NODES + 8), ARGS);
   });
-  after(async () => {
-    if (fleet.child.exitCode === null) {
-      fleet.child.kill('SIGTERM');
-      await fleet.exited;
-    }
-    for (const i of await instances(fleet.dir).catch(() => [])) if (alive(i.pid)) process.kill(i.pid, 'SIGKILL');
-    // Agent logs and the ledger, for a failure seen in CI.
-    const keep = process.env.SYNKTI_TEST_KEEP_DIR;
-    if (keep !== undefined) await cp(dir, join(keep, `autoscale-${process.pid}`), { recursive: true }).catch(() => undefined);
-    await rm(dir, { recursive: true, force: true });
-  });
+  after(() => stopFleet(fleet, dir, 'autoscale'));
 
   it(`grows from ${MIN_NODES} to ${MAX_NODES} under sustained load (never above, each slot launched once), then shrinks back to ${MIN_NODES} once idle, every extra node drained and terminated; no stream fails or is cut`, async (t) => {
     const url = `http://127.0.0.1:${fleet.basePort}`;
@@ -129,14 +132,7 @@ describe('autoscaling with duelling deciders (every agent forced to act as the l
     const args = ARGS.map((a) => a.replace(`--max-nodes=${MAX_NODES}`, `--max-nodes=${DUEL_MAX}`)).concat('--agent-arg=--test-assume-launcher=true');
     fleet = await localUp(join(dir, 'fleet'), MIN_NODES, await freeBasePort(DUEL_MAX + 8), args);
   });
-  after(async () => {
-    if (fleet.child.exitCode === null) {
-      fleet.child.kill('SIGTERM');
-      await fleet.exited;
-    }
-    for (const i of await instances(fleet.dir).catch(() => [])) if (alive(i.pid)) process.kill(i.pid, 'SIGKILL');
-    await rm(dir, { recursive: true, force: true });
-  });
+  after(() => stopFleet(fleet, dir, 'autoscale-duel'));
 
   it(`two agents both act as the launcher: the fleet grows by exactly the decided number, each new slot launched once`, async (t) => {
     const url = `http://127.0.0.1:${fleet.basePort}`;
