@@ -105,7 +105,7 @@ export class Ec2Fleet {
     if (slot === undefined) throw new Error('no synkti:slot tag');
     const [imdsPort, enginePort] = [await freePort(), await freePort()];
     const bootstrap = this.liveNodes().flatMap((n) => n.agent.addrs);
-    const agentPromise = this.fleet.startAgent(
+    const agent = this.fleet.addAgent(
       `node-${inst.instanceId}`,
       [
         ...FAST_TIMINGS,
@@ -117,9 +117,10 @@ export class Ec2Fleet {
       ],
       bootstrap,
     );
-    // The machine is up once its agent runs: EC2 says running about then.
-    const agent = await agentPromise;
+    // Known before it is up: a surplus agent may leave (and end its instance) before the harness sees it start.
     this.nodes.set(inst.instanceId, { instanceId: inst.instanceId, slot, agent, imdsPort });
+    // The machine is up once its agent runs: EC2 says running about then.
+    await agent.start();
     if (inst.state === 'pending') this.ec2.setState(inst.instanceId, 'running');
   }
 

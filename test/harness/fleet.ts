@@ -19,6 +19,11 @@ export class TestFleet {
   }
 
   async startAgent(name: string, args: string[] = [], bootstrap?: string[]): Promise<AgentProcess> {
+    return this.addAgent(name, args, bootstrap).start();
+  }
+
+  /** An agent owned by the fleet (so `close()` stops it) but not yet started: callers that must know it before it is up. */
+  addAgent(name: string, args: string[] = [], bootstrap?: string[]): AgentProcess {
     const agent = new AgentProcess({
       stateDir: join(this.dir, name),
       swarmKeyFile: this.swarmKeyFile,
@@ -26,7 +31,7 @@ export class TestFleet {
       args,
     });
     this.agents.push(agent);
-    return agent.start();
+    return agent;
   }
 
   async close(): Promise<void> {
