@@ -1,15 +1,19 @@
 import { parseArgs } from 'node:util';
-import { POLICY_NAMES, type PolicyName, type SimConfig, type TrafficMode } from './config.js';
+import { type PlacementOrder, POLICY_NAMES, type PolicyName, type SimConfig, TRAFFIC_SHAPES, type TrafficMode, type TrafficShape } from './config.js';
 import { SimConfigError } from './errors.js';
 import { writeReport } from './html-file.js';
 import { renderHtml } from './report/html.js';
 import { renderSeedStudy, renderTable, SEED_STUDY_NOTES } from './report/table.js';
 import type { SimResult } from './result.js';
 import { runSimulation } from './simulate.js';
+import { type AutoscaleStudy, renderAutoscaleStudy, runAutoscaleStudy } from './study/autoscale.js';
 import { runSeedStudy, type SeedStudyRow } from './study/seed-phase1.js';
 
 export const SIM_USAGE = `usage: synkti sim [--nodes N] [--hours H] [--seed S] [--policy greedy|fallback|mixed|on-demand|all]
-                 [--anchors K] [--hazard P] [--traffic auto|fluid|requests] [--study seed-phase1] [--json] [--html FILE]`;
+                 [--anchors K] [--hazard P] [--traffic constant|diurnal|bursty|step] [--traffic-model auto|fluid|requests]
+                 [--autoscale [--min-nodes N] [--target-utilization U]] [--placement cheapest|spread]
+                 [--spot-price USD] [--on-demand-price USD] [--study seed-phase1|autoscale] [--json] [--html FILE]
+  --nodes is the fleet sized for peak (the autoscaler's ceiling); --autoscale also runs the fixed fleet for comparison.`;
 
 /**
  * `synkti sim`: runs the policies (all by default) and prints a table, or JSON with --json;
@@ -24,13 +28,20 @@ export async function simMain(argv: string[], write: (text: string) => void = (t
   }
   const results: SimResult[] = [];
   let study: SeedStudyRow[] | undefined;
-  if (opts.study !== undefined) study = runSeedStudy(opts.base.seed ?? 1);
+  if (opts.study === 'seed-phase1') study = runSeedStudy(opts.base.seed ?? 1);
+  let autoscaleStudy: AutoscaleStudy | undefined;
+  if (opts.study === 'autoscale') autoscaleStudy = runAutoscaleStudy(opts.base);
   if (opts.study === undefined || opts.alsoPolicies) {
-    for (const policy of opts.policies) results.push(runSimulation({ ...opts.base, policy }));
+    for (const policy of opts.policies) {
+      results.push(runSimulation({ ...opts.base, policy }));
+      // The same load on the fleet sized for peak: what autoscaling saves beyond spot alone.
+      if (opts.base.autoscale === true) results.push(runSimulation({ ...opts.base, policy, autoscale: false }));
+    }
   }
-  if (opts.json) write(`${JSON.stringify(study === undefined ? { results } : { results, study }, null, 2)}\n`);
+  if (opts.json) write(`${JSON.stringify({ results, ...(study === undefined ? {} : { study }), ...(autoscaleStudy === undefined ? {} : { autoscaleStudy }) }, null, 2)}\n`);
   else {
     if (results.length > 0) write(`${renderTable(results)}\n`);
+    if (autoscaleStudy !== undefined) write(`${renderAutoscaleStudy(autoscaleStudy)}\n`);
     if (study !== undefined) write(`${renderSeedStudy(study)}\n\n${SEED_STUDY_NOTES.map((n) => `- ${n}`).join('\n')}\n`);
   }
   if (opts.html !== undefined) await writeReport(opts.html, renderHtml(results, study));
@@ -42,7 +53,7 @@ interface Parsed {
   help: boolean;
   base: Partial<SimConfig>;
   policies: PolicyName[];
-  study: 'seed-phase1' | undefined;
+  study: 'seed-phase1' | 'autoscale' | undefined;
   alsoPolicies: boolean;
   json: boolean;
   html: string | undefined;
@@ -63,6 +74,13 @@ function parse(argv: string[]): Parsed {
         anchors: { type: 'string' },
         hazard: { type: 'string' },
         traffic: { type: 'string' },
+        'traffic-model': { type: 'string' },
+        autoscale: { type: 'boolean' },
+        'min-nodes': { type: 'string' },
+        'target-utilization': { type: 'string' },
+        placement: { type: 'string' },
+        'spot-price': { type: 'string' },
+        'on-demand-price': { type: 'string' },
         study: { type: 'string' },
         json: { type: 'boolean' },
         html: { type: 'string' },
@@ -88,18 +106,34 @@ function parse(argv: string[]): Parsed {
   set('seed', num('seed'));
   set('anchors', num('anchors'));
   set('hazardPerHour', num('hazard'));
-  const traffic = values['traffic'];
-  if (traffic !== undefined && !['auto', 'fluid', 'requests'].includes(String(traffic))) throw new SimConfigError(`synkti sim: --traffic must be auto, fluid or requests, got '${String(traffic)}'`);
-  set('traffic', traffic as TrafficMode | undefined);
+  set('minNodes', num('min-nodes'));
+  set('targetUtilization', num('target-utilization'));
+  set('spotPricePerHour', num('spot-price'));
+  set('onDemandPricePerHour', num('on-demand-price'));
+  if (values['autoscale'] === true) set('autoscale', true);
+  const models = ['auto', 'fluid', 'requests'];
+  const traffic = values['traffic'] === undefined ? undefined : String(values['traffic']);
+  const model = values['traffic-model'] === undefined ? undefined : String(values['traffic-model']);
+  // --traffic auto|fluid|requests is the older spelling of --traffic-model and still works.
+  const modelFromTraffic = traffic !== undefined && models.includes(traffic) ? traffic : undefined;
+  if (traffic !== undefined && modelFromTraffic === undefined && !TRAFFIC_SHAPES.includes(traffic as TrafficShape)) {
+    throw new SimConfigError(`synkti sim: --traffic must be one of ${TRAFFIC_SHAPES.join(', ')} (or a model: ${models.join(', ')}), got '${traffic}'`);
+  }
+  if (model !== undefined && !models.includes(model)) throw new SimConfigError(`synkti sim: --traffic-model must be one of ${models.join(', ')}, got '${model}'`);
+  set('traffic', (model ?? modelFromTraffic) as TrafficMode | undefined);
+  if (modelFromTraffic === undefined) set('trafficShape', traffic as TrafficShape | undefined);
+  const placement = values['placement'];
+  if (placement !== undefined && placement !== 'cheapest' && placement !== 'spread') throw new SimConfigError(`synkti sim: --placement must be cheapest or spread, got '${String(placement)}'`);
+  set('placementOrder', placement as PlacementOrder | undefined);
   const policy = String(values['policy'] ?? 'all');
   if (policy !== 'all' && !POLICY_NAMES.includes(policy as PolicyName)) throw new SimConfigError(`synkti sim: --policy must be one of ${POLICY_NAMES.join(', ')} or all, got '${policy}'`);
   const study = values['study'];
-  if (study !== undefined && study !== 'seed-phase1') throw new SimConfigError(`synkti sim: --study must be seed-phase1, got '${String(study)}'`);
+  if (study !== undefined && study !== 'seed-phase1' && study !== 'autoscale') throw new SimConfigError(`synkti sim: --study must be seed-phase1 or autoscale, got '${String(study)}'`);
   return {
     help: values['help'] === true,
     base,
     policies: policy === 'all' ? [...POLICY_NAMES] : [policy as PolicyName],
-    study: study as 'seed-phase1' | undefined,
+    study: study as Parsed['study'],
     alsoPolicies: values['policy'] !== undefined,
     json: values['json'] === true,
     html: values['html'] as string | undefined,

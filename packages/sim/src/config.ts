@@ -4,6 +4,11 @@ import { SimConfigError } from './errors.js';
 export type PolicyName = 'greedy' | 'fallback' | 'mixed' | 'on-demand';
 export const POLICY_NAMES: readonly PolicyName[] = ['greedy', 'fallback', 'mixed', 'on-demand'];
 export type TrafficMode = 'auto' | 'fluid' | 'requests';
+/** How offered load moves over time (see traffic/shape.ts); `step` is for the autoscale bench. */
+export type TrafficShape = 'constant' | 'diurnal' | 'bursty' | 'step';
+export const TRAFFIC_SHAPES: readonly TrafficShape[] = ['constant', 'diurnal', 'bursty', 'step'];
+/** Spot placement order: spread by slot only, or cheapest pools first (the agent's rule with prices). */
+export type PlacementOrder = 'spread' | 'cheapest';
 
 export interface SimConfig {
   nodes: number;
@@ -38,7 +43,20 @@ export interface SimConfig {
   partitionMeanMs: number;
   duelShare: number;
   traffic: TrafficMode;
+  /** Offered load over time; its peak is `utilisation` of `nodes` (the fleet sized for peak). */
+  trafficShape: TrafficShape;
+  /** Offered load as a share of the full fleet's capacity at the trace's peak. */
   utilisation: number;
+  /** Size the fleet by load with the fleet's own rule (decideScale) between minNodes and `nodes`. */
+  autoscale: boolean;
+  minNodes: number;
+  /** Autoscale: the share of a node's sequence slots it should carry on average (the agent's targetUtilization). */
+  targetUtilization: number;
+  scaleOutWindowMs: number;
+  scaleInWindowMs: number;
+  scaleOutCooldownMs: number;
+  scaleInCooldownMs: number;
+  placementOrder: PlacementOrder;
   requestTimeoutMs: number;
   /** Fleet name used in launch tokens. */
   fleet: string;
@@ -76,7 +94,16 @@ export const defaultConfig: SimConfig = {
   partitionMeanMs: C.PARTITION_MEAN_MS,
   duelShare: C.DUEL_SHARE,
   traffic: 'auto',
+  trafficShape: 'constant',
   utilisation: C.UTILISATION,
+  autoscale: false,
+  minNodes: C.MIN_NODES,
+  targetUtilization: C.TARGET_UTILIZATION,
+  scaleOutWindowMs: C.SCALE_OUT_WINDOW_MS,
+  scaleInWindowMs: C.SCALE_IN_WINDOW_MS,
+  scaleOutCooldownMs: C.SCALE_OUT_COOLDOWN_MS,
+  scaleInCooldownMs: C.SCALE_IN_COOLDOWN_MS,
+  placementOrder: 'cheapest',
   requestTimeoutMs: C.REQUEST_TIMEOUT_MS,
   fleet: 'sim',
 };
@@ -84,6 +111,8 @@ export const defaultConfig: SimConfig = {
 /** Fills defaults and rejects impossible values with a one-line message. */
 export function resolveConfig(partial: Partial<SimConfig> = {}): SimConfig {
   const c: SimConfig = { ...defaultConfig, ...partial };
+  // The default floor never exceeds a smaller fleet; an explicit one is checked below.
+  if (partial.minNodes === undefined) c.minNodes = Math.min(c.minNodes, c.nodes);
   const need = (ok: boolean, msg: string): void => {
     if (!ok) throw new SimConfigError(msg);
   };
@@ -99,5 +128,12 @@ export function resolveConfig(partial: Partial<SimConfig> = {}): SimConfig {
   }
   need(c.gossipLoss < 1, 'gossipLoss must be < 1');
   need(c.utilisation > 0 && c.utilisation < 5, `utilisation must be in (0, 5), got ${c.utilisation}`);
+  need(TRAFFIC_SHAPES.includes(c.trafficShape), `--traffic must be one of ${TRAFFIC_SHAPES.join(', ')}, got ${c.trafficShape}`);
+  need(c.placementOrder === 'spread' || c.placementOrder === 'cheapest', `--placement must be spread or cheapest, got ${c.placementOrder}`);
+  need(Number.isInteger(c.minNodes) && c.minNodes >= 1 && c.minNodes <= c.nodes, `--min-nodes must be an integer 1..nodes (${c.nodes}), got ${c.minNodes}`);
+  need(c.targetUtilization > 0 && c.targetUtilization <= 1, `--target-utilization must be in (0, 1], got ${c.targetUtilization}`);
+  for (const key of ['scaleOutWindowMs', 'scaleInWindowMs', 'scaleOutCooldownMs', 'scaleInCooldownMs'] as const) {
+    need(Number.isFinite(c[key]) && c[key] > 0, `${key} must be > 0, got ${c[key]}`);
+  }
   return c;
 }

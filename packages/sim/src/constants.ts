@@ -68,3 +68,23 @@ export const BOOT_FAILURE_SHARE = 0.01;
 export const DUEL_SHARE = 0.1;
 /** Samples of fleet size and prices kept for charts. */
 export const SERIES_POINTS = 400;
+/** Autoscaling, as the agent's defaults (agent/src/config/keys.ts): windows, cooldowns, target utilisation. */
+export const MIN_NODES = 2;
+export const TARGET_UTILIZATION = 0.75;
+export const SCALE_OUT_WINDOW_MS = 60_000;
+export const SCALE_IN_WINDOW_MS = 10 * 60_000;
+export const SCALE_OUT_COOLDOWN_MS = 3 * 60_000;
+export const SCALE_IN_COOLDOWN_MS = 10 * 60_000;
+/** The agent's SCALE_IN_LOAD_FRACTION: scale in only while the peak fits one node fewer at this share of the target load. */
+export const SCALE_IN_LOAD_FRACTION = 0.7;
+/** The launcher samples the fleet's load this often (the agent samples every tick; the sim's windows hold 6–60 samples). */
+export const SCALE_SAMPLE_MS = 10_000;
+/** Diurnal trace: a sine over 24 h whose peak is this many times its trough. */
+export const DIURNAL_PEAK_TO_TROUGH = 4;
+/** Bursty trace: a base load (share of peak), bursts to the peak this often, each this long on average. */
+export const BURSTY_BASE = 0.35;
+export const BURSTS_PER_DAY = 6;
+export const BURST_MEAN_MS = 20 * 60_000;
+/** Step trace (autoscale bench): this share of peak until STEP_AT_MS, the peak after. */
+export const STEP_BASE = 0.3;
+export const STEP_AT_MS = 2 * HOUR_MS;

@@ -150,6 +150,7 @@ export function startPartition(w: World): void {
   side1.peers = new Map(side0.peers);
   side1.derived = null;
   side1.memory = new Map(side0.memory);
+  side1.target = w.target;
   for (const n of live) {
     if (minority.has(n.peerId)) n.side = 1;
     goSilent(w, n.side === 1 ? 0 : 1, n.peerId);

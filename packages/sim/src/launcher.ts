@@ -10,8 +10,9 @@ import {
 import { HEARTBEAT_MS, RECHECK_MS, SUSPECT_AFTER_MS } from './constants.js';
 import { publishNow, requestEval } from './gossip.js';
 import { adjustProvisioned, kill, launched, startDrain } from './lifecycle.js';
+import { spotPricesNow } from './placement.js';
 import type { SimInstance } from './provider.js';
-import type { DerivedView, SideView, SimNode, World } from './world.js';
+import { type DerivedView, type SideView, type SimNode, targetOf, type World } from './world.js';
 
 /**
  * Evaluates the real replacement rule once for a side: every agent there shares this view,
@@ -27,16 +28,18 @@ export function evaluateSide(w: World, side: number): void {
   view.derived ??= derive(view);
   const { peers, launches, lowest, second, atRisk, oldestRisk, warm } = view.derived;
   if (lowest === null) return;
+  const target = targetOf(w, side);
   const base = {
     fleet: w.config.fleet,
-    target: w.config.nodes,
+    target,
     peers,
     launches,
     providerCount: w.polled.count,
     providerSlots: w.polled.instances,
     providerListedAt: w.polled.at,
-    placements: [],
-    placementsFor: w.policy.placementsFor,
+    placements: w.policy.placements,
+    placementsFor: w.policy.perSlot,
+    spotPrices: spotPricesNow(w),
     launchTimeoutMs: w.config.launchTimeoutMs,
     now: w.now,
     memory: view.memory,
@@ -52,7 +55,7 @@ export function evaluateSide(w: World, side: number): void {
   // planSurplus can only name a node when an at-risk node is replaced or overdue, or the warm fleet exceeds the target.
   view.lastAtRisk = atRisk;
   const overdue = w.now - oldestRisk >= surplusWindow(w);
-  if ((atRisk > 0 && (warm >= w.config.nodes || overdue)) || warm > w.config.nodes) surplus(w, side);
+  if ((atRisk > 0 && (warm >= target || overdue)) || warm > target) surplus(w, side);
   else if (atRisk > 0) requestEval(w, side, oldestRisk + surplusWindow(w));
 }
 
@@ -95,7 +98,7 @@ function actAsLauncher(w: World, side: number, peerId: string, plan: Replacement
   const members = sideMembers(w, side);
   for (const d of plan.launches) {
     if (!plan.quorum) w.counters.launchesWithoutQuorum++;
-    if (members * 2 <= w.config.nodes) {
+    if (members * 2 <= targetOf(w, side)) {
       w.counters.minorityLaunches++;
       const noticed = w.now - w.partitionedAt > SUSPECT_AFTER_MS + HEARTBEAT_MS;
       if (noticed && !plan.providerConfirms && heldElsewhere(w, d.slot)) w.counters.minorityLaunchesWithoutWitness++;
@@ -168,7 +171,7 @@ function heldElsewhere(w: World, slot: string): boolean {
 }
 
 function sideMembers(w: World, side: number): number {
-  if (!w.partitioned) return w.config.nodes; // no partition: the side is the whole fleet
+  if (!w.partitioned) return w.target; // no partition: the side is the whole fleet
   let n = 0;
   for (const node of w.nodes.values()) if (node.state !== 'gone' && node.side === side) n++;
   return n;
@@ -189,7 +192,7 @@ function surplusWindow(w: World): number {
 function surplus(w: World, side: number): void {
   const peers: SurplusPeer[] = [];
   for (const e of w.views[side]!.peers.values()) peers.push(e.surplus);
-  const d = planSurplus({ target: w.config.nodes, peers, now: w.now, rebalanceWindowMs: surplusWindow(w) });
+  const d = planSurplus({ target: targetOf(w, side), peers, now: w.now, rebalanceWindowMs: surplusWindow(w) });
   if (d.kind !== 'drain') return;
   const node = w.nodes.get(d.peerId);
   if (node !== undefined && node.side === side) startDrain(w, node);

@@ -18,7 +18,7 @@ function change(w: World, node: SimNode, mutate: () => void): void {
 
 export function adjustProvisioned(w: World, delta: number): void {
   const r = w.restore;
-  const target = w.config.nodes;
+  const target = w.target;
   const wasBelow = w.provisioned < target;
   if (wasBelow) r.belowMs += w.now - r.lastChange;
   r.lastChange = w.now;
@@ -35,9 +35,7 @@ export function adjustProvisioned(w: World, delta: number): void {
 function updateServing(w: World, node: SimNode): void {
   const serving = node.state === 'warm' && !node.draining && node.interrupted !== 'terminate';
   if (serving === node.serving) return;
-  const target = w.config.nodes;
-  if (w.servingList.length < target) w.servingBelowMs += w.now - w.servingLastChange;
-  w.servingLastChange = w.now;
+  flushServing(w);
   node.serving = serving;
   if (serving) {
     node.servingIndex = w.servingList.length;
@@ -51,6 +49,25 @@ function updateServing(w: World, node: SimNode): void {
     node.servingIndex = -1;
     rerouteQueue(w, node);
   }
+}
+
+/** Counts the time since the last change as below target or not, under the target in force until now. */
+function flushServing(w: World): void {
+  if (w.servingList.length < w.target) w.servingBelowMs += w.now - w.servingLastChange;
+  w.servingLastChange = w.now;
+}
+
+/**
+ * A new fleet size (autoscaling): the time so far is accounted under the old target, then the
+ * restore tracking starts over under the new one. A scale-out is no loss: its below-target
+ * time starts now, not at the last departure.
+ */
+export function setTarget(w: World, target: number): void {
+  flushServing(w);
+  adjustProvisioned(w, 0);
+  w.target = target;
+  if (w.provisioned < target) w.restore.reference = w.now;
+  adjustProvisioned(w, 0);
 }
 
 /** A fresh instance from the provider: it boots, then its agent joins (or it never does). */

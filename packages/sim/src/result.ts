@@ -31,11 +31,18 @@ export interface SimResult {
   maxRestoreMs: number;
   minorityLaunches: number;
   minorityLaunchesWithoutWitness: number;
+  /** Node-hours billed, by kind. */
+  hours: { spot: number; onDemand: number };
+  /** Mean spot price paid per node-hour, beside the mean of every market's price over the run. */
+  prices: { paidSpotPerHour: number | null; meanSpotPerHour: number };
+  /** Autoscaling: moves of the target by direction, and each move (hour, from, to, reason). */
+  scale: { outs: number; ins: number; events: { h: number; from: number; to: number; reason: string }[] };
   /** Instances a launcher terminated before replacing them: dead in its view (quorum), still listed by the provider. */
   fenced: number;
   evaluations: number;
   events: number;
-  series: { t: number[]; serving: number[]; instances: number[]; prices: number[][]; markets: string[] };
+  /** Charts: time (h), serving agents, live instances, target, offered load (sequences), prices per market. */
+  series: { t: number[]; serving: number[]; instances: number[]; target: number[]; demand: number[]; prices: number[][]; markets: string[] };
 }
 
 export function countersToResult(c: Counters, p: ProviderStats): Pick<

@@ -1,18 +1,21 @@
 import { launchToken, PROVIDER_LIST_LAG_MS } from '@synkti/fleet';
 import { seededRng } from '@synkti/interface';
+import { initialTarget, onScaleTick } from './autoscale.js';
 import { type SimConfig, resolveConfig } from './config.js';
 import { HOUR_MS, PROVIDER_POLL_MS, REQUEST_MODE_MAX_REQUESTS, SERIES_POINTS } from './constants.js';
 import { apply, endPartition, onDead, onForget, onSilent, publishNow, rememberInstance, requestEval, startPartition } from './gossip.js';
 import { evaluateSide } from './launcher.js';
 import { adjustProvisioned, createNode, onGone, onJoin, onNotice, onRebalance, onWarm, onWave } from './lifecycle.js';
 import { buildMarkets, inShortage, priceAt, spotCost } from './market.js';
+import { walkFor } from './placement.js';
 import { policyFor } from './policies/index.js';
 import { SimProvider } from './provider.js';
 import { exponential } from './random.js';
 import { countersToResult, type SimResult } from './result.js';
 import { fluidP99, onFluidStep } from './traffic/fluid.js';
-import { arrivalRatePerS, newTraffic } from './traffic/model.js';
+import { arrivalRatePerS, MEAN_SERVICE_MS, newTraffic, rateAt } from './traffic/model.js';
 import { onArrive, onComplete } from './traffic/requests.js';
+import { buildShape } from './traffic/shape.js';
 import { newWorld, type SimEvent, schedule, type World } from './world.js';
 
 export interface RunOptions {
@@ -24,7 +27,7 @@ export interface RunOptions {
 export function runSimulation(partial: Partial<SimConfig> = {}, options: RunOptions = {}): SimResult {
   const config = resolveConfig(partial);
   const w = buildWorld(config);
-  bootstrap(w, Math.min(config.nodes, options.initialNodes ?? config.nodes));
+  bootstrap(w, Math.min(w.target, options.initialNodes ?? w.target));
   scheduleProcesses(w);
   for (;;) {
     if (w.heap.peekTime() > w.endAt) break;
@@ -49,19 +52,30 @@ function buildWorld(config: SimConfig): World {
   );
   const endAt = config.hours * HOUR_MS;
   const rate = arrivalRatePerS(config);
-  const expected = (rate * endAt) / 1000;
+  // The trace draws from its own stream: the same seed gives the same load whatever the fleet does.
+  const shape = buildShape(config.trafficShape, endAt, seededRng((config.seed ^ 0x85ebca6b) >>> 0));
+  const expected = (rate * meanFactor(shape.factorAt, endAt) * endAt) / 1000;
   const requests = config.traffic === 'requests' || (config.traffic === 'auto' && expected <= REQUEST_MODE_MAX_REQUESTS);
-  return newWorld({ config, policy: policyFor(config), rng, trafficRng, endAt, markets, provider, traffic: newTraffic(requests ? 'requests' : 'fluid', rate) });
+  const traffic = newTraffic(requests ? 'requests' : 'fluid', rate, shape);
+  const policy = policyFor(config);
+  const placementMarkets = policy.placements.map((p) => (p.onDemand === true ? -1 : (index.get(`${p.subnet}/${p.instanceType}`) ?? -1)));
+  return newWorld({ config, policy, rng, trafficRng, endAt, markets, provider, traffic, placementMarkets, target: initialTarget(config, traffic) });
+}
+
+/** The trace's mean share of peak over the run, from 1,000 points (only to choose the traffic model). */
+function meanFactor(factorAt: (t: number) => number, endAt: number): number {
+  let sum = 0;
+  for (let i = 0; i < 1000; i++) sum += factorAt(((i + 0.5) * endAt) / 1000);
+  return sum / 1000;
 }
 
 /** The fleet at time 0: `count` warm agents in slots 0..count-1, launched with first-launch tokens. */
 function bootstrap(w: World, count: number): void {
   for (let i = 0; i < count; i++) {
     const slot = String(i);
-    const placements = w.policy.placementsFor(slot);
-    for (let p = 0; p < placements.length; p++) {
-      const token = launchToken({ fleet: w.config.fleet, slot, replaces: null, generation: 0, placementIndex: p });
-      const res = w.provider.run(token, placements[p]!, slot, 0, 0);
+    for (const { placement, placementIndex } of walkFor(w, slot)) {
+      const token = launchToken({ fleet: w.config.fleet, slot, replaces: null, generation: 0, placementIndex });
+      const res = w.provider.run(token, placement, slot, 0, 0);
       if (!res.ok) continue;
       w.provider.joined(res.instance);
       adjustProvisioned(w, 1);
@@ -99,6 +113,7 @@ function scheduleProcesses(w: World): void {
   const c = w.config;
   schedule(w, PROVIDER_POLL_MS, { k: 'poll' });
   schedule(w, 0, { k: 'sample' });
+  if (c.autoscale) schedule(w, 0, { k: 'scale' });
   if (c.waveRatePerHour > 0) {
     w.markets.forEach((_, market) => {
       schedule(w, exponential(w.rng, HOUR_MS / c.waveRatePerHour), { k: 'wave', market });
@@ -159,6 +174,9 @@ function handle(w: World, ev: SimEvent): void {
     case 'sample':
       sample(w);
       return;
+    case 'scale':
+      onScaleTick(w);
+      return;
     case 'fluid':
       onFluidStep(w);
       return;
@@ -175,23 +193,22 @@ function sample(w: World): void {
   w.series.t.push(round(w.now / HOUR_MS, 4));
   w.series.serving.push(w.servingList.length);
   w.series.instances.push(w.provider.count());
+  w.series.target.push(w.target);
+  w.series.demand.push(round((rateAt(w.traffic, w.now) * MEAN_SERVICE_MS) / 1000, 1));
   schedule(w, w.now + w.endAt / SERIES_POINTS, { k: 'sample' });
 }
 
 function finish(w: World): SimResult {
   const c = w.config;
-  if (w.servingList.length < c.nodes) w.servingBelowMs += w.endAt - w.servingLastChange;
-  if (w.provisioned < c.nodes) {
+  if (w.servingList.length < w.target) w.servingBelowMs += w.endAt - w.servingLastChange;
+  if (w.provisioned < w.target) {
     w.restore.belowMs += w.endAt - w.restore.lastChange;
     if (!w.partitioned && w.restore.belowSince !== null) {
       w.restore.maxRestoreMs = Math.max(w.restore.maxRestoreMs, w.endAt - Math.max(w.restore.reference, w.restore.belowSince));
     }
   }
-  let cost = 0;
-  for (const inst of w.provider.all()) {
-    const end = inst.endedAt ?? w.endAt;
-    cost += inst.market < 0 ? (c.onDemandPricePerHour * (end - inst.launchedAt)) / HOUR_MS : spotCost(w.markets[inst.market]!, inst.launchedAt, end);
-  }
+  const bill = billing(w);
+  const cost = bill.spotUsd + bill.onDemandUsd;
   const onDemandCost = c.nodes * c.hours * c.onDemandPricePerHour;
   const t = w.traffic;
   const waits = t.waits.subarray(0, t.waitCount).sort();
@@ -199,7 +216,7 @@ function finish(w: World): SimResult {
   const arrived = Math.round(t.arrived);
   return {
     config: c,
-    policy: w.policy.label,
+    policy: c.autoscale ? `${w.policy.label}, autoscaled ${c.minNodes}–${c.nodes}` : w.policy.label,
     trafficMode: t.mode,
     costUsd: round(cost, 2),
     onDemandCostUsd: round(onDemandCost, 2),
@@ -215,12 +232,39 @@ function finish(w: World): SimResult {
     belowTargetHours: round(w.servingBelowMs / HOUR_MS, 4),
     provisionedBelowTargetHours: round(w.restore.belowMs / HOUR_MS, 4),
     maxRestoreMs: round(w.restore.maxRestoreMs, 0),
+    hours: { spot: round(bill.spotHours, 2), onDemand: round(bill.onDemandHours, 2) },
+    prices: {
+      paidSpotPerHour: bill.spotHours === 0 ? null : round(bill.spotUsd / bill.spotHours, 4),
+      meanSpotPerHour: round(w.markets.reduce((sum, m) => sum + spotCost(m, 0, w.endAt), 0) / (w.markets.length * c.hours), 4),
+    },
+    scale: {
+      outs: w.scale.events.filter((e) => e.to > e.from).length,
+      ins: w.scale.events.filter((e) => e.to < e.from).length,
+      events: w.scale.events.map((e) => ({ h: round(e.at / HOUR_MS, 4), from: e.from, to: e.to, reason: e.reason })),
+    },
     series: {
       ...w.series,
       prices: w.markets.map((m) => w.series.t.map((h) => round(priceAt(m, h * HOUR_MS), 4))),
       markets: w.markets.map((m) => `${m.zone}/${m.instanceType}`),
     },
   };
+}
+
+/** What the provider bills: every instance from its launch to its end (or the run's end). */
+function billing(w: World): { spotUsd: number; onDemandUsd: number; spotHours: number; onDemandHours: number } {
+  const out = { spotUsd: 0, onDemandUsd: 0, spotHours: 0, onDemandHours: 0 };
+  for (const inst of w.provider.all()) {
+    const end = inst.endedAt ?? w.endAt;
+    const hours = (end - inst.launchedAt) / HOUR_MS;
+    if (inst.market < 0) {
+      out.onDemandUsd += w.config.onDemandPricePerHour * hours;
+      out.onDemandHours += hours;
+    } else {
+      out.spotUsd += spotCost(w.markets[inst.market]!, inst.launchedAt, end);
+      out.spotHours += hours;
+    }
+  }
+  return out;
 }
 
 /** A launch in flight whose instance is no longer listed, long enough after it started for the rule to call it failed. */

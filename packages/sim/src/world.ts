@@ -1,6 +1,6 @@
 import type { Rng } from '@synkti/interface';
-import type { LaunchRecord, PeerFacts, ProviderInstance, SurplusPeer } from '@synkti/fleet';
-import type { InterruptionKind } from '@synkti/protocol';
+import type { LaunchRecord, LoadSample, PeerFacts, ProviderInstance, SurplusPeer } from '@synkti/fleet';
+import type { InterruptionKind, ScaleDecision } from '@synkti/protocol';
 import type { SimConfig } from './config.js';
 import { EventHeap } from './heap.js';
 import type { Market } from './market.js';
@@ -57,6 +57,11 @@ export interface SideView {
   lastAtRisk: number;
   /** The rule's inputs derived from `peers`, kept until `peers` changes (see `touch`). */
   derived: DerivedView | null;
+  /**
+   * The target this side follows when cut off: the decision it knew at the cut (gossip from the
+   * deciding side no longer reaches it). Null: the fleet's current target (`World.target`).
+   */
+  target: number | null;
 }
 
 export interface DerivedView {
@@ -92,6 +97,7 @@ export type SimEvent =
   | { k: 'partition-end' }
   | { k: 'poll' }
   | { k: 'sample' }
+  | { k: 'scale' }
   | { k: 'fluid' }
   | { k: 'arrive' }
   | { k: 'complete'; node: SimNode; req: SimRequest };
@@ -145,11 +151,25 @@ export interface World {
   servingBelowMs: number;
   servingLastChange: number;
   traffic: TrafficState;
-  /** Chart samples: time (h), serving agents, live instances. */
-  series: { t: number[]; serving: number[]; instances: number[] };
+  /** Market index of each of the policy's configured placements (-1: on-demand). */
+  placementMarkets: number[];
+  /** Spot prices by placement index, read at the start of `hour` (see placement.ts). */
+  prices: { hour: number; byIndex: Map<number, number> } | null;
+  /** The fleet's size in force: `config.nodes`, or the autoscaler's agreed target. */
+  target: number;
+  scale: ScaleState;
+  /** Chart samples: time (h), serving agents, live instances, target. */
+  series: { t: number[]; serving: number[]; instances: number[]; target: number[]; demand: number[] };
 }
 
-export function newWorld(parts: Omit<World, 'heap' | 'now' | 'nodes' | 'views' | 'partitioned' | 'partitionedAt' | 'polled' | 'polledUpTo' | 'servingList' | 'provisioned' | 'counters' | 'restore' | 'servingBelowMs' | 'servingLastChange' | 'series'>): World {
+/** The autoscaler's memory: the agreed decision, the launcher's load window, and every move (for the report). */
+export interface ScaleState {
+  decision: ScaleDecision | null;
+  samples: LoadSample[];
+  events: { at: number; from: number; to: number; reason: string }[];
+}
+
+export function newWorld(parts: Omit<World, 'heap' | 'now' | 'nodes' | 'views' | 'partitioned' | 'partitionedAt' | 'polled' | 'polledUpTo' | 'servingList' | 'provisioned' | 'counters' | 'restore' | 'servingBelowMs' | 'servingLastChange' | 'series' | 'prices' | 'scale'>): World {
   return {
     ...parts,
     heap: new EventHeap<SimEvent>(),
@@ -181,12 +201,19 @@ export function newWorld(parts: Omit<World, 'heap' | 'now' | 'nodes' | 'views' |
     restore: { belowSince: null, reference: 0, maxRestoreMs: 0, belowMs: 0, lastChange: 0 },
     servingBelowMs: 0,
     servingLastChange: 0,
-    series: { t: [], serving: [], instances: [] },
+    series: { t: [], serving: [], instances: [], target: [], demand: [] },
+    prices: null,
+    scale: { decision: null, samples: [], events: [] },
   };
 }
 
 export function emptyView(): SideView {
-  return { peers: new Map(), memory: new Map(), evalAt: -1, lastDeficit: 0, lastAtRisk: 0, derived: null };
+  return { peers: new Map(), memory: new Map(), evalAt: -1, lastDeficit: 0, lastAtRisk: 0, derived: null, target: null };
+}
+
+/** The target a side's agents follow. */
+export function targetOf(w: World, side: number): number {
+  return w.views[side]!.target ?? w.target;
 }
 
 export function schedule(w: World, at: number, ev: SimEvent): void {

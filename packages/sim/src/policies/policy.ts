@@ -2,31 +2,32 @@ import type { Placement } from '@synkti/fleet';
 import type { PolicyName, SimConfig } from '../config.js';
 
 /**
- * A provisioning policy: which placements a slot's launch walks, in one order every peer
- * shares. The order rotates by slot number so a fleet spreads over markets (zones × types)
- * and one reclaim wave cannot take it all.
+ * A provisioning policy: the placements a slot's launch may walk. `placements` is the configured
+ * list (spot pools, then on-demand for a fallback), ordered per slot by the fleet's own
+ * `walkOrder` — spread by slot, and cheapest pools first when prices are known — exactly as the
+ * agent orders its configured placements. A policy with per-slot rules (on-demand anchors)
+ * gives its own order instead.
  */
 export interface Policy {
   name: PolicyName;
   label: string;
-  placementsFor(slot: string): Placement[];
+  placements: Placement[];
+  perSlot?: (slot: string) => Placement[];
 }
 
-export function spotPlacements(config: SimConfig, slot: string): Placement[] {
+export function spotPlacements(config: SimConfig): Placement[] {
   const all: Placement[] = [];
   for (const subnet of config.zones) for (const instanceType of config.instanceTypes) all.push({ instanceType, subnet });
-  return rotate(all, Number(slot) || 0);
+  return all;
 }
 
-export function onDemandPlacements(config: SimConfig, slot: string): Placement[] {
+export function onDemandPlacements(config: SimConfig): Placement[] {
   const type = config.instanceTypes[0]!;
-  return rotate(
-    config.zones.map((subnet) => ({ instanceType: type, subnet, onDemand: true })),
-    Number(slot) || 0,
-  );
+  return config.zones.map((subnet) => ({ instanceType: type, subnet, onDemand: true }));
 }
 
-function rotate<T>(list: T[], by: number): T[] {
-  const k = by % list.length;
+/** A list rotated by the slot number: slots 0..n-1 start in n different places. */
+export function rotateBySlot<T>(list: readonly T[], slot: string): T[] {
+  const k = (Number(slot) || 0) % list.length;
   return [...list.slice(k), ...list.slice(0, k)];
 }

@@ -1,3 +1,4 @@
+import { NODE_CONCURRENCY } from '../constants.js';
 import type { SimResult } from '../result.js';
 import { renderSeedStudy, SEED_STUDY_NOTES } from './table.js';
 import { renderTable } from './table.js';
@@ -27,6 +28,21 @@ export function renderHtml(results: readonly SimResult[], study?: readonly SeedS
       ),
     );
     const first = results[0]!;
+    if (results.some((r) => r.config.autoscale)) {
+      // Offered load in nodes' worth at the target utilisation, beside each fleet's target: the autoscaler's job at a glance.
+      const perNode = first.config.targetUtilization * NODE_CONCURRENCY;
+      charts.push(
+        lineChart(
+          'Target size against the load (offered sequences ÷ target load per node)',
+          [
+            { name: 'load, in nodes at target load', xs: first.series.t, ys: first.series.demand.map((d) => d / perNode), color: '#7f7f7f' },
+            ...results.map((r, i) => ({ name: `${r.policy}: target`, xs: r.series.t, ys: r.series.target, color: COLORS[i % COLORS.length]! })),
+          ],
+          'hours',
+          'nodes',
+        ),
+      );
+    }
     charts.push(
       lineChart(
         'Spot price paths ($/h)',

@@ -12,7 +12,7 @@ function grid(header: string[], rows: string[][]): string {
 
 /** One row per run: the policy comparison printed by `synkti sim`. */
 export function renderTable(results: readonly SimResult[]): string {
-  const header = ['policy', 'cost', 'savings', 'success', 'p99 queue', 'preempt', 'replace', 'double', 'below target', 'traffic'];
+  const header = ['policy', 'cost', 'savings', 'success', 'p99 queue', 'preempt', 'replace', 'double', 'below target', 'mean nodes', 'scale out/in', 'spot $/h paid', 'traffic'];
   const rows = results.map((r) => [
     r.policy,
     usd(r.costUsd),
@@ -23,10 +23,13 @@ export function renderTable(results: readonly SimResult[]): string {
     String(r.replacements),
     String(r.doubleLaunches),
     `${r.belowTargetHours.toFixed(2)} h`,
-    r.trafficMode,
+    ((r.hours.spot + r.hours.onDemand) / r.config.hours).toFixed(1),
+    r.config.autoscale ? `${r.scale.outs}/${r.scale.ins}` : '-',
+    r.prices.paidSpotPerHour === null ? '-' : r.prices.paidSpotPerHour.toFixed(3),
+    `${r.config.trafficShape}, ${r.trafficMode}`,
   ]);
   const c = results[0]?.config;
-  const head = c === undefined ? '' : `${c.nodes} nodes × ${c.hours} h, seed ${c.seed}, hazard ${pct(c.hazardPerHour)}/node-hour, on-demand baseline ${usd(results[0]!.onDemandCostUsd)}\n`;
+  const head = c === undefined ? '' : `${c.nodes} nodes × ${c.hours} h, seed ${c.seed}, hazard ${pct(c.hazardPerHour)}/node-hour, on-demand baseline (fixed for peak) ${usd(results[0]!.onDemandCostUsd)}, spot market mean $${results[0]!.prices.meanSpotPerHour.toFixed(3)}/h\n`;
   return head + grid(header, rows);
 }
 

@@ -2,7 +2,7 @@ import { FLUID_STEP_MS, NODE_CONCURRENCY } from '../constants.js';
 import { poisson } from '../random.js';
 import { schedule, type World } from '../world.js';
 import { erlangC } from './erlang.js';
-import { MEAN_SERVICE_MS } from './model.js';
+import { MEAN_SERVICE_MS, rateAt } from './model.js';
 
 /**
  * Aggregate traffic for large fleets: every FLUID_STEP_MS, Poisson arrivals meet the pooled
@@ -17,7 +17,8 @@ export function onFluidStep(w: World): void {
   schedule(w, w.now + FLUID_STEP_MS, { k: 'fluid' });
   const servers = w.servingList.length * NODE_CONCURRENCY;
   const throughputPerMs = servers / MEAN_SERVICE_MS;
-  const arrivals = poisson(w.trafficRng, (t.ratePerS * dt) / 1000);
+  const ratePerS = rateAt(t, w.now);
+  const arrivals = poisson(w.trafficRng, (ratePerS * dt) / 1000);
   t.arrived += arrivals;
   let backlog = t.backlog + arrivals;
   const started = Math.min(backlog, throughputPerMs * dt);
@@ -29,16 +30,20 @@ export function onFluidStep(w: World): void {
   }
   t.served += started;
   t.backlog = backlog;
+  // Little's law for the sequences in service, plus the backlog waiting: vLLM's running + waiting.
+  t.demand = (arrivals / dt) * MEAN_SERVICE_MS + backlog;
   if (arrivals === 0 || servers === 0) return;
-  const lambdaPerMs = t.ratePerS / 1000;
+  const lambdaPerMs = ratePerS / 1000;
   if (backlog > 0) {
     t.steps.push(arrivals, backlog / throughputPerMs, 0, 0);
     return;
   }
-  let pWait = t.pWaitCache.get(servers);
+  // The cache holds while the rate is constant; a moving trace pays O(servers) per step.
+  const constant = t.shape.name === 'constant';
+  let pWait = constant ? t.pWaitCache.get(servers) : undefined;
   if (pWait === undefined) {
     pWait = erlangC(servers, lambdaPerMs * MEAN_SERVICE_MS);
-    t.pWaitCache.set(servers, pWait);
+    if (constant) t.pWaitCache.set(servers, pWait);
   }
   t.steps.push(arrivals, 0, pWait, throughputPerMs - lambdaPerMs);
 }

@@ -9,11 +9,12 @@ import {
 import type { SimConfig } from '../config.js';
 import type { Rng } from '@synkti/interface';
 import { lognormal } from '../random.js';
+import type { LoadShape } from './shape.js';
 
 /** Mean service time of one request on one engine sequence slot (ms). */
 export const MEAN_SERVICE_MS = (PROMPT_TOKENS_MEAN / PREFILL_TOKENS_PER_S + OUTPUT_TOKENS_MEAN / DECODE_TOKENS_PER_S) * 1000;
 
-/** Offered load in requests per second for the whole fleet. */
+/** Offered load in requests per second for the whole fleet at the trace's peak. */
 export function arrivalRatePerS(config: SimConfig): number {
   return (config.utilisation * config.nodes * NODE_CONCURRENCY * 1000) / MEAN_SERVICE_MS;
 }
@@ -37,7 +38,11 @@ export interface TrafficStats {
 /** Traffic state carried by the world; `waits` holds request-mode delays, `steps` fluid components. */
 export interface TrafficState {
   mode: 'fluid' | 'requests';
-  ratePerS: number;
+  /** Arrivals per second at the trace's peak; `rateAt` scales it by the shape. */
+  peakRatePerS: number;
+  shape: LoadShape;
+  /** Fluid mode: sequences running plus waiting fleet-wide at the last step (the autoscaler's demand). */
+  demand: number;
   arrived: number;
   served: number;
   failed: number;
@@ -49,10 +54,12 @@ export interface TrafficState {
   pWaitCache: Map<number, number>;
 }
 
-export function newTraffic(mode: 'fluid' | 'requests', ratePerS: number): TrafficState {
+export function newTraffic(mode: 'fluid' | 'requests', peakRatePerS: number, shape: LoadShape): TrafficState {
   return {
     mode,
-    ratePerS,
+    peakRatePerS,
+    shape,
+    demand: 0,
     arrived: 0,
     served: 0,
     failed: 0,
@@ -71,4 +78,9 @@ export function recordWait(t: TrafficState, ms: number): void {
     t.waits = grown;
   }
   t.waits[t.waitCount++] = ms;
+}
+
+/** Arrivals per second offered at time t. */
+export function rateAt(t: TrafficState, now: number): number {
+  return t.peakRatePerS * t.shape.factorAt(now);
 }

@@ -1,7 +1,7 @@
 import { NODE_CONCURRENCY } from '../constants.js';
 import { exponential } from '../random.js';
 import { schedule, type SimNode, type SimRequest, type World } from '../world.js';
-import { recordWait, sampleServiceMs } from './model.js';
+import { rateAt, recordWait, sampleServiceMs } from './model.js';
 
 /**
  * Request-level traffic: Poisson arrivals, each routed by power of two choices over the
@@ -10,7 +10,8 @@ import { recordWait, sampleServiceMs } from './model.js';
  */
 export function onArrive(w: World): void {
   const t = w.traffic;
-  schedule(w, w.now + exponential(w.trafficRng, 1000 / t.ratePerS), { k: 'arrive' });
+  // The next gap at the current rate: traces move over minutes, gaps last milliseconds.
+  schedule(w, w.now + exponential(w.trafficRng, 1000 / rateAt(t, w.now)), { k: 'arrive' });
   t.arrived++;
   dispatch(w, { arrivedAt: w.now, serviceMs: sampleServiceMs(w.trafficRng) });
 }
@@ -57,4 +58,11 @@ export function rerouteQueue(w: World, node: SimNode): void {
   const queued = node.queue;
   node.queue = [];
   for (const req of queued) dispatch(w, req);
+}
+
+/** Sequences running and waiting over the serving agents: what their engines' gauges would sum to. */
+export function requestDemand(w: World): number {
+  let n = 0;
+  for (const node of w.servingList) n += node.active + node.queue.length;
+  return n;
 }
