@@ -17,6 +17,11 @@ export default tseslint.config(
     },
   },
   {
+    // The dashboard's page script: plain ES2020 for the browser, one IIFE (not a module).
+    files: ['packages/gateway/assets/**/*.js'],
+    languageOptions: { globals: { ...globals.browser }, ecmaVersion: 2020, sourceType: 'script' },
+  },
+  {
     files: ['**/*.test.ts', 'test/**/*.ts'],
     rules: { '@typescript-eslint/no-unused-expressions': 'off' },
   },

@@ -71,6 +71,10 @@ export function packAgent(outDir) {
       const dest = join(stage, 'node_modules', name);
       mkdirSync(dest, { recursive: true });
       cpSync(join(dir, 'dist'), join(dest, 'dist'), { recursive: true, filter: noTests });
+      // Every other path the workspace publishes (its `files`, e.g. the gateway's dashboard assets).
+      for (const extra of (pkg.files ?? []).filter((f) => f !== 'dist' && !f.startsWith('!'))) {
+        if (existsSync(join(dir, extra))) cpSync(join(dir, extra), join(dest, extra), { recursive: true });
+      }
       const { devDependencies: _dev, scripts: _scripts, ...published } = pkg;
       writeFileSync(join(dest, 'package.json'), `${JSON.stringify(published, null, 2)}\n`);
     }

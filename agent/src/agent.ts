@@ -5,6 +5,7 @@ import { type CloudWiring, imdsRegion, wireCloud } from './cloud-wiring.js';
 import { InterruptionHandler } from './interruption.js';
 import { Replacer } from './replacer.js';
 import { Autoscaler } from './autoscaler.js';
+import { HistorySampler } from './history-sampler.js';
 import { confirmGone } from './fence-probe.js';
 import { type FleetEvent, MembershipView, type PeerDigest, diffFleet, digest } from '@synkti/fleet';
 import { type EngineSupervisor, engineSupervisor } from '@synkti/engine';
@@ -50,6 +51,7 @@ export class Agent implements Startable {
   #cloud: CloudWiring | undefined;
   #replacer: Replacer | undefined;
   #autoscaler: Autoscaler | undefined;
+  #history: HistorySampler | undefined;
   #interruptions: InterruptionHandler | undefined;
   #leaveListeners = new Set<(reason: string) => void>();
   #tick: TimerHandle | undefined;
@@ -197,7 +199,10 @@ export class Agent implements Startable {
       send: (peerId, head, body, signal) => (peerId === mesh.peerId ? localEngine.send(head, body, signal) : mesh.forward(peerId, head, body, { signal })),
     };
     const fleetSource = this.#fleetSource();
+    const c = this.config;
+    this.#history = new HistorySampler({ clock: this.#clock, fleet: fleetSource, target: () => (c.targetSize > 0 ? (this.#autoscaler?.target() ?? c.targetSize) : null), spotPricePerHour: c.spotPricePerHour, onDemandPricePerHour: c.onDemandPricePerHour });
     this.metrics = new AgentMetrics({
+      ...this.#history.metricsSources(),
       gossip: () => mesh.gossip.counters,
       peersByStatus: () => {
         const counts: Record<string, number> = {};
@@ -211,7 +216,6 @@ export class Agent implements Startable {
       engineCounters: () => this.#engine?.snapshot().counters ?? null,
       fleetSize: () => (this.config.targetSize > 0 ? { target: this.#autoscaler?.target() ?? this.config.targetSize, healthy: this.view.snapshot(this.#clock.now()).filter((p) => p.healthy).length } : null),
     });
-    const c = this.config;
     this.#requestPath = new RequestPath({
       fleet: fleetSource,
       target,
@@ -221,11 +225,13 @@ export class Agent implements Startable {
       retryAfterS: Math.max(1, Math.ceil(c.heartbeatMs / 1_000)),
       limits: { migrationLimit: c.migrationLimit, firstTokenTimeoutMs: c.firstTokenTimeoutMs, responseTimeoutMs: c.responseTimeoutMs, streamStallTimeoutMs: c.streamStallTimeoutMs, peerInhibitMs: c.peerInhibitMs, maxInFlight: c.maxInFlight },
       metrics: this.metrics,
+      onStreamTokens: (tokens) => this.#history?.history.recordTokens(tokens),
     });
-    const app = createGatewayApp({ fleet: fleetSource, requestPath: this.#requestPath, accepting: () => this.accepting, logger: this.logger, apiKeys: this.config.apiKeys, opsKeys: this.config.opsKeys, keyLimits: { requestsPerSecond: this.config.keyRequestsPerSecond, maxConcurrent: this.config.keyMaxConcurrent }, maxBodyBytes: this.config.maxBodyBytes, metrics: this.metrics });
+    const app = createGatewayApp({ fleet: fleetSource, requestPath: this.#requestPath, accepting: () => this.accepting, logger: this.logger, apiKeys: this.config.apiKeys, opsKeys: this.config.opsKeys, keyLimits: { requestsPerSecond: this.config.keyRequestsPerSecond, maxConcurrent: this.config.keyMaxConcurrent }, maxBodyBytes: this.config.maxBodyBytes, metrics: this.metrics, history: this.#history.history });
     const http = new HttpServer(app, this.config.apiHost, this.config.apiPort);
     await http.start();
     this.#http = http;
+    this.#history.start();
     mesh.startHeartbeat(() => this.#stateBody());
     await this.#engine?.start();
     if (cloud.watcher !== undefined) {
@@ -279,6 +285,7 @@ export class Agent implements Startable {
     this.#stopping = true;
     if (this.#tick !== undefined) this.#clock.clearTimeout(this.#tick);
     if (this.#heartbeatTick !== undefined) this.#clock.clearTimeout(this.#heartbeatTick);
+    this.#history?.stop();
     this.#interruptions?.stop();
     await this.#cloud?.watcher?.stop();
     await this.#mesh?.goodbye().catch((err: unknown) => this.#log.warn({ err }, 'goodbye failed'));

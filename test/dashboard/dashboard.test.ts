@@ -18,7 +18,22 @@ import { isProcessAlive as isAlive } from '@synkti/cloud';
 const NODES = 3;
 const KILLED = 2;
 /** Short failure detection so the test is quick; the suspect phase (1 s to 4 s of silence) spans several polls of the page. */
-const AGENT_ARGS = ['--agent-arg=--heartbeat-ms=250', '--agent-arg=--suspect-after-ms=1000', '--agent-arg=--dead-after-ms=4000'];
+const AGENT_ARGS = [
+  '--agent-arg=--heartbeat-ms=250', '--agent-arg=--suspect-after-ms=1000', '--agent-arg=--dead-after-ms=4000',
+  // Prices for the cost chart; every local node calls itself spot.
+  '--agent-arg=--lifecycle=spot', '--agent-arg=--spot-price-per-hour=0.45', '--agent-arg=--on-demand-price-per-hour=1.21',
+];
+/** Where the screenshot of the charts under load is written when SYNKTI_DASHBOARD_SHOT is set (docs/dashboard.png). */
+const SHOT_FOR_DOCS = process.env.SYNKTI_DASHBOARD_SHOT;
+/** The chart ids of the page and the series each must plot under load. */
+const CHARTS: [string, string[]][] = [
+  ['requests', ['requestsPerS']],
+  ['ttft', ['ttftP50Ms', 'ttftP99Ms']],
+  ['tokens', ['tokensPerS']],
+  ['warm', ['warm', 'target']],
+  ['size', ['peers', 'target']],
+  ['cost', ['costPerHour', 'onDemandPerHour']],
+];
 const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 
 const run = promisify(execFile);
@@ -199,5 +214,56 @@ describe('fleet dashboard in headless Chromium', { timeout: 240_000 }, () => {
     console.log(`# node ${KILLED} suspect after ${suspectAfter} ms, dead after ${deadAfter} ms; screenshot: ${shot}`);
     t.diagnostic(`screenshot: ${shot}`);
     await page.close();
+  });
+
+  it('charts the last minutes from the agent\'s ring buffer: non-empty under load, the dead node marked', async (t) => {
+    if (chromiumPath === undefined || browser === undefined || fleet === undefined) {
+      t.skip('chromium not found (see the test above)');
+      return;
+    }
+    const url = `http://127.0.0.1:${fleet.basePort}`;
+    // Load through agent 0 until its history holds three samples with traffic (one every 5 s), bounded.
+    const load = { stop: false, ok: 0, failed: 0 };
+    const body = JSON.stringify({ model: 'synkti/fake-model', messages: [{ role: 'user', content: 'Hello' }], max_tokens: 60, stream: true });
+    const clients = Array.from({ length: 4 }, async () => {
+      const until = Date.now() + 40_000;
+      while (!load.stop && Date.now() < until) {
+        const res = await fetch(`${url}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body, signal: AbortSignal.timeout(20_000) }).catch(() => undefined);
+        const text = res === undefined ? '' : await res.text().catch(() => '');
+        if (res?.status === 200 && text.trimEnd().endsWith('data: [DONE]')) load.ok++;
+        else load.failed++;
+      }
+    });
+    const page: Page = await browser.newPage({ viewport: { width: 1360, height: 1250 } });
+    const pageErrors: string[] = [];
+    page.on('pageerror', (err) => pageErrors.push(err.message));
+    try {
+      await page.goto(`${url}/`, { waitUntil: 'load', timeout: 30_000 });
+      // Polled from here through locators: the page's CSP forbids evaluating strings in it.
+      const plotted = (chart: string, series: string, points: number, ms: number) =>
+        waitFor(`the ${chart} chart to plot ${series} with ${points} points`, async () => {
+          const path = page.locator(`svg[data-chart="${chart}"] path[data-series="${series}"]`);
+          const n = (await path.count()) === 0 ? 0 : Number(await path.getAttribute('data-points'));
+          return n >= points ? true : undefined;
+        }, ms, 250);
+      await plotted('requests', 'requestsPerS', 3, 45_000);
+      load.stop = true;
+      await Promise.all(clients);
+      for (const [chart, series] of CHARTS) for (const s of series) await plotted(chart, s, 2, 10_000);
+      // The killed node of the test above is marked on the size chart, and the cost shows its savings.
+      assert.ok((await page.locator('svg[data-chart="size"] line[data-event="dead"]').count()) >= 1, 'the dead node is marked');
+      assert.match((await page.locator('#cost-note').textContent()) ?? '', /saves \d+% vs on-demand/);
+      const history = (await (await fetch(`${url}/fleet/history`)).json()) as { samples: { requestsPerS: number; tokensPerS: number }[] };
+      assert.ok(history.samples.some((x) => x.requestsPerS > 0 && x.tokensPerS > 0), 'the ring buffer saw the traffic');
+      assert.equal(load.failed, 0, `${load.failed} requests failed under the chart load`);
+      assert.deepEqual(pageErrors, [], 'no script errors on the page');
+      const shot = SHOT_FOR_DOCS ?? join(tmp, 'dashboard-charts.png');
+      await page.screenshot({ path: shot, fullPage: true });
+      t.diagnostic(`${load.ok} streams under load; screenshot: ${shot}`);
+    } finally {
+      load.stop = true;
+      await Promise.all(clients);
+      await page.close();
+    }
   });
 });

@@ -71,6 +71,9 @@ describe('the packaged agent (npm pack tarball)', { timeout: 200_000 }, () => {
     for (const ws of ['interface', 'protocol', 'fleet', 'mesh', 'engine', 'fake-vllm', 'gateway', 'cloud', 'sim']) {
       assert.ok(existsSync(join(agentDir, 'node_modules/@synkti', ws, 'dist/index.js')), `@synkti/${ws} is bundled with its dist`);
     }
+    for (const asset of ['dashboard.html', 'dashboard.css', 'dashboard.js']) {
+      assert.ok(existsSync(join(agentDir, 'node_modules/@synkti/gateway/assets', asset)), `the dashboard's ${asset} is shipped`);
+    }
     const pnets = await findPackages(prefix, '@libp2p/pnet');
     assert.equal(pnets.length, 1, `exactly one @libp2p/pnet, the patched one: ${pnets.join(', ')}`);
     assert.ok((await readFile(join(pnets[0]!, 'dist/src/crypto.js'), 'utf8')).includes(PNET_MARKER), 'the installed @libp2p/pnet carries the patch');

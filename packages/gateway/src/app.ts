@@ -3,6 +3,7 @@ import { Hono } from 'hono';
 import { dashboardHandler } from './dashboard.js';
 import { errorResponse, GatewayError } from './errors.js';
 import { type FleetSource, fleetJson, healthyModels } from './fleet-source.js';
+import type { FleetHistory } from './history.js';
 import { apiKeyAuth } from './middleware/api-key.js';
 import { type KeyLimits, keyLimits } from './middleware/key-limits.js';
 import { requestId } from './middleware/request-id.js';
@@ -24,6 +25,8 @@ export interface GatewayInit {
   /** Largest request body accepted, in bytes. */
   maxBodyBytes?: number;
   metrics?: AgentMetrics;
+  /** The agent's ring buffer of fleet figures: served at /fleet/history, fed by the API routes. */
+  history?: FleetHistory;
   /** Extra routes mounted at the root (metrics, dashboard). */
   extra?: (app: Hono) => void;
 }
@@ -61,9 +64,15 @@ export function createGatewayApp(init: GatewayInit): Hono {
   const opsAuth = opsKeys.length > 0 ? apiKeyAuth({ keys: opsKeys }) : undefined;
   if (opsAuth !== undefined) {
     app.use('/fleet', opsAuth);
+    app.use('/fleet/history', opsAuth);
     app.use('/metrics', opsAuth);
   }
   app.get('/fleet', (c) => c.json(fleetJson(init.fleet)));
+  const history = init.history;
+  app.get('/fleet/history', (c) => {
+    if (history === undefined) throw new GatewayError('NOT_FOUND', 404, 'not_found_error', 'This agent keeps no history.');
+    return c.json(history.toJSON(init.fleet.now()));
+  });
   app.get('/', dashboardHandler);
   const metrics = init.metrics;
   if (metrics !== undefined) {
@@ -83,7 +92,7 @@ export function createGatewayApp(init: GatewayInit): Hono {
   if (init.requestPath !== undefined) {
     app.use('/v1/*', apiKeyAuth({ keys: init.apiKeys ?? [] }));
     if (init.keyLimits !== undefined) app.use('/v1/*', keyLimits(init.keyLimits));
-    app.route('/', openAiRoutes({ fleet: init.fleet, requestPath: init.requestPath, maxBodyBytes: init.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES, ...(metrics !== undefined ? { metrics } : {}), ...(init.accepting !== undefined ? { accepting: init.accepting } : {}) }));
+    app.route('/', openAiRoutes({ fleet: init.fleet, requestPath: init.requestPath, maxBodyBytes: init.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES, ...(metrics !== undefined ? { metrics } : {}), ...(history !== undefined ? { history } : {}), ...(init.accepting !== undefined ? { accepting: init.accepting } : {}) }));
   }
   return app as unknown as Hono;
 }

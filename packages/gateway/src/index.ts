@@ -19,4 +19,5 @@ export {
 export { LocalEngineTarget, type LocalEngine, type LocalEngineTargetInit } from './local-engine.js';
 export { GatewayError, type OpenAiErrorType } from './errors.js';
 export { HttpServer } from './server.js';
-export { AgentMetrics, type MetricsSources } from './metrics.js';
+export { AgentMetrics, type MetricsSources, MAX_PEER_SERIES } from './metrics.js';
+export { FleetHistory, fleetCostPerHour, type FleetPrices, type HistorySample, type HistoryEvent, type HistoryJson, HISTORY_INTERVAL_MS, HISTORY_MAX_SAMPLES, HISTORY_MAX_EVENTS } from './history.js';

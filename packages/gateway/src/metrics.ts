@@ -9,9 +9,20 @@ export interface MetricsSources {
   engineState(): string | null;
   /** The fleet's target (fixed or decided by load) and the healthy peers in view; null without a target. */
   fleetSize?(): { target: number; healthy: number } | null;
+  /** The live fleet's cost per hour at the configured prices, and that of as many on-demand nodes; null without prices. */
+  fleetCost?(): { costPerHour: number; onDemandPerHour: number } | null;
+  /** Each live peer's engine load, by the slot it holds (null: no slot). */
+  peerLoads?(): { slot: string | null; sequences: number; capacity: number; kvCacheUsage: number | null }[];
   /** The local engine's counters as last scraped from its /metrics; null where unknown. */
   engineCounters?(): { preemptions: number | null; prefixCacheQueries: number | null; prefixCacheHits: number | null } | null;
 }
+
+/**
+ * Per-peer series are labelled by slot, not peer ID: peer IDs churn with every spot replacement
+ * and would grow the series without bound, slots are reused (0..target-1, plus a few during a
+ * hand-over). Peers without a slot add up under `none`; beyond this many slots the rest are left out.
+ */
+export const MAX_PEER_SERIES = 256;
 
 /**
  * The agent's Prometheus metrics. Counters the agent owns are incremented where things happen;
@@ -77,6 +88,7 @@ export class AgentMetrics {
       },
     });
     this.#engineCounterGauges(sources);
+    this.#fleetGauges(sources);
     this.scaleDecisions = new Counter({ name: 'synkti_scale_decisions_total', help: 'Fleet-size decisions this agent made as the launcher, by direction (out, in) and reason (load-high, kv-cache-full, load-low, below-min, above-max).', labelNames: ['direction', 'reason'], registers });
     new Gauge({
       name: 'synkti_fleet_size',
@@ -118,6 +130,55 @@ export class AgentMetrics {
     gauge('synkti_engine_preemptions', "Requests the local engine preempted (vLLM's num_preemptions_total) since it started.", (c) => c.preemptions);
     gauge('synkti_engine_prefix_cache_queries_tokens', 'Prompt tokens the local engine looked up in its prefix cache since it started.', (c) => c.prefixCacheQueries);
     gauge('synkti_engine_prefix_cache_hits_tokens', 'Prompt tokens the local engine found in its prefix cache since it started.', (c) => c.prefixCacheHits);
+  }
+
+  /** Cost per hour, and engine load and KV-cache usage per slot. */
+  #fleetGauges(sources: MetricsSources): void {
+    const registers = [this.registry];
+    new Gauge({
+      name: 'synkti_fleet_cost_per_hour',
+      help: "What the live peers in this agent's view cost per hour at the configured prices (`actual`), and as many on-demand nodes (`on_demand`); the savings are 1 - actual / on_demand. Absent without prices.",
+      labelNames: ['kind'],
+      registers,
+      collect() {
+        const cost = sources.fleetCost?.() ?? null;
+        this.reset();
+        if (cost === null) return;
+        this.set({ kind: 'actual' }, cost.costPerHour);
+        this.set({ kind: 'on_demand' }, cost.onDemandPerHour);
+      },
+    });
+    const bySlot = () => {
+      const out = new Map<string, { sequences: number; capacity: number; kv: number | null }>();
+      for (const p of sources.peerLoads?.() ?? []) {
+        const slot = p.slot ?? 'none';
+        const known = out.get(slot);
+        if (known === undefined && out.size >= MAX_PEER_SERIES) continue;
+        const kv = p.kvCacheUsage === null ? (known?.kv ?? null) : Math.max(known?.kv ?? 0, p.kvCacheUsage);
+        out.set(slot, { sequences: (known?.sequences ?? 0) + p.sequences, capacity: (known?.capacity ?? 0) + p.capacity, kv });
+      }
+      return out;
+    };
+    new Gauge({
+      name: 'synkti_peer_engine_sequences',
+      help: "Sequences running and waiting on each live peer's engine, by the slot the peer holds, as gossiped.",
+      labelNames: ['slot'],
+      registers,
+      collect() {
+        this.reset();
+        for (const [slot, l] of bySlot()) this.set({ slot }, l.sequences);
+      },
+    });
+    new Gauge({
+      name: 'synkti_peer_engine_kv_cache_usage',
+      help: "KV-cache usage (0..1) of each live peer's engine, by slot, where the engine reports it.",
+      labelNames: ['slot'],
+      registers,
+      collect() {
+        this.reset();
+        for (const [slot, l] of bySlot()) if (l.kv !== null) this.set({ slot }, l.kv);
+      },
+    });
   }
 
   async render(): Promise<{ contentType: string; body: string }> {

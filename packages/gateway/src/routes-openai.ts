@@ -3,6 +3,7 @@ import { type Context, Hono } from 'hono';
 import { parseCompletionBody, readBody } from './body.js';
 import { GatewayError } from './errors.js';
 import { type FleetSource, healthyModels } from './fleet-source.js';
+import type { FleetHistory } from './history.js';
 import type { AgentMetrics } from './metrics.js';
 import { type CompletionKind, describeCompletion, type RequestPath } from './request-path/index.js';
 
@@ -11,6 +12,7 @@ export interface OpenAiRoutesInit {
   requestPath: RequestPath;
   maxBodyBytes: number;
   metrics?: AgentMetrics;
+  history?: FleetHistory;
   /** False while this agent drains: new requests get a retryable 503 before any byte. */
   accepting?: () => boolean;
   retryAfterS?: number;
@@ -54,7 +56,16 @@ export function openAiRoutes(init: OpenAiRoutesInit): Hono<Env> {
     const head: RequestHead = { requestId: c.get('requestId'), method: c.req.method as RequestHead['method'], path: `${url.pathname}${url.search}`, headers: pickHeaders(c, body.byteLength > 0) };
     const started = performance.now();
     const completion = kind !== undefined && json !== undefined ? describeCompletion(kind, json) : undefined;
-    const served = await init.requestPath.serve({ model, head, body, signal: c.req.raw.signal, affinityKey, sequences, ...(completion !== undefined ? { completion } : {}) });
+    let served: Awaited<ReturnType<RequestPath['serve']>>;
+    try {
+      served = await init.requestPath.serve({ model, head, body, signal: c.req.raw.signal, affinityKey, sequences, ...(completion !== undefined ? { completion } : {}) });
+    } catch (err) {
+      // The fleet failed it (a client's own mistake is no failure of the fleet).
+      if (!(err instanceof GatewayError) || err.status >= 500) init.history?.recordRequest(null);
+      throw err;
+    }
+    if (served.status < 400) init.history?.recordRequest(performance.now() - started);
+    else if (served.status >= 500) init.history?.recordRequest(null);
     const metrics = init.metrics;
     if (metrics !== undefined) {
       // The head and the first token (or first byte) are on hand when serve() returns.

@@ -37,6 +37,8 @@ export interface RequestPathInit {
   retryAfterS: number;
   limits?: Partial<RequestPathLimits>;
   metrics?: AgentMetrics;
+  /** Told the completion tokens of each relayed stream when it ends (the dashboard's tokens per second). */
+  onStreamTokens?: (tokens: number) => void;
   /** Milliseconds clock for inhibition; defaults to performance.now. */
   now?: () => number;
 }
@@ -126,7 +128,7 @@ export class RequestPath {
     const onFinish = once(() => this.#streams--);
     try {
       const served = streamed
-        ? await relayStream({ request: req.completion!, open, failed, limits: this.limits, log: this.#log, requestId: req.head.requestId, metrics: this.#init.metrics, onPeerFailed: (p, e) => this.#onPeerFailed(p, e), onFinish })
+        ? await relayStream({ request: req.completion!, open, failed, limits: this.limits, log: this.#log, requestId: req.head.requestId, metrics: this.#init.metrics, onPeerFailed: (p, e) => this.#onPeerFailed(p, e), onFinish, onTokens: this.#init.onStreamTokens })
         : await this.#servePlain(req, open, failed, onFinish);
       return { ...served, attempts: tries.count };
     } catch (err) {

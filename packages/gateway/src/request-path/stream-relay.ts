@@ -19,6 +19,7 @@ export interface RelayInit {
   metrics?: AgentMetrics | undefined;
   onPeerFailed: (peerId: string, err: unknown) => void;
   onFinish: () => void;
+  onTokens?: ((tokens: number) => void) | undefined;
 }
 
 export interface RelayedStream {
@@ -255,6 +256,7 @@ class Relay {
     if (this.#finished) return;
     this.#finished = true;
     this.#attempt?.end();
+    this.#init.onTokens?.(this.#session.progress().tokens);
     this.#init.onFinish();
   }
 }
