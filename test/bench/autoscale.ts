@@ -2,13 +2,14 @@ import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { runSimulation } from '@synkti/sim';
 import { alive, type LocalFleetProcess, localUp } from '../harness/local-up.js';
 import { freeBasePort } from '../harness/ports.js';
 import { waitFor } from '../harness/wait.js';
 import { fmtMs, summarize } from './stats.js';
 
 /**
- * `npm run bench -- autoscale [--rounds 3] [--min 2] [--max 4] [--clients 14] [--out-window-ms 10000] [--in-window-ms 10000]`
+ * `npm run bench -- autoscale [--rounds 3] [--min 2] [--max 4] [--clients 14] [--out-window-ms 10000] [--in-window-ms 10000] [--sim-seeds 5] [--sim-only]`
  *
  * A `synkti local up` fleet with autoscaling on (fake engines, local provider). Each round waits
  * until the fleet is at `--min`, then steps the load up (`--clients` streaming clients through
@@ -17,6 +18,10 @@ import { fmtMs, summarize } from './stats.js';
  * peers = the decided target). Then the load stops and it times the way back down to `--min`.
  * The decision cannot come before the scale-out window: it is printed beside it. Every stream
  * must end whole; a round with a failed stream is reported as such, not timed.
+ *
+ * Then the same step in the simulator (`--traffic step`: 30 % of peak, the peak from 2 h, a
+ * 50-node fleet with production windows and the modelled 90 s boot + 5 min cold start): the time
+ * from the step to the decision and to as many agents serving as decided, over `--sim-seeds`.
  */
 
 const log = (msg: string) => console.error(`[autoscale-bench] ${msg}`);
@@ -24,17 +29,35 @@ const streamBody = JSON.stringify({ model: 'synkti/fake-model', messages: [{ rol
 /** Longest one round may take; a stuck round ends the run with what it has. */
 const ROUND_MAX_MS = 240_000;
 
-interface Opts { rounds: number; min: number; max: number; clients: number; outWindowMs: number; inWindowMs: number }
+interface Opts { rounds: number; min: number; max: number; clients: number; outWindowMs: number; inWindowMs: number; simSeeds: number; simOnly: boolean }
 interface Round { decideMs: number; launchMs: number; warmMs: number; downMs: number; target: number; failed: number; ok: number }
 
 function parse(argv: string[]): Opts {
-  const { values } = parseArgs({ args: argv, options: { rounds: { type: 'string' }, min: { type: 'string' }, max: { type: 'string' }, clients: { type: 'string' }, 'out-window-ms': { type: 'string' }, 'in-window-ms': { type: 'string' } } });
+  const { values } = parseArgs({ args: argv, options: { rounds: { type: 'string' }, min: { type: 'string' }, max: { type: 'string' }, clients: { type: 'string' }, 'out-window-ms': { type: 'string' }, 'in-window-ms': { type: 'string' }, 'sim-seeds': { type: 'string' }, 'sim-only': { type: 'boolean' } } });
   const n = (v: string | undefined, d: number) => {
     const x = v === undefined ? d : Number(v);
     if (!Number.isInteger(x) || x < 1) throw new Error(`expected a positive whole number, got ${v}`);
     return x;
   };
-  return { rounds: n(values.rounds, 3), min: n(values.min, 2), max: n(values.max, 4), clients: n(values.clients, 14), outWindowMs: n(values['out-window-ms'], 10_000), inWindowMs: n(values['in-window-ms'], 10_000) };
+  return { rounds: n(values.rounds, 3), min: n(values.min, 2), max: n(values.max, 4), clients: n(values.clients, 14), outWindowMs: n(values['out-window-ms'], 10_000), inWindowMs: n(values['in-window-ms'], 10_000), simSeeds: n(values['sim-seeds'], 5), simOnly: values['sim-only'] === true };
+}
+
+const STEP_H = 2;
+/** The simulator's load step: decision and warm times after it, one run per seed. */
+function simStep(seeds: number): { decideMs: number[]; warmMs: number[]; config: string } {
+  const out = { decideMs: [] as number[], warmMs: [] as number[], config: '' };
+  for (let seed = 1; seed <= seeds; seed++) {
+    const r = runSimulation({ nodes: 50, hours: STEP_H + 1, seed, policy: 'fallback', trafficShape: 'step', autoscale: true });
+    // The step's moves: every scale-out within 30 min of it; the largest is the size the peak needs.
+    const outs = r.scale.events.filter((e) => e.h >= STEP_H && e.h < STEP_H + 0.5 && e.to > e.from);
+    if (outs.length === 0) throw new Error(`sim seed ${seed}: no scale-out after the step`);
+    const largest = outs.reduce((a, b) => (b.to > a.to ? b : a));
+    if (largest.warmAfterMs === null) throw new Error(`sim seed ${seed}: the scale-out to ${largest.to} never had as many agents serving`);
+    out.decideMs.push(Math.round((outs[0]!.h - STEP_H) * 3_600_000));
+    out.warmMs.push(Math.round((largest.h - STEP_H) * 3_600_000) + largest.warmAfterMs);
+    out.config = `${r.config.nodes} nodes at peak, ${outs[0]!.from} → ${largest.to} after the step in ${outs.length} move(s); scale-out window ${r.config.scaleOutWindowMs} ms; a launch joins after ${r.config.bootMs} ms and is warm ${r.config.coldStartMs} ms after it started`;
+  }
+  return out;
 }
 
 interface Instance { instanceId: string; slot: string; token: string | null; pid: number; terminated?: boolean; createdAt: string }
@@ -103,6 +126,10 @@ async function round(fleet: LocalFleetProcess, url: string, o: Opts): Promise<Ro
 
 export async function main(argv: string[]): Promise<void> {
   const o = parse(argv);
+  if (o.simOnly) {
+    printSim(o);
+    return;
+  }
   const dir = await mkdtemp(join(tmpdir(), 'synkti-autoscale-bench-'));
   const cooldown = Math.max(2_000, Math.round(o.outWindowMs / 2));
   const args = [
@@ -147,4 +174,17 @@ export async function main(argv: string[]): Promise<void> {
   row('every new node warm in the entry\'s view', rounds.map((r) => r.warmMs), 'launch + agent start + engine cold start + one heartbeat');
   row('back to the minimum once idle (from the load stop)', rounds.map((r) => r.downMs), `≥ the scale-in window ${o.inWindowMs} + (steps − 1) × cooldown ${cooldown}`);
   console.log(`\nstreams: ${rounds.reduce((a, r) => a + r.ok, 0)} whole, 0 failed`);
+  printSim(o);
+}
+
+function printSim(o: Opts): void {
+  const sim = simStep(o.simSeeds);
+  const row = (name: string, values: number[], anchor: string) => {
+    const s = summarize(values);
+    console.log(`| ${name} | ${fmtMs(s.p50)} | ${fmtMs(s.max)} | ${anchor} |`);
+  };
+  console.log(`\nsimulator, a load step (\`--traffic step\`, ${o.simSeeds} seeds): ${sim.config}`);
+  console.log('\n| from the load step, simulated (ms) | p50 | max | anchor |\n|---|---|---|---|');
+  row('first scale-out decided', sim.decideMs, 'the scale-out window + one 10 s sample');
+  row('as many agents serving as the largest move decided', sim.warmMs, 'its decision + the modelled cold start (+ rechecks while placements are short)');
 }

@@ -41,7 +41,7 @@ describe('the simulator scales with the fleet\'s own autoscaling rule', () => {
 
   it('cheapest-first placement pays less per spot hour than placement spread by slot alone', () => {
     const base = { policy: 'greedy' as const, hours: 24, nodes: 20, trafficShape: 'diurnal' as const, autoscale: true };
-    const cheapest = runSimulation({ ...base, placementOrder: 'cheapest' });
+    const cheapest = runSimulation({ ...base, placementOrder: 'price' });
     const spread = runSimulation({ ...base, placementOrder: 'spread' });
     assert.ok(cheapest.prices.paidSpotPerHour! < spread.prices.paidSpotPerHour!, `${cheapest.prices.paidSpotPerHour} vs ${spread.prices.paidSpotPerHour}`);
   });

@@ -57,7 +57,7 @@ export function onScaleTick(w: World): void {
   });
   if (verdict.kind === 'hold') return;
   const d = verdict.decision;
-  w.scale.events.push({ at: w.now, from: w.target, to: d.target, reason: d.reason });
+  w.scale.events.push({ at: w.now, from: w.target, to: d.target, reason: d.reason, warmAt: null });
   w.scale.decision = d;
   setTarget(w, d.target);
   // The deciding side follows at once; a side cut off by a partition learns it after the heal.

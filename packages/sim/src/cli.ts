@@ -11,7 +11,7 @@ import { runSeedStudy, type SeedStudyRow } from './study/seed-phase1.js';
 
 export const SIM_USAGE = `usage: synkti sim [--nodes N] [--hours H] [--seed S] [--policy greedy|fallback|mixed|on-demand|all]
                  [--anchors K] [--hazard P] [--traffic constant|diurnal|bursty|step] [--traffic-model auto|fluid|requests]
-                 [--autoscale [--min-nodes N] [--target-utilization U]] [--placement cheapest|spread]
+                 [--autoscale [--min-nodes N] [--target-utilization U]] [--placement price|spread]
                  [--spot-price USD] [--on-demand-price USD] [--study seed-phase1|autoscale] [--json] [--html FILE]
   --nodes is the fleet sized for peak (the autoscaler's ceiling); --autoscale also runs the fixed fleet for comparison.`;
 
@@ -123,7 +123,7 @@ function parse(argv: string[]): Parsed {
   set('traffic', (model ?? modelFromTraffic) as TrafficMode | undefined);
   if (modelFromTraffic === undefined) set('trafficShape', traffic as TrafficShape | undefined);
   const placement = values['placement'];
-  if (placement !== undefined && placement !== 'cheapest' && placement !== 'spread') throw new SimConfigError(`synkti sim: --placement must be cheapest or spread, got '${String(placement)}'`);
+  if (placement !== undefined && placement !== 'price' && placement !== 'spread') throw new SimConfigError(`synkti sim: --placement must be price or spread, got '${String(placement)}'`);
   set('placementOrder', placement as PlacementOrder | undefined);
   const policy = String(values['policy'] ?? 'all');
   if (policy !== 'all' && !POLICY_NAMES.includes(policy as PolicyName)) throw new SimConfigError(`synkti sim: --policy must be one of ${POLICY_NAMES.join(', ')} or all, got '${policy}'`);

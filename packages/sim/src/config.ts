@@ -7,8 +7,8 @@ export type TrafficMode = 'auto' | 'fluid' | 'requests';
 /** How offered load moves over time (see traffic/shape.ts); `step` is for the autoscale bench. */
 export type TrafficShape = 'constant' | 'diurnal' | 'bursty' | 'step';
 export const TRAFFIC_SHAPES: readonly TrafficShape[] = ['constant', 'diurnal', 'bursty', 'step'];
-/** Spot placement order: spread by slot only, or cheapest pools first (the agent's rule with prices). */
-export type PlacementOrder = 'spread' | 'cheapest';
+/** Spot placement order, as the agent's placementOrder: spread by slot only, or `price`: cheapest pools first. */
+export type PlacementOrder = 'spread' | 'price';
 
 export interface SimConfig {
   nodes: number;
@@ -103,7 +103,7 @@ export const defaultConfig: SimConfig = {
   scaleInWindowMs: C.SCALE_IN_WINDOW_MS,
   scaleOutCooldownMs: C.SCALE_OUT_COOLDOWN_MS,
   scaleInCooldownMs: C.SCALE_IN_COOLDOWN_MS,
-  placementOrder: 'cheapest',
+  placementOrder: 'price',
   requestTimeoutMs: C.REQUEST_TIMEOUT_MS,
   fleet: 'sim',
 };
@@ -129,7 +129,7 @@ export function resolveConfig(partial: Partial<SimConfig> = {}): SimConfig {
   need(c.gossipLoss < 1, 'gossipLoss must be < 1');
   need(c.utilisation > 0 && c.utilisation < 5, `utilisation must be in (0, 5), got ${c.utilisation}`);
   need(TRAFFIC_SHAPES.includes(c.trafficShape), `--traffic must be one of ${TRAFFIC_SHAPES.join(', ')}, got ${c.trafficShape}`);
-  need(c.placementOrder === 'spread' || c.placementOrder === 'cheapest', `--placement must be spread or cheapest, got ${c.placementOrder}`);
+  need(c.placementOrder === 'spread' || c.placementOrder === 'price', `--placement must be spread or price, got ${c.placementOrder}`);
   need(Number.isInteger(c.minNodes) && c.minNodes >= 1 && c.minNodes <= c.nodes, `--min-nodes must be an integer 1..nodes (${c.nodes}), got ${c.minNodes}`);
   need(c.targetUtilization > 0 && c.targetUtilization <= 1, `--target-utilization must be in (0, 1], got ${c.targetUtilization}`);
   for (const key of ['scaleOutWindowMs', 'scaleInWindowMs', 'scaleOutCooldownMs', 'scaleInCooldownMs'] as const) {

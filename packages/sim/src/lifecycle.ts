@@ -40,6 +40,7 @@ function updateServing(w: World, node: SimNode): void {
   if (serving) {
     node.servingIndex = w.servingList.length;
     w.servingList.push(node);
+    noteWarmScaleOut(w);
   } else {
     const last = w.servingList.pop()!;
     if (last !== node) {
@@ -55,6 +56,15 @@ function updateServing(w: World, node: SimNode): void {
 function flushServing(w: World): void {
   if (w.servingList.length < w.target) w.servingBelowMs += w.now - w.servingLastChange;
   w.servingLastChange = w.now;
+}
+
+/** A scale-out is warm once as many agents serve as it decided (recent ones first; older ones are settled). */
+function noteWarmScaleOut(w: World): void {
+  const events = w.scale.events;
+  for (let i = events.length - 1; i >= 0 && i >= events.length - 16; i--) {
+    const e = events[i]!;
+    if (e.to > e.from && e.warmAt === null && w.servingList.length >= e.to) e.warmAt = w.now;
+  }
 }
 
 /**

@@ -9,7 +9,7 @@ import type { World } from './world.js';
  * walk); undefined when the run orders placements by slot only.
  */
 export function spotPricesNow(w: World): ReadonlyMap<number, number> | undefined {
-  if (w.config.placementOrder !== 'cheapest') return undefined;
+  if (w.config.placementOrder !== 'price') return undefined;
   const hour = Math.floor(w.now / HOUR_MS) * HOUR_MS;
   if (w.prices?.hour === hour) return w.prices.byIndex;
   const byIndex = new Map<number, number>();

@@ -35,8 +35,8 @@ export interface SimResult {
   hours: { spot: number; onDemand: number };
   /** Mean spot price paid per node-hour, beside the mean of every market's price over the run. */
   prices: { paidSpotPerHour: number | null; meanSpotPerHour: number };
-  /** Autoscaling: moves of the target by direction, and each move (hour, from, to, reason). */
-  scale: { outs: number; ins: number; events: { h: number; from: number; to: number; reason: string }[] };
+  /** Autoscaling: moves of the target by direction, and each move (hour, from, to, reason; a scale-out's time to as many serving agents). */
+  scale: { outs: number; ins: number; events: { h: number; from: number; to: number; reason: string; warmAfterMs: number | null }[] };
   /** Instances a launcher terminated before replacing them: dead in its view (quorum), still listed by the provider. */
   fenced: number;
   evaluations: number;

@@ -240,7 +240,7 @@ function finish(w: World): SimResult {
     scale: {
       outs: w.scale.events.filter((e) => e.to > e.from).length,
       ins: w.scale.events.filter((e) => e.to < e.from).length,
-      events: w.scale.events.map((e) => ({ h: round(e.at / HOUR_MS, 4), from: e.from, to: e.to, reason: e.reason })),
+      events: w.scale.events.map((e) => ({ h: round(e.at / HOUR_MS, 4), from: e.from, to: e.to, reason: e.reason, warmAfterMs: e.warmAt === null ? null : Math.round(e.warmAt - e.at) })),
     },
     series: {
       ...w.series,

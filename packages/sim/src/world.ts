@@ -166,7 +166,16 @@ export interface World {
 export interface ScaleState {
   decision: ScaleDecision | null;
   samples: LoadSample[];
-  events: { at: number; from: number; to: number; reason: string }[];
+  events: ScaleEvent[];
+}
+
+export interface ScaleEvent {
+  at: number;
+  from: number;
+  to: number;
+  reason: string;
+  /** A scale-out: when as many agents served as it decided (null until then, or never). */
+  warmAt: number | null;
 }
 
 export function newWorld(parts: Omit<World, 'heap' | 'now' | 'nodes' | 'views' | 'partitioned' | 'partitionedAt' | 'polled' | 'polledUpTo' | 'servingList' | 'provisioned' | 'counters' | 'restore' | 'servingBelowMs' | 'servingLastChange' | 'series' | 'prices' | 'scale'>): World {

@@ -25,7 +25,7 @@ export interface AutoscaleStudy {
   /** Each trace, fixed for peak and autoscaled. */
   shapes: { shape: TrafficShape; fixedSpot: StudyPoint; autoscaled: StudyPoint }[];
   /** Mean spot price paid per node-hour by placement order, beside the markets' mean. */
-  placement: { order: 'cheapest' | 'spread'; paidSpotPerHour: number | null; meanSpotPerHour: number; costUsd: number }[];
+  placement: { order: 'price' | 'spread'; paidSpotPerHour: number | null; meanSpotPerHour: number; costUsd: number }[];
 }
 
 /** What others report against on-demand, as they report it (their setups, not ours). */
@@ -78,7 +78,7 @@ export function runAutoscaleStudy(base: Partial<SimConfig>): AutoscaleStudy {
     fixedSpot: point('spot, fixed for peak', run({ autoscale: false, trafficShape: shape })),
     autoscaled: point('spot, autoscaled', run({ autoscale: true, trafficShape: shape })),
   }));
-  const placement = (['cheapest', 'spread'] as const).map((order) => {
+  const placement = (['price', 'spread'] as const).map((order) => {
     const r = run({ autoscale: true, placementOrder: order });
     return { order, paidSpotPerHour: r.prices.paidSpotPerHour, meanSpotPerHour: r.prices.meanSpotPerHour, costUsd: r.costUsd };
   });
