@@ -184,10 +184,11 @@ describe('engine supervisor with the process runtime', () => {
       // Saturated: /health answers after the probe timeout, twice in a row.
       const timedOut = health.timedOut;
       await fault(sup, { healthDelayMs: 60_000 });
-      await until(() => health.timedOut >= timedOut + 2, 'two probes to time out');
+      // Bounds with room for a loaded 2-core CI machine (probes every interval, each up to 1 s).
+      await until(() => health.timedOut >= timedOut + 2, 'two probes to time out', 30_000);
       const ok = health.ok;
       await fault(sup, { healthDelayMs: 0 });
-      await until(() => health.ok > ok, 'a probe to answer');
+      await until(() => health.ok > ok, 'a probe to answer', 30_000);
     }
     assert.ok(!w.seen.some((t) => t.to === 'failed'), `never failed: ${JSON.stringify(w.seen.map((t) => t.to))}`);
     assert.equal(sup.state(), 'warm');
