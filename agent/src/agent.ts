@@ -128,6 +128,7 @@ export class Agent implements Startable {
       forgetAfterMs: this.config.deadAfterMs + this.config.forgetAfterMs,
       ipColocationWhitelist: this.config.ipColocationWhitelist,
       discover: () => this.#discoverPeers(),
+      forwardMux: this.config.forwardMux,
       clock: this.#clock,
       logger: this.logger,
     });

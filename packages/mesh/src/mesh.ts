@@ -1,13 +1,14 @@
 import './polyfill.js';
 import type { Clock, Logger, Startable, TimerHandle } from '@synkti/interface';
 import { silentLogger, systemClock } from '@synkti/interface';
-import { type ForwardResponse, type NodeState, PROTOCOL_VERSION, type RequestHead } from '@synkti/protocol';
+import { type ForwardResponse, MUX_PROTOCOL, type NodeState, PROTOCOL_VERSION, type RequestHead } from '@synkti/protocol';
 import { peerIdFromString } from '@libp2p/peer-id';
 import { Connector } from './connector.js';
 import { MeshNotStartedError } from './errors.js';
 import { type ForwardOptions, forwardRequest } from './forward/client.js';
 import { type ForwardServe, handleForwardProtocol } from './forward/handler.js';
 import { ForwardStreamPool } from './forward/pool.js';
+import { MuxSessions, MuxUnsupportedError, serveMuxStream } from './mux/index.js';
 import { loadOrCreatePeerKey } from './identity.js';
 import { handleProbeRequests, HELPER_PING_TIMEOUT_MS, probeVia } from './probe.js';
 import { createMeshNode, type MeshLibp2p } from './node.js';
@@ -16,6 +17,9 @@ import { StateGossip, type StateListener } from './state-gossip.js';
 
 /** What the agent says about itself; the mesh stamps identity, sequence and time. */
 export type StateBody = Omit<NodeState, 'v' | 'fleet' | 'peerId' | 'incarnation' | 'seq' | 'sentAt' | 'addrs' | 'leaving'>;
+
+/** Mux streams one connection may carry each way: one per requesting peer, plus room while one is replaced. */
+const MAX_MUX_STREAMS_PER_CONNECTION = 4;
 
 export interface MeshInit {
   fleet: string;
@@ -34,6 +38,11 @@ export interface MeshInit {
    * list did not answer, and now and then to find peers no gossip names (a healed partition).
    */
   discover?: () => Promise<string[]>;
+  /**
+   * Forward over one multiplexed stream per peer (`/synkti/mux/1.0.0`, default) instead of one
+   * stream per request (`/synkti/forward/1.0.0`, still served, and used for peers without mux).
+   */
+  forwardMux?: boolean;
   clock?: Clock;
   logger?: Logger;
 }
@@ -54,6 +63,7 @@ export class Mesh implements Startable {
   #connector: Connector | undefined;
   #rendezvous: DhtRendezvous | undefined;
   #pool: ForwardStreamPool | undefined;
+  #mux: MuxSessions | undefined;
   #heartbeat: TimerHandle | undefined;
   #body: (() => StateBody) | undefined;
   #incarnation = 0;
@@ -182,16 +192,42 @@ export class Mesh implements Startable {
     return probeVia(this.#started().node, helper, target, timeoutMs);
   }
 
-  /** Sends one request to a peer over the forward protocol (see forwardRequest). */
-  forward(peerId: string, head: RequestHead, body: Uint8Array, options?: ForwardOptions): Promise<ForwardResponse> {
-    this.#started();
-    this.#pool ??= new ForwardStreamPool(this.#started().node, this.#clock);
+  /**
+   * Sends one request to a peer: over the peer's mux stream (see MuxClientSession), or, for a
+   * peer that does not speak mux (or with `forwardMux` off), over a stream of its own (see
+   * forwardRequest). Either way the response body streams, and failures are UpstreamErrors.
+   */
+  async forward(peerId: string, head: RequestHead, body: Uint8Array, options?: ForwardOptions): Promise<ForwardResponse> {
+    const { node } = this.#started();
+    if (this.#init.forwardMux !== false) {
+      this.#mux ??= new MuxSessions(node, () => this.#clock.now());
+      if (this.#mux.speaksMux(peerId)) {
+        try {
+          return await this.#mux.forward(peerId, head, body, options?.signal);
+        } catch (err) {
+          if (!(err instanceof MuxUnsupportedError)) throw err;
+          this.#log.info({ peerId }, 'peer does not speak the mux protocol; forwarding over a stream per request');
+        }
+      }
+    }
+    this.#pool ??= new ForwardStreamPool(node, this.#clock);
     return forwardRequest(this.#pool, peerId, head, body, options);
   }
 
-  /** Serves forwarded requests from peers, at most `maxInboundStreams` at once per connection. */
+  /**
+   * Serves forwarded requests from peers, over both protocols: at most `maxInboundStreams` at
+   * once per connection on streams of their own, and as many per mux stream.
+   */
   async serveForwards(serve: ForwardServe, maxInboundStreams: number): Promise<void> {
-    await handleForwardProtocol(this.#started().node, serve, { maxInboundStreams, logger: this.#log });
+    const { node } = this.#started();
+    await handleForwardProtocol(node, serve, { maxInboundStreams, logger: this.#log });
+    const log = this.#log.child({ component: 'mesh:mux' });
+    await node.handle(MUX_PROTOCOL, (stream, connection) => serveMuxStream(stream, connection.remotePeer.toString(), serve, { maxRequests: maxInboundStreams, log }), {
+      // One mux stream per requesting peer is the norm; a few more cover a session being replaced.
+      maxInboundStreams: MAX_MUX_STREAMS_PER_CONNECTION,
+      maxOutboundStreams: MAX_MUX_STREAMS_PER_CONNECTION,
+      runOnLimitedConnection: false,
+    });
   }
 
   onState(listener: StateListener): () => void {
@@ -214,6 +250,8 @@ export class Mesh implements Startable {
     this.#rendezvous = undefined;
     this.#pool?.close();
     this.#pool = undefined;
+    this.#mux?.close();
+    this.#mux = undefined;
     this.#gossip?.stop();
     await this.#node?.stop();
     this.#node = undefined;

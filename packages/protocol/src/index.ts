@@ -48,3 +48,4 @@ export {
   FORWARDED_REQUEST_HEADERS,
   FORWARDED_RESPONSE_HEADERS,
 } from './forward.js';
+export { MUX_PROTOCOL, MuxFrame, type MuxFrameCode, MUX_INITIAL_CREDIT_BYTES, MUX_MAX_REQUESTS_PER_STREAM, MUX_FRAME_HEADER_BYTES, isRequestHead, isResponseHead, isForwardErrorBody } from './mux.js';

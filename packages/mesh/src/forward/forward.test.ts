@@ -27,7 +27,7 @@ async function collect(body: AsyncIterable<Uint8Array>): Promise<Uint8Array> {
   return Buffer.concat(parts);
 }
 
-describe('forward protocol', { timeout: 120_000 }, () => {
+for (const mux of [true, false]) describe(`forward protocol (${mux ? 'one mux stream per peer' : 'a stream per request'})`, { timeout: 120_000 }, () => {
   let dir: string;
   let client: Mesh;
   let server: Mesh;
@@ -38,7 +38,7 @@ describe('forward protocol', { timeout: 120_000 }, () => {
     dir = await mkdtemp(join(tmpdir(), 'synkti-forward-'));
     const key = parseSwarmKey(generateSwarmKey());
     const make = (name: string, bootstrap: string[] = []) =>
-      new Mesh({ fleet: 'f', stateDir: join(dir, name), swarmKey: key, listen: ['/ip4/127.0.0.1/tcp/0'], bootstrap, heartbeatMs: 1_000, forgetAfterMs: 10_000 });
+      new Mesh({ fleet: 'f', stateDir: join(dir, name), swarmKey: key, listen: ['/ip4/127.0.0.1/tcp/0'], bootstrap, heartbeatMs: 1_000, forgetAfterMs: 10_000, forwardMux: mux });
     server = make('server');
     await server.start();
     await server.serveForwards(async (req: InboundForward): Promise<ForwardResponse> => {
