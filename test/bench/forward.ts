@@ -32,7 +32,8 @@ const MODEL = 'synkti/fake-model';
 const MAX_TOKENS = 4;
 const CONCURRENCIES = [1, 16, 64] as const;
 const MODES = ['plain', 'stream'] as const;
-export const PATHS = ['direct', 'nginx', 'local', 'remote'] as const;
+/** `remote` forwards over the peer's mux stream (the default); `remote-1s` over a stream per request (forwardMux off), for comparison. */
+export const PATHS = ['direct', 'nginx', 'local', 'remote', 'remote-1s'] as const;
 const NGINX = '/usr/sbin/nginx';
 const REQUEST_TIMEOUT_MS = 10_000;
 const WARMUP_CONCURRENT = 600;
@@ -263,7 +264,7 @@ process.once('exit', () => {
 `;
 
 /** Agent B runs the engine; agent A runs none, so everything it gets crosses libp2p to B. */
-async function startAgents(fleet: TestFleet, profileDir: string | undefined): Promise<{ a: AgentProcess; b: AgentProcess; enginePort: number }> {
+async function startAgents(fleet: TestFleet, profileDir: string | undefined, withLegacy: boolean): Promise<{ a: AgentProcess; b: AgentProcess; c: AgentProcess | undefined; enginePort: number }> {
   const enginePort = await freePort();
   // Node 20 refuses --cpu-prof in NODE_OPTIONS; a preloaded inspector session does the same.
   if (profileDir !== undefined) {
@@ -279,9 +280,12 @@ async function startAgents(fleet: TestFleet, profileDir: string | undefined): Pr
   };
   const b = await start('b', ['--engine-runtime', 'fake', '--engine-port', String(enginePort), '--engine-capacity', '256', '--engine-args=--ttft-ms=0,--tokens-per-s=0,--max-num-seqs=256'], []);
   const a = await start('a', ['--engine-runtime', 'none'], b.addrs);
+  // C forwards like A but over a stream per request: the protocol before mux, measured beside it.
+  const c = withLegacy ? await start('c', ['--engine-runtime', 'none', '--forward-mux', 'false'], b.addrs) : undefined;
   await waitHealthy(a, 1, JOIN_TIMEOUT_MS);
   await waitHealthy(b, 1, JOIN_TIMEOUT_MS);
-  return { a, b, enginePort };
+  if (c !== undefined) await waitHealthy(c, 1, JOIN_TIMEOUT_MS);
+  return { a, b, c, enginePort };
 }
 
 export const signed = (ms: number) => (ms < 0 ? `-${fmtMs(-ms)}` : `+${fmtMs(ms)}`);
@@ -290,7 +294,7 @@ const cellOf = (cells: Cell[], path: PathName, mode: Mode, c: number) => cells.f
 
 function formatTable(r: ForwardBenchResult): string {
   const lines: string[] = [];
-  lines.push(`${'path'.padEnd(7)} ${'c'.padStart(3)} | ${'plain p50'.padStart(9)} ${'p99'.padStart(7)} ${'req/s'.padStart(7)} ${'+p50'.padStart(7)} | ${'TTFT p50'.padStart(9)} ${'p99'.padStart(7)} ${'req/s'.padStart(7)} ${'+p50'.padStart(7)} | errors`);
+  lines.push(`${'path'.padEnd(9)} ${'c'.padStart(3)} | ${'plain p50'.padStart(9)} ${'p99'.padStart(7)} ${'req/s'.padStart(7)} ${'+p50'.padStart(7)} | ${'TTFT p50'.padStart(9)} ${'p99'.padStart(7)} ${'req/s'.padStart(7)} ${'+p50'.padStart(7)} | errors`);
   for (const c of CONCURRENCIES) {
     for (const path of PATHS) {
       const plain = cellOf(r.cells, path, 'plain', c);
@@ -298,7 +302,7 @@ function formatTable(r: ForwardBenchResult): string {
       if (plain === undefined || stream === undefined) continue;
       const over = (cell: Cell, mode: Mode) => (path === 'direct' ? '' : signed(cell.latency.p50 - cellOf(r.cells, 'direct', mode, c)!.latency.p50));
       lines.push(
-        `${path.padEnd(7)} ${String(c).padStart(3)} | ${fmtMs(plain.latency.p50).padStart(9)} ${fmtMs(plain.latency.p99).padStart(7)} ${plain.rps.toFixed(0).padStart(7)} ${over(plain, 'plain').padStart(7)} | ${fmtMs(stream.latency.p50).padStart(9)} ${fmtMs(stream.latency.p99).padStart(7)} ${stream.rps.toFixed(0).padStart(7)} ${over(stream, 'stream').padStart(7)} | ${plain.errors + stream.errors}${plain.firstError ?? stream.firstError ? ` (${plain.firstError ?? stream.firstError})` : ''}`,
+        `${path.padEnd(9)} ${String(c).padStart(3)} | ${fmtMs(plain.latency.p50).padStart(9)} ${fmtMs(plain.latency.p99).padStart(7)} ${plain.rps.toFixed(0).padStart(7)} ${over(plain, 'plain').padStart(7)} | ${fmtMs(stream.latency.p50).padStart(9)} ${fmtMs(stream.latency.p99).padStart(7)} ${stream.rps.toFixed(0).padStart(7)} ${over(stream, 'stream').padStart(7)} | ${plain.errors + stream.errors}${plain.firstError ?? stream.firstError ? ` (${plain.firstError ?? stream.firstError})` : ''}`,
       );
     }
   }
@@ -323,9 +327,10 @@ function verdicts(r: ForwardBenchResult): string[] {
   check('remote hop, plain p50 over direct, c=1 (aim)', d('remote', 'plain', 1, 'p50'), TARGET.remoteAimP50Ms);
   check('remote hop, plain p99 over direct p99, c=1', d('remote', 'plain', 1, 'p99'), TARGET.remoteP99Ms);
   check('remote hop, TTFT p50 over direct, c=1', d('remote', 'stream', 1, 'p50'), TARGET.remoteP50Ms);
+  check('remote-1s hop (a stream per request), plain p50 over direct, c=1', d('remote-1s', 'plain', 1, 'p50'), TARGET.remoteP50Ms);
   const nginx = d('nginx', 'plain', 1, 'p50');
   if (nginx !== undefined) out.push(`floor  nginx hop, plain p50 over direct, c=1: ${nginx.toFixed(3)} ms`);
-  for (const path of ['local', 'remote'] as const) {
+  for (const path of ['local', 'remote', 'remote-1s'] as const) {
     const x = cellOf(r.cells, path, 'plain', 64);
     const base = cellOf(r.cells, 'direct', 'plain', 64);
     if (x !== undefined && base !== undefined) check(`${path} agent throughput at c=64, share of direct`, x.rps > 0 ? x.rps / base.rps : 0, TARGET.throughputShare, '%');
@@ -369,7 +374,7 @@ export async function main(argv: string[]): Promise<void> {
   process.once('SIGTERM', onSignal);
   process.once('SIGINT', onSignal);
   try {
-    const { a, b, enginePort } = await startAgents(fleet, options.profileDir);
+    const { a, b, c, enginePort } = await startAgents(fleet, options.profileDir, options.paths.includes('remote-1s'));
     log(`agents up: A ${a.peerId} (no engine), B ${b.peerId} (engine on :${enginePort})`);
     if (options.paths.includes('nginx')) {
       nginx = await startNginx(dir, enginePort);
@@ -382,11 +387,12 @@ export async function main(argv: string[]): Promise<void> {
       nginx: nginx === null ? undefined : `http://127.0.0.1:${nginx.port}/v1/chat/completions`,
       local: `${b.apiUrl}/v1/chat/completions`,
       remote: `${a.apiUrl}/v1/chat/completions`,
+      'remote-1s': c === undefined ? undefined : `${c.apiUrl}/v1/chat/completions`,
     };
     for (const name of options.paths) {
       const url = urls[name];
       if (url === undefined) continue;
-      targets.push({ name, url: new URL(url), agent: agentFor(), ...(name === 'local' || name === 'remote' ? { expectPeer: b.peerId } : {}) });
+      targets.push({ name, url: new URL(url), agent: agentFor(), ...(name !== 'direct' && name !== 'nginx' ? { expectPeer: b.peerId } : {}) });
     }
     for (const target of targets) {
       for (const mode of MODES) {
