@@ -151,8 +151,8 @@ async function freshTrial(make: (name: string, bootstrap: string[]) => Mesh, ser
 export async function runMeshBench(requests: number): Promise<MeshBenchResult> {
   const dir = await mkdtemp(join(tmpdir(), 'synkti-bench-mesh-'));
   const key = parseSwarmKey(generateSwarmKey());
-  const make = (name: string, bootstrap: string[] = []) =>
-    new Mesh({ fleet: 'bench', stateDir: join(dir, name), swarmKey: key, listen: ['/ip4/127.0.0.1/tcp/0'], bootstrap, heartbeatMs: 1_000, forgetAfterMs: 10_000 });
+  const make = (name: string, bootstrap: string[] = [], forwardMux = true) =>
+    new Mesh({ fleet: 'bench', stateDir: join(dir, name), swarmKey: key, listen: ['/ip4/127.0.0.1/tcp/0'], bootstrap, heartbeatMs: 1_000, forgetAfterMs: 10_000, forwardMux });
   const server = make('server');
   const meshes: Mesh[] = [server];
   try {
@@ -181,18 +181,29 @@ export async function runMeshBench(requests: number): Promise<MeshBenchResult> {
     await client.start();
     await waitConnected(client, server.peerId);
 
+    // The protocol before mux, a pooled stream per request, measured beside it.
+    const legacy = make('client-1s', server.multiaddrs(), false);
+    meshes.push(legacy);
+    await legacy.start();
+    await waitConnected(legacy, server.peerId);
+
     const cells: MeshCell[] = [];
-    const forwardOnce = async (i: number) => {
-      const res = await client.forward(server.peerId, head(i), REQUEST_BODY, { signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) });
+    const forwardWith = (mesh: Mesh) => async (i: number) => {
+      const res = await mesh.forward(server.peerId, head(i), REQUEST_BODY, { signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) });
       await drain(res.body);
     };
-    // Warm both paths (JIT, yamux windows) before timing anything.
+    const forwardOnce = forwardWith(client);
+    const forwardLegacy = forwardWith(legacy);
+    // Warm every path (JIT, yamux windows) before timing anything.
     await timed(500, 8, forwardOnce);
+    await timed(500, 8, forwardLegacy);
     cells.push(await echoRtt(client, server.peerId, requests));
     cells.push(await echoNewStream(client, server.peerId, requests));
     for (const concurrency of CONCURRENCIES) {
       const r = await timed(requests, concurrency, forwardOnce);
-      cells.push({ what: 'Mesh.forward (pooled pre-negotiated streams)', concurrency, ...r });
+      cells.push({ what: 'Mesh.forward over the mux stream', concurrency, ...r });
+      const l = await timed(requests, concurrency, forwardLegacy);
+      cells.push({ what: 'Mesh.forward, a pooled stream per request', concurrency, ...l });
     }
     const fresh: FreshTrial[] = [];
     for (let t = 0; t < FRESH_TRIALS; t++) {
