@@ -46,6 +46,18 @@ describe('the simulator scales with the fleet\'s own autoscaling rule', () => {
     assert.ok(cheapest.prices.paidSpotPerHour! < spread.prices.paidSpotPerHour!, `${cheapest.prices.paidSpotPerHour} vs ${spread.prices.paidSpotPerHour}`);
   });
 
+  it('an on-demand fallback goes back to spot once spot capacity returns: fewer on-demand hours, no double launch', () => {
+    // Long, frequent shortages in every market: slots fall back to on-demand now and then.
+    const base = { nodes: 20, hours: 24, policy: 'fallback' as const, seed: 3, shortageRatePerHour: 1, shortageMeanMs: 3 * HOUR_MS };
+    const back = runSimulation(base);
+    const stays = runSimulation({ ...base, spotReturnAfterMs: 0 });
+    assert.ok(stays.hours.onDemand > 0, 'the scenario produces on-demand fallbacks');
+    assert.ok(back.spotReturns > 0 && stays.spotReturns === 0);
+    assert.ok(back.hours.onDemand < stays.hours.onDemand, `on-demand hours ${back.hours.onDemand} with spot return, ${stays.hours.onDemand} without`);
+    assert.equal(back.doubleLaunches, 0);
+    assert.ok(back.requests.successRate >= stays.requests.successRate - 0.001);
+  });
+
   it('constant load does not flap: the size settles and stays', () => {
     const r = runSimulation({ hours: 24, nodes: 20, trafficShape: 'constant', autoscale: true, hazardPerHour: 0, waveRatePerHour: 0, partitionRatePerHour: 0, shortageRatePerHour: 0, falseRebalancePerHour: 0 });
     assert.ok(r.scale.outs + r.scale.ins <= 2, `moves: ${JSON.stringify(r.scale.events)}`);

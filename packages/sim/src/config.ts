@@ -57,6 +57,8 @@ export interface SimConfig {
   scaleOutCooldownMs: number;
   scaleInCooldownMs: number;
   placementOrder: PlacementOrder;
+  /** An on-demand fallback asks to be replaced by spot this long after it started; 0: never. */
+  spotReturnAfterMs: number;
   requestTimeoutMs: number;
   /** Fleet name used in launch tokens. */
   fleet: string;
@@ -104,6 +106,7 @@ export const defaultConfig: SimConfig = {
   scaleOutCooldownMs: C.SCALE_OUT_COOLDOWN_MS,
   scaleInCooldownMs: C.SCALE_IN_COOLDOWN_MS,
   placementOrder: 'price',
+  spotReturnAfterMs: C.SPOT_RETURN_AFTER_MS,
   requestTimeoutMs: C.REQUEST_TIMEOUT_MS,
   fleet: 'sim',
 };
@@ -130,6 +133,7 @@ export function resolveConfig(partial: Partial<SimConfig> = {}): SimConfig {
   need(c.utilisation > 0 && c.utilisation < 5, `utilisation must be in (0, 5), got ${c.utilisation}`);
   need(TRAFFIC_SHAPES.includes(c.trafficShape), `--traffic must be one of ${TRAFFIC_SHAPES.join(', ')}, got ${c.trafficShape}`);
   need(c.placementOrder === 'spread' || c.placementOrder === 'price', `--placement must be spread or price, got ${c.placementOrder}`);
+  need(Number.isFinite(c.spotReturnAfterMs) && c.spotReturnAfterMs >= 0, `spotReturnAfterMs must be >= 0, got ${c.spotReturnAfterMs}`);
   need(Number.isInteger(c.minNodes) && c.minNodes >= 1 && c.minNodes <= c.nodes, `--min-nodes must be an integer 1..nodes (${c.nodes}), got ${c.minNodes}`);
   need(c.targetUtilization > 0 && c.targetUtilization <= 1, `--target-utilization must be in (0, 1], got ${c.targetUtilization}`);
   for (const key of ['scaleOutWindowMs', 'scaleInWindowMs', 'scaleOutCooldownMs', 'scaleInCooldownMs'] as const) {

@@ -88,3 +88,5 @@ export const BURST_MEAN_MS = 20 * 60_000;
 /** Step trace (autoscale bench): this share of peak until STEP_AT_MS, the peak after. */
 export const STEP_BASE = 0.3;
 export const STEP_AT_MS = 2 * HOUR_MS;
+/** An on-demand fallback asks to be replaced by spot this long after it started (the agent's spotReturnAfterMs). */
+export const SPOT_RETURN_AFTER_MS = 15 * 60_000;

@@ -25,6 +25,7 @@ function makeEntry(node: SimNode, alive: boolean): ViewEntry {
       slot: node.slot,
       instanceId: node.inst.id,
       incarnation: node.incarnation,
+      ...(node.spotReturn ? { spotReturn: true } : {}),
     },
     surplus: { peerId: node.peerId, alive, interrupted: node.interrupted, noticedAt: node.noticedAt, draining: node.draining, warm, slot: node.slot },
     warm,

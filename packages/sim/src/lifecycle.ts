@@ -5,7 +5,8 @@ import { exponential, hexId } from './random.js';
 import { rerouteQueue } from './traffic/requests.js';
 import { schedule, type SimNode, type World } from './world.js';
 
-const provisioned = (n: SimNode): boolean => n.state !== 'gone' && n.interrupted === null && !n.draining;
+/** Capacity the fleet counts on: a spot-return node serves until its spot replacement is warm, so it is no loss. */
+const provisioned = (n: SimNode): boolean => n.state !== 'gone' && (n.interrupted === null || n.spotReturn) && !n.draining;
 
 /** Runs a change to a node, keeping the provisioned count, restore tracking and serving list in step. */
 function change(w: World, node: SimNode, mutate: () => void): void {
@@ -109,6 +110,7 @@ export function createNode(w: World, inst: SimInstance, side: number): SimNode {
     incarnation: w.now,
     state: 'starting',
     interrupted: null,
+    spotReturn: false,
     noticedAt: 0,
     draining: false,
     records: [],
@@ -122,6 +124,8 @@ export function createNode(w: World, inst: SimInstance, side: number): SimNode {
   w.nodes.set(node.peerId, node);
   inst.node = node;
   if (inst.market >= 0) schedulePreemption(w, node);
+  // A fallback the fleet launched on-demand (spot was short) asks to go back to spot, as the agent does.
+  else if (w.config.policy === 'fallback' && w.now > 0 && w.config.spotReturnAfterMs > 0) schedule(w, w.now + w.config.spotReturnAfterMs, { k: 'spot-return', node });
   return node;
 }
 
@@ -156,6 +160,18 @@ export function onRebalance(w: World, node: SimNode, at: number): void {
   w.counters.rebalances++;
   change(w, node, () => {
     node.interrupted = 'rebalance';
+    node.noticedAt = w.now;
+  });
+  publish(w, node);
+}
+
+/** The on-demand fallback marks itself at risk with cause spot-return: the rule walks spot only for its slot. */
+export function onSpotReturn(w: World, node: SimNode): void {
+  if (node.state === 'gone' || node.draining || node.interrupted !== null) return;
+  w.counters.spotReturns++;
+  change(w, node, () => {
+    node.interrupted = 'rebalance';
+    node.spotReturn = true;
     node.noticedAt = w.now;
   });
   publish(w, node);

@@ -39,6 +39,8 @@ export interface SimResult {
   scale: { outs: number; ins: number; events: { h: number; from: number; to: number; reason: string; warmAfterMs: number | null }[] };
   /** Instances a launcher terminated before replacing them: dead in its view (quorum), still listed by the provider. */
   fenced: number;
+  /** On-demand fallbacks that asked to be replaced by spot once spot capacity could be back. */
+  spotReturns: number;
   evaluations: number;
   events: number;
   /** Charts: time (h), serving agents, live instances, target, offered load (sequences), prices per market. */
@@ -61,6 +63,7 @@ export function countersToResult(c: Counters, p: ProviderStats): Pick<
   | 'minorityLaunches'
   | 'minorityLaunchesWithoutWitness'
   | 'fenced'
+  | 'spotReturns'
   | 'evaluations'
   | 'events'
 > {
@@ -79,6 +82,7 @@ export function countersToResult(c: Counters, p: ProviderStats): Pick<
     minorityLaunches: c.minorityLaunches,
     minorityLaunchesWithoutWitness: c.minorityLaunchesWithoutWitness,
     fenced: c.fenced,
+    spotReturns: c.spotReturns,
     evaluations: c.evaluations,
     events: c.events,
   };

@@ -5,7 +5,7 @@ import { type SimConfig, resolveConfig } from './config.js';
 import { HOUR_MS, PROVIDER_POLL_MS, REQUEST_MODE_MAX_REQUESTS, SERIES_POINTS } from './constants.js';
 import { apply, endPartition, onDead, onForget, onSilent, publishNow, rememberInstance, requestEval, startPartition } from './gossip.js';
 import { evaluateSide } from './launcher.js';
-import { adjustProvisioned, createNode, onGone, onJoin, onNotice, onRebalance, onWarm, onWave } from './lifecycle.js';
+import { adjustProvisioned, createNode, onGone, onJoin, onNotice, onRebalance, onSpotReturn, onWarm, onWave } from './lifecycle.js';
 import { buildMarkets, inShortage, priceAt, spotCost } from './market.js';
 import { walkFor } from './placement.js';
 import { policyFor } from './policies/index.js';
@@ -154,6 +154,9 @@ function handle(w: World, ev: SimEvent): void {
       return;
     case 'notice':
       onNotice(w, ev.node, ev.at);
+      return;
+    case 'spot-return':
+      onSpotReturn(w, ev.node);
       return;
     case 'gone':
       onGone(w, ev.node, ev.at);

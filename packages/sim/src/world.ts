@@ -17,6 +17,8 @@ export interface SimNode {
   incarnation: number;
   state: 'starting' | 'warm' | 'gone';
   interrupted: InterruptionKind | null;
+  /** An on-demand fallback that asked to be replaced by spot (its rebalance is not a loss). */
+  spotReturn: boolean;
   noticedAt: number;
   draining: boolean;
   records: LaunchRecord[];
@@ -90,6 +92,7 @@ export type SimEvent =
   | { k: 'join'; inst: SimInstance; fails: boolean }
   | { k: 'warm'; node: SimNode }
   | { k: 'rebalance'; node: SimNode; at: number }
+  | { k: 'spot-return'; node: SimNode }
   | { k: 'notice'; node: SimNode; at: number }
   | { k: 'gone'; node: SimNode; at: number }
   | { k: 'wave'; market: number }
@@ -122,6 +125,8 @@ export interface Counters {
   minorityLaunchesWithoutWitness: number;
   /** Instances terminated by a launcher before replacing them (dead in a view with quorum). */
   fenced: number;
+  /** On-demand fallbacks that asked to go back to spot. */
+  spotReturns: number;
 }
 
 export interface World {
@@ -206,6 +211,7 @@ export function newWorld(parts: Omit<World, 'heap' | 'now' | 'nodes' | 'views' |
       minorityLaunches: 0,
       minorityLaunchesWithoutWitness: 0,
       fenced: 0,
+      spotReturns: 0,
     },
     restore: { belowSince: null, reference: 0, maxRestoreMs: 0, belowMs: 0, lastChange: 0 },
     servingBelowMs: 0,
