@@ -173,14 +173,15 @@ describe('engine supervisor with the process runtime', () => {
   });
 
   it('keeps a busy engine whose /health answers late now and then: timeouts between answers are no failure', async () => {
-    // Threshold 4, and each round lets 2 probes time out: the slack of 2 keeps a slow machine
-    // (a probe timing out before the fault is lifted) from failing the test for the wrong reason.
-    const { sup, w, health } = await setup([], { unhealthyThreshold: 4, probeTimeoutMs: 1_000 });
+    // Threshold 6, and each of 4 rounds lets 2 probes time out (8 in all, more than the threshold:
+    // counted together they would fail it). The slack of 4 per round keeps a loaded machine (probes
+    // timing out while the fault is being lifted) from failing the test for the wrong reason.
+    const { sup, w, health } = await setup([], { unhealthyThreshold: 6, probeTimeoutMs: 1_000 });
     await sup.start();
     await w.to('warm');
     const stream = longStream(sup);
     await until(() => (sup.snapshot().load.running ?? 0) > 0, 'the stream to run');
-    for (let round = 0; round < 3; round++) {
+    for (let round = 0; round < 4; round++) {
       // Saturated: /health answers after the probe timeout, twice in a row.
       const timedOut = health.timedOut;
       await fault(sup, { healthDelayMs: 60_000 });
