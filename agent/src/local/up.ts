@@ -1,6 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { openSync } from 'node:fs';
-import { mkdir, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { LocalLedger, localInstanceId } from '@synkti/cloud';
 import type { FleetJson } from '@synkti/gateway';
@@ -137,7 +137,10 @@ export class LocalFleet {
       const fleet = await fetchFleet(firstUrl).catch(() => undefined);
       if (fleet !== undefined && fleet.peers.filter((p) => p.healthy).length >= this.file.nodes.length) return fleet;
       for (const node of this.file.nodes) {
-        if (!isAlive(node.pid)) throw new SynktiError('NODE_DIED', `node ${node.index} exited during start-up; see ${join(node.stateDir, 'agent.log')}`);
+        if (!isAlive(node.pid)) {
+          const log = join(node.stateDir, 'agent.log');
+          throw new SynktiError('NODE_DIED', `node ${node.index} exited during start-up (${await lastError(log)}); see ${log}`);
+        }
       }
       if (Date.now() > deadline) throw new SynktiError('WARM_TIMEOUT', `the fleet was not warm after ${timeoutMs / 1_000} s; see the logs in ${this.dir}/node-*/agent.log`);
       await new Promise((r) => setTimeout(r, 200));
@@ -212,3 +215,17 @@ export async function fetchFleet(apiUrl: string): Promise<FleetJson> {
   return (await res.json()) as FleetJson;
 }
 
+
+/** The last error an agent logged (its message and cause), or its last line: why it exited. */
+async function lastError(logPath: string): Promise<string> {
+  const lines = (await readFile(logPath, 'utf8').catch(() => '')).split('\n').filter((l) => l.trim() !== '');
+  for (const line of [...lines].reverse()) {
+    try {
+      const entry = JSON.parse(line) as { level?: number; msg?: string; err?: { message?: string } };
+      if ((entry.level ?? 0) >= 50) return [entry.msg, entry.err?.message].filter(Boolean).join(': ').slice(0, 300);
+    } catch {
+      // a line that is not JSON (pretty logs): fall through to the last line
+    }
+  }
+  return lines.at(-1)?.slice(0, 300) ?? 'it logged nothing';
+}
