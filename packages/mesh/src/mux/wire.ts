@@ -37,8 +37,8 @@ export function creditPayload(bytes: number): Uint8Array {
 export const readCredit = (payload: Uint8Array): number => (payload.byteLength === 4 ? new DataView(payload.buffer, payload.byteOffset, 4).getUint32(0) : 0);
 
 /**
- * Frames out to one stream. Frames pushed in the same tick leave in one write (one yamux frame,
- * one encryption, one syscall), payloads appended without a copy. While the stream asks to
+ * Frames out to one stream. Frames pushed in the same turn of the event loop leave in one write
+ * (one yamux frame, one encryption, one syscall), payloads appended without a copy. While the stream asks to
  * drain, frames queue; DATA senders wait for room (`room()`), control frames never wait.
  */
 export class MuxWriter {
@@ -67,7 +67,9 @@ export class MuxWriter {
     if (payload !== undefined && payload.byteLength > 0) this.#queue.append(payload);
     if (!this.#scheduled) {
       this.#scheduled = true;
-      queueMicrotask(() => this.#flush());
+      // After this turn's I/O callbacks, not this microtask: the tokens of many streams that the
+      // engine's sockets delivered in one poll phase leave in one write.
+      setImmediate(() => this.#flush());
     }
   }
 
