@@ -17,7 +17,7 @@ export async function writeFrames(stream: Stream, frames: Iterable<Uint8Array> |
     const data = batch.length === 1 ? batch[0]! : concat(batch, size);
     batch = [];
     size = 0;
-    if (!stream.send(data)) await stream.onDrain();
+    if (!stream.send(data)) await waitForDrain(stream);
   };
   for await (const frame of frames) {
     const encoded = lp.encode.single(frame).subarray();
@@ -30,7 +30,31 @@ export async function writeFrames(stream: Stream, frames: Iterable<Uint8Array> |
 
 /** Writes one frame at once (a streamed chunk must not wait for company). */
 export async function writeFrame(stream: Stream, frame: Uint8Array): Promise<void> {
-  if (!stream.send(lp.encode.single(frame).subarray())) await stream.onDrain();
+  if (!stream.send(lp.encode.single(frame).subarray())) await waitForDrain(stream);
+}
+
+/**
+ * Resolves on the stream's next 'drain' event, rejects if it closes first. Not `stream.onDrain()`:
+ * in @libp2p/utils 7.4 its promise is made once and never reset, so after the first drain it
+ * resolves at once and a writer would no longer wait for a slow reader.
+ */
+export function waitForDrain(stream: Stream): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const done = () => {
+      stream.removeEventListener('drain', onDrain);
+      stream.removeEventListener('close', onClose);
+    };
+    const onDrain = () => {
+      done();
+      resolve();
+    };
+    const onClose = (evt: Event) => {
+      done();
+      reject((evt as Event & { error?: Error }).error ?? new Error('the stream closed while waiting to drain'));
+    };
+    stream.addEventListener('drain', onDrain);
+    stream.addEventListener('close', onClose);
+  });
 }
 
 /** Joins chunks whose total size is known into one buffer. */

@@ -48,8 +48,10 @@ export class MuxClientSession {
     if (signal?.aborted === true) return Promise.reject(signal.reason as Error);
     if (this.#closed !== undefined) return Promise.reject(beforeHead('FORWARD_STREAM_FAILED', `mux stream to ${this.#peerId} is closed: ${this.#closed.message}`, this.#closed));
     if (this.#pending.size >= MUX_MAX_REQUESTS_PER_STREAM) return Promise.reject(beforeHead('FORWARD_BUSY', `${MUX_MAX_REQUESTS_PER_STREAM} requests already in flight to ${this.#peerId}`));
-    const id = this.#nextId;
-    this.#nextId = this.#nextId >= 0xffffffff ? 1 : this.#nextId + 1;
+    let id = this.#nextId;
+    // After a wrap-around, skip ids still in use (at most MUX_MAX_REQUESTS_PER_STREAM are).
+    while (this.#pending.has(id)) id = id >= 0xffffffff ? 1 : id + 1;
+    this.#nextId = id >= 0xffffffff ? 1 : id + 1;
     const p: Pending = { id, head: undefined, inbound: new InboundData((n) => this.#writer.push(MuxFrame.CREDIT, id, creditPayload(n))), credit: new SendCredit(), done: false };
     this.#pending.set(id, p);
     const response = new Promise<ForwardResponse>((resolve, reject) => (p.head = { resolve, reject }));
@@ -65,7 +67,7 @@ export class MuxClientSession {
       .catch(() => {
         // The stream broke or the request ended first: the reader side reports it.
       });
-    return response.then((r) => ({ ...r, body: this.#body(p, r.body, unlisten) }));
+    return response.then((r) => ({ ...r, body: this.#body(p, r.body as AsyncGenerator<Uint8Array>, unlisten) }));
   }
 
   close(): void {
@@ -79,7 +81,8 @@ export class MuxClientSession {
     switch (f.type) {
       case MuxFrame.RES_HEAD: {
         const head = parsePayload(f.payload);
-        if (p.head === undefined || !isResponseHead(head)) return this.#fail(p, beforeHead('FORWARD_BAD_FRAME', `${this.#peerId} sent a bad response head`));
+        if (p.head === undefined) return this.#cancel(p, broken(`${this.#peerId} sent a second response head`));
+        if (!isResponseHead(head)) return this.#cancel(p, beforeHead('FORWARD_BAD_FRAME', `${this.#peerId} sent a bad response head`));
         const settle = p.head;
         p.head = undefined;
         settle.resolve({ status: head.status, headers: head.headers, body: p.inbound.read() });
@@ -89,12 +92,16 @@ export class MuxClientSession {
         if (!p.inbound.push(f.payload)) this.#cancel(p, broken(`${this.#peerId} sent past its credit`));
         return;
       case MuxFrame.END:
+        // An end before any head is a protocol error, never an empty answer.
+        if (p.head !== undefined) return this.#cancel(p, beforeHead('FORWARD_BAD_FRAME', `${this.#peerId} ended a request without a response head`));
         p.done = true;
+        p.credit.fail(new Error('request ended'));
         p.inbound.end();
         this.#pending.delete(p.id);
         return;
       case MuxFrame.ERROR: {
         const e = parsePayload(f.payload);
+        if (p.head === undefined) return this.#cancel(p, broken(`${this.#peerId} sent an error after the response head${isForwardErrorBody(e) ? `: ${e.message}` : ''}`));
         const err = isForwardErrorBody(e) ? new UpstreamError(e.code, `${this.#peerId}: ${e.message}`, { retryable: e.retryable, phase: 'before-head' }) : beforeHead('FORWARD_BAD_FRAME', `${this.#peerId} sent a bad error frame`);
         return this.#fail(p, err);
       }
@@ -108,20 +115,41 @@ export class MuxClientSession {
         p.credit.add(readCredit(f.payload));
         return;
       default:
-        return this.#fail(p, broken(`${this.#peerId} sent unknown mux frame type ${f.type}`));
+        return this.#cancel(p, p.head !== undefined ? beforeHead('FORWARD_BAD_FRAME', `${this.#peerId} sent unknown mux frame type ${f.type}`) : broken(`${this.#peerId} sent unknown mux frame type ${f.type}`));
     }
   }
 
-  /** The response body as the consumer reads it; a consumer that stops early cancels the remote request. */
-  async *#body(p: Pending, body: AsyncIterable<Uint8Array>, unlisten: () => void): AsyncGenerator<Uint8Array> {
-    let complete = false;
-    try {
-      for await (const chunk of body) yield chunk;
-      complete = true;
-    } finally {
+  /**
+   * The response body as the consumer reads it. A consumer that stops early cancels the remote
+   * request — also one that never started reading (a generator's `finally` would not run then).
+   */
+  #body(p: Pending, body: AsyncGenerator<Uint8Array>, unlisten: () => void): AsyncIterableIterator<Uint8Array> {
+    let settled = false;
+    const settle = (complete: boolean) => {
+      if (settled) return;
+      settled = true;
       unlisten();
       if (!complete) this.#cancel(p, broken('response abandoned'));
-    }
+    };
+    const iterator: AsyncIterableIterator<Uint8Array> = {
+      next: async () => {
+        try {
+          const r = await body.next();
+          if (r.done === true) settle(true);
+          return r;
+        } catch (err) {
+          settle(true); // failed already: nothing left to cancel
+          throw err;
+        }
+      },
+      return: async () => {
+        settle(false);
+        await body.return(undefined);
+        return { done: true, value: undefined };
+      },
+      [Symbol.asyncIterator]: () => iterator,
+    };
+    return iterator;
   }
 
   /** This end gives the request up: the peer is told, and its reader sees `err`. */
@@ -146,6 +174,8 @@ export class MuxClientSession {
     if (this.#closed !== undefined) return;
     this.#closed = err;
     this.#writer.close();
+    // Never half-open: the peer learns at once, and the connection's mux stream slot is freed.
+    if (this.#stream.status === 'open') this.#stream.abort(err);
     for (const p of [...this.#pending.values()]) this.#fail(p, p.head !== undefined ? beforeHead('FORWARD_STREAM_FAILED', `mux stream to ${this.#peerId} failed before a response: ${err.message}`, err) : broken(`forward stream from ${this.#peerId} broke mid-response: ${err.message}`, err));
   }
 }

@@ -55,6 +55,14 @@ describe('mux: every request to a peer over one stream', { timeout: 120_000 }, (
             yield new TextEncoder().encode('second');
           })(),
         };
+      if (req.head.path === '/fail-early')
+        return {
+          status: 200,
+          headers: {},
+          body: {
+            [Symbol.asyncIterator]: () => ({ next: () => Promise.reject(new UpstreamError('ENGINE_DIED', 'the engine died before its first token', { retryable: true })) }),
+          },
+        };
       return { status: 200, headers: { 'x-len': String(req.body.byteLength) }, body: (async function* () { yield req.body; })() };
     }, 64);
     client = make('client', server.multiaddrs());
@@ -110,6 +118,18 @@ describe('mux: every request to a peer over one stream', { timeout: 120_000 }, (
     assert.ok(cancelled.has('abandoned'), 'the server saw the cancellation');
     const next = await client.forward(server.peerId, head('/echo', 'after-cancel'), new Uint8Array([1]));
     assert.equal(await drain(next.body), 1);
+  });
+
+  it('a body that fails before its first chunk is a refusal before the head (retryable, with its code), as on the one-stream protocol', async () => {
+    await assert.rejects(client.forward(server.peerId, head('/fail-early', 'early'), new Uint8Array()), (err: unknown) => err instanceof UpstreamError && err.phase === 'before-head' && err.retryable && err.code === 'ENGINE_DIED');
+  });
+
+  it('a response whose body is never read, then given up, cancels the request on the serving side', async () => {
+    const res = await client.forward(server.peerId, head('/held', 'never-read'), new Uint8Array());
+    await res.body[Symbol.asyncIterator]().return?.(undefined);
+    const deadline = Date.now() + 5_000;
+    while (!cancelled.has('never-read') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+    assert.ok(cancelled.has('never-read'), 'the server saw the cancellation');
   });
 
   it('a broken mux stream fails only the requests it carried (after their head: broken, never an end); the next request opens a new one', async () => {

@@ -5,8 +5,11 @@ import { type ForwardResponse, MUX_PROTOCOL, type RequestHead } from '@synkti/pr
 import type { MeshLibp2p } from '../node.js';
 import { MuxClientSession } from './client.js';
 
-/** A peer that does not speak the mux protocol (an older agent mid-upgrade) is asked again after this long. */
-const NO_MUX_RETRY_MS = 5 * 60_000;
+/**
+ * A peer that does not speak the mux protocol is asked again after this long: an older agent
+ * mid-upgrade, or one dialled before it registered its handlers at start.
+ */
+const NO_MUX_RETRY_MS = 30_000;
 /** Budget for opening a mux stream. */
 const OPEN_TIMEOUT_MS = 10_000;
 
@@ -40,6 +43,8 @@ export class MuxSessions {
 
   async forward(peerId: string, head: RequestHead, body: Uint8Array, signal?: AbortSignal): Promise<ForwardResponse> {
     const session = await this.#session(peerId, signal);
+    // A session that closed between being found and being asked has sent nothing of this request: one fresh try.
+    if (!session.open) return (await this.#session(peerId, signal)).request(head, body, signal);
     return session.request(head, body, signal);
   }
 
@@ -52,6 +57,7 @@ export class MuxSessions {
   async #session(peerId: string, signal?: AbortSignal): Promise<MuxClientSession> {
     const known = this.#sessions.get(peerId);
     if (known?.open === true) return known;
+    if (known !== undefined) this.#sessions.delete(peerId);
     let opening = this.#opening.get(peerId);
     if (opening === undefined) {
       opening = this.#open(peerId).finally(() => this.#opening.delete(peerId));
@@ -59,7 +65,16 @@ export class MuxSessions {
     }
     if (signal === undefined) return opening;
     signal.throwIfAborted();
-    return Promise.race([opening, new Promise<never>((_, reject) => signal.addEventListener('abort', () => reject(signal.reason as Error), { once: true }))]);
+    let onAbort: (() => void) | undefined;
+    const aborted = new Promise<never>((_, reject) => {
+      onAbort = () => reject(signal.reason as Error);
+      signal.addEventListener('abort', onAbort, { once: true });
+    });
+    try {
+      return await Promise.race([opening, aborted]);
+    } finally {
+      signal.removeEventListener('abort', onAbort!);
+    }
   }
 
   async #open(peerId: string): Promise<MuxClientSession> {

@@ -40,6 +40,7 @@ export function serveMuxStream(stream: Stream, remotePeer: string, serve: Forwar
     if (closed) return;
     closed = true;
     writer.close();
+    if (err !== undefined && stream.status === 'open') stream.abort(err);
     for (const s of serving.values()) {
       s.done = true;
       s.credit.fail(err ?? new Error('mux stream closed'));
@@ -49,6 +50,7 @@ export function serveMuxStream(stream: Stream, remotePeer: string, serve: Forwar
   };
 
   const onFrame = (f: MuxFrameIn): void => {
+    if (closed) return;
     const s = serving.get(f.id);
     switch (f.type) {
       case MuxFrame.REQ_HEAD: {
@@ -110,10 +112,16 @@ export function serveMuxStream(stream: Stream, remotePeer: string, serve: Forwar
     let headSent = false;
     try {
       const response = await serve({ head: s.head, body, signal: s.cancel.signal, remotePeer });
+      // The head goes out with the first chunk (as on the one-stream protocol): a body that fails
+      // before producing anything is still a refusal the requester may retry elsewhere.
+      const chunks = response.body[Symbol.asyncIterator]();
+      const first = await chunks.next();
       if (s.done) return;
       writer.push(MuxFrame.RES_HEAD, s.id, jsonPayload({ status: response.status, headers: response.headers }));
       headSent = true;
-      await sendData(writer, s.id, s.credit, response.body, () => s.done);
+      const rest = { [Symbol.asyncIterator]: () => chunks };
+      await sendData(writer, s.id, s.credit, first.done === true ? [] : [first.value], () => s.done);
+      if (first.done !== true) await sendData(writer, s.id, s.credit, rest, () => s.done);
       if (!s.done) writer.push(MuxFrame.END, s.id);
     } catch (err) {
       if (s.done || s.cancel.signal.aborted) return;

@@ -4,6 +4,7 @@ import { pipe } from 'it-pipe';
 import * as lp from 'it-length-prefixed';
 import { Uint8ArrayList } from 'uint8arraylist';
 import { readStream } from '../forward/stream-source.js';
+import { waitForDrain } from '../forward/writer.js';
 
 /** Bytes queued for the stream before senders of DATA wait (control frames never wait). */
 export const MUX_WRITE_HIGH_WATER_BYTES = 256 * 1024;
@@ -102,7 +103,7 @@ export class MuxWriter {
       return;
     }
     this.#draining = true;
-    this.#stream.onDrain().then(
+    waitForDrain(this.#stream).then(
       () => {
         this.#draining = false;
         this.#flush();
