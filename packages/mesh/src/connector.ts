@@ -73,6 +73,18 @@ export class Connector {
     else Object.assign(known, { addrs, lastSeenAt: now });
   }
 
+  /**
+   * Puts a peer's gossiped addresses in the peer store when there is no connection to it, so a
+   * dial by peer ID finds somewhere to go (a peer restarted on another port is otherwise known
+   * only by its old address, or by none).
+   */
+  async ensureDialable(peerId: string): Promise<void> {
+    const id = parsePeerId(peerId);
+    const known = this.#known.get(peerId);
+    if (id === undefined || known === undefined || known.addrs.length === 0 || this.#node.getConnections(id).length > 0) return;
+    await this.#node.peerStore.merge(id, { multiaddrs: known.addrs.map((a) => multiaddr(a)) });
+  }
+
   forget(peerId: string): void {
     this.#known.delete(peerId);
   }

@@ -200,7 +200,7 @@ export class Mesh implements Startable {
   async forward(peerId: string, head: RequestHead, body: Uint8Array, options?: ForwardOptions): Promise<ForwardResponse> {
     const { node } = this.#started();
     if (this.#init.forwardMux !== false) {
-      this.#mux ??= new MuxSessions(node, () => this.#clock.now());
+      this.#mux ??= new MuxSessions(node, () => this.#clock.now(), (peerId) => this.#connector?.ensureDialable(peerId) ?? Promise.resolve());
       if (this.#mux.speaksMux(peerId)) {
         try {
           return await this.#mux.forward(peerId, head, body, options?.signal);

@@ -30,9 +30,13 @@ export class MuxSessions {
   readonly #noMuxUntil = new Map<string, number>();
   #closed = false;
 
-  constructor(node: MeshLibp2p, now: () => number) {
+  readonly #prepare: (peerId: string) => Promise<void>;
+
+  /** `prepare` runs before a stream is dialled (the mesh puts the peer's gossiped addresses in the peer store). */
+  constructor(node: MeshLibp2p, now: () => number, prepare: (peerId: string) => Promise<void> = () => Promise.resolve()) {
     this.#node = node;
     this.#now = now;
+    this.#prepare = prepare;
   }
 
   /** Whether requests to `peerId` should go over mux (false while it is known not to speak it). */
@@ -81,6 +85,7 @@ export class MuxSessions {
     if (this.#closed) throw new UpstreamError('FORWARD_DIAL_FAILED', 'the mesh is stopping', { retryable: true, phase: 'before-head' });
     let stream: Stream;
     try {
+      await this.#prepare(peerId).catch(() => undefined);
       stream = await this.#node.dialProtocol(peerIdFromString(peerId), MUX_PROTOCOL, { signal: AbortSignal.timeout(OPEN_TIMEOUT_MS) });
     } catch (err) {
       if ((err as { name?: string }).name === 'UnsupportedProtocolError') {
