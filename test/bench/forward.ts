@@ -246,7 +246,7 @@ export async function stopChild(child: ChildProcess): Promise<void> {
 }
 
 /** Preloaded into each agent (and the engine it spawns) with --profile-dir; writes on exit. */
-const CPU_PROF_PRELOAD = `import { Session } from 'node:inspector';
+export const CPU_PROF_PRELOAD = `import { Session } from 'node:inspector';
 import { mkdirSync, writeFileSync } from 'node:fs';
 const dir = process.env.SYNKTI_CPU_PROF_DIR;
 const session = new Session();

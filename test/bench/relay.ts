@@ -1,17 +1,18 @@
 import { readFileSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { Agent as HttpAgent, request } from 'node:http';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import type { AgentProcess } from '../harness/agent-process.js';
+import { AgentProcess } from '../harness/agent-process.js';
 import { waitHealthy } from '../harness/engine-fleet.js';
 import { TestFleet } from '../harness/fleet.js';
 import { freePort } from '../harness/ports.js';
+import { CPU_PROF_PRELOAD } from './forward.js';
 import { fmtMs, summarize } from './stats.js';
 
 /**
- * `npm run bench -- relay [--streams 64] [--tokens 2000] [--tokens-per-s 100]`
+ * `npm run bench -- relay [--streams 64] [--tokens 2000] [--tokens-per-s 100] [--profile-dir DIR]`
  *
  * Token relay: `--streams` concurrent streamed chat completions of `--tokens` tokens each
  * (`ignore_eos`), from a fake engine that decodes at `--tokens-per-s` per sequence, read three
@@ -20,25 +21,26 @@ import { fmtMs, summarize } from './stats.js';
  * gaps between consecutive tokens as the client receives them (p50, p99; the relay's cost is
  * the path's gap minus direct's), and the agents' CPU per 1,000 relayed tokens (from
  * /proc/<pid>/stat). Target (issue 15): the relay adds < 2 ms to p99 inter-token latency.
+ * `--profile-dir` runs both agents under a CPU profiler (one .cpuprofile per process, at exit).
  */
 
 const MODEL = 'synkti/fake-model';
 const TARGET_ADDED_P99_MS = 2;
 const CLK_TCK = 100;
 
-interface Opts { streams: number; tokens: number; tokensPerS: number }
+interface Opts { streams: number; tokens: number; tokensPerS: number; profileDir: string | undefined }
 interface PathResult { path: string; gaps: ReturnType<typeof summarize>; tokens: number; errors: number; cpuMsPer1k: number | null; seconds: number }
 
 const log = (msg: string) => console.error(`[relay-bench] ${msg}`);
 
 function parse(argv: string[]): Opts {
-  const { values } = parseArgs({ args: argv, options: { streams: { type: 'string' }, tokens: { type: 'string' }, 'tokens-per-s': { type: 'string' } } });
+  const { values } = parseArgs({ args: argv, options: { streams: { type: 'string' }, tokens: { type: 'string' }, 'tokens-per-s': { type: 'string' }, 'profile-dir': { type: 'string' } } });
   const n = (v: string | undefined, d: number, max: number) => {
     const x = v === undefined ? d : Number(v);
     if (!Number.isInteger(x) || x < 1 || x > max) throw new Error(`expected a whole number 1..${max}, got ${v}`);
     return x;
   };
-  return { streams: n(values.streams, 64, 512), tokens: n(values.tokens, 2000, 100_000), tokensPerS: n(values['tokens-per-s'], 100, 10_000) };
+  return { streams: n(values.streams, 64, 512), tokens: n(values.tokens, 2000, 100_000), tokensPerS: n(values['tokens-per-s'], 100, 10_000), profileDir: values['profile-dir'] };
 }
 
 /** CPU seconds (user + system) a process has used, from /proc; null when it is gone. */
@@ -111,7 +113,17 @@ export async function main(argv: string[]): Promise<void> {
   const results: PathResult[] = [];
   try {
     const enginePort = await freePort();
-    const start = async (name: string, args: string[], bootstrap: string[]): Promise<AgentProcess> => fleet.startAgent(name, args, bootstrap);
+    if (o.profileDir !== undefined) {
+      await mkdir(o.profileDir, { recursive: true });
+      await writeFile(join(o.profileDir, 'cpu-prof.mjs'), CPU_PROF_PRELOAD);
+    }
+    const profileDir = o.profileDir;
+    const start = async (name: string, args: string[], bootstrap: string[]): Promise<AgentProcess> => {
+      if (profileDir === undefined) return fleet.startAgent(name, args, bootstrap);
+      const agent = new AgentProcess({ stateDir: join(fleet.dir, name), swarmKeyFile: fleet.swarmKeyFile, bootstrap, args, env: { NODE_OPTIONS: `--import=${join(profileDir, 'cpu-prof.mjs')}`, SYNKTI_CPU_PROF_DIR: join(profileDir, name) } });
+      fleet.agents.push(agent);
+      return agent.start(60_000);
+    };
     const b = await start('b', ['--engine-runtime', 'fake', '--engine-port', String(enginePort), '--engine-capacity', '512', `--engine-args=--ttft-ms=0,--tokens-per-s=${o.tokensPerS},--max-num-seqs=512`], []);
     const a = await start('a', ['--engine-runtime', 'none'], b.addrs);
     await waitHealthy(a, 1, 60_000);
