@@ -24,7 +24,7 @@ describe('the simulator scales with the fleet\'s own autoscaling rule', () => {
   });
 
   it('a diurnal day: ≥ 80 % saved against on-demand for peak at ≥ 99.9 % success, cheapest pools below the market mean, deterministic by seed', () => {
-    const config = { policy: 'fallback' as const, hours: 72, trafficShape: 'diurnal' as const, autoscale: true };
+    const config = { policy: 'fallback' as const, hours: 72, trafficShape: 'diurnal' as const, autoscale: true, placementOrder: 'price' as const };
     const r = runSimulation(config);
     assert.ok(r.savings >= 0.8, `saved ${r.savings} against on-demand for peak`);
     assert.ok(r.requests.successRate >= 0.999, `success ${r.requests.successRate}`);

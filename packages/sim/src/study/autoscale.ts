@@ -56,7 +56,8 @@ function point(label: string, r: SimResult): StudyPoint {
  * overrides) on the seed's market, every run deterministic by seed. About 20 runs.
  */
 export function runAutoscaleStudy(base: Partial<SimConfig>): AutoscaleStudy {
-  const c: Partial<SimConfig> = { hours: 72, policy: 'fallback', trafficShape: 'diurnal', ...base };
+  // Cost-aware placement (cheapest pools first) unless the caller says otherwise: the study is about cost.
+  const c: Partial<SimConfig> = { hours: 72, policy: 'fallback', trafficShape: 'diurnal', placementOrder: 'price', ...base };
   const run = (over: Partial<SimConfig>) => runSimulation({ ...c, ...over });
   const fixed = run({ autoscale: false });
   const frontier: AutoscaleStudy['frontier'] = [
