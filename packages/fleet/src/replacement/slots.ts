@@ -15,6 +15,8 @@ import type { LaunchRecord, PeerFacts } from './types.js';
 export interface SlotAssignment {
   /** Who occupies slot index i, or undefined when it is free. */
   occupant: (i: number) => Occupant | undefined;
+  /** Whether a peer occupies slot index i (no allocation: asked for every slot per evaluation). */
+  heldByPeer: (i: number) => boolean;
   free: number[];
   /** Counted peers + counted launches. May exceed the target (surplus). */
   capacity: number;
@@ -114,5 +116,5 @@ export function assignSlots(
   }
   const occupant = (i: number): Occupant | undefined =>
     kind[i] === 1 ? { kind: 'peer', peerId: id[i]! } : kind[i] === 2 ? { kind: 'launch', token: id[i]!, generation: gen[i]! } : undefined;
-  return { occupant, free, capacity: counted.length + activeRecords.length - joined.size, joined, seated };
+  return { occupant, heldByPeer: (i) => kind[i] === 1, free, capacity: counted.length + activeRecords.length - joined.size, joined, seated };
 }

@@ -33,16 +33,17 @@ export function strayInstances(input: ReplacementInput, listing: Listing, slots:
   let byInstance: Map<string, PeerFacts> | undefined;
   const out: string[] = [];
   for (let i = 0; i < listing.head.length; i++) {
-    const occupant = slots.occupant(i);
-    if (occupant?.kind !== 'peer') continue;
+    if (!slots.heldByPeer(i)) continue;
     for (let k = listing.head[i]!; k >= 0; k = listing.next[k]!) {
       const inst = listing.list[k]!;
-      if (inst.token != null && activeTokens.has(inst.token)) continue;
       byInstance ??= peersByInstance(input.peers);
       const peer = byInstance.get(inst.instanceId);
+      // A peer in view that is not dead past deadAfter is no stray (the surplus rule handles live
+      // ones): the common case, settled before the token lookup.
+      if (peer !== undefined && !(peer.dead === true && !peer.alive)) continue;
+      if (inst.token != null && activeTokens.has(inst.token)) continue;
       if (peer !== undefined) {
-        // A peer in view: only one dead past deadAfter is gone; the surplus rule handles live ones.
-        if (peer.dead === true && !peer.alive) out.push(inst.instanceId);
+        out.push(inst.instanceId);
         continue;
       }
       const leftAt = input.departed?.get(inst.instanceId);
