@@ -1,4 +1,4 @@
-import { type Clock, type Logger, silentLogger, systemClock } from '@synkti/interface';
+import { type Clock, type Logger, silentLogger, systemClock, deadlineSignal } from '@synkti/interface';
 import { spawnGroup } from './child.js';
 import { DOCKER_COMMAND_TIMEOUT_MS, DOCKER_STOP_MARGIN_MS, PULL_TIMEOUT_MS, type PullPolicy } from './constants.js';
 import {
@@ -45,7 +45,7 @@ export function dockerRuntime(init: DockerRuntimeInit, components: RuntimeCompon
   let prepared = init.pullPolicy === 'never';
 
   const docker = (args: string[], signal: AbortSignal, timeoutMs = DOCKER_COMMAND_TIMEOUT_MS) =>
-    runDocker(init.dockerPath, args, env, AbortSignal.any([signal, AbortSignal.timeout(timeoutMs)]));
+    runDocker(init.dockerPath, args, env, deadlineSignal(timeoutMs, signal));
 
   const removeStale = async (signal: AbortSignal): Promise<void> => {
     const { stdout } = await docker(dockerFindArgs(init.containerName), signal);

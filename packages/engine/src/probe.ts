@@ -1,3 +1,4 @@
+import { deadlineSignal } from '@synkti/interface';
 import { MAX_METRICS_BYTES, MAX_VERSION_CHARS } from './constants.js';
 import type { CounterMetricNames, LoadMetricNames } from './engine-kind.js';
 import { type EngineLoad, type EngineMetrics, metricsFromText, UNKNOWN_METRICS } from './load.js';
@@ -15,9 +16,9 @@ function describe(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
 
+/** Not AbortSignal.any with AbortSignal.timeout: on Node 20 that can lose its timeout to GC (see deadlineSignal). */
 function signalFor(timeoutMs: number, parent?: AbortSignal): AbortSignal {
-  const timeout = AbortSignal.timeout(timeoutMs);
-  return parent === undefined ? timeout : AbortSignal.any([parent, timeout]);
+  return deadlineSignal(timeoutMs, parent);
 }
 
 /** GET /health: ok on 200; refused, non-200 and timeouts are reported, never thrown. */

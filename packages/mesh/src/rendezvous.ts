@@ -1,4 +1,5 @@
 import type { Clock, Logger, TimerHandle } from '@synkti/interface';
+import { deadlineSignal } from '@synkti/interface';
 import { CID } from 'multiformats/cid';
 import * as raw from 'multiformats/codecs/raw';
 import { sha256 } from 'multiformats/hashes/sha2';
@@ -83,7 +84,7 @@ export class DhtRendezvous {
   async round(): Promise<boolean> {
     const abort = new AbortController();
     this.#busy = abort;
-    const signal = AbortSignal.any([abort.signal, AbortSignal.timeout(RENDEZVOUS_QUERY_TIMEOUT_MS)]);
+    const signal = deadlineSignal(RENDEZVOUS_QUERY_TIMEOUT_MS, abort.signal);
     try {
       const dht = this.#node.services.dht;
       for await (const _ of dht.provide(this.#key, { signal }));

@@ -1,4 +1,5 @@
 import type { Clock, Rng } from '@synkti/interface';
+import { deadlineSignal } from '@synkti/interface';
 import { THROTTLING_CODES, awsErrorDetail, classifyAwsError } from './aws-errors.js';
 
 export interface RetryPolicy {
@@ -65,8 +66,9 @@ export async function withRetry<T>(op: (signal: AbortSignal) => Promise<T>, ctx:
   let otherRetries = 0;
   for (let attempt = 1; ; attempt++) {
     if (ctx.signal?.aborted) throw ctx.signal.reason;
-    const timeout = AbortSignal.timeout(policy.attemptTimeoutMs);
-    const signal = ctx.signal === undefined ? timeout : AbortSignal.any([ctx.signal, timeout]);
+    // Not AbortSignal.any with AbortSignal.timeout: on Node 20 that can lose its timeout to GC.
+    const signal = deadlineSignal(policy.attemptTimeoutMs, ctx.signal);
+    const timeout = { get aborted() { return signal.aborted && !(ctx.signal?.aborted ?? false); } };
     try {
       return await op(signal);
     } catch (err) {

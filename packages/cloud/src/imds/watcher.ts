@@ -1,4 +1,4 @@
-import { type Clock, type Logger, type Startable, type TimerHandle, silentLogger, systemClock } from '@synkti/interface';
+import { type Clock, type Logger, type Startable, type TimerHandle, silentLogger, systemClock, deadlineSignal } from '@synkti/interface';
 import { z } from 'zod';
 import {
   IMDS_PATH_INSTANCE_ACTION,
@@ -122,7 +122,7 @@ export function imdsWatcher(init: ImdsWatcherInit = {}, components: ImdsWatcherC
 
   async function pollPath(source: Source, stopped: AbortSignal): Promise<void> {
     try {
-      const body = await client.get(source.path, AbortSignal.any([stopped, AbortSignal.timeout(pollDeadlineMs)]));
+      const body = await client.get(source.path, deadlineSignal(pollDeadlineMs, stopped));
       if (failing.delete(source.path)) log.info({ path: source.path }, 'IMDS answers again');
       if (body === null) return;
       for (const { key, notice } of source.parse(body, clock.now())) emit(key, notice);

@@ -1,0 +1,29 @@
+/**
+ * A signal that aborts `ms` from now (its reason a `TimeoutError` DOMException, as
+ * `AbortSignal.timeout` gives) or when `parent` aborts (with the parent's reason).
+ *
+ * Not `AbortSignal.any([parent, AbortSignal.timeout(ms)])`: on Node 20 the combined signal holds
+ * its sources weakly, the timeout signal is collected at the next GC, and the combined signal
+ * then never aborts — a probe or request meant to give up after a few seconds waits forever
+ * (seen in CI: engine health probes that stopped; reproduced with `node --expose-gc`). Here the
+ * timer holds the controller until it fires, and the parent listener is removed when it does.
+ */
+export function deadlineSignal(ms: number, parent?: AbortSignal): AbortSignal {
+  const controller = new AbortController();
+  if (parent?.aborted === true) {
+    controller.abort(parent.reason);
+    return controller.signal;
+  }
+  const onParent = () => {
+    clearTimeout(timer);
+    controller.abort(parent!.reason);
+  };
+  const timer = setTimeout(() => {
+    parent?.removeEventListener('abort', onParent);
+    controller.abort(new DOMException('The operation was aborted due to timeout', 'TimeoutError'));
+  }, ms);
+  // A pending deadline never keeps the process alive.
+  (timer as { unref?: () => void }).unref?.();
+  parent?.addEventListener('abort', onParent, { once: true });
+  return controller.signal;
+}
