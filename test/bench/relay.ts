@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { Agent as HttpAgent, request } from 'node:http';
-import { cpus, loadavg, tmpdir } from 'node:os';
+import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { AgentProcess } from '../harness/agent-process.js';
@@ -107,7 +107,6 @@ async function runPath(path: string, url: URL, o: Opts, pids: (number | undefine
 
 export async function main(argv: string[]): Promise<void> {
   const o = parse(argv);
-  const dir = await mkdtemp(join(tmpdir(), 'synkti-relay-bench-'));
   const fleet = await TestFleet.create('synkti-relay-bench-');
   const load0 = loadavg();
   const results: PathResult[] = [];
@@ -143,7 +142,6 @@ export async function main(argv: string[]): Promise<void> {
     }
   } finally {
     await fleet.close();
-    await rm(dir, { recursive: true, force: true });
   }
   const load1 = loadavg();
   console.log(`\nToken relay — ${new Date().toISOString()}, ${cpus().length} CPUs, Node ${process.version}, load ${load0.map((x) => x.toFixed(2)).join(' ')} at start, ${load1.map((x) => x.toFixed(2)).join(' ')} at end`);

@@ -16,15 +16,10 @@ function describe(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
 
-/** Not AbortSignal.any with AbortSignal.timeout: on Node 20 that can lose its timeout to GC (see deadlineSignal). */
-function signalFor(timeoutMs: number, parent?: AbortSignal): AbortSignal {
-  return deadlineSignal(timeoutMs, parent);
-}
-
 /** GET /health: ok on 200; refused, non-200 and timeouts are reported, never thrown. */
 export async function probeHealth(fetchFn: FetchFn, baseUrl: string, timeoutMs: number, parent?: AbortSignal): Promise<ProbeResult> {
   try {
-    const res = await fetchFn(`${baseUrl}/health`, { signal: signalFor(timeoutMs, parent) });
+    const res = await fetchFn(`${baseUrl}/health`, { signal: deadlineSignal(timeoutMs, parent) });
     await res.arrayBuffer();
     return res.status === 200 ? { ok: true } : { ok: false, timedOut: false, reason: `health status ${res.status}` };
   } catch (err) {
@@ -35,7 +30,7 @@ export async function probeHealth(fetchFn: FetchFn, baseUrl: string, timeoutMs: 
 /** GET /v1/models: the listed model ids, or null when the answer is missing or malformed. */
 export async function listModels(fetchFn: FetchFn, baseUrl: string, timeoutMs: number, parent?: AbortSignal): Promise<string[] | null> {
   try {
-    const res = await fetchFn(`${baseUrl}/v1/models`, { signal: signalFor(timeoutMs, parent) });
+    const res = await fetchFn(`${baseUrl}/v1/models`, { signal: deadlineSignal(timeoutMs, parent) });
     const body = (await res.json()) as { data?: Array<{ id?: unknown }> };
     if (res.status !== 200 || !Array.isArray(body.data)) return null;
     return body.data.map((m) => m.id).filter((id): id is string => typeof id === 'string');
@@ -53,7 +48,7 @@ export async function scrapeMetrics(
   names: { load?: LoadMetricNames; counters?: CounterMetricNames } = {},
 ): Promise<EngineMetrics> {
   try {
-    const res = await fetchFn(`${baseUrl}/metrics`, { signal: signalFor(timeoutMs, parent) });
+    const res = await fetchFn(`${baseUrl}/metrics`, { signal: deadlineSignal(timeoutMs, parent) });
     const text = await res.text();
     if (res.status !== 200 || text.length > MAX_METRICS_BYTES) return UNKNOWN_METRICS;
     return metricsFromText(text, names);
@@ -70,7 +65,7 @@ export async function scrapeLoad(fetchFn: FetchFn, baseUrl: string, timeoutMs: n
 /** GET /version (vLLM: `{"version": "0.11.0"}`): the engine's version, or null where it has none. */
 export async function engineVersion(fetchFn: FetchFn, baseUrl: string, timeoutMs: number, parent?: AbortSignal): Promise<string | null> {
   try {
-    const res = await fetchFn(`${baseUrl}/version`, { signal: signalFor(timeoutMs, parent) });
+    const res = await fetchFn(`${baseUrl}/version`, { signal: deadlineSignal(timeoutMs, parent) });
     if (res.status !== 200) {
       await res.arrayBuffer();
       return null;
@@ -98,7 +93,7 @@ export async function warmupCompletion(
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ model, prompt: 'hi', max_tokens: 1 }),
-      signal: signalFor(timeoutMs, parent),
+      signal: deadlineSignal(timeoutMs, parent),
     });
     await res.arrayBuffer();
     return res.status === 200;

@@ -68,12 +68,12 @@ export async function withRetry<T>(op: (signal: AbortSignal) => Promise<T>, ctx:
     if (ctx.signal?.aborted) throw ctx.signal.reason;
     // Not AbortSignal.any with AbortSignal.timeout: on Node 20 that can lose its timeout to GC.
     const signal = deadlineSignal(policy.attemptTimeoutMs, ctx.signal);
-    const timeout = { get aborted() { return signal.aborted && !(ctx.signal?.aborted ?? false); } };
     try {
       return await op(signal);
     } catch (err) {
       if (ctx.signal?.aborted) throw ctx.signal.reason;
-      const timedOut = timeout.aborted;
+      // The caller's own abort was rethrown above: an aborted attempt signal is its deadline.
+      const timedOut = signal.aborted;
       const retryable = timedOut || classifyAwsError(err) === 'retryable';
       const throttled = !timedOut && policy.throttle !== undefined && THROTTLING_CODES.has(awsErrorDetail(err).awsCode);
       if (throttled) throttledRetries++;
