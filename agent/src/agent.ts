@@ -7,6 +7,7 @@ import { Replacer } from './replacer.js';
 import { Autoscaler } from './autoscaler.js';
 import { HistorySampler } from './history-sampler.js';
 import { confirmGone } from './fence-probe.js';
+import { SuspicionGossip } from './suspicion.js';
 import { type FleetEvent, MembershipView, type PeerDigest, diffFleet, digest } from '@synkti/fleet';
 import { type EngineSupervisor, engineSupervisor } from '@synkti/engine';
 import { AgentMetrics, createGatewayApp, type FleetSource, HttpServer, LocalEngineTarget, RequestPath, type RequestTarget } from '@synkti/gateway';
@@ -53,6 +54,7 @@ export class Agent implements Startable {
   #autoscaler: Autoscaler | undefined;
   #history: HistorySampler | undefined;
   #interruptions: InterruptionHandler | undefined;
+  #suspicions: SuspicionGossip | undefined;
   #leaveListeners = new Set<(reason: string) => void>();
   #tick: TimerHandle | undefined;
   #heartbeatTick: TimerHandle | undefined;
@@ -137,11 +139,23 @@ export class Agent implements Startable {
       if (state.scale !== undefined && state.fleet === this.config.fleet) this.#autoscaler?.adopt(state.scale);
       const outcome = this.view.observe(state, this.#clock.now());
       if (outcome === 'left' || outcome === 'restarted' || outcome === 'new-peer') this.#refresh();
+      this.#suspicions?.onState(state);
     });
-    mesh.onPeerDisconnect((peerId) => this.view.suspect(peerId, this.#clock.now()));
+    const suspicions = new SuspicionGossip({
+      view: this.view,
+      clock: this.#clock,
+      logger: this.logger,
+      self: () => mesh.peerId,
+      published: () => mesh.lastPublished,
+      publishNow: () => void mesh.publishNow().catch((err: unknown) => this.#log.warn({ err }, 'publish failed')),
+    });
+    mesh.onPeerDisconnect((peerId) => {
+      if (!this.#stopping) suspicions.onDisconnect(peerId);
+    });
     this.#mesh = mesh;
     await mesh.start();
     this.view.setSelf(mesh.peerId);
+    this.#suspicions = suspicions;
     if (engineConfig !== undefined) {
       const engine = engineSupervisor({ config: engineConfig }, { clock: this.#clock, rng: this.#rng, logger: this.logger });
       // Peers learn of a change of engine state at once, not at the next heartbeat.
@@ -288,6 +302,7 @@ export class Agent implements Startable {
     if (this.#heartbeatTick !== undefined) this.#clock.clearTimeout(this.#heartbeatTick);
     this.#history?.stop();
     this.#interruptions?.stop();
+    this.#suspicions?.stop();
     await this.#cloud?.watcher?.stop();
     await this.#mesh?.goodbye().catch((err: unknown) => this.#log.warn({ err }, 'goodbye failed'));
     await this.#engine?.stop();
@@ -408,6 +423,7 @@ export class Agent implements Startable {
 
   #stateBody(): StateBody {
     const engine = this.#engine?.snapshot();
+    const suspects = this.#suspicions?.suspects();
     return {
       draining: engine?.state === 'draining' || this.#draining !== undefined || (this.#interruptions?.draining ?? false),
       provider: this.#cloud?.providerInfo ?? { kind: 'static', instanceId: null, instanceType: null, zone: null, lifecycle: 'unknown', slot: null },
@@ -420,6 +436,7 @@ export class Agent implements Startable {
       interruption: this.#interruptions?.interruption ?? null,
       launches: this.#replacer?.launchesInFlight() ?? [],
       fenced: this.#replacer?.fencedInstances() ?? [],
+      ...(suspects !== undefined ? { suspects } : {}),
       ...(this.#autoscaler?.decision() !== undefined ? { scale: this.#autoscaler.decision()! } : {}),
       apiUrl: this.apiUrl,
       agentVersion: AGENT_VERSION,

@@ -12,6 +12,8 @@ import { fmtMs, procCpuPercent, procRssBytes, type Summary, summarize } from './
 
 /**
  * `npm run bench -- gossip --nodes 20 [--changes 60] [--json] [--json-out file] [--no-serf] [--no-agents]`
+ * (`--series 5,10,20,40`: the per-node cost as N grows, see gossip-scale.ts; `--processes`:
+ * every node an agent process of its own, see gossip-processes.ts)
  *
  * N `Mesh` nodes share this one process (loopback, production timings: heartbeat 1 s, suspect
  * 3 s, dead 10 s), each with its own `MembershipView`, all bootstrapped from the first. Measures:
@@ -467,6 +469,9 @@ function printTable(r: GossipResult): void {
 }
 
 export async function main(argv: string[]): Promise<void> {
+  // Two other shapes of the same bench, in modules of their own.
+  if (argv.some((a) => a === '--series' || a.startsWith('--series='))) return (await import('./gossip-scale.js')).main(argv);
+  if (argv.includes('--processes')) return (await import('./gossip-processes.js')).main(argv.filter((a) => a !== '--processes'));
   const opts = parse(argv);
   const result = emptyResult(opts);
   const watchdog = setTimeout(() => {

@@ -18,6 +18,7 @@ export {
   isHealthy,
   compareVersions,
   compareIds,
+  suspectsMe,
 } from './membership.js';
 export { diffFleet, digest, type FleetEvent, type FleetEventKind, type PeerDigest } from './events.js';
 export * from './replacement/index.js';

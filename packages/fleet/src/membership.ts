@@ -1,4 +1,4 @@
-import type { NodeState } from '@synkti/protocol';
+import { MAX_SUSPECTS_PER_NODE, type NodeState, type Suspicion } from '@synkti/protocol';
 import { DEAD_AFTER_MS, DEPARTURE_MEMORY_MS, FORGET_AFTER_MS, MAX_PEERS_IN_VIEW, SUSPECT_AFTER_MS } from './constants.js';
 
 export type PeerStatus = 'alive' | 'suspect' | 'dead';
@@ -34,6 +34,11 @@ export interface PeerEntry {
   readonly firstSeenAt: number;
   /** Set when another signal (a closed connection) hints the peer is gone; cleared by fresh state. */
   readonly suspectedAt: number | null;
+  /**
+   * Set when another peer gossiped that it suspects this one at the version held here (or a
+   * newer one); cleared by any newer state, which is how the suspect refutes it.
+   */
+  readonly rumouredAt: number | null;
 }
 
 /** A peer that said goodbye: it drained and terminates its own instance. */
@@ -52,6 +57,17 @@ export interface PeerSnapshot {
   readonly healthy: boolean;
   readonly ageMs: number;
   readonly state: NodeState;
+}
+
+/**
+ * Whether `state` names `self` as suspect at the version `self` last published, or a newer one
+ * (a peer that restarted on the same key): then `self` should publish at once, and its newer
+ * state clears the suspicion in every view.
+ */
+export function suspectsMe(state: NodeState, self: string, published: Pick<NodeState, 'incarnation' | 'seq'> | undefined): boolean {
+  const mine = state.suspects?.find((s) => s.peerId === self);
+  if (mine === undefined) return false;
+  return published === undefined || compareVersions(mine, published) >= 0;
 }
 
 /**
@@ -101,7 +117,8 @@ export class MembershipView {
     if (gone !== undefined) this.#departed.delete(state.peerId);
     const restarted = known !== undefined && state.incarnation > known.state.incarnation;
     const firstSeenAt = known === undefined || restarted ? now : known.firstSeenAt;
-    this.#peers.set(state.peerId, { state, lastSeenAt: now, firstSeenAt, suspectedAt: null });
+    this.#peers.set(state.peerId, { state, lastSeenAt: now, firstSeenAt, suspectedAt: null, rumouredAt: null });
+    for (const suspicion of state.suspects ?? []) this.#hearSuspicion(suspicion, now);
     this.#enforceLimit(now);
     if (known === undefined) return 'new-peer';
     return restarted ? 'restarted' : 'updated';
@@ -127,10 +144,39 @@ export class MembershipView {
     return dropped;
   }
 
-  /** Another signal says the peer may be gone; only gossip can make it dead. */
-  suspect(peerId: string, now: number): void {
+  /** Another signal says the peer may be gone; only gossip can make it dead. Returns whether this is news. */
+  suspect(peerId: string, now: number): boolean {
     const entry = this.#peers.get(peerId);
-    if (entry !== undefined && entry.suspectedAt === null) this.#peers.set(peerId, { ...entry, suspectedAt: now });
+    if (entry === undefined || entry.suspectedAt !== null || peerId === this.#self) return false;
+    this.#peers.set(peerId, { ...entry, suspectedAt: now });
+    return true;
+  }
+
+  /**
+   * What this view suspects first-hand (silent past suspectAfter, or its connection closed) and
+   * not yet dead, with the version held of each, sorted by peer ID and bounded: gossiped so every
+   * view stops routing to it. Rumours heard from others are not repeated, so a suspicion spreads
+   * once, from those with evidence.
+   */
+  suspicions(now: number): Suspicion[] {
+    const out: Suspicion[] = [];
+    for (const [peerId, entry] of this.#peers) {
+      if (peerId === this.#self) continue;
+      const age = now - entry.lastSeenAt;
+      if (age > this.timings.deadAfterMs) continue;
+      if (entry.suspectedAt === null && age <= this.timings.suspectAfterMs) continue;
+      out.push({ peerId, incarnation: entry.state.incarnation, seq: entry.state.seq });
+    }
+    return out.sort((a, b) => compareIds(a.peerId, b.peerId)).slice(0, MAX_SUSPECTS_PER_NODE);
+  }
+
+  /** Another peer suspects this one: taken only if this view holds no newer state of it (the refutation). */
+  #hearSuspicion(suspicion: Suspicion, now: number): void {
+    if (suspicion.peerId === this.#self) return;
+    const entry = this.#peers.get(suspicion.peerId);
+    if (entry === undefined || entry.rumouredAt !== null) return;
+    if (compareVersions(entry.state, suspicion) > 0) return;
+    this.#peers.set(suspicion.peerId, { ...entry, rumouredAt: now });
   }
 
   /** Drops peers dead for longer than `forgetAfterMs`; returns their IDs. */
@@ -192,7 +238,7 @@ export class MembershipView {
     if (entry.state.peerId === this.#self) return 'alive';
     const age = now - entry.lastSeenAt;
     if (age > this.timings.deadAfterMs) return 'dead';
-    if (age > this.timings.suspectAfterMs || entry.suspectedAt !== null) return 'suspect';
+    if (age > this.timings.suspectAfterMs || entry.suspectedAt !== null || entry.rumouredAt !== null) return 'suspect';
     return 'alive';
   }
 
@@ -226,7 +272,7 @@ export function isHealthy(status: PeerStatus, state: NodeState): boolean {
 }
 
 /** Orders two states of one peer: by incarnation, then by sequence number. */
-export function compareVersions(a: NodeState, b: NodeState): number {
+export function compareVersions(a: Pick<NodeState, 'incarnation' | 'seq'>, b: Pick<NodeState, 'incarnation' | 'seq'>): number {
   if (a.incarnation !== b.incarnation) return a.incarnation < b.incarnation ? -1 : 1;
   if (a.seq !== b.seq) return a.seq < b.seq ? -1 : 1;
   return 0;

@@ -9,12 +9,16 @@ import {
   DISCOVER_INTERVAL_MS,
   JOIN_RETRY_INITIAL_MS,
   JOIN_RETRY_MAX_MS,
+  BACKGROUND_PROTOCOL_PREFIXES,
   MAX_DIALS_PER_ROUND,
-  MAX_MESH_CONNECTIONS,
+  MESH_MAX_IDLE_CONNECTIONS,
+  MESH_TARGET_CONNECTIONS,
 } from './constants.js';
 import type { MeshLibp2p } from './node.js';
 
 interface KnownPeer {
+  /** This node's preference for the peer: a hash of both IDs, so each node prefers different peers. */
+  rank: number;
   addrs: string[];
   lastSeenAt: number;
   nextDialAt: number;
@@ -41,11 +45,14 @@ export class Connector {
   #nextDiscoverAt = 0;
   #discovering = false;
   readonly #discover: (() => Promise<string[]>) | undefined;
+  readonly #inGossipMesh: (peerId: string) => boolean;
   #running = false;
+  #pruned = 0;
 
-  constructor(node: MeshLibp2p, bootstrap: string[], clock: Clock, log: Logger, forgetAfterMs: number, discover?: () => Promise<string[]>) {
+  constructor(node: MeshLibp2p, bootstrap: string[], clock: Clock, log: Logger, forgetAfterMs: number, discover?: () => Promise<string[]>, inGossipMesh: (peerId: string) => boolean = () => false) {
     this.#node = node;
     this.#discover = discover;
+    this.#inGossipMesh = inGossipMesh;
     this.#bootstrap = bootstrap.filter((addr) => !addr.endsWith(`/p2p/${node.peerId.toString()}`));
     this.#clock = clock;
     this.#log = log;
@@ -69,7 +76,7 @@ export class Connector {
     if (peerId === this.#node.peerId.toString()) return;
     const known = this.#known.get(peerId);
     const now = this.#clock.now();
-    if (known === undefined) this.#known.set(peerId, { addrs, lastSeenAt: now, nextDialAt: now, dialBackoffMs: JOIN_RETRY_INITIAL_MS });
+    if (known === undefined) this.#known.set(peerId, { rank: preference(this.#node.peerId.toString(), peerId), addrs, lastSeenAt: now, nextDialAt: now, dialBackoffMs: JOIN_RETRY_INITIAL_MS });
     else Object.assign(known, { addrs, lastSeenAt: now });
   }
 
@@ -110,12 +117,19 @@ export class Connector {
       this.#nextDiscoverAt = now + (connections === 0 ? Math.max(this.#joinBackoffMs, DISCOVER_ALONE_MS) : DISCOVER_INTERVAL_MS);
       this.#discoverAndDial();
     }
-    let budget = Math.min(MAX_DIALS_PER_ROUND, MAX_MESH_CONNECTIONS - connections);
-    for (const [peerId, known] of this.#known) {
-      if (now - known.lastSeenAt > this.#forgetAfterMs) {
-        this.#known.delete(peerId);
-        continue;
-      }
+    for (const [peerId, known] of this.#known) if (now - known.lastSeenAt > this.#forgetAfterMs) this.#known.delete(peerId);
+    if (connections < MESH_TARGET_CONNECTIONS) this.#dialPreferred(now, Math.min(MAX_DIALS_PER_ROUND, MESH_TARGET_CONNECTIONS - connections));
+    else if (connections > MESH_MAX_IDLE_CONNECTIONS) this.#pruneIdle(connections - MESH_MAX_IDLE_CONNECTIONS);
+  }
+
+  /** Connections this node closed as idle and surplus since it started. */
+  get pruned(): number {
+    return this.#pruned;
+  }
+
+  #dialPreferred(now: number, budget: number): void {
+    const order = [...this.#known].sort((a, b) => a[1].rank - b[1].rank);
+    for (const [peerId, known] of order) {
       if (budget <= 0) break;
       const id = parsePeerId(peerId);
       if (id === undefined || known.addrs.length === 0 || now < known.nextDialAt) continue;
@@ -130,6 +144,25 @@ export class Connector {
         await this.#node.peerStore.merge(id, { multiaddrs: known.addrs.map((a) => multiaddr(a)) });
         return id;
       });
+    }
+  }
+
+  /**
+   * Closes up to `count` idle connections (background streams only, peer not in the gossip
+   * mesh), least preferred first. A connection carrying a request or a mux session is never
+   * touched: it is the data plane, and a request on it would fail.
+   */
+  #pruneIdle(count: number): void {
+    const self = this.#node.peerId.toString();
+    const idle = this.#node
+      .getConnections()
+      .filter((c) => c.streams.every((s) => BACKGROUND_PROTOCOL_PREFIXES.some((p) => s.protocol?.startsWith(p) ?? true)))
+      .filter((c) => !this.#inGossipMesh(c.remotePeer.toString()))
+      .sort((a, b) => preference(self, b.remotePeer.toString()) - preference(self, a.remotePeer.toString()));
+    for (const connection of idle.slice(0, count)) {
+      this.#pruned++;
+      this.#log.debug({ peerId: connection.remotePeer.toString() }, 'closing an idle surplus connection');
+      void connection.close().catch((err: unknown) => this.#log.debug({ err }, 'closing an idle connection failed'));
     }
   }
 
@@ -166,6 +199,18 @@ export class Connector {
       }
     })();
   }
+}
+
+/** FNV-1a over both IDs: a stable, per-node order of peers (lower is preferred). */
+function preference(self: string, peer: string): number {
+  let hash = 0x811c9dc5;
+  for (const text of [self, peer]) {
+    for (let i = 0; i < text.length; i++) {
+      hash ^= text.charCodeAt(i);
+      hash = Math.imul(hash, 0x01000193) >>> 0;
+    }
+  }
+  return hash;
 }
 
 function parsePeerId(text: string): PeerId | undefined {

@@ -22,8 +22,20 @@ export const RENDEZVOUS_QUERY_TIMEOUT_MS = 15_000;
 export const MAX_RENDEZVOUS_PEERS = 256;
 /** Dials the connector starts per round; bounds the dial storm when a large fleet forms. */
 export const MAX_DIALS_PER_ROUND = 8;
-/** Above this many connections the connector stops adding peers; gossipsub needs only a connected graph. */
-export const MAX_MESH_CONNECTIONS = 64;
+/**
+ * The connector dials peers until the node has this many connections: a little above gossipsub's
+ * mesh degree (D = 6), so the gossip graph is connected and each node's cost does not grow with
+ * the fleet. Forwarding dials whichever peer it routes to on top of these.
+ */
+export const MESH_TARGET_CONNECTIONS = 8;
+/**
+ * Above this many connections the connector closes idle ones (only gossip, identify, DHT or ping
+ * streams on them, and not in the gossip mesh), least preferred first: a node every other one
+ * bootstrapped from would otherwise hold a connection to the whole fleet.
+ */
+export const MESH_MAX_IDLE_CONNECTIONS = 24;
+/** Stream protocols that leave a connection idle: none of them carries a request. */
+export const BACKGROUND_PROTOCOL_PREFIXES = ['/meshsub/', '/floodsub/', '/ipfs/id/', '/ipfs/ping/', '/synkti/kad/'] as const;
 /** Gossipsub's mesh heartbeat; 700 ms keeps grafting quick without chattiness. */
 export const GOSSIP_HEARTBEAT_MS = 700;
 /** libp2p's overall connection cap. */

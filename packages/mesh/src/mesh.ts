@@ -14,6 +14,7 @@ import { handleProbeRequests, HELPER_PING_TIMEOUT_MS, probeVia } from './probe.j
 import { createMeshNode, type MeshLibp2p } from './node.js';
 import { DhtRendezvous, rendezvousKey } from './rendezvous.js';
 import { StateGossip, type StateListener } from './state-gossip.js';
+import { type GossipTraffic, gossipTrafficRegister } from './gossip-traffic.js';
 
 /** What the agent says about itself; the mesh stamps identity, sequence and time. */
 export type StateBody = Omit<NodeState, 'v' | 'fleet' | 'peerId' | 'incarnation' | 'seq' | 'sentAt' | 'addrs' | 'leaving'>;
@@ -70,6 +71,7 @@ export class Mesh implements Startable {
   #seq = 0;
   #lastPublished: NodeState | undefined;
   #starting: Promise<void> | undefined;
+  #traffic: GossipTraffic | undefined;
 
   constructor(init: MeshInit) {
     this.#init = init;
@@ -93,6 +95,16 @@ export class Mesh implements Startable {
     return this.#lastPublished;
   }
 
+  /** Gossipsub's wire traffic on this node so far (undefined before start). */
+  get gossipTraffic(): Readonly<GossipTraffic> | undefined {
+    return this.#traffic;
+  }
+
+  /** Idle surplus connections the connector closed (see MESH_MAX_IDLE_CONNECTIONS). */
+  get prunedConnections(): number {
+    return this.#connector?.pruned ?? 0;
+  }
+
   multiaddrs(): string[] {
     return this.#started().node.getMultiaddrs().map((ma) => ma.toString());
   }
@@ -109,7 +121,10 @@ export class Mesh implements Startable {
   async #start(): Promise<void> {
     const init = this.#init;
     const privateKey = await loadOrCreatePeerKey(init.stateDir);
+    const metrics = gossipTrafficRegister();
+    this.#traffic = metrics.traffic;
     const node = await createMeshNode({
+      gossipMetrics: metrics.register,
       privateKey,
       swarmKey: init.swarmKey,
       listen: init.listen,
@@ -117,7 +132,10 @@ export class Mesh implements Startable {
       ...(init.ipColocationWhitelist !== undefined ? { ipColocationWhitelist: init.ipColocationWhitelist } : {}),
     });
     const gossip = new StateGossip(node.services.pubsub, init.fleet, this.#log.child({ component: 'mesh:gossip' }));
-    const connector = new Connector(node, init.bootstrap ?? [], this.#clock, this.#log.child({ component: 'mesh:connector' }), init.forgetAfterMs, init.discover);
+    // The implementation has getMeshPeers; the exported GossipSub interface does not declare it.
+    const meshPeers = node.services.pubsub as unknown as { getMeshPeers?: (topic: string) => string[] };
+    const inGossipMesh = (peerId: string): boolean => meshPeers.getMeshPeers?.(gossip.topic).includes(peerId) ?? false;
+    const connector = new Connector(node, init.bootstrap ?? [], this.#clock, this.#log.child({ component: 'mesh:connector' }), init.forgetAfterMs, init.discover, inGossipMesh);
     gossip.onState((state, from) => {
       if (state.leaving) connector.forget(state.peerId);
       else connector.learn(state.peerId, state.addrs);

@@ -1,5 +1,5 @@
 import { noise } from '@chainsafe/libp2p-noise';
-import { type GossipSub, gossipsub, StrictSign } from '@libp2p/gossipsub';
+import { type GossipSub, gossipsub, type GossipsubOpts, StrictSign } from '@libp2p/gossipsub';
 import { identify } from '@libp2p/identify';
 import type { PrivateKey } from '@libp2p/interface';
 import { type KadDHT, kadDHT, passthroughMapper } from '@libp2p/kad-dht';
@@ -32,6 +32,8 @@ export interface MeshNodeInit {
   ipColocationWhitelist?: string[];
   /** Multiaddr prefixes exempt from connection limits and inbound rate limits. */
   allow?: string[];
+  /** Where gossipsub counts its wire traffic (see gossipTrafficRegister). */
+  gossipMetrics?: GossipsubOpts['metricsRegister'];
 }
 
 /**
@@ -84,6 +86,10 @@ export async function createMeshNode(init: MeshNodeInit): Promise<MeshLibp2p> {
         emitSelf: false,
         allowPublishToZeroTopicPeers: true,
         heartbeatInterval: GOSSIP_HEARTBEAT_MS,
+        // A state goes to the gossip mesh (D peers), which forwards it; flooding it to every
+        // connected peer made each node's cost grow with the fleet.
+        floodPublish: false,
+        ...(init.gossipMetrics != null ? { metricsRegister: init.gossipMetrics, metricsTopicStrToLabel: new Map() } : {}),
         // Peers cannot forge another's state: validated messages only, invalid ones penalised.
         asyncValidation: false,
         scoreParams: {

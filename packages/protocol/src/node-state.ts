@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { MAX_ADDRS_PER_NODE, MAX_FENCED_PER_NODE, MAX_LAUNCHES_PER_NODE, MAX_MODELS_PER_NODE, PROTOCOL_VERSION } from './constants.js';
+import { MAX_ADDRS_PER_NODE, MAX_FENCED_PER_NODE, MAX_LAUNCHES_PER_NODE, MAX_MODELS_PER_NODE, MAX_SUSPECTS_PER_NODE, PROTOCOL_VERSION } from './constants.js';
 
 export const ENGINE_STATES = ['stopped', 'pulling', 'starting', 'loading', 'warm', 'draining', 'failed'] as const;
 export type EngineStateName = (typeof ENGINE_STATES)[number];
@@ -96,6 +96,18 @@ export const scaleDecisionSchema = z.object({
 });
 export type ScaleDecision = z.infer<typeof scaleDecisionSchema>;
 
+/**
+ * "I suspect this peer, whose newest state I have is (incarnation, seq)": gossiped so that every
+ * view stops routing to a peer one view lost, and refuted by the suspect itself with any newer
+ * state (SWIM's incarnation rule on our (incarnation, seq) version).
+ */
+export const suspicionSchema = z.object({
+  peerId: z.string().min(1).max(128),
+  incarnation: z.number().int().min(0),
+  seq: z.number().int().min(0),
+});
+export type Suspicion = z.infer<typeof suspicionSchema>;
+
 export const nodeStateSchema = z.object({
   v: z.literal(PROTOCOL_VERSION),
   fleet: z.string().min(1).max(64),
@@ -124,6 +136,8 @@ export const nodeStateSchema = z.object({
   fenced: z.array(z.string().min(1).max(64)).max(MAX_FENCED_PER_NODE).optional(),
   /** The latest fleet-size decision this agent knows (its own, or adopted from the gossip). Absent: none (fixed size, or older agents). */
   scale: scaleDecisionSchema.optional(),
+  /** Peers this agent suspects first-hand, with the version it last had of each. Absent: none (or older agents). */
+  suspects: z.array(suspicionSchema).max(MAX_SUSPECTS_PER_NODE).optional(),
   /** libp2p multiaddrs the agent listens on, so peers can dial it directly (not only via bootstrap). */
   addrs: z.array(z.string().min(1).max(256)).max(MAX_ADDRS_PER_NODE),
   /** The agent's OpenAI API base URL, e.g. http://10.0.0.5:8080. */

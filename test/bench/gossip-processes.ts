@@ -1,0 +1,176 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { DEAD_AFTER_MS, FORGET_AFTER_MS, HEARTBEAT_INTERVAL_MS, SUSPECT_AFTER_MS } from '@synkti/fleet';
+import { Mesh, parseSwarmKey, type StateBody } from '@synkti/mesh';
+import { sampleNodeState } from '@synkti/protocol';
+import { readFile } from 'node:fs/promises';
+import { AgentSwarm, type StatusWatch } from '../harness/agent-swarm.js';
+import { fmtMs, procCpuPercent, procRssBytes, type Summary, summarize } from './stats.js';
+
+/**
+ * `npm run bench -- gossip --processes [--nodes 20] [--changes 30] [--json]`
+ *
+ * Every node a real `synkti agent` process (mesh only), each with its own event loop, at
+ * production timings. Measures: idle CPU and RSS per agent; how long a state change takes to
+ * reach every agent (published by a probe peer in this process, arrival read from each agent's
+ * /fleet as its clock minus the state's age, the same machine clock); and kill (SIGKILL) and
+ * freeze (SIGSTOP) detection: until every other agent says suspect, and dead. A detection figure
+ * is printed only when every view saw the target alive just before the signal.
+ */
+
+const JOIN_TIMEOUT_MS = 120_000;
+const SETTLE_MS = 15_000;
+const IDLE_MS = 10_000;
+const ARRIVAL_WAIT_MS = 1_500;
+const WATCH_EVERY_MS = 200;
+
+interface DetectionFigure {
+  sawAliveFirst: boolean;
+  suspectEverywhereMs: number | null;
+  deadEverywhereMs: number | null;
+}
+
+interface ProcessResult {
+  date: string;
+  loadavgAtStart: number[];
+  nodes: number;
+  converged: boolean;
+  timings: { heartbeatMs: number; suspectAfterMs: number; deadAfterMs: number };
+  idleCpuPercent: Summary;
+  rssMiB: Summary;
+  propagation: Summary;
+  changesMissed: number;
+  killed: DetectionFigure;
+  frozen: DetectionFigure;
+}
+
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+const log = (msg: string) => console.error(`[gossip-processes] ${msg}`);
+
+function everywhere(seen: StatusWatch, key: 'suspectMs' | 'deadMs'): number | null {
+  const times = seen[key];
+  return times.every((t) => t !== undefined) ? Math.max(...(times as number[])) : null;
+}
+
+/** A probe peer in this process: publishes a marked state per change, never a heartbeat. */
+async function startProbe(swarm: AgentSwarm, dir: string, keyFile: string): Promise<{ mesh: Mesh; publish: (marker: string) => Promise<void> }> {
+  let marker = 'probe';
+  const mesh = new Mesh({
+    fleet: 'swarm',
+    stateDir: join(dir, 'probe'),
+    swarmKey: parseSwarmKey(await readFile(keyFile, 'utf8')),
+    listen: ['/ip4/127.0.0.1/tcp/0'],
+    bootstrap: swarm.agents.slice(0, 2).flatMap((a) => a.addrs),
+    heartbeatMs: HEARTBEAT_INTERVAL_MS,
+    forgetAfterMs: DEAD_AFTER_MS + FORGET_AFTER_MS,
+  });
+  await mesh.start();
+  const body = (): StateBody => {
+    const { v, fleet, peerId, incarnation, seq, sentAt, addrs, leaving, ...rest } = sampleNodeState();
+    // Not a serving node: nobody routes to it or counts it as capacity.
+    return { ...rest, engine: { state: 'stopped', models: [marker], inStateMs: 0 }, apiUrl: null };
+  };
+  mesh.startHeartbeat(body);
+  return {
+    mesh,
+    publish: async (m) => {
+      marker = m;
+      await mesh.publishNow();
+    },
+  };
+}
+
+async function propagation(swarm: AgentSwarm, probe: Awaited<ReturnType<typeof startProbe>>, changes: number): Promise<{ summary: Summary; missed: number }> {
+  const all: number[] = [];
+  let missed = 0;
+  for (let k = 0; k < changes; k++) {
+    const marker = `change-${k}`;
+    const t0 = Date.now();
+    await probe.publish(marker);
+    await sleep(ARRIVAL_WAIT_MS);
+    const views = await swarm.views();
+    const arrivals = views.map((v) => {
+      const entry = v?.peers.find((p) => p.peerId === probe.mesh.peerId);
+      return entry?.models[0] === marker ? v!.now - entry.lastSeenMs : undefined;
+    });
+    if (arrivals.some((a) => a === undefined)) missed++;
+    else all.push(Math.max(...(arrivals as number[])) - t0);
+    await sleep(Math.random() * 300);
+  }
+  return { summary: summarize(all), missed };
+}
+
+async function detect(swarm: AgentSwarm, index: number, signal: NodeJS.Signals): Promise<DetectionFigure> {
+  const target = swarm.agents[index]!;
+  const observers = swarm.agents.filter((_, i) => i !== index);
+  const sawAliveFirst = await swarm.allSeeAlive([target.peerId], observers);
+  target.kill(signal);
+  const seen = await swarm.watch(target.peerId, observers, { durationMs: DEAD_AFTER_MS + 10_000, everyMs: WATCH_EVERY_MS, untilDead: true });
+  if (signal === 'SIGSTOP') target.kill('SIGCONT');
+  if (!sawAliveFirst) {
+    log(`not every view saw agent ${index} alive before ${signal}: its detection figure is not reported`);
+    return { sawAliveFirst, suspectEverywhereMs: null, deadEverywhereMs: null };
+  }
+  return { sawAliveFirst, suspectEverywhereMs: everywhere(seen, 'suspectMs'), deadEverywhereMs: everywhere(seen, 'deadMs') };
+}
+
+function print(r: ProcessResult): void {
+  const ms = (x: number | null) => (x === null ? 'not reported' : `${fmtMs(x)} ms`);
+  console.log(`gossip across ${r.nodes} agent processes (heartbeat ${r.timings.heartbeatMs} ms, suspect ${r.timings.suspectAfterMs}, dead ${r.timings.deadAfterMs}; load at start ${r.loadavgAtStart.map((l) => l.toFixed(2)).join(' / ')}; converged: ${r.converged ? 'yes' : 'NO'})`);
+  console.log(`idle CPU per agent: p50 ${r.idleCpuPercent.p50.toFixed(2)} %, max ${r.idleCpuPercent.max.toFixed(2)} %  (target < 1 %: ${r.idleCpuPercent.max < 1 ? 'met' : 'MISSED'})`);
+  console.log(`RSS per agent: p50 ${r.rssMiB.p50.toFixed(0)} MiB, max ${r.rssMiB.max.toFixed(0)} MiB  (target < 150 MB: ${r.rssMiB.max * 1.048576 < 150 ? 'met' : 'MISSED'})`);
+  console.log(`state change to all ${r.nodes}: p50 ${fmtMs(r.propagation.p50)} ms, p99 ${fmtMs(r.propagation.p99)} ms over ${r.propagation.count} changes, ${r.changesMissed} missed  (target p99 < 500 ms: ${r.propagation.count > 0 && r.propagation.p99 < 500 ? 'met' : 'MISSED'})`);
+  const budget = r.timings.deadAfterMs + r.timings.heartbeatMs;
+  for (const [name, d] of [['SIGKILL', r.killed], ['SIGSTOP', r.frozen]] as const) {
+    console.log(`${name}: suspect everywhere ${ms(d.suspectEverywhereMs)}, dead everywhere ${ms(d.deadEverywhereMs)}  (dead target ≤ ${budget} ms: ${d.deadEverywhereMs !== null && d.deadEverywhereMs <= budget ? 'met' : 'MISSED or not reported'}; polled every ${WATCH_EVERY_MS} ms)`);
+  }
+}
+
+export async function main(argv: string[]): Promise<void> {
+  const { values } = parseArgs({ args: argv, options: { nodes: { type: 'string', default: '20' }, changes: { type: 'string', default: '30' }, json: { type: 'boolean', default: false } } });
+  const nodes = Number(values.nodes);
+  const changes = Number(values.changes);
+  if (!Number.isInteger(nodes) || nodes < 4 || nodes > 60) throw new Error('--nodes must be an integer from 4 to 60');
+  if (!Number.isInteger(changes) || changes < 1) throw new Error('--changes must be a positive integer');
+  const loadavgAtStart = loadavg();
+  log(`starting ${nodes} agent processes`);
+  const swarm = await AgentSwarm.start(nodes);
+  const dir = await mkdtemp(join(tmpdir(), 'synkti-gossip-processes-'));
+  try {
+    const converged = await swarm.waitConverged(JOIN_TIMEOUT_MS);
+    if (!converged) log('WARNING: not every agent sees every agent alive; measuring anyway');
+    await sleep(SETTLE_MS);
+    const pids = swarm.agents.map((a) => a.pid);
+    const cpu = await procCpuPercent(pids, IDLE_MS);
+    const rss = pids.map((pid) => procRssBytes(pid) / 2 ** 20);
+    const probe = await startProbe(swarm, dir, swarm.keyFile);
+    await swarm.waitAlive(probe.mesh.peerId, swarm.agents, 30_000);
+    log(`measuring ${changes} state changes`);
+    const prop = await propagation(swarm, probe, changes);
+    await probe.mesh.stop();
+    log('SIGKILL detection');
+    const killed = await detect(swarm, nodes - 1, 'SIGKILL');
+    log('SIGSTOP detection');
+    const frozen = await detect(swarm, nodes - 2, 'SIGSTOP');
+    const result: ProcessResult = {
+      date: new Date().toISOString(),
+      loadavgAtStart,
+      nodes,
+      converged,
+      timings: { heartbeatMs: HEARTBEAT_INTERVAL_MS, suspectAfterMs: SUSPECT_AFTER_MS, deadAfterMs: DEAD_AFTER_MS },
+      idleCpuPercent: summarize(cpu),
+      rssMiB: summarize(rss),
+      propagation: prop.summary,
+      changesMissed: prop.missed,
+      killed,
+      frozen,
+    };
+    if (values.json === true) console.log(JSON.stringify(result, null, 2));
+    else print(result);
+  } finally {
+    await swarm.stop();
+    await rm(dir, { recursive: true, force: true });
+  }
+}
