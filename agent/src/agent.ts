@@ -8,7 +8,8 @@ import { Autoscaler } from './autoscaler.js';
 import { HistorySampler } from './history-sampler.js';
 import { confirmGone } from './fence-probe.js';
 import { SuspicionGossip } from './suspicion.js';
-import { type FleetEvent, MembershipView, type PeerDigest, diffFleet, digest } from '@synkti/fleet';
+import { NeighbourProbe } from './neighbour-probe.js';
+import { type FleetEvent, MembershipView, type PeerDigest, diffFleet, digest, keepAlivePeriodMs } from '@synkti/fleet';
 import { type EngineSupervisor, engineSupervisor } from '@synkti/engine';
 import { AgentMetrics, createGatewayApp, type FleetSource, HttpServer, LocalEngineTarget, RequestPath, type RequestTarget } from '@synkti/gateway';
 import { type Clock, type Logger, type Rng, type Startable, SynktiError, systemClock, type TimerHandle } from '@synkti/interface';
@@ -55,6 +56,7 @@ export class Agent implements Startable {
   #history: HistorySampler | undefined;
   #interruptions: InterruptionHandler | undefined;
   #suspicions: SuspicionGossip | undefined;
+  #neighbourProbe: NeighbourProbe | undefined;
   #leaveListeners = new Set<(reason: string) => void>();
   #tick: TimerHandle | undefined;
   #heartbeatTick: TimerHandle | undefined;
@@ -127,6 +129,7 @@ export class Agent implements Startable {
       announce: this.config.announce,
       bootstrap: this.config.bootstrap,
       heartbeatMs: this.config.heartbeatMs,
+      keepAliveMs: () => keepAlivePeriodMs(this.config.heartbeatMs, this.view.size),
       forgetAfterMs: this.config.deadAfterMs + this.config.forgetAfterMs,
       ipColocationWhitelist: this.config.ipColocationWhitelist,
       discover: () => this.#discoverPeers(),
@@ -150,12 +153,14 @@ export class Agent implements Startable {
       publishNow: () => void mesh.publishNow().catch((err: unknown) => this.#log.warn({ err }, 'publish failed')),
     });
     mesh.onPeerDisconnect((peerId) => {
-      if (!this.#stopping) suspicions.onDisconnect(peerId);
+      if (!this.#stopping) suspicions.suspect(peerId);
     });
     this.#mesh = mesh;
     await mesh.start();
     this.view.setSelf(mesh.peerId);
     this.#suspicions = suspicions;
+    this.#neighbourProbe = new NeighbourProbe({ mesh, view: this.view, clock: this.#clock, logger: this.logger, self: () => mesh.peerId, suspect: (peerId) => suspicions.suspect(peerId) });
+    this.#neighbourProbe.start();
     if (engineConfig !== undefined) {
       const engine = engineSupervisor({ config: engineConfig }, { clock: this.#clock, rng: this.#rng, logger: this.logger });
       // Peers learn of a change of engine state at once, not at the next heartbeat.
@@ -303,6 +308,7 @@ export class Agent implements Startable {
     this.#history?.stop();
     this.#interruptions?.stop();
     this.#suspicions?.stop();
+    this.#neighbourProbe?.stop();
     await this.#cloud?.watcher?.stop();
     await this.#mesh?.goodbye().catch((err: unknown) => this.#log.warn({ err }, 'goodbye failed'));
     await this.#engine?.stop();

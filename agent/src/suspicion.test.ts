@@ -31,13 +31,13 @@ describe('SuspicionGossip (fake clock)', () => {
   it('a closed connection makes the peer suspect and is published at once; a burst costs one publish per gap', () => {
     const { clock, view, gossip, publishes } = setup();
     for (const p of ['a', 'b', 'c']) view.observe(state(p, 1), clock.now());
-    gossip.onDisconnect('a');
+    gossip.suspect('a');
     assert.deepEqual(publishes, [1_000]);
     assert.equal(view.status('a', clock.now()), 'suspect');
     assert.deepEqual(gossip.suspects()?.map((s) => s.peerId), ['a']);
-    gossip.onDisconnect('b');
-    gossip.onDisconnect('c');
-    gossip.onDisconnect('a');
+    gossip.suspect('b');
+    gossip.suspect('c');
+    gossip.suspect('a');
     assert.deepEqual(publishes, [1_000], 'within the gap: one publish is pending');
     clock.advance(SUSPICION_PUBLISH_GAP_MS);
     assert.deepEqual(publishes, [1_000, 1_000 + SUSPICION_PUBLISH_GAP_MS]);
@@ -48,7 +48,7 @@ describe('SuspicionGossip (fake clock)', () => {
 
   it('an unknown peer or one already suspect is no news', () => {
     const { gossip, publishes } = setup();
-    gossip.onDisconnect('nobody');
+    gossip.suspect('nobody');
     assert.deepEqual(publishes, []);
   });
 
@@ -71,8 +71,8 @@ describe('SuspicionGossip (fake clock)', () => {
     const { clock, view, gossip, publishes } = setup();
     view.observe(state('a', 1), clock.now());
     view.observe(state('b', 1), clock.now());
-    gossip.onDisconnect('a');
-    gossip.onDisconnect('b');
+    gossip.suspect('a');
+    gossip.suspect('b');
     gossip.stop();
     clock.advance(1_000);
     assert.deepEqual(publishes, [1_000]);

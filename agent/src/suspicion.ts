@@ -42,8 +42,8 @@ export class SuspicionGossip {
     return this.#refutations;
   }
 
-  /** A connection to `peerId` closed: suspect it here, and tell the fleet if that is news. */
-  onDisconnect(peerId: string): void {
+  /** Evidence that `peerId` is gone (its connection closed, it failed a probe): suspect it here, and tell the fleet if that is news. */
+  suspect(peerId: string): void {
     if (this.#deps.view.suspect(peerId, this.#deps.clock.now())) this.#publishSoon();
   }
 

@@ -4,6 +4,16 @@ export const HEARTBEAT_INTERVAL_MS = 1_000;
 export const SUSPECT_AFTER_MS = 3 * HEARTBEAT_INTERVAL_MS;
 /** Silence this long makes a peer dead; long enough to ride out a GC pause or a brief partition. */
 export const DEAD_AFTER_MS = 10_000;
+/**
+ * States a node receives per second at most when nothing changes: each agent's keep-alive period
+ * is max(heartbeat, fleet size / this), so a node's membership cost stops growing with the fleet
+ * past this many peers (20 at a 1 s heartbeat). Changes still go out at once.
+ */
+export const STATES_PER_SECOND_BUDGET = 20;
+/** A peer that announces a keep-alive period is suspect after this many silent periods (if longer than suspectAfter)… */
+export const SUSPECT_AFTER_BEATS = 3;
+/** …and dead after this many (if longer than deadAfter). */
+export const DEAD_AFTER_BEATS = 10;
 /** Dead peers stay listed this long (for the dashboard and for late goodbyes), then are forgotten. */
 export const FORGET_AFTER_MS = 60_000;
 /** A view never tracks more peers than this; beyond it the stalest dead entries go first. */

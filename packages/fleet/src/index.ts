@@ -5,6 +5,9 @@ export {
   FORGET_AFTER_MS,
   DEPARTURE_MEMORY_MS,
   MAX_PEERS_IN_VIEW,
+  STATES_PER_SECOND_BUDGET,
+  SUSPECT_AFTER_BEATS,
+  DEAD_AFTER_BEATS,
 } from './constants.js';
 export {
   MembershipView,
@@ -19,6 +22,7 @@ export {
   compareVersions,
   compareIds,
   suspectsMe,
+  keepAlivePeriodMs,
 } from './membership.js';
 export { diffFleet, digest, type FleetEvent, type FleetEventKind, type PeerDigest } from './events.js';
 export * from './replacement/index.js';

@@ -91,7 +91,7 @@ describe('MembershipView', () => {
     assert.deepEqual(view.healthy(4_000).map((p) => p.peerId), [], 'a suspect peer is not healthy');
   });
 
-  it('lets a hint make a peer suspect but never dead; fresh state clears it', () => {
+  it('lets a hint make a peer suspect (dead only if no fresh state refutes it within deadAfter); fresh state clears it', () => {
     const view = new MembershipView('f');
     view.observe(state('a', 1), 0);
     view.suspect('a', 10);

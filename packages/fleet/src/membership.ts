@@ -1,5 +1,5 @@
 import { MAX_SUSPECTS_PER_NODE, type NodeState, type Suspicion } from '@synkti/protocol';
-import { DEAD_AFTER_MS, DEPARTURE_MEMORY_MS, FORGET_AFTER_MS, MAX_PEERS_IN_VIEW, SUSPECT_AFTER_MS } from './constants.js';
+import { DEAD_AFTER_BEATS, DEAD_AFTER_MS, DEPARTURE_MEMORY_MS, FORGET_AFTER_MS, MAX_PEERS_IN_VIEW, STATES_PER_SECOND_BUDGET, SUSPECT_AFTER_BEATS, SUSPECT_AFTER_MS } from './constants.js';
 
 export type PeerStatus = 'alive' | 'suspect' | 'dead';
 
@@ -57,6 +57,14 @@ export interface PeerSnapshot {
   readonly healthy: boolean;
   readonly ageMs: number;
   readonly state: NodeState;
+}
+
+/**
+ * How often an agent sends its state when nothing changed: its heartbeat, or longer in a fleet so
+ * large that every node would otherwise receive more than STATES_PER_SECOND_BUDGET states a second.
+ */
+export function keepAlivePeriodMs(heartbeatMs: number, fleetSize: number): number {
+  return Math.max(heartbeatMs, Math.ceil((fleetSize * 1_000) / STATES_PER_SECOND_BUDGET));
 }
 
 /**
@@ -144,7 +152,10 @@ export class MembershipView {
     return dropped;
   }
 
-  /** Another signal says the peer may be gone; only gossip can make it dead. Returns whether this is news. */
+  /**
+   * Another signal (a closed connection, a failed probe) says the peer may be gone: suspect now,
+   * dead unless a newer state refutes it within `deadAfterMs`. Returns whether this is news.
+   */
   suspect(peerId: string, now: number): boolean {
     const entry = this.#peers.get(peerId);
     if (entry === undefined || entry.suspectedAt !== null || peerId === this.#self) return false;
@@ -161,10 +172,8 @@ export class MembershipView {
   suspicions(now: number): Suspicion[] {
     const out: Suspicion[] = [];
     for (const [peerId, entry] of this.#peers) {
-      if (peerId === this.#self) continue;
-      const age = now - entry.lastSeenAt;
-      if (age > this.timings.deadAfterMs) continue;
-      if (entry.suspectedAt === null && age <= this.timings.suspectAfterMs) continue;
+      if (peerId === this.#self || this.#statusOf(entry, now) !== 'suspect') continue;
+      if (entry.suspectedAt === null && now - entry.lastSeenAt <= this.#silenceLimits(entry).suspectAfterMs) continue;
       out.push({ peerId, incarnation: entry.state.incarnation, seq: entry.state.seq });
     }
     return out.sort((a, b) => compareIds(a.peerId, b.peerId)).slice(0, MAX_SUSPECTS_PER_NODE);
@@ -186,7 +195,7 @@ export class MembershipView {
     for (const [instanceId, at] of this.#fenced) if (now - at > keepDepartures) this.#fenced.delete(instanceId);
     const forgotten: string[] = [];
     for (const [peerId, entry] of this.#peers) {
-      if (now - entry.lastSeenAt > this.timings.deadAfterMs + this.timings.forgetAfterMs) {
+      if (now - entry.lastSeenAt > this.#silenceLimits(entry).deadAfterMs + this.timings.forgetAfterMs) {
         this.#peers.delete(peerId);
         forgotten.push(peerId);
       }
@@ -234,11 +243,29 @@ export class MembershipView {
     this.#self = peerId;
   }
 
+  /**
+   * Silent this long, a peer is suspect, then dead: the configured timings, or as many of the
+   * peer's announced keep-alive periods if that is longer (a large fleet's agents beat slowly).
+   */
+  #silenceLimits(entry: PeerEntry): { suspectAfterMs: number; deadAfterMs: number } {
+    const beat = entry.state.beatMs;
+    if (beat === undefined) return this.timings;
+    return { suspectAfterMs: Math.max(this.timings.suspectAfterMs, SUSPECT_AFTER_BEATS * beat), deadAfterMs: Math.max(this.timings.deadAfterMs, DEAD_AFTER_BEATS * beat) };
+  }
+
+  /**
+   * Dead after silence (see #silenceLimits), or after a suspicion — first-hand or gossiped — that
+   * no newer state refuted for `deadAfterMs`: how a large fleet, whose agents beat slowly, still
+   * declares a lost node dead within seconds of the first suspicion (SWIM's rule).
+   */
   #statusOf(entry: PeerEntry, now: number): PeerStatus {
     if (entry.state.peerId === this.#self) return 'alive';
     const age = now - entry.lastSeenAt;
-    if (age > this.timings.deadAfterMs) return 'dead';
-    if (age > this.timings.suspectAfterMs || entry.suspectedAt !== null || entry.rumouredAt !== null) return 'suspect';
+    const limits = this.#silenceLimits(entry);
+    if (age > limits.deadAfterMs) return 'dead';
+    const suspectedSince = Math.min(entry.suspectedAt ?? Number.POSITIVE_INFINITY, entry.rumouredAt ?? Number.POSITIVE_INFINITY);
+    if (now - suspectedSince > this.timings.deadAfterMs) return 'dead';
+    if (age > limits.suspectAfterMs || suspectedSince !== Number.POSITIVE_INFINITY) return 'suspect';
     return 'alive';
   }
 

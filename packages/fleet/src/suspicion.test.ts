@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { MAX_SUSPECTS_PER_NODE, sampleNodeState } from '@synkti/protocol';
-import { MembershipView, suspectsMe } from './membership.js';
+import { STATES_PER_SECOND_BUDGET } from './constants.js';
+import { keepAlivePeriodMs, MembershipView, suspectsMe } from './membership.js';
 
 const state = (peerId: string, seq: number, extra: Parameters<typeof sampleNodeState>[0] = {}) =>
   sampleNodeState({ fleet: 'f', peerId, seq, incarnation: 1, ...extra });
@@ -21,12 +22,34 @@ describe('gossiped suspicion and its refutation', () => {
     assert.equal(view.status('victim', 300), 'alive', 'a suspicion of an older version is void');
   });
 
-  it('a suspicion never makes a peer dead: only its own silence does', () => {
+  it('an unrefuted suspicion makes dead after deadAfter even when the peer beats slowly (a large fleet)', () => {
     const view = new MembershipView('f', timings);
-    view.observe(state('victim', 7), 0);
-    view.observe(state('witness', 1, { suspects: [{ peerId: 'victim', incarnation: 1, seq: 7 }] }), 0);
-    assert.equal(view.status('victim', 10_000), 'suspect');
-    assert.equal(view.status('victim', 10_001), 'dead');
+    view.observe(state('victim', 7, { beatMs: 50_000 }), 0);
+    view.observe(state('quiet', 1, { beatMs: 50_000 }), 0);
+    assert.equal(view.status('quiet', 150_001), 'suspect', 'silence: suspect after 3 of its beats');
+    assert.equal(view.status('quiet', 100_000), 'alive');
+    assert.equal(view.status('quiet', 500_001), 'dead', 'silence: dead after 10 of its beats');
+    view.observe(state('witness', 1, { suspects: [{ peerId: 'victim', incarnation: 1, seq: 7 }] }), 2_000);
+    assert.equal(view.status('victim', 12_000), 'suspect');
+    assert.equal(view.status('victim', 12_001), 'dead', 'deadAfter after the first suspicion, not 10 beats');
+  });
+
+  it('a refuted suspicion never makes dead; a paused peer that comes back within deadAfter stays', () => {
+    const view = new MembershipView('f', timings);
+    view.observe(state('paused', 7), 0);
+    assert.equal(view.suspect('paused', 1_000), true);
+    assert.equal(view.status('paused', 9_000), 'suspect');
+    view.observe(state('paused', 8), 9_000);
+    assert.equal(view.status('paused', 11_500), 'alive');
+    assert.equal(view.status('paused', 18_999), 'suspect', 'silent again past suspectAfter');
+    assert.equal(view.status('paused', 19_001), 'dead');
+  });
+
+  it('keepAlivePeriodMs: the heartbeat up to STATES_PER_SECOND_BUDGET peers, then fleet size / budget', () => {
+    assert.equal(keepAlivePeriodMs(1_000, 5), 1_000);
+    assert.equal(keepAlivePeriodMs(1_000, STATES_PER_SECOND_BUDGET), 1_000);
+    assert.equal(keepAlivePeriodMs(1_000, 2 * STATES_PER_SECOND_BUDGET), 2_000);
+    assert.equal(keepAlivePeriodMs(1_000, 1_000), Math.ceil(1_000_000 / STATES_PER_SECOND_BUDGET));
   });
 
   it('a newer incarnation refutes a suspicion of the old one', () => {

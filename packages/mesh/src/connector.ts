@@ -1,4 +1,4 @@
-import type { PeerId } from '@libp2p/interface';
+import { type Connection, KEEP_ALIVE, type PeerId } from '@libp2p/interface';
 import { peerIdFromString } from '@libp2p/peer-id';
 import { multiaddr } from '@multiformats/multiaddr';
 import type { Clock, Logger, TimerHandle } from '@synkti/interface';
@@ -17,7 +17,7 @@ import {
 import type { MeshLibp2p } from './node.js';
 
 interface KnownPeer {
-  /** This node's preference for the peer: a hash of both IDs, so each node prefers different peers. */
+  /** This node's preference for the peer (lower first): a hash of both IDs, so each node prefers different peers. */
   rank: number;
   addrs: string[];
   lastSeenAt: number;
@@ -45,14 +45,13 @@ export class Connector {
   #nextDiscoverAt = 0;
   #discovering = false;
   readonly #discover: (() => Promise<string[]>) | undefined;
-  readonly #inGossipMesh: (peerId: string) => boolean;
   #running = false;
   #pruned = 0;
+  #trimming = false;
 
-  constructor(node: MeshLibp2p, bootstrap: string[], clock: Clock, log: Logger, forgetAfterMs: number, discover?: () => Promise<string[]>, inGossipMesh: (peerId: string) => boolean = () => false) {
+  constructor(node: MeshLibp2p, bootstrap: string[], clock: Clock, log: Logger, forgetAfterMs: number, discover?: () => Promise<string[]>) {
     this.#node = node;
     this.#discover = discover;
-    this.#inGossipMesh = inGossipMesh;
     this.#bootstrap = bootstrap.filter((addr) => !addr.endsWith(`/p2p/${node.peerId.toString()}`));
     this.#clock = clock;
     this.#log = log;
@@ -119,7 +118,14 @@ export class Connector {
     }
     for (const [peerId, known] of this.#known) if (now - known.lastSeenAt > this.#forgetAfterMs) this.#known.delete(peerId);
     if (connections < MESH_TARGET_CONNECTIONS) this.#dialPreferred(now, Math.min(MAX_DIALS_PER_ROUND, MESH_TARGET_CONNECTIONS - connections));
-    else if (connections > MESH_MAX_IDLE_CONNECTIONS) this.#pruneIdle(connections - MESH_MAX_IDLE_CONNECTIONS);
+    else if (!this.#trimming && (connections > MESH_MAX_IDLE_CONNECTIONS || this.#hasDuplicate())) {
+      this.#trimming = true;
+      void this.#trim()
+        .catch((err: unknown) => this.#log.debug({ err }, 'trimming connections failed'))
+        .finally(() => {
+          this.#trimming = false;
+        });
+    }
   }
 
   /** Connections this node closed as idle and surplus since it started. */
@@ -148,21 +154,60 @@ export class Connector {
   }
 
   /**
-   * Closes up to `count` idle connections (background streams only, peer not in the gossip
-   * mesh), least preferred first. A connection carrying a request or a mux session is never
-   * touched: it is the data plane, and a request on it would fail.
+   * Closes connections this node dialled and no longer needs, all idle (background streams
+   * only; a request or a mux session on a connection keeps it): a second connection to a peer
+   * when the peer has the smaller ID (both ends apply the rule, so exactly one survives), then,
+   * above MESH_MAX_IDLE_CONNECTIONS, those to peers outside its MESH_TARGET_CONNECTIONS most
+   * preferred, least preferred first. Only outbound ones: a node never undoes another's choice,
+   * so two nodes never close and re-dial each other in turn.
    */
-  #pruneIdle(count: number): void {
+  async #trim(): Promise<void> {
     const self = this.#node.peerId.toString();
-    const idle = this.#node
-      .getConnections()
-      .filter((c) => c.streams.every((s) => BACKGROUND_PROTOCOL_PREFIXES.some((p) => s.protocol?.startsWith(p) ?? true)))
-      .filter((c) => !this.#inGossipMesh(c.remotePeer.toString()))
-      .sort((a, b) => preference(self, b.remotePeer.toString()) - preference(self, a.remotePeer.toString()));
-    for (const connection of idle.slice(0, count)) {
-      this.#pruned++;
-      this.#log.debug({ peerId: connection.remotePeer.toString() }, 'closing an idle surplus connection');
-      void connection.close().catch((err: unknown) => this.#log.debug({ err }, 'closing an idle connection failed'));
+    const connections = this.#node.getConnections();
+    const byPeer = new Map<string, number>();
+    for (const c of connections) byPeer.set(c.remotePeer.toString(), (byPeer.get(c.remotePeer.toString()) ?? 0) + 1);
+    const idleOutbound = connections.filter((c) => c.direction === 'outbound' && c.status === 'open' && c.streams.every((st) => BACKGROUND_PROTOCOL_PREFIXES.some((p) => st.protocol?.startsWith(p) ?? true)));
+    const duplicates = idleOutbound.filter((c) => (byPeer.get(c.remotePeer.toString()) ?? 0) > 1 && c.remotePeer.toString() < self);
+    const surplus = connections.length - duplicates.length - MESH_MAX_IDLE_CONNECTIONS;
+    let candidates = duplicates;
+    if (surplus > 0) {
+      const preferred = new Set([...this.#known].sort((a, b) => a[1].rank - b[1].rank).slice(0, MESH_TARGET_CONNECTIONS).map(([id]) => id));
+      const rank = (peerId: string) => this.#known.get(peerId)?.rank ?? Number.MAX_SAFE_INTEGER;
+      const others = idleOutbound
+        .filter((c) => !duplicates.includes(c) && !preferred.has(c.remotePeer.toString()))
+        .sort((a, b) => rank(b.remotePeer.toString()) - rank(a.remotePeer.toString()));
+      candidates = [...duplicates, ...others];
+    }
+    // A second connection goes whatever its tags: the peer stays connected, nothing re-dials.
+    for (const connection of duplicates) this.#close(connection);
+    let toClose = Math.max(0, surplus);
+    for (const connection of candidates.slice(duplicates.length)) {
+      if (toClose <= 0) break;
+      // libp2p re-dials peers tagged keep-alive at once (the DHT keeps its closest peers so):
+      // closing the only connection to one would only churn. Asked only of one about to close.
+      if (await this.#keptAlive(connection.remotePeer)) continue;
+      toClose--;
+      this.#close(connection);
+    }
+  }
+
+  #close(connection: Connection): void {
+    this.#pruned++;
+    this.#log.debug({ peerId: connection.remotePeer.toString() }, 'closing a connection this node no longer needs');
+    void connection.close().catch((err: unknown) => this.#log.debug({ err }, 'closing a connection failed'));
+  }
+
+  #hasDuplicate(): boolean {
+    const connections = this.#node.getConnections();
+    return new Set(connections.map((c) => c.remotePeer.toString())).size < connections.length;
+  }
+
+  async #keptAlive(peer: PeerId): Promise<boolean> {
+    try {
+      const record = await this.#node.peerStore.get(peer);
+      return [...record.tags.keys()].some((tag) => tag.startsWith(KEEP_ALIVE));
+    } catch {
+      return false;
     }
   }
 

@@ -29,13 +29,30 @@ export const MAX_DIALS_PER_ROUND = 8;
  */
 export const MESH_TARGET_CONNECTIONS = 8;
 /**
- * Above this many connections the connector closes idle ones (only gossip, identify, DHT or ping
- * streams on them, and not in the gossip mesh), least preferred first: a node every other one
- * bootstrapped from would otherwise hold a connection to the whole fleet.
+ * Above this many connections the connector closes idle ones it dialled to peers outside its
+ * preferred set (only gossip, identify, DHT or ping streams on them): the bootstrap peers a node
+ * joined through would otherwise stay connected to the whole fleet.
  */
-export const MESH_MAX_IDLE_CONNECTIONS = 24;
+export const MESH_MAX_IDLE_CONNECTIONS = 12;
 /** Stream protocols that leave a connection idle: none of them carries a request. */
 export const BACKGROUND_PROTOCOL_PREFIXES = ['/meshsub/', '/floodsub/', '/ipfs/id/', '/ipfs/ping/', '/synkti/kad/'] as const;
+/**
+ * Gossipsub's mesh degree: each state reaches a node from about D peers, and every copy costs a
+ * decrypt, a frame and a dedup on a 2-core agent. 4 (gossipsub's default is 6) still gives a
+ * connected mesh with short paths (log₄ N hops) and IHAVE gossip repairs what a hop drops.
+ */
+export const GOSSIP_D = 4;
+export const GOSSIP_D_LO = 3;
+export const GOSSIP_D_HI = 6;
+export const GOSSIP_D_OUT = 1;
+export const GOSSIP_D_SCORE = 2;
+/** Peers outside the mesh told each heartbeat which messages this node has (IHAVE). */
+export const GOSSIP_D_LAZY = 3;
+/**
+ * IDONTWANT only for messages at least this large: a state (~1 KiB) costs about as much to send
+ * as to refuse, and an IDONTWANT to every mesh peer per message doubled the control traffic.
+ */
+export const GOSSIP_IDONTWANT_MIN_BYTES = 16 * 1024;
 /** Gossipsub's mesh heartbeat; 700 ms keeps grafting quick without chattiness. */
 export const GOSSIP_HEARTBEAT_MS = 700;
 /** libp2p's overall connection cap. */

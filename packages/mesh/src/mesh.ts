@@ -17,7 +17,7 @@ import { StateGossip, type StateListener } from './state-gossip.js';
 import { type GossipTraffic, gossipTrafficRegister } from './gossip-traffic.js';
 
 /** What the agent says about itself; the mesh stamps identity, sequence and time. */
-export type StateBody = Omit<NodeState, 'v' | 'fleet' | 'peerId' | 'incarnation' | 'seq' | 'sentAt' | 'addrs' | 'leaving'>;
+export type StateBody = Omit<NodeState, 'v' | 'fleet' | 'peerId' | 'incarnation' | 'seq' | 'sentAt' | 'addrs' | 'leaving' | 'beatMs'>;
 
 /** Mux streams one connection may carry each way: one per requesting peer, plus room while one is replaced. */
 const MAX_MUX_STREAMS_PER_CONNECTION = 4;
@@ -30,6 +30,11 @@ export interface MeshInit {
   announce?: string[];
   bootstrap?: string[];
   heartbeatMs: number;
+  /**
+   * The keep-alive period in effect, read at every beat (default `heartbeatMs`): the agent
+   * lengthens it as the fleet grows (see keepAlivePeriodMs), and every state announces it.
+   */
+  keepAliveMs?: () => number;
   /** Peers silent this long are no longer dialled by the connector. */
   forgetAfterMs: number;
   ipColocationWhitelist?: string[];
@@ -132,10 +137,7 @@ export class Mesh implements Startable {
       ...(init.ipColocationWhitelist !== undefined ? { ipColocationWhitelist: init.ipColocationWhitelist } : {}),
     });
     const gossip = new StateGossip(node.services.pubsub, init.fleet, this.#log.child({ component: 'mesh:gossip' }));
-    // The implementation has getMeshPeers; the exported GossipSub interface does not declare it.
-    const meshPeers = node.services.pubsub as unknown as { getMeshPeers?: (topic: string) => string[] };
-    const inGossipMesh = (peerId: string): boolean => meshPeers.getMeshPeers?.(gossip.topic).includes(peerId) ?? false;
-    const connector = new Connector(node, init.bootstrap ?? [], this.#clock, this.#log.child({ component: 'mesh:connector' }), init.forgetAfterMs, init.discover, inGossipMesh);
+    const connector = new Connector(node, init.bootstrap ?? [], this.#clock, this.#log.child({ component: 'mesh:connector' }), init.forgetAfterMs, init.discover);
     gossip.onState((state, from) => {
       if (state.leaving) connector.forget(state.peerId);
       else connector.learn(state.peerId, state.addrs);
@@ -169,7 +171,7 @@ export class Mesh implements Startable {
     if (this.#heartbeat !== undefined) return;
     const beat = (): void => {
       void this.publishNow();
-      this.#heartbeat = this.#clock.setTimeout(beat, this.#init.heartbeatMs);
+      this.#heartbeat = this.#clock.setTimeout(beat, this.#keepAliveMs());
     };
     beat();
   }
@@ -278,10 +280,17 @@ export class Mesh implements Startable {
     this.#starting = undefined;
   }
 
+  #keepAliveMs(): number {
+    return Math.max(this.#init.heartbeatMs, this.#init.keepAliveMs?.() ?? this.#init.heartbeatMs);
+  }
+
   #stamp(body: StateBody, leaving: boolean): NodeState {
     const node = this.#started().node;
+    const beatMs = this.#keepAliveMs();
     return {
       ...body,
+      // Announced only when slower than the heartbeat, so small fleets' states stay as they were.
+      ...(beatMs > this.#init.heartbeatMs ? { beatMs } : {}),
       v: PROTOCOL_VERSION,
       fleet: this.#init.fleet,
       peerId: node.peerId.toString(),

@@ -9,7 +9,7 @@ import { tcp } from '@libp2p/tcp';
 import { yamux } from '@libp2p/yamux';
 import { DHT_PROTOCOL_PREFIX } from '@synkti/protocol';
 import { createLibp2p, type Libp2p } from 'libp2p';
-import { DIAL_TIMEOUT_MS, GOSSIP_HEARTBEAT_MS, LOOPBACK_ALLOW, LOOPBACK_IPS, MAX_CONNECTIONS, MAX_EARLY_STREAMS, MAX_STREAMS_PER_CONNECTION } from './constants.js';
+import { DIAL_TIMEOUT_MS, GOSSIP_D, GOSSIP_D_HI, GOSSIP_D_LAZY, GOSSIP_D_LO, GOSSIP_D_OUT, GOSSIP_D_SCORE, GOSSIP_HEARTBEAT_MS, GOSSIP_IDONTWANT_MIN_BYTES, LOOPBACK_ALLOW, LOOPBACK_IPS, MAX_CONNECTIONS, MAX_EARLY_STREAMS, MAX_STREAMS_PER_CONNECTION } from './constants.js';
 
 export type MeshServices = {
   pubsub: GossipSub;
@@ -34,6 +34,12 @@ export interface MeshNodeInit {
   allow?: string[];
   /** Where gossipsub counts its wire traffic (see gossipTrafficRegister). */
   gossipMetrics?: GossipsubOpts['metricsRegister'];
+}
+
+/** (from, seqno) of a gossip message as text, before its signature is checked. */
+function signedMessageKey(msg: { from?: Uint8Array; seqno?: Uint8Array }): string {
+  if (msg.from === undefined || msg.seqno === undefined) return '';
+  return `${Buffer.from(msg.from.buffer, msg.from.byteOffset, msg.from.byteLength).toString('base64')}/${Buffer.from(msg.seqno.buffer, msg.seqno.byteOffset, msg.seqno.byteLength).toString('base64')}`;
 }
 
 /**
@@ -86,9 +92,20 @@ export async function createMeshNode(init: MeshNodeInit): Promise<MeshLibp2p> {
         emitSelf: false,
         allowPublishToZeroTopicPeers: true,
         heartbeatInterval: GOSSIP_HEARTBEAT_MS,
+        D: GOSSIP_D,
+        Dlo: GOSSIP_D_LO,
+        Dhi: GOSSIP_D_HI,
+        Dout: GOSSIP_D_OUT,
+        Dscore: GOSSIP_D_SCORE,
+        Dlazy: GOSSIP_D_LAZY,
+        idontwantMinDataSize: GOSSIP_IDONTWANT_MIN_BYTES,
         // A state goes to the gossip mesh (D peers), which forwards it; flooding it to every
         // connected peer made each node's cost grow with the fleet.
         floodPublish: false,
+        // Without it gossipsub verifies every copy's signature before it finds the copy a
+        // duplicate; with strict signing the message ID is (from, seqno) anyway, and only
+        // copies of a message that already passed validation are dropped this way.
+        fastMsgIdFn: signedMessageKey,
         ...(init.gossipMetrics != null ? { metricsRegister: init.gossipMetrics, metricsTopicStrToLabel: new Map() } : {}),
         // Peers cannot forge another's state: validated messages only, invalid ones penalised.
         asyncValidation: false,

@@ -136,6 +136,12 @@ export const nodeStateSchema = z.object({
   fenced: z.array(z.string().min(1).max(64)).max(MAX_FENCED_PER_NODE).optional(),
   /** The latest fleet-size decision this agent knows (its own, or adopted from the gossip). Absent: none (fixed size, or older agents). */
   scale: scaleDecisionSchema.optional(),
+  /**
+   * How often this agent sends its state when nothing changes (its keep-alive period, which grows
+   * with the fleet so each node receives a bounded number of states per second). Receivers scale
+   * the silence that makes it suspect or dead by it. Absent: the receiver's own timings.
+   */
+  beatMs: z.number().int().min(1).max(3_600_000).optional(),
   /** Peers this agent suspects first-hand, with the version it last had of each. Absent: none (or older agents). */
   suspects: z.array(suspicionSchema).max(MAX_SUSPECTS_PER_NODE).optional(),
   /** libp2p multiaddrs the agent listens on, so peers can dial it directly (not only via bootstrap). */

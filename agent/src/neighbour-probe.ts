@@ -1,0 +1,91 @@
+import { compareIds, indirectProbeHelpers, type MembershipView } from '@synkti/fleet';
+import type { Clock, Logger, TimerHandle } from '@synkti/interface';
+import type { ProbeMesh } from './fence-probe.js';
+
+/** One connected peer is pinged this often: every node is probed by each of its ~8 neighbours in turn. */
+export const NEIGHBOUR_PROBE_INTERVAL_MS = 1_000;
+/** Generous: a busy peer's event loop answers late, and a late answer is not a lost node. */
+export const NEIGHBOUR_PROBE_TIMEOUT_MS = 2_000;
+/** Whole exchange with one helper of an indirect probe (its own ping plus the round trip). */
+export const NEIGHBOUR_INDIRECT_TIMEOUT_MS = 3_000;
+/** Helpers asked when a neighbour does not answer (fewer than the fence check: this only suspects). */
+export const NEIGHBOUR_PROBE_HELPERS = 2;
+
+export interface NeighbourProbeDeps {
+  mesh: ProbeMesh & { connectedPeers(): string[] };
+  view: MembershipView;
+  clock: Clock;
+  logger: Logger;
+  self: () => string;
+  /** A neighbour answered neither this node nor any helper: suspect it (and tell the fleet). */
+  suspect: (peerId: string) => void;
+}
+
+/**
+ * SWIM's failure detector on the connections a node keeps: each interval it pings the next
+ * connected peer that it sees alive (round robin), and when the ping fails asks a couple of other
+ * peers to try; a peer nobody reaches becomes suspect, gossiped at once. A frozen process or a
+ * host gone without closing its sockets is thus suspect within a few seconds, whatever the
+ * keep-alive period, and dead after deadAfter unless it refutes. One probe at a time.
+ */
+export class NeighbourProbe {
+  readonly #deps: NeighbourProbeDeps;
+  readonly #log: Logger;
+  #timer: TimerHandle | undefined;
+  #cursor = 0;
+  #running = false;
+  #probes = 0;
+  #suspected = 0;
+
+  constructor(deps: NeighbourProbeDeps) {
+    this.#deps = deps;
+    this.#log = deps.logger.child({ component: 'neighbour-probe' });
+  }
+
+  get counts(): { probes: number; suspected: number } {
+    return { probes: this.#probes, suspected: this.#suspected };
+  }
+
+  start(): void {
+    if (this.#running) return;
+    this.#running = true;
+    this.#schedule();
+  }
+
+  stop(): void {
+    this.#running = false;
+    if (this.#timer !== undefined) this.#deps.clock.clearTimeout(this.#timer);
+    this.#timer = undefined;
+  }
+
+  /** One round: exported for tests, which drive it without the timer. */
+  async probeOnce(): Promise<void> {
+    const { view, clock, mesh } = this.#deps;
+    const now = clock.now();
+    const self = this.#deps.self();
+    const candidates = mesh.connectedPeers().filter((p) => p !== self && view.status(p, now) === 'alive').sort(compareIds);
+    if (candidates.length === 0) return;
+    const target = candidates[this.#cursor++ % candidates.length]!;
+    this.#probes++;
+    if (await mesh.reachable(target, NEIGHBOUR_PROBE_TIMEOUT_MS)) return;
+    const helpers = indirectProbeHelpers(view.snapshot(clock.now()), target, self, NEIGHBOUR_PROBE_HELPERS);
+    const answers = await Promise.all(helpers.map((h) => mesh.reachableVia(h, target, NEIGHBOUR_INDIRECT_TIMEOUT_MS)));
+    if (answers.some(Boolean)) {
+      this.#log.info({ peer: target, helpers }, 'a neighbour did not answer this node but answers others; not suspecting it');
+      return;
+    }
+    this.#suspected++;
+    this.#log.warn({ peer: target, helpers }, 'a neighbour answers neither this node nor others; suspecting it');
+    this.#deps.suspect(target);
+  }
+
+  #schedule(): void {
+    if (!this.#running) return;
+    this.#timer = this.#deps.clock.setTimeout(() => {
+      this.#timer = undefined;
+      this.probeOnce()
+        .catch((err: unknown) => this.#log.warn({ err }, 'neighbour probe failed'))
+        .finally(() => this.#schedule());
+    }, NEIGHBOUR_PROBE_INTERVAL_MS);
+  }
+}
