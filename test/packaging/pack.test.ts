@@ -9,7 +9,18 @@ import { after, before, describe, it } from 'node:test';
 import { repoRoot } from '../harness/paths.js';
 
 const run = promisify(execFile);
-const PNET_MARKER = 'Synkti patch (backport of js-libp2p PR #3585)';
+/**
+ * Our local patches (patches/*.patch), bundled patched in the tarball. `everyCopy`: nothing but
+ * our mesh uses the package, so every installed copy must carry the patch; otherwise npm may hoist
+ * a registry copy for other libp2p packages (a speed patch only), and the agent's own must.
+ */
+const PATCHED = [
+  { name: '@libp2p/pnet', file: 'dist/src/crypto.js', marker: 'Synkti patch (backport of js-libp2p PR #3585)', everyCopy: true },
+  { name: '@libp2p/yamux', file: 'dist/src/stream.js', marker: 'Synkti patch (as hashicorp/yamux does)', everyCopy: true },
+  { name: '@libp2p/tcp', file: 'dist/src/socket-to-conn.js', marker: 'Synkti patch: a message of several buffers', everyCopy: true },
+  { name: '@libp2p/crypto', file: 'dist/src/keys/ed25519/index.js', marker: 'Synkti patch: importing a raw key', everyCopy: false },
+  { name: '@libp2p/utils', file: 'dist/src/length-prefixed-decoder.js', marker: 'Synkti patch: an empty buffer is the usual end', everyCopy: false },
+];
 
 /** The environment a user's shell would have: no npm_* variables inherited from `npm test`. */
 function userEnv(): NodeJS.ProcessEnv {
@@ -66,7 +77,7 @@ describe('the packaged agent (npm pack tarball)', { timeout: 200_000 }, () => {
     if (dir !== undefined) await rm(dir, { recursive: true, force: true });
   });
 
-  it('installs the bundled workspaces, the patched @libp2p/pnet, and no dev dependency', async () => {
+  it('installs the bundled workspaces, the patched libp2p packages, and no dev dependency', async () => {
     const agentDir = join(prefix, 'node_modules/synkti-agent');
     for (const ws of ['interface', 'protocol', 'fleet', 'mesh', 'engine', 'fake-vllm', 'gateway', 'cloud', 'sim']) {
       assert.ok(existsSync(join(agentDir, 'node_modules/@synkti', ws, 'dist/index.js')), `@synkti/${ws} is bundled with its dist`);
@@ -74,9 +85,12 @@ describe('the packaged agent (npm pack tarball)', { timeout: 200_000 }, () => {
     for (const asset of ['dashboard.html', 'dashboard.css', 'dashboard.js']) {
       assert.ok(existsSync(join(agentDir, 'node_modules/@synkti/gateway/assets', asset)), `the dashboard's ${asset} is shipped`);
     }
-    const pnets = await findPackages(prefix, '@libp2p/pnet');
-    assert.equal(pnets.length, 1, `exactly one @libp2p/pnet, the patched one: ${pnets.join(', ')}`);
-    assert.ok((await readFile(join(pnets[0]!, 'dist/src/crypto.js'), 'utf8')).includes(PNET_MARKER), 'the installed @libp2p/pnet carries the patch');
+    for (const { name, file, marker, everyCopy } of PATCHED) {
+      const own = join(agentDir, 'node_modules', name);
+      assert.ok((await readFile(join(own, file), 'utf8')).includes(marker), `the agent's bundled ${name} carries the patch`);
+      const copies = everyCopy ? await findPackages(prefix, name) : [];
+      for (const copy of copies) assert.ok((await readFile(join(copy, file), 'utf8')).includes(marker), `${copy} carries the patch (every copy: ${copies.join(', ')})`);
+    }
     for (const dev of ['typescript', 'eslint', 'patch-package', '@types/node', 'fast-check']) {
       assert.ok(!existsSync(join(prefix, 'node_modules', dev)), `${dev} (a dev dependency) is not installed`);
     }
