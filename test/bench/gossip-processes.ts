@@ -25,6 +25,8 @@ const SETTLE_MS = 15_000;
 const IDLE_MS = 10_000;
 const ARRIVAL_WAIT_MS = 1_500;
 const WATCH_EVERY_MS = 200;
+/** Before a signal: how long every view may take to see the target alive (else no figure). */
+const ALIVE_FIRST_WAIT_MS = 20_000;
 
 interface DetectionFigure {
   sawAliveFirst: boolean;
@@ -105,7 +107,8 @@ async function propagation(swarm: AgentSwarm, probe: Awaited<ReturnType<typeof s
 async function detect(swarm: AgentSwarm, index: number, signal: NodeJS.Signals): Promise<DetectionFigure> {
   const target = swarm.agents[index]!;
   const observers = swarm.agents.filter((_, i) => i !== index);
-  const sawAliveFirst = await swarm.allSeeAlive([target.peerId], observers);
+  // A loaded swarm may hold a passing suspicion of the target; give the views time to agree.
+  const sawAliveFirst = await swarm.waitAlive(target.peerId, observers, ALIVE_FIRST_WAIT_MS);
   target.kill(signal);
   const seen = await swarm.watch(target.peerId, observers, { durationMs: DEAD_AFTER_MS + 10_000, everyMs: WATCH_EVERY_MS, untilDead: true });
   if (signal === 'SIGSTOP') target.kill('SIGCONT');

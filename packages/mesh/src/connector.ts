@@ -13,6 +13,8 @@ import {
   MAX_DIALS_PER_ROUND,
   MESH_MAX_IDLE_CONNECTIONS,
   MESH_TARGET_CONNECTIONS,
+  SURPLUS_MIN_AGE_MS,
+  TRIM_INTERVAL_MS,
 } from './constants.js';
 import type { MeshLibp2p } from './node.js';
 
@@ -48,6 +50,11 @@ export class Connector {
   #running = false;
   #pruned = 0;
   #trimming = false;
+  #nextTrimAt = 0;
+  /** When this node first saw each connection (its own clock). */
+  readonly #seenAt = new WeakMap<Connection, number>();
+  /** Whether the DHT keeps a peer alive, and when that was read. */
+  readonly #keptAliveCache = new Map<string, { kept: boolean; at: number }>();
 
   constructor(node: MeshLibp2p, bootstrap: string[], clock: Clock, log: Logger, forgetAfterMs: number, discover?: () => Promise<string[]>) {
     this.#node = node;
@@ -118,8 +125,9 @@ export class Connector {
     }
     for (const [peerId, known] of this.#known) if (now - known.lastSeenAt > this.#forgetAfterMs) this.#known.delete(peerId);
     if (connections < MESH_TARGET_CONNECTIONS) this.#dialPreferred(now, Math.min(MAX_DIALS_PER_ROUND, MESH_TARGET_CONNECTIONS - connections));
-    else if (!this.#trimming && (connections > MESH_MAX_IDLE_CONNECTIONS || this.#hasDuplicate())) {
+    else if (!this.#trimming && now >= this.#nextTrimAt && (connections > MESH_MAX_IDLE_CONNECTIONS || this.#hasDuplicate())) {
       this.#trimming = true;
+      this.#nextTrimAt = now + TRIM_INTERVAL_MS;
       void this.#trim()
         .catch((err: unknown) => this.#log.debug({ err }, 'trimming connections failed'))
         .finally(() => {
@@ -163,7 +171,9 @@ export class Connector {
    */
   async #trim(): Promise<void> {
     const self = this.#node.peerId.toString();
+    const now = this.#clock.now();
     const connections = this.#node.getConnections();
+    for (const c of connections) if (!this.#seenAt.has(c)) this.#seenAt.set(c, now);
     const byPeer = new Map<string, number>();
     for (const c of connections) byPeer.set(c.remotePeer.toString(), (byPeer.get(c.remotePeer.toString()) ?? 0) + 1);
     const idleOutbound = connections.filter((c) => c.direction === 'outbound' && c.status === 'open' && c.streams.every((st) => BACKGROUND_PROTOCOL_PREFIXES.some((p) => st.protocol?.startsWith(p) ?? true)));
@@ -174,7 +184,7 @@ export class Connector {
       const preferred = new Set([...this.#known].sort((a, b) => a[1].rank - b[1].rank).slice(0, MESH_TARGET_CONNECTIONS).map(([id]) => id));
       const rank = (peerId: string) => this.#known.get(peerId)?.rank ?? Number.MAX_SAFE_INTEGER;
       const others = idleOutbound
-        .filter((c) => !duplicates.includes(c) && !preferred.has(c.remotePeer.toString()))
+        .filter((c) => !duplicates.includes(c) && !preferred.has(c.remotePeer.toString()) && now - (this.#seenAt.get(c) ?? now) >= SURPLUS_MIN_AGE_MS)
         .sort((a, b) => rank(b.remotePeer.toString()) - rank(a.remotePeer.toString()));
       candidates = [...duplicates, ...others];
     }
@@ -203,12 +213,21 @@ export class Connector {
   }
 
   async #keptAlive(peer: PeerId): Promise<boolean> {
+    const id = peer.toString();
+    const now = this.#clock.now();
+    const cached = this.#keptAliveCache.get(id);
+    if (cached !== undefined && now - cached.at < SURPLUS_MIN_AGE_MS) return cached.kept;
+    let kept = false;
     try {
       const record = await this.#node.peerStore.get(peer);
-      return [...record.tags.keys()].some((tag) => tag.startsWith(KEEP_ALIVE));
+      kept = [...record.tags.keys()].some((tag) => tag.startsWith(KEEP_ALIVE));
     } catch {
-      return false;
+      kept = false;
     }
+    this.#keptAliveCache.set(id, { kept, at: now });
+    // Bounded by the peers in view: forgotten peers' entries go with them.
+    for (const key of this.#keptAliveCache.keys()) if (!this.#known.has(key)) this.#keptAliveCache.delete(key);
+    return kept;
   }
 
   #discoverAndDial(): void {

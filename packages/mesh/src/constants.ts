@@ -34,6 +34,14 @@ export const MESH_TARGET_CONNECTIONS = 8;
  * joined through would otherwise stay connected to the whole fleet.
  */
 export const MESH_MAX_IDLE_CONNECTIONS = 12;
+/** The connector looks for connections to close at most this often (each look may read the peer store). */
+export const TRIM_INTERVAL_MS = 5_000;
+/**
+ * A connection is closed as surplus only once it is this old: the DHT tags the peers it keeps
+ * (its closest) every few seconds, and closing one before would only make libp2p re-dial it.
+ * Whether the DHT keeps a peer is also remembered this long.
+ */
+export const SURPLUS_MIN_AGE_MS = 30_000;
 /** Stream protocols that leave a connection idle: none of them carries a request. */
 export const BACKGROUND_PROTOCOL_PREFIXES = ['/meshsub/', '/floodsub/', '/ipfs/id/', '/ipfs/ping/', '/synkti/kad/'] as const;
 /**
