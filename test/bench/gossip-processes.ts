@@ -106,7 +106,8 @@ async function propagation(swarm: AgentSwarm, probe: Awaited<ReturnType<typeof s
 
 async function detect(swarm: AgentSwarm, index: number, signal: NodeJS.Signals): Promise<DetectionFigure> {
   const target = swarm.agents[index]!;
-  const observers = swarm.agents.filter((_, i) => i !== index);
+  // Observers: every other agent still running (an earlier detection killed one).
+  const observers = swarm.agents.filter((a, i) => i !== index && a.child?.exitCode === null && a.child.signalCode === null);
   // A loaded swarm may hold a passing suspicion of the target; give the views time to agree.
   const sawAliveFirst = await swarm.waitAlive(target.peerId, observers, ALIVE_FIRST_WAIT_MS);
   target.kill(signal);
@@ -116,7 +117,9 @@ async function detect(swarm: AgentSwarm, index: number, signal: NodeJS.Signals):
     log(`not every view saw agent ${index} alive before ${signal}: its detection figure is not reported`);
     return { sawAliveFirst, suspectEverywhereMs: null, deadEverywhereMs: null };
   }
-  return { sawAliveFirst, suspectEverywhereMs: everywhere(seen, 'suspectMs'), deadEverywhereMs: everywhere(seen, 'deadMs') };
+  const figure = { sawAliveFirst, suspectEverywhereMs: everywhere(seen, 'suspectMs'), deadEverywhereMs: everywhere(seen, 'deadMs') };
+  if (figure.deadEverywhereMs === null) log(`${signal}: ${seen.deadMs.filter((d) => d === undefined).length} of ${observers.length} views never said dead within the watch`);
+  return figure;
 }
 
 function print(r: ProcessResult): void {
