@@ -34,16 +34,10 @@ export class NeighbourProbe {
   #timer: TimerHandle | undefined;
   #cursor = 0;
   #running = false;
-  #probes = 0;
-  #suspected = 0;
 
   constructor(deps: NeighbourProbeDeps) {
     this.#deps = deps;
     this.#log = deps.logger.child({ component: 'neighbour-probe' });
-  }
-
-  get counts(): { probes: number; suspected: number } {
-    return { probes: this.#probes, suspected: this.#suspected };
   }
 
   start(): void {
@@ -66,7 +60,6 @@ export class NeighbourProbe {
     const candidates = mesh.connectedPeers().filter((p) => p !== self && view.status(p, now) === 'alive').sort(compareIds);
     if (candidates.length === 0) return;
     const target = candidates[this.#cursor++ % candidates.length]!;
-    this.#probes++;
     if (await mesh.reachable(target, NEIGHBOUR_PROBE_TIMEOUT_MS)) return;
     const helpers = indirectProbeHelpers(view.snapshot(clock.now()), target, self, NEIGHBOUR_PROBE_HELPERS);
     const answers = await Promise.all(helpers.map((h) => mesh.reachableVia(h, target, NEIGHBOUR_INDIRECT_TIMEOUT_MS)));
@@ -74,7 +67,6 @@ export class NeighbourProbe {
       this.#log.info({ peer: target, helpers }, 'a neighbour did not answer this node but answers others; not suspecting it');
       return;
     }
-    this.#suspected++;
     this.#log.warn({ peer: target, helpers }, 'a neighbour answers neither this node nor others; suspecting it');
     this.#deps.suspect(target);
   }

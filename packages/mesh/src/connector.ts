@@ -53,7 +53,7 @@ export class Connector {
   #nextTrimAt = 0;
   /** When this node first saw each connection (its own clock). */
   readonly #seenAt = new WeakMap<Connection, number>();
-  /** Whether the DHT keeps a peer alive, and when that was read. */
+  /** Whether the DHT keeps a peer alive, and when that was read; entries go with forgotten peers. */
   readonly #keptAliveCache = new Map<string, { kept: boolean; at: number }>();
 
   constructor(node: MeshLibp2p, bootstrap: string[], clock: Clock, log: Logger, forgetAfterMs: number, discover?: () => Promise<string[]>) {
@@ -123,7 +123,11 @@ export class Connector {
       this.#nextDiscoverAt = now + (connections === 0 ? Math.max(this.#joinBackoffMs, DISCOVER_ALONE_MS) : DISCOVER_INTERVAL_MS);
       this.#discoverAndDial();
     }
-    for (const [peerId, known] of this.#known) if (now - known.lastSeenAt > this.#forgetAfterMs) this.#known.delete(peerId);
+    for (const [peerId, known] of this.#known) {
+      if (now - known.lastSeenAt <= this.#forgetAfterMs) continue;
+      this.#known.delete(peerId);
+      this.#keptAliveCache.delete(peerId);
+    }
     if (connections < MESH_TARGET_CONNECTIONS) this.#dialPreferred(now, Math.min(MAX_DIALS_PER_ROUND, MESH_TARGET_CONNECTIONS - connections));
     else if (!this.#trimming && now >= this.#nextTrimAt && (connections > MESH_MAX_IDLE_CONNECTIONS || this.#hasDuplicate())) {
       this.#trimming = true;
@@ -142,8 +146,7 @@ export class Connector {
   }
 
   #dialPreferred(now: number, budget: number): void {
-    const order = [...this.#known].sort((a, b) => a[1].rank - b[1].rank);
-    for (const [peerId, known] of order) {
+    for (const [peerId, known] of this.#byPreference()) {
       if (budget <= 0) break;
       const id = parsePeerId(peerId);
       if (id === undefined || known.addrs.length === 0 || now < known.nextDialAt) continue;
@@ -177,28 +180,30 @@ export class Connector {
     const byPeer = new Map<string, number>();
     for (const c of connections) byPeer.set(c.remotePeer.toString(), (byPeer.get(c.remotePeer.toString()) ?? 0) + 1);
     const idleOutbound = connections.filter((c) => c.direction === 'outbound' && c.status === 'open' && c.streams.every((st) => BACKGROUND_PROTOCOL_PREFIXES.some((p) => st.protocol?.startsWith(p) ?? true)));
-    const duplicates = idleOutbound.filter((c) => (byPeer.get(c.remotePeer.toString()) ?? 0) > 1 && c.remotePeer.toString() < self);
-    const surplus = connections.length - duplicates.length - MESH_MAX_IDLE_CONNECTIONS;
-    let candidates = duplicates;
-    if (surplus > 0) {
-      const preferred = new Set([...this.#known].sort((a, b) => a[1].rank - b[1].rank).slice(0, MESH_TARGET_CONNECTIONS).map(([id]) => id));
-      const rank = (peerId: string) => this.#known.get(peerId)?.rank ?? Number.MAX_SAFE_INTEGER;
-      const others = idleOutbound
-        .filter((c) => !duplicates.includes(c) && !preferred.has(c.remotePeer.toString()) && now - (this.#seenAt.get(c) ?? now) >= SURPLUS_MIN_AGE_MS)
-        .sort((a, b) => rank(b.remotePeer.toString()) - rank(a.remotePeer.toString()));
-      candidates = [...duplicates, ...others];
-    }
+    const duplicates = new Set(idleOutbound.filter((c) => (byPeer.get(c.remotePeer.toString()) ?? 0) > 1 && c.remotePeer.toString() < self));
     // A second connection goes whatever its tags: the peer stays connected, nothing re-dials.
     for (const connection of duplicates) this.#close(connection);
-    let toClose = Math.max(0, surplus);
-    for (const connection of candidates.slice(duplicates.length)) {
-      if (toClose <= 0) break;
+    let surplus = connections.length - duplicates.size - MESH_MAX_IDLE_CONNECTIONS;
+    if (surplus <= 0) return;
+    const order = this.#byPreference();
+    const preferred = new Set(order.slice(0, MESH_TARGET_CONNECTIONS).map(([id]) => id));
+    const rank = (c: Connection) => this.#known.get(c.remotePeer.toString())?.rank ?? Number.MAX_SAFE_INTEGER;
+    const leastPreferredFirst = idleOutbound
+      .filter((c) => !duplicates.has(c) && !preferred.has(c.remotePeer.toString()) && now - (this.#seenAt.get(c) ?? now) >= SURPLUS_MIN_AGE_MS)
+      .sort((a, b) => rank(b) - rank(a));
+    for (const connection of leastPreferredFirst) {
+      if (surplus <= 0) break;
       // libp2p re-dials peers tagged keep-alive at once (the DHT keeps its closest peers so):
       // closing the only connection to one would only churn. Asked only of one about to close.
       if (await this.#keptAlive(connection.remotePeer)) continue;
-      toClose--;
+      surplus--;
       this.#close(connection);
     }
+  }
+
+  /** Known peers, most preferred first. */
+  #byPreference(): [string, KnownPeer][] {
+    return [...this.#known].sort((a, b) => a[1].rank - b[1].rank);
   }
 
   #close(connection: Connection): void {
@@ -225,8 +230,6 @@ export class Connector {
       kept = false;
     }
     this.#keptAliveCache.set(id, { kept, at: now });
-    // Bounded by the peers in view: forgotten peers' entries go with them.
-    for (const key of this.#keptAliveCache.keys()) if (!this.#known.has(key)) this.#keptAliveCache.delete(key);
     return kept;
   }
 
