@@ -163,7 +163,9 @@ function lane(): void {
 
   for (const kind of ['chat', 'text'] as const) {
     it(`${kind}: streams whose serving agent and llama-server are SIGKILLed mid-way continue on another peer; the text equals the uninterrupted text`, async () => {
-      const TOKENS = 600;
+      // Room after the victim is chosen: the client reads behind the engine on a loaded machine,
+      // and a stream chosen near its end could be wholly sent before the kill, cutting nothing.
+      const TOKENS = 800;
       const STREAMS = 6;
       // The client's agent runs no engine (a gateway), so every stream is served by one of the three
       // engine agents — an entry that kept all six on its own engine left no victim to kill.
@@ -173,7 +175,7 @@ function lane(): void {
       const params = (i: number) => (kind === 'chat' ? chat(`migrate ${i}`) : text(`migrate ${i}`)) as Record<string, unknown>;
       const streams = Array.from({ length: STREAMS }, (_, i) => trackedStream(entry.apiUrl, kind, { ...params(i), max_tokens: TOKENS, stream_options: { include_usage: true } }));
       // The victim: the peer serving a stream that is well under way, far from done.
-      const victimPeer = await waitFor('a stream under way', () => streams.find((t) => t.peer !== null && t.tokens >= 50 && t.tokens <= 250)?.peer ?? undefined, 30_000, 10).catch((err: Error) => {
+      const victimPeer = await waitFor('a stream under way', () => streams.find((t) => t.peer !== null && t.tokens >= 50 && t.tokens <= 150)?.peer ?? undefined, 30_000, 10).catch((err: Error) => {
         throw new Error(`${err.message}; streams: ${streams.map((t) => `${t.peer?.slice(-6) ?? '-'}:${t.tokens}`).join(' ')}`);
       });
       const victim = nodes.find((n) => n.agent.peerId === victimPeer)!;
@@ -185,7 +187,7 @@ function lane(): void {
         const lost = [...done.entries()].filter(([, r]) => r.firstPeer === victim.agent.peerId);
         // Cut after tokens had gone out: continued elsewhere. Cut before (waiting for a slot): retried.
         const migrated = lost.filter(([i]) => atLoss[i]! > 0 && atLoss[i]! < TOKENS);
-        assert.ok(migrated.length > 0, 'some streams were cut mid-way on the lost node');
+        assert.ok(migrated.length > 0, `some streams were cut mid-way on the lost node (tokens at the loss: ${atLoss.join(', ')}; first peers: ${done.map((r) => (r.firstPeer === victim.agent.peerId ? 'lost' : (r.firstPeer?.slice(-6) ?? '-'))).join(', ')})`);
         for (const [i, r] of done.entries()) {
           const reference = await engineJson(survivor.engineUrl, kind === 'chat' ? '/v1/chat/completions' : '/v1/completions', { ...params(i), max_tokens: TOKENS });
           const choice = (reference.json['choices'] as Array<{ message?: { content: string }; text?: string }>)[0]!;
