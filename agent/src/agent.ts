@@ -176,9 +176,6 @@ export class Agent implements Startable {
     const publishNow = () => void mesh.publishNow();
     const fleetTarget = () => this.#autoscaler?.target() ?? this.config.targetSize;
     this.#interruptions = new InterruptionHandler({
-      self: () => mesh.peerId,
-      target: fleetTarget,
-      view: this.view,
       drain: (serveForMs, relayForMs, reason) => this.drain(serveForMs, relayForMs, reason),
       clock: this.#clock,
       logger: this.logger,
@@ -191,12 +188,12 @@ export class Agent implements Startable {
     if (this.config.spotReturnAfterMs > 0 && cloud.providerInfo.lifecycle === 'on-demand' && cloud.launchedByFleet === true && cloud.placements.some((p) => p.onDemand !== true)) {
       this.#interruptions.scheduleSpotReturn(this.config.spotReturnAfterMs);
     }
-    if (cloud.provider !== undefined && this.config.targetSize > 0) {
+    if (this.config.targetSize > 0) {
       this.#replacer = new Replacer({
         fleet: this.config.fleet,
         self: () => mesh.peerId,
         target: fleetTarget,
-        provider: cloud.provider,
+        ...(cloud.provider !== undefined ? { provider: cloud.provider } : {}),
         placements: cloud.placements,
         launchTimeoutMs: this.config.launchTimeoutMs,
         epoch: this.config.fleetEpoch ?? (this.config.provider === 'ec2' ? this.config.ec2LaunchTemplate : undefined),
@@ -209,9 +206,11 @@ export class Agent implements Startable {
         onLaunch: (outcome) => this.metrics?.launches.inc({ outcome }),
         assumeLauncher: this.config.testAssumeLauncher,
         startupGraceMs: this.config.suspectAfterMs,
+        rebalanceWindowMs: this.config.rebalanceWindowMs,
+        onSurplus: (reason) => this.#interruptions?.drainAsSurplus(reason),
       });
     }
-    if (this.#replacer !== undefined && this.config.autoscale) this.#autoscaler = this.#newAutoscaler(this.#replacer, publishNow);
+    if (this.#replacer !== undefined && cloud.provider !== undefined && this.config.autoscale) this.#autoscaler = this.#newAutoscaler(this.#replacer, publishNow);
     const localEngine = new LocalEngineTarget({ engine: () => this.#engine, accepting: () => this.accepting });
     this.#localEngine = localEngine;
     await mesh.serveForwards((req) => localEngine.send(req.head, req.body, req.signal), this.config.maxForwardStreams);
@@ -405,7 +404,6 @@ export class Agent implements Startable {
       try {
         this.#autoscaler?.tick();
         this.#replacer?.tick();
-        this.#interruptions?.tick();
       } catch (err) {
         this.#log.error({ err }, 'fleet tick failed');
       }

@@ -1,15 +1,11 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { MembershipView } from '@synkti/fleet';
 import { ManualClock, silentLogger } from '@synkti/interface';
 import { InterruptionHandler } from './interruption.js';
 
 function handler(clock: ManualClock) {
   const published: number[] = [];
   const h = new InterruptionHandler({
-    self: () => 'me',
-    target: () => 3,
-    view: new MembershipView('f'),
     drain: async () => undefined,
     clock,
     logger: silentLogger,

@@ -1,5 +1,4 @@
 import type { ImdsNotice } from '@synkti/cloud';
-import { planSurplus, type MembershipView } from '@synkti/fleet';
 import type { Clock, Logger, TimerHandle } from '@synkti/interface';
 import type { Interruption } from '@synkti/protocol';
 
@@ -7,10 +6,6 @@ import type { Interruption } from '@synkti/protocol';
 const RELAY_MARGIN_MS = 1_000;
 
 export interface InterruptionInit {
-  self: () => string;
-  /** The fleet's target size now (fixed, or decided by load: it may change between ticks). */
-  target: () => number;
-  view: MembershipView;
   /** Drains the node: served work finishes until `serveForMs`, then is handed over; own clients' streams get until `relayForMs`. */
   drain: (serveForMs: number, relayForMs: number, reason: string) => Promise<void>;
   clock: Clock;
@@ -92,27 +87,10 @@ export class InterruptionHandler {
     }
   }
 
-  /** Evaluated every heartbeat: does the surplus rule name this node to drain? */
-  tick(): void {
-    if (this.#draining || this.#init.target() <= 0) return;
-    const now = this.#init.clock.now();
-    const decision = planSurplus({
-      target: this.#init.target(),
-      now,
-      rebalanceWindowMs: this.#init.rebalanceWindowMs,
-      peers: this.#init.view.snapshot(now).map((p) => ({
-        peerId: p.peerId,
-        alive: p.status === 'alive',
-        interrupted: p.state.interruption?.kind ?? null,
-        noticedAt: p.state.interruption?.noticedAt ?? 0,
-        draining: p.state.draining,
-        warm: p.state.engine.state === 'warm',
-        slot: p.state.provider.slot,
-      })),
-    });
-    if (decision.kind === 'drain' && decision.peerId === this.#init.self()) {
-      void this.#drainAndLeave(this.#init.rebalanceWindowMs, 2 * this.#init.rebalanceWindowMs, `surplus (${decision.reason})`);
-    }
+  /** The fleet core's surplus rule named this node: it drains and leaves, giving its work the rebalance window to finish. */
+  drainAsSurplus(reason: string): void {
+    if (this.#draining) return;
+    void this.#drainAndLeave(this.#init.rebalanceWindowMs, 2 * this.#init.rebalanceWindowMs, `surplus (${reason})`);
   }
 
   async #drainAndLeave(serveForMs: number, relayForMs: number, reason: string): Promise<void> {

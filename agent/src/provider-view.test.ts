@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { type CloudProvider, type FleetInstance, type InstanceQuery, ManualClock, silentLogger } from '@synkti/interface';
-import { PROVIDER_FAST_REFRESH_MS, PROVIDER_IDLE_REFRESH_MS, PROVIDER_REFRESH_MS, ProviderView } from './provider-view.js';
+import { ProviderView } from './provider-view.js';
 
 const inst = (instanceId: string, slot: string, zone: string): FleetInstance => ({ instanceId, slot, state: 'running', lifecycle: 'spot', token: `t-${instanceId}`, launchedAt: 0, zone });
 
@@ -28,27 +28,11 @@ function provider(instances: FleetInstance[]) {
   return { p, state };
 }
 
-function view(p: CloudProvider, clock: ManualClock, rng = () => 0.5) {
-  return new ProviderView({ provider: p, fleet: 'f', clock, logger: silentLogger, rng, launchTimeoutMs: 600_000 });
+function view(p: CloudProvider, clock: ManualClock) {
+  return new ProviderView({ provider: p, fleet: 'f', clock, logger: silentLogger, launchTimeoutMs: 600_000 });
 }
 
 describe('ProviderView', () => {
-  it('the launcher and its backup list every 10 s, one waiting on the listing every second, every other agent about once a minute (jittered)', async () => {
-    const clock = new ManualClock(1_000_000);
-    const { p } = provider([]);
-    const v = view(p, clock, () => 0.9);
-    assert.equal(v.due(clock.now(), 'other'), true, 'never listed: due');
-    await v.refresh();
-    clock.advance(PROVIDER_FAST_REFRESH_MS);
-    assert.deepEqual([v.due(clock.now(), 'waiting'), v.due(clock.now(), 'launcher'), v.due(clock.now(), 'other')], [true, false, false]);
-    clock.advance(PROVIDER_REFRESH_MS - PROVIDER_FAST_REFRESH_MS);
-    assert.deepEqual([v.due(clock.now(), 'launcher'), v.due(clock.now(), 'backup'), v.due(clock.now(), 'other')], [true, true, false]);
-    clock.advance(PROVIDER_IDLE_REFRESH_MS);
-    assert.equal(v.due(clock.now(), 'other'), false, 'jitter 0.9: 1.4 × the idle interval');
-    clock.advance(PROVIDER_IDLE_REFRESH_MS * 0.4);
-    assert.equal(v.due(clock.now(), 'other'), true);
-  });
-
   it('a failed listing keeps the last good one as the gate, each zone that still answers by ID brought up to date', async () => {
     const clock = new ManualClock(1_000_000);
     const { p, state } = provider([inst('i-a', '0', 'az-1'), inst('i-b', '1', 'az-2'), inst('i-c', '2', 'az-2')]);

@@ -1,20 +1,27 @@
 import { launchWithPlacements } from '@synkti/cloud';
 import {
+  type CoreConfig,
+  type CoreDecision,
+  type CoreEvent,
+  type CoreState,
+  type CoreView,
   DEPARTURE_MEMORY_MS,
+  initialCoreState,
   type LaunchDecision,
   type LaunchRecord,
+  listingRole,
   type MembershipView,
-  type PeerFacts,
   type Placement,
-  planReplacement,
-  rememberListed,
+  planOn,
   type ReplacementPlan,
-  rememberHolders,
-  type SlotMemory,
+  stepFleet,
+  stillDecided,
+  type SurplusReason,
 } from '@synkti/fleet';
 import type { CloudProvider, Clock, Logger, Rng } from '@synkti/interface';
 import { type LaunchInFlight, MAX_FENCED_PER_NODE } from '@synkti/protocol';
-import { type ListingRole, ProviderView } from './provider-view.js';
+import { coreViewOf } from './core-view.js';
+import { ProviderView } from './provider-view.js';
 import { SecondLooks } from './second-looks.js';
 import { SpotPriceCache } from './spot-price-cache.js';
 
@@ -28,7 +35,8 @@ export interface ReplacerInit {
   self: () => string;
   /** The fleet's target size now (fixed, or decided by load: it may change between ticks). */
   target: () => number;
-  provider: CloudProvider;
+  /** Absent: this agent cannot launch (no provider); it still runs the surplus rule. */
+  provider?: CloudProvider;
   placements: Placement[];
   launchTimeoutMs: number;
   /** The deployment's epoch, part of every launch token. */
@@ -39,12 +47,16 @@ export interface ReplacerInit {
   /** Gossip a change in this agent's launches at once. */
   publishNow: () => void;
   onLaunch?: (outcome: 'launched' | 'existing' | 'failed') => void;
+  /** The surplus rule names this agent: drain and leave. */
+  onSurplus?: (reason: SurplusReason) => void;
   assumeLauncher?: boolean;
   /**
    * How long after start the agent only listens: every live peer gossips within this window
    * (membership's suspect-after), so a newly joined agent does not plan on a partial view.
    */
   startupGraceMs: number;
+  /** A rebalance-recommended node no interruption followed is surplus after this window. */
+  rebalanceWindowMs?: number;
   /** Walk the cheapest spot pools first (spot prices at the start of each hour, read once an hour). */
   priceAware?: boolean;
   /**
@@ -56,37 +68,57 @@ export interface ReplacerInit {
   rng?: Rng;
 }
 
+/** The surplus rule's window when none is configured (the agent's default rebalanceWindowMs). */
+const DEFAULT_REBALANCE_WINDOW_MS = 15 * 60_000;
+
 /**
- * The shell around the pure replacement rule: on every tick it builds the rule's input from
- * the view, the gossiped launches and the provider's count, and executes the launches the
- * rule decides — after re-checking the plan just before acting (plan, re-check, act).
+ * The shell around the fleet core (`stepFleet`): every heartbeat it hands the core the view
+ * from membership and executes what the core decides — list the provider, re-check and launch,
+ * reap strays, publish, drain as surplus — feeding each outcome back as an event. The core
+ * holds all fleet state (slot memory, own launches, listing timing); this class holds only the
+ * I/O in flight, each bounded.
  */
 export class Replacer {
   readonly #init: ReplacerInit;
+  readonly #config: CoreConfig;
   readonly #log: Logger;
-  #own: LaunchRecord[] = [];
+  readonly #rng: Rng;
+  #core: CoreState;
+  /** Launch decisions being re-checked or walked (at most MAX_CONCURRENT_LAUNCHES). */
   readonly #running = new Set<string>();
   /** Stray instances being terminated (at most MAX_CONCURRENT_LAUNCHES). */
   readonly #reaping = new Set<string>();
-  readonly #looks: SecondLooks;
+  readonly #looks: SecondLooks | undefined;
   readonly #prices: SpotPriceCache | undefined;
   /** What this agent fenced, for gossip (at most MAX_FENCED_PER_NODE). */
   readonly #fencedLog: { instanceId: string; at: number }[] = [];
-  #memory: SlotMemory = new Map();
-  readonly #listing: ProviderView;
-  /** When the listing this agent last remembered was taken (slot memory is fed once per listing). */
-  #rememberedAt: number | null = null;
-  lastPlan: ReplacementPlan | undefined;
-  #lastHold: string | null = null;
-  readonly #startedAt: number;
+  readonly #listing: ProviderView | undefined;
 
   constructor(init: ReplacerInit) {
     this.#init = init;
-    this.#startedAt = init.clock.now();
+    this.#rng = init.rng ?? Math.random;
     this.#log = init.logger.child({ component: 'replacer' });
-    this.#prices = init.priceAware === true ? SpotPriceCache.of(init.provider, init.placements, init.clock, init.logger) : undefined;
-    this.#looks = new SecondLooks(init, this.#log);
-    this.#listing = new ProviderView({ provider: init.provider, fleet: init.fleet, clock: init.clock, logger: init.logger, rng: init.rng ?? Math.random, launchTimeoutMs: init.launchTimeoutMs });
+    const { provider } = init;
+    this.#config = {
+      fleet: init.fleet,
+      placements: init.placements,
+      launchTimeoutMs: init.launchTimeoutMs,
+      startupGraceMs: init.startupGraceMs,
+      rebalanceWindowMs: init.rebalanceWindowMs ?? DEFAULT_REBALANCE_WINDOW_MS,
+      replaces: provider !== undefined,
+      ...(init.epoch !== undefined ? { epoch: init.epoch } : {}),
+      ...(init.assumeLauncher === true ? { assumeLauncher: true } : {}),
+    };
+    this.#core = initialCoreState(init.self(), init.clock.now(), this.#rng());
+    if (provider !== undefined) {
+      this.#prices = init.priceAware === true ? SpotPriceCache.of(provider, init.placements, init.clock, init.logger) : undefined;
+      this.#looks = new SecondLooks({ ...init, provider }, this.#log);
+      this.#listing = new ProviderView({ provider, fleet: init.fleet, clock: init.clock, logger: init.logger, launchTimeoutMs: init.launchTimeoutMs });
+    }
+  }
+
+  get lastPlan(): ReplacementPlan | undefined {
+    return this.#core.plan ?? undefined;
   }
 
   /** Instances this agent terminated as dead lately, newest last, as gossiped in its NodeState. */
@@ -95,17 +127,9 @@ export class Replacer {
     return this.#fencedLog.filter((f) => f.at >= since).slice(-MAX_FENCED_PER_NODE).map((f) => f.instanceId);
   }
 
-  /** A dead holder or stray was terminated: peers must drop it, and its late messages must not revive it. */
-  #fenced(instanceId: string): void {
-    this.#fencedLog.push({ instanceId, at: this.#init.clock.now() });
-    if (this.#fencedLog.length > MAX_FENCED_PER_NODE) this.#fencedLog.shift();
-    this.#init.view.fence(instanceId, this.#init.clock.now());
-    this.#init.publishNow();
-  }
-
   /** This agent's launches in flight, as gossiped in its NodeState. */
   launchesInFlight(): LaunchInFlight[] {
-    return this.#own.map(({ token, slot, startedAt, generation, replaces, placementIndex, returnedAt, instanceId }) => ({
+    return this.#core.own.map(({ token, slot, startedAt, generation, replaces, placementIndex, returnedAt, instanceId }) => ({
       token,
       slot,
       startedAt,
@@ -118,144 +142,114 @@ export class Replacer {
   }
 
   tick(): void {
-    if (this.#init.target() <= 0) return;
     const now = this.#init.clock.now();
-    if (this.#listing.due(now, this.#role())) void this.#refreshListing();
-    if (this.#role() !== 'other') this.#prices?.refresh(now);
-    // Plan only on a settled view and with the provider's first answer in hand (listed, or known
-    // to have failed): a fresh agent seeing part of the fleet would otherwise find "free" slots.
-    if (now - this.#startedAt < this.#init.startupGraceMs || this.#listing.snapshot === undefined) return;
-    const plan = this.#plan(now);
-    this.lastPlan = plan;
-    if (this.#listing.due(now, this.#role())) void this.#refreshListing();
-    const hold = plan.deficit > 0 ? plan.hold : null;
-    if (hold !== this.#lastHold) {
-      // Why the fleet is below target and nothing launches, once per change: the first question an operator asks.
-      if (hold !== null) this.#log.info({ hold, deficit: plan.deficit, capacity: plan.capacity, launcher: plan.launcher, quorum: plan.quorum, providerConfirms: plan.providerConfirms }, 'replacement on hold');
-      this.#lastHold = hold;
-    }
-    if (plan.settle.length > 0) {
-      const settled = new Set(plan.settle);
-      this.#own = this.#own.filter((r) => !settled.has(r.token) || this.#running.has(r.token));
-      this.#init.publishNow();
-    }
-    for (const instanceId of plan.strays) {
-      if (this.#reaping.size >= MAX_CONCURRENT_LAUNCHES) break;
-      if (!this.#reaping.has(instanceId)) void this.#reap(instanceId);
-    }
-    for (const decision of plan.launches) {
-      if (this.#running.size >= MAX_CONCURRENT_LAUNCHES) break;
-      if (this.#running.has(decision.token) || this.#own.some((r) => r.token === decision.token)) continue;
-      void this.#execute(decision);
-    }
+    if (listingRole(this.#core.plan, this.#core.self, this.#config.assumeLauncher === true) !== 'other') this.#prices?.refresh(now);
+    this.#apply({ kind: 'tick', view: this.#viewNow(now) }, now);
   }
 
-  #plan(now: number): ReplacementPlan {
-    const snapshot = this.#init.view.snapshot(now);
-    const peers: PeerFacts[] = snapshot.map((p) => ({
-      peerId: p.peerId,
-      alive: p.status === 'alive',
-      dead: p.status === 'dead',
-      interrupted: p.state.interruption?.kind ?? null,
-      draining: p.state.draining,
-      slot: p.state.provider.slot,
-      instanceId: p.state.provider.instanceId,
-      incarnation: p.state.incarnation,
-      ...(p.state.interruption?.cause === 'spot-return' ? { spotReturn: true } : {}),
-    }));
-    this.#memory = rememberHolders(this.#memory, peers);
-    const launches = this.#records(snapshot);
-    return planReplacement({
+  #viewNow(now: number): CoreView {
+    return coreViewOf(this.#init.view, now, {
       self: this.#init.self(),
-      fleet: this.#init.fleet,
       target: this.#init.target(),
-      peers,
-      launches,
-      providerCount: this.#listing.snapshot?.count ?? null,
-      providerSlots: this.#listing.snapshot?.instances ?? null,
-      providerListedAt: this.#listing.snapshot?.instances == null ? null : this.#listing.snapshot.listedAt,
-      placements: this.#init.placements,
-      launchTimeoutMs: this.#init.launchTimeoutMs,
-      ...(this.#init.epoch !== undefined ? { epoch: this.#init.epoch } : {}),
       ...(this.#prices?.current !== undefined ? { spotPrices: this.#prices.current } : {}),
-      now,
-      memory: this.#memory,
-      departed: this.#departed(),
-      ...(this.#init.assumeLauncher === true ? { assumeLauncher: true } : {}),
+      ...(this.#init.assumeLauncher === true ? { ignoreGossipedLaunches: true } : {}),
     });
   }
 
-  /** Own launch records and those every peer in view gossips. */
-  #records(snapshot = this.#init.view.snapshot(this.#init.clock.now())): LaunchRecord[] {
-    const launches: LaunchRecord[] = [...this.#own];
-    for (const p of snapshot) {
-      // The duelling-launcher test hook also ignores others' launches, as a partitioned peer would.
-      if (p.peerId === this.#init.self() || this.#init.assumeLauncher === true) continue;
-      for (const l of p.state.launches) launches.push({ ...l, launcher: p.peerId });
-    }
-    return launches;
+  #apply(event: CoreEvent, now = this.#init.clock.now()): void {
+    const { state, decisions } = stepFleet(this.#config, this.#core, event, now);
+    this.#core = state;
+    for (const d of decisions) this.#execute(d);
   }
 
-  /** Instances whose agents said goodbye: they terminate themselves, the rule does not fence them. */
-  #departed(): Map<string, number> {
-    const out = new Map<string, number>();
-    for (const d of this.#init.view.departures()) if (d.instanceId !== null) out.set(d.instanceId, d.leftAt);
-    return out;
-  }
-
-  async #execute(decision: LaunchDecision): Promise<void> {
-    this.#running.add(decision.token);
-    try {
-      // Re-check on the freshest view and provider count: act only if the plan still says so.
-      await this.#refreshListing();
-      const recheck = this.#plan(this.#init.clock.now());
-      if (!recheck.launches.some((d) => d.token === decision.token)) {
-        this.#log.info({ slot: decision.slot, token: decision.token, hold: recheck.hold }, 'launch dropped on re-check');
+  #execute(d: CoreDecision): void {
+    switch (d.kind) {
+      case 'list':
+        void this.#refreshListing();
+        return;
+      case 'launch':
+        if (this.#running.size < MAX_CONCURRENT_LAUNCHES && !this.#running.has(d.launch.token)) void this.#launch(d.launch);
+        return;
+      case 'reap':
+        if (this.#reaping.size < MAX_CONCURRENT_LAUNCHES && !this.#reaping.has(d.instanceId)) void this.#reap(d.instanceId);
+        return;
+      case 'publish':
+        this.#init.publishNow();
+        return;
+      case 'hold': {
+        // Why the fleet is below target and nothing launches, once per change: the first question an operator asks.
+        const { plan } = d;
+        if (d.hold !== null) this.#log.info({ hold: d.hold, deficit: plan.deficit, capacity: plan.capacity, launcher: plan.launcher, quorum: plan.quorum, providerConfirms: plan.providerConfirms }, 'replacement on hold');
         return;
       }
-      if (decision.generation > 0 && !(await this.#looks.earlierLaunchGone(decision, this.#records()))) return;
+      case 'drain':
+        if (d.peerId === this.#init.self()) this.#init.onSurplus?.(d.reason);
+        return;
+    }
+  }
+
+  /** A dead holder or stray was terminated: peers must drop it, and its late messages must not revive it. */
+  #fenced(instanceId: string): void {
+    this.#fencedLog.push({ instanceId, at: this.#init.clock.now() });
+    if (this.#fencedLog.length > MAX_FENCED_PER_NODE) this.#fencedLog.shift();
+    this.#init.view.fence(instanceId, this.#init.clock.now());
+    this.#init.publishNow();
+    this.#apply({ kind: 'terminated', instanceId });
+  }
+
+  /** Re-check on the freshest view and provider listing: act only if the plan still says so. */
+  async #stillDecided(decision: LaunchDecision): Promise<boolean> {
+    await this.#refreshListing();
+    const now = this.#init.clock.now();
+    const recheck = planOn(this.#config, this.#core, this.#viewNow(now), now);
+    if (stillDecided(recheck, decision)) return true;
+    this.#log.info({ slot: decision.slot, token: decision.token, hold: recheck.hold }, 'launch dropped on re-check');
+    return false;
+  }
+
+  async #launch(decision: LaunchDecision): Promise<void> {
+    const provider = this.#init.provider!;
+    const looks = this.#looks!;
+    this.#running.add(decision.token);
+    try {
+      if (!(await this.#stillDecided(decision))) return;
+      const records: LaunchRecord[] = [...this.#core.own, ...this.#viewNow(this.#init.clock.now()).gossiped];
+      if (decision.generation > 0 && !(await looks.earlierLaunchGone(decision, records))) return;
       // Fence first: a holder the provider still runs but the quorum sees dead must go before its
       // slot is filled again, or the slot would have two instances when it comes back.
       for (const instanceId of decision.fence) {
-        if (!(await this.#looks.confirmedGone(instanceId))) return;
+        if (!(await looks.confirmedGone(instanceId))) return;
         this.#log.warn({ slot: decision.slot, instanceId }, 'terminating a dead holder before replacing it');
         try {
-          await this.#init.provider.terminate(instanceId, AbortSignal.timeout(TERMINATE_TIMEOUT_MS));
+          await provider.terminate(instanceId, AbortSignal.timeout(TERMINATE_TIMEOUT_MS));
           this.#fenced(instanceId);
         } catch (err) {
           this.#log.error({ err, instanceId }, 'cannot terminate the dead holder; not launching this round');
           return;
         }
       }
-      const record: LaunchRecord = { token: decision.token, slot: decision.slot, startedAt: this.#init.clock.now(), generation: decision.generation, replaces: decision.replaces, placementIndex: decision.placementIndex, launcher: this.#init.self() };
-      this.#own.push(record);
-      this.#init.publishNow();
+      this.#apply({ kind: 'launch-begun', launch: decision });
       this.#log.info({ slot: decision.slot, token: decision.token, replaces: decision.replaces, generation: decision.generation }, 'launching a replacement');
-      try {
-        const outcome = await launchWithPlacements(this.#init.provider, { fleet: this.#init.fleet, slot: decision.slot, replaces: decision.replaces, attempts: decision.attempts }, {
-          onSkip: (attempt, err) => this.#log.warn({ err, slot: decision.slot, placement: attempt.placement }, 'no capacity; trying the next placement'),
-        });
-        // The provider knows the instance by the token of the placement that launched it.
-        record.placementIndex = decision.attempts[outcome.attemptIndex]?.placementIndex ?? outcome.attemptIndex;
-        record.token = outcome.token;
-        // The listing lag counts from here, and the instance is matched by its ID too.
-        record.returnedAt = this.#init.clock.now();
-        record.instanceId = outcome.instanceId;
-        this.#init.publishNow();
-        this.#log.info({ slot: decision.slot, instanceId: outcome.instanceId, existing: outcome.existing, placement: outcome.placement }, outcome.existing ? 'the launch already existed (idempotent repeat)' : 'launched a replacement');
-        this.#init.onLaunch?.(outcome.existing ? 'existing' : 'launched');
-        this.#listing.invalidate();
-      } catch (err) {
-        // The walk is over with no instance: the listing lag counts from now, and once it has
-        // passed (and a look-up by token confirms nothing launched) the next generation retries
-        // with fresh tokens — a minute later, not after the whole launch timeout.
-        record.returnedAt = this.#init.clock.now();
-        this.#init.publishNow();
-        this.#log.error({ err, slot: decision.slot, token: decision.token }, 'replacement launch failed');
-        this.#init.onLaunch?.('failed');
-      }
+      await this.#walk(provider, decision);
     } finally {
       this.#running.delete(decision.token);
+    }
+  }
+
+  async #walk(provider: CloudProvider, decision: LaunchDecision): Promise<void> {
+    try {
+      const outcome = await launchWithPlacements(provider, { fleet: this.#init.fleet, slot: decision.slot, replaces: decision.replaces, attempts: decision.attempts }, {
+        onSkip: (attempt, err) => this.#log.warn({ err, slot: decision.slot, placement: attempt.placement }, 'no capacity; trying the next placement'),
+      });
+      // The provider knows the instance by the token of the placement that launched it.
+      const placementIndex = decision.attempts[outcome.attemptIndex]?.placementIndex ?? outcome.attemptIndex;
+      this.#apply({ kind: 'launch-returned', token: decision.token, attemptToken: outcome.token, placementIndex, instanceId: outcome.instanceId });
+      this.#log.info({ slot: decision.slot, instanceId: outcome.instanceId, existing: outcome.existing, placement: outcome.placement }, outcome.existing ? 'the launch already existed (idempotent repeat)' : 'launched a replacement');
+      this.#init.onLaunch?.(outcome.existing ? 'existing' : 'launched');
+    } catch (err) {
+      this.#apply({ kind: 'launch-failed', token: decision.token });
+      this.#log.error({ err, slot: decision.slot, token: decision.token }, 'replacement launch failed');
+      this.#init.onLaunch?.('failed');
     }
   }
 
@@ -264,12 +258,12 @@ export class Replacer {
     this.#reaping.add(instanceId);
     try {
       await this.#refreshListing();
-      if (!this.#plan(this.#init.clock.now()).strays.includes(instanceId)) return;
-      if (!(await this.#looks.confirmedGone(instanceId))) return;
+      const now = this.#init.clock.now();
+      if (!planOn(this.#config, this.#core, this.#viewNow(now), now).strays.includes(instanceId)) return;
+      if (!(await this.#looks!.confirmedGone(instanceId))) return;
       this.#log.warn({ instanceId }, 'terminating a stray instance: listed in a held slot, run by no agent in view');
-      await this.#init.provider.terminate(instanceId, AbortSignal.timeout(TERMINATE_TIMEOUT_MS));
+      await this.#init.provider!.terminate(instanceId, AbortSignal.timeout(TERMINATE_TIMEOUT_MS));
       this.#fenced(instanceId);
-      this.#listing.invalidate();
     } catch (err) {
       this.#log.error({ err, instanceId }, 'cannot terminate a stray instance; trying again on a later tick');
     } finally {
@@ -277,23 +271,9 @@ export class Replacer {
     }
   }
 
-
-
-  /** How often this agent lists the provider: the launcher (most often while a deficit waits on the listing) and its backup keep it fresh. */
-  #role(): ListingRole {
-    const plan = this.lastPlan;
-    const self = this.#init.self();
-    if (plan === undefined) return 'launcher';
-    if (plan.launcher === self || this.#init.assumeLauncher === true) return plan.deficit > 0 && plan.launches.length === 0 ? 'waiting' : 'launcher';
-    return plan.backup === self ? 'backup' : 'other';
-  }
-
   async #refreshListing(): Promise<void> {
+    if (this.#listing === undefined) return;
     const snapshot = await this.#listing.refresh();
-    // Remember what the provider listed in each slot, so every peer names the same replaced instance.
-    if (snapshot.instances !== null && snapshot.listedAt !== null && snapshot.listedAt !== this.#rememberedAt) {
-      this.#rememberedAt = snapshot.listedAt;
-      this.#memory = rememberListed(this.#memory, snapshot.instances, snapshot.listedAt);
-    }
+    this.#apply({ kind: 'listed', snapshot, jitter: this.#rng() });
   }
 }

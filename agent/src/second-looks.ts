@@ -1,5 +1,5 @@
 import { type LaunchDecision, type LaunchRecord, launchToken } from '@synkti/fleet';
-import type { Logger } from '@synkti/interface';
+import type { CloudProvider, Logger } from '@synkti/interface';
 import type { ReplacerInit } from './replacer.js';
 
 /** A look-up by token that has not answered by then has failed. */
@@ -16,12 +16,12 @@ const MAX_HELD_DECISIONS = 1_024;
  * "wait" holds that step for SUPERSEDE_RECHECK_MS, so a tick does not ask again at once.
  */
 export class SecondLooks {
-  readonly #init: ReplacerInit;
+  readonly #init: ReplacerInit & { provider: CloudProvider };
   readonly #log: Logger;
   /** Steps waiting on a look: key → time of the next look. */
   readonly #heldUntil = new Map<string, number>();
 
-  constructor(init: ReplacerInit, log: Logger) {
+  constructor(init: ReplacerInit & { provider: CloudProvider }, log: Logger) {
     this.#init = init;
     this.#log = log;
   }

@@ -54,3 +54,4 @@ export {
   type ScaleInput,
   type ScaleVerdict,
 } from './autoscale.js';
+export * from './core/index.js';

@@ -1,0 +1,166 @@
+import {
+  type LaunchDecision,
+  type LaunchRecord,
+  planReplacement,
+  planSurplus,
+  rememberHolders,
+  rememberListed,
+  type ReplacementPlan,
+} from '../replacement/index.js';
+import { idleDelayMs, initialListing, listingDueAt, listingRole } from './listing.js';
+import type { CoreConfig, CoreDecision, CoreEvent, CoreState, CoreView, StepResult } from './types.js';
+
+/**
+ * A fresh agent's fleet state. `jitter` in [0, 1) spreads the idle listings of agents that
+ * start together (the shell draws it from its injected randomness).
+ */
+export function initialCoreState(self: string, startedAt: number, jitter: number): CoreState {
+  return { self, startedAt, memory: new Map(), own: [], walking: [], listing: initialListing(jitter), plan: null, hold: null };
+}
+
+/**
+ * The fleet core: one pure step from a state, an event and the time to a new state and the
+ * decisions the shell executes (design.md §5.3). The agent's shells and the simulator both
+ * drive it; it reads no clock, draws no random number and does no I/O.
+ */
+export function stepFleet(config: CoreConfig, state: CoreState, event: CoreEvent, now: number): StepResult {
+  switch (event.kind) {
+    case 'tick':
+      return tick(config, state, event.view, now);
+    case 'listed': {
+      const { snapshot } = event;
+      let { memory, listing } = state;
+      // Remember what the provider listed in each slot, once per listing, so every peer names the same replaced instance.
+      if (snapshot.instances !== null && snapshot.listedAt !== null && snapshot.listedAt !== listing.rememberedAt) {
+        memory = rememberListed(memory, snapshot.instances, snapshot.listedAt);
+        listing = { ...listing, rememberedAt: snapshot.listedAt };
+      }
+      listing = { ...listing, snapshot, checkedAt: now, idleDelayMs: idleDelayMs(event.jitter), listing: false };
+      return idle({ ...state, memory, listing });
+    }
+    case 'launch-begun': {
+      const d = event.launch;
+      const record: LaunchRecord = { token: d.token, slot: d.slot, startedAt: now, generation: d.generation, replaces: d.replaces, placementIndex: d.placementIndex, launcher: state.self };
+      return published({ ...state, own: [...state.own, record], walking: [...state.walking, d.token] });
+    }
+    case 'launch-returned': {
+      const own = state.own.map((r) =>
+        r.token === event.token ? { ...r, token: event.attemptToken, placementIndex: event.placementIndex, returnedAt: now, instanceId: event.instanceId } : r,
+      );
+      // The listing lag counts from here; the next tick lists afresh to see the new instance.
+      return published({ ...state, own, walking: state.walking.filter((t) => t !== event.token), listing: invalidated(state) });
+    }
+    case 'launch-failed': {
+      // The walk is over with no instance: once the listing lag has passed (and a look-up by token
+      // confirms nothing launched) the next generation retries — a minute later, not a timeout later.
+      const own = state.own.map((r) => (r.token === event.token ? { ...r, returnedAt: now } : r));
+      return published({ ...state, own, walking: state.walking.filter((t) => t !== event.token) });
+    }
+    case 'terminated':
+      return idle({ ...state, listing: invalidated(state) });
+  }
+}
+
+function idle(state: CoreState): StepResult {
+  return { state, decisions: [], wakeAt: Number.POSITIVE_INFINITY };
+}
+
+function published(state: CoreState): StepResult {
+  return { state, decisions: [{ kind: 'publish' }], wakeAt: Number.POSITIVE_INFINITY };
+}
+
+function invalidated(state: CoreState): CoreState['listing'] {
+  return { ...state.listing, checkedAt: Number.NEGATIVE_INFINITY };
+}
+
+function tick(config: CoreConfig, state: CoreState, view: CoreView, now: number): StepResult {
+  const decisions: CoreDecision[] = [];
+  if (view.target <= 0) return { state, decisions, wakeAt: Number.POSITIVE_INFINITY };
+  let next = state;
+  let wakeAt = Number.POSITIVE_INFINITY;
+  if (config.replaces) {
+    // Plan only on a settled view and with the provider's first answer in hand (listed, or known
+    // to have failed): a fresh agent seeing part of the fleet would otherwise find "free" slots.
+    const graceEnds = state.startedAt + config.startupGraceMs;
+    if (now < graceEnds || state.listing.snapshot === null) wakeAt = Math.min(wakeAt, graceEnds);
+    else {
+      const planned = replace(config, state, view, now, decisions);
+      next = planned.state;
+      wakeAt = Math.min(wakeAt, planned.wakeAt);
+    }
+    const role = listingRole(next.plan, next.self, config.assumeLauncher === true);
+    const dueAt = listingDueAt(next.listing, role);
+    if (!next.listing.listing && dueAt <= now) {
+      decisions.push({ kind: 'list' });
+      next = { ...next, listing: { ...next.listing, listing: true } };
+    } else if ((next.plan?.deficit ?? 0) > 0) wakeAt = Math.min(wakeAt, Math.max(dueAt, now));
+  }
+  const surplus = planSurplus({ target: view.target, peers: view.surplusPeers, now, rebalanceWindowMs: config.rebalanceWindowMs });
+  if (surplus.kind === 'drain') decisions.push({ kind: 'drain', peerId: surplus.peerId, reason: surplus.reason });
+  return { state: next, decisions, wakeAt: Math.min(wakeAt, rebalanceWindowEnd(config, view, now)) };
+}
+
+/** The replacement rule on this view: settle own records, reap strays, launch; and when launches time out. */
+function replace(config: CoreConfig, state: CoreState, view: CoreView, now: number, decisions: CoreDecision[]): { state: CoreState; wakeAt: number } {
+  const memory = rememberHolders(state.memory, view.peers);
+  const plan = planOn(config, { ...state, memory }, view, now);
+  let own = state.own;
+  if (plan.settle.length > 0) {
+    const settled = new Set(plan.settle);
+    own = own.filter((r) => !settled.has(r.token) || state.walking.includes(r.token));
+    decisions.push({ kind: 'publish' });
+  }
+  const hold = plan.deficit > 0 ? plan.hold : null;
+  if (hold !== state.hold) decisions.push({ kind: 'hold', hold, plan });
+  for (const instanceId of plan.strays) decisions.push({ kind: 'reap', instanceId });
+  for (const launch of plan.launches) if (!own.some((r) => r.token === launch.token)) decisions.push({ kind: 'launch', launch });
+  let wakeAt = Number.POSITIVE_INFINITY;
+  for (const r of own) wakeAt = earliestFuture(wakeAt, r.startedAt + config.launchTimeoutMs, now);
+  for (const r of view.gossiped) wakeAt = earliestFuture(wakeAt, r.startedAt + config.launchTimeoutMs, now);
+  return { state: { ...state, memory, own, plan, hold }, wakeAt };
+}
+
+/**
+ * The replacement rule's plan on this view and state, changing nothing: a tick acts on it, and
+ * the shell re-checks a decision on the freshest view just before it acts (plan, re-check, act).
+ */
+export function planOn(config: CoreConfig, state: CoreState, view: CoreView, now: number): ReplacementPlan {
+  const snapshot = state.listing.snapshot;
+  return planReplacement({
+    self: state.self,
+    fleet: config.fleet,
+    target: view.target,
+    peers: view.peers,
+    launches: state.own.length === 0 ? view.gossiped : [...state.own, ...view.gossiped],
+    providerCount: snapshot?.count ?? null,
+    providerSlots: snapshot?.instances ?? null,
+    providerListedAt: snapshot?.instances == null ? null : snapshot.listedAt,
+    placements: config.placements,
+    ...(config.placementsFor !== undefined ? { placementsFor: config.placementsFor } : {}),
+    launchTimeoutMs: config.launchTimeoutMs,
+    ...(config.epoch !== undefined ? { epoch: config.epoch } : {}),
+    ...(view.spotPrices !== undefined ? { spotPrices: view.spotPrices } : {}),
+    now,
+    memory: state.memory,
+    ...(view.departed !== undefined ? { departed: view.departed } : {}),
+    ...(config.assumeLauncher === true ? { assumeLauncher: true } : {}),
+  });
+}
+
+/** Whether a launch decision still stands on a fresh plan (the re-check before acting). */
+export function stillDecided(plan: ReplacementPlan, launch: LaunchDecision): boolean {
+  return plan.launches.some((d) => d.token === launch.token);
+}
+
+/** The end of the rebalance window of the earliest at-risk peer: the surplus rule may then drain it. */
+function rebalanceWindowEnd(config: CoreConfig, view: CoreView, now: number): number {
+  let at = Number.POSITIVE_INFINITY;
+  for (const p of view.surplusPeers) {
+    if (p.alive && !p.draining && p.interrupted === 'rebalance') at = earliestFuture(at, p.noticedAt + config.rebalanceWindowMs, now);
+  }
+  return at;
+}
+
+function earliestFuture(current: number, candidate: number, now: number): number {
+  return candidate > now && candidate < current ? candidate : current;
+}
