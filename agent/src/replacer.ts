@@ -144,7 +144,10 @@ export class Replacer {
   tick(): void {
     const now = this.#init.clock.now();
     if (listingRole(this.#core.plan, this.#core.self, this.#config.assumeLauncher === true) !== 'other') this.#prices?.refresh(now);
-    this.#apply({ kind: 'tick', view: this.#viewNow(now) }, now);
+    const view = this.#viewNow(now);
+    // Slot memory hears every peer in view once a tick: what membership forgets later, it keeps.
+    for (const peer of view.peers) this.#apply({ kind: 'heard', peer }, now);
+    this.#apply({ kind: 'tick', view }, now);
   }
 
   #viewNow(now: number): CoreView {

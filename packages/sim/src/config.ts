@@ -42,6 +42,8 @@ export interface SimConfig {
   partitionRatePerHour: number;
   partitionMeanMs: number;
   duelShare: number;
+  /** Largest difference of a node's clock from the true time, either way (ms). */
+  clockSkewMs: number;
   traffic: TrafficMode;
   /** Offered load over time; its peak is `utilisation` of `nodes` (the fleet sized for peak). */
   trafficShape: TrafficShape;
@@ -95,6 +97,7 @@ export const defaultConfig: SimConfig = {
   partitionRatePerHour: C.PARTITION_RATE_PER_HOUR,
   partitionMeanMs: C.PARTITION_MEAN_MS,
   duelShare: C.DUEL_SHARE,
+  clockSkewMs: C.CLOCK_SKEW_MS,
   traffic: 'auto',
   trafficShape: 'constant',
   utilisation: C.UTILISATION,
@@ -128,6 +131,7 @@ export function resolveConfig(partial: Partial<SimConfig> = {}): SimConfig {
   need(Number.isInteger(c.anchors) && c.anchors >= 0 && c.anchors <= c.nodes, `anchors must be 0..nodes, got ${c.anchors}`);
   need(c.zones.length > 0 && c.instanceTypes.length > 0, 'at least one zone and one instance type');
   need(c.launchTimeoutMs > c.bootMs, 'the launch timeout must exceed the boot time');
+  need(Number.isFinite(c.clockSkewMs) && c.clockSkewMs >= 0 && c.clockSkewMs < c.launchTimeoutMs, `clockSkewMs must be >= 0 and below the launch timeout, got ${c.clockSkewMs}`);
   for (const key of ['hazardPerHour', 'rebalanceShare', 'waveShare', 'bootFailureShare', 'gossipLoss', 'duelShare'] as const) {
     need(c[key] >= 0 && (key === 'hazardPerHour' || c[key] <= 1), `${key} out of range: ${c[key]}`);
   }

@@ -66,6 +66,12 @@ export const FALSE_REBALANCE_PER_HOUR = 0.01;
 export const BOOT_FAILURE_SHARE = 0.01;
 /** Chance that a second agent also acts as launcher on the same view (duelling launchers, design §4). */
 export const DUEL_SHARE = 0.1;
+/**
+ * Each node's clock is off the true time by up to this much, either way (uniform): EC2's time
+ * sync keeps clocks within a millisecond, but the rule compares stamps from different nodes
+ * (launch start, notice time, incarnation), so the sim runs it on clocks that disagree.
+ */
+export const CLOCK_SKEW_MS = 250;
 /** Samples of fleet size and prices kept for charts. */
 export const SERIES_POINTS = 400;
 /** Autoscaling, as the agent's defaults (agent/src/config/keys.ts): windows, cooldowns, target utilisation. */

@@ -1,4 +1,5 @@
 import { DEAD_AFTER_MS, FORGET_AFTER_MS, HEARTBEAT_MS, HOUR_MS, SUSPECT_AFTER_MS } from './constants.js';
+import { hear } from './core.js';
 import { exponential } from './random.js';
 import { emptyView, schedule, type SideView, type SimNode, type Snapshot, type ViewEntry, type World } from './world.js';
 
@@ -59,7 +60,7 @@ export function apply(w: World, side: number, snap: Snapshot): void {
   if (snap.leaving) view.peers.delete(snap.peerId);
   else {
     view.peers.set(snap.peerId, snap.entry);
-    remember(view.memory, snap.entry);
+    hear(w, side, snap.entry.facts);
     // Engine warmth is no input of the replacement rule; it only matters to the surplus rule when someone is at risk.
     if (known !== undefined && !ruleInputChanged(known, snap.entry) && view.lastAtRisk === 0) return;
   }
@@ -73,20 +74,6 @@ function ruleInputChanged(a: ViewEntry, b: ViewEntry): boolean {
   if (f.alive !== g.alive || f.interrupted !== g.interrupted || f.draining !== g.draining || f.slot !== g.slot) return true;
   if (a.records.length !== b.records.length) return true;
   return a.records.some((r, i) => r.token !== b.records[i]!.token);
-}
-
-/** In-place twin of the fleet's `rememberHolders` (same rule: the latest incarnation holds the slot), O(1) per message. */
-function remember(memory: SideView['memory'], entry: ViewEntry): void {
-  const f = entry.facts;
-  if (f.slot === null || f.instanceId === null) return;
-  rememberInstance(memory, f.slot, f.instanceId, f.incarnation);
-}
-
-/** In-place twin of `rememberHolders` / `rememberListed`: the latest (time, then instance ID) holds the slot. */
-export function rememberInstance(memory: SideView['memory'], slot: string, instanceId: string, at: number): void {
-  const known = memory.get(slot);
-  if (known !== undefined && (known.instanceId === instanceId || known.incarnation > at || (known.incarnation === at && known.instanceId > instanceId))) return;
-  memory.set(slot, { instanceId, incarnation: at });
 }
 
 export function requestEval(w: World, side: number, wanted: number): void {
@@ -150,7 +137,7 @@ export function startPartition(w: World): void {
   const side0 = w.views[0]!;
   side1.peers = new Map(side0.peers);
   side1.derived = null;
-  side1.memory = new Map(side0.memory);
+  side1.core = side0.core;
   side1.target = w.target;
   for (const n of live) {
     if (minority.has(n.peerId)) n.side = 1;

@@ -1,24 +1,34 @@
 import {
+  type CoreConfig,
+  type CoreDecision,
+  type CoreEvent,
+  type CoreState,
+  type CoreView,
   type LaunchDecision,
   type LaunchRecord,
   type PeerFacts,
-  planReplacement,
-  planSurplus,
-  type ReplacementPlan,
+  type StepResult,
+  stepFleet,
   type SurplusPeer,
 } from '@synkti/fleet';
-import { HEARTBEAT_MS, RECHECK_MS, SUSPECT_AFTER_MS } from './constants.js';
+import { HEARTBEAT_MS, SUSPECT_AFTER_MS } from './constants.js';
+import { coreConfig } from './core.js';
 import { publishNow, requestEval } from './gossip.js';
 import { adjustProvisioned, kill, launched, startDrain } from './lifecycle.js';
 import { spotPricesNow } from './placement.js';
 import type { SimInstance } from './provider.js';
-import { type DerivedView, type SideView, type SimNode, targetOf, type World } from './world.js';
+import { type DerivedView, schedule, type SideView, type SimNode, targetOf, type World } from './world.js';
+
+/** A listing takes this long from the launcher's call to its answer (DescribeInstances: a few hundred ms). */
+const LIST_LATENCY_MS = 300;
 
 /**
- * Evaluates the real replacement rule once for a side: every agent there shares this view,
- * so one evaluation is exact for all of them. The plan names the launcher (lowest live ID);
- * only that agent — if it really is alive on this side — acts. With probability `duelShare`
- * the next agent also acts on the same view, as a duelling launcher would.
+ * Runs the fleet core (`stepFleet`, the agents' own code) once for a side: every agent there
+ * shares this view, slot memory and listing (a modelling choice: they hear the same gossip), so
+ * one tick is exact for all of them. The tick runs as the side's lowest live agent — the one the
+ * rule names launcher — on that agent's own clock, with that agent's own launch records; the sim
+ * executes the core's decisions against its provider. With probability `duelShare` the next
+ * agent also acts on the same view, as a duelling launcher would.
  */
 export function evaluateSide(w: World, side: number): void {
   const view = w.views[side]!;
@@ -26,42 +36,138 @@ export function evaluateSide(w: World, side: number): void {
   if (side === 1 && !w.partitioned) return;
   w.counters.evaluations++;
   view.derived ??= derive(view);
-  const { peers, launches, lowest, second, atRisk, oldestRisk, warm } = view.derived;
+  const { lowest, second } = view.derived;
   if (lowest === null) return;
-  const target = targetOf(w, side);
-  const base = {
-    fleet: w.config.fleet,
-    target,
-    peers,
-    launches,
-    providerCount: w.polled.count,
-    providerSlots: w.polled.instances,
-    providerListedAt: w.polled.at,
-    placements: w.policy.placements,
-    placementsFor: w.policy.perSlot,
-    spotPrices: spotPricesNow(w),
-    launchTimeoutMs: w.config.launchTimeoutMs,
-    now: w.now,
-    memory: view.memory,
-  };
-  const plan = planReplacement({ ...base, self: lowest });
-  view.lastDeficit = plan.deficit;
-  actAsLauncher(w, side, lowest, plan);
-  if (plan.launches.length > 0 && second !== null && w.rng() < w.config.duelShare) {
-    actAsLauncher(w, side, second, planReplacement({ ...base, self: second, assumeLauncher: true }));
+  const node = w.nodes.get(lowest);
+  // The view is stale: its lowest agent is gone (or cut off); the silence events will re-evaluate.
+  if (node === undefined || node.state === 'gone' || node.side !== side) return;
+  const result = tickAs(w, side, node, coreConfig(w));
+  view.lastDeficit = result.state.plan?.deficit ?? 0;
+  const launching = result.decisions.some((d) => d.kind === 'launch');
+  if (launching && second !== null && w.rng() < w.config.duelShare) {
+    const duellist = w.nodes.get(second);
+    if (duellist !== undefined && duellist.state !== 'gone' && duellist.side === side) tickAs(w, side, duellist, coreConfig(w, true));
   }
-  if (plan.deficit > 0) requestEval(w, side, w.now + RECHECK_MS);
-  scheduleTimeouts(w, side, launches);
-  // planSurplus can only name a node when an at-risk node is replaced or overdue, or the warm fleet exceeds the target.
-  view.lastAtRisk = atRisk;
-  const overdue = w.now - oldestRisk >= surplusWindow(w);
-  if ((atRisk > 0 && (warm >= target || overdue)) || warm > target) surplus(w, side);
-  else if (atRisk > 0) requestEval(w, side, oldestRisk + surplusWindow(w));
+  view.lastAtRisk = view.derived?.atRisk ?? 0;
+  if (result.wakeAt !== Number.POSITIVE_INFINITY) requestEval(w, side, result.wakeAt - node.skewMs);
+}
+
+/** One core tick as `node`: the side's shared knowledge, the node's own records, its clock. */
+function tickAs(w: World, side: number, node: SimNode, config: CoreConfig): StepResult {
+  const view = w.views[side]!;
+  const derived = view.derived ?? derive(view);
+  const coreView: CoreView = {
+    peers: derived.peers,
+    surplusPeers: derived.surplusPeers,
+    gossiped: derived.launches.filter((r) => r.launcher !== node.peerId),
+    target: targetOf(w, side),
+    spotPrices: spotPricesNow(w),
+  };
+  const result = stepFleet(config, asNode(view.core, node), { kind: 'tick', view: coreView }, clockOf(w, node));
+  keep(w, side, node, result.state);
+  for (const d of result.decisions) execute(w, side, node, config, d);
+  return result;
+}
+
+/** The side's shared core state as `node` holds it: its ID, start and launches. */
+function asNode(core: CoreState, node: SimNode): CoreState {
+  return { ...core, self: node.peerId, startedAt: node.incarnation, own: node.records, walking: [] };
+}
+
+function keep(w: World, side: number, node: SimNode, state: CoreState): void {
+  w.views[side]!.core = state;
+  node.records = state.own as LaunchRecord[];
+}
+
+/** The node's clock: the simulator's time plus the node's own skew (the rule compares stamps from different clocks). */
+export function clockOf(w: World, node: SimNode): number {
+  return w.now + node.skewMs;
+}
+
+function execute(w: World, side: number, node: SimNode, config: CoreConfig, d: CoreDecision): void {
+  switch (d.kind) {
+    case 'list':
+      schedule(w, w.now + LIST_LATENCY_MS, { k: 'listed', side });
+      return;
+    case 'launch':
+      countLaunch(w, side, d.launch);
+      launch(w, side, node, config, d.launch);
+      return;
+    case 'reap':
+      if (node.side === side) fence(w, d.instanceId);
+      return;
+    case 'publish':
+      publishNow(w, node);
+      return;
+    case 'hold':
+      return;
+    case 'drain': {
+      const drained = w.nodes.get(d.peerId);
+      if (drained !== undefined && drained.side === side) startDrain(w, drained);
+      return;
+    }
+  }
+}
+
+function countLaunch(w: World, side: number, d: LaunchDecision): void {
+  const plan = w.views[side]!.core.plan;
+  if (plan !== null && !plan.quorum) w.counters.launchesWithoutQuorum++;
+  if (sideMembers(w, side) * 2 <= targetOf(w, side)) {
+    w.counters.minorityLaunches++;
+    const noticed = w.now - w.partitionedAt > SUSPECT_AFTER_MS + HEARTBEAT_MS;
+    if (noticed && plan !== null && !plan.providerConfirms && heldElsewhere(w, d.slot)) w.counters.minorityLaunchesWithoutWitness++;
+  }
+}
+
+/**
+ * The agent's shell, synchronously: fences first (terminates the listed instances the decision
+ * names), then walks the placements; the core hears the walk begin and end as the agent's would.
+ */
+function launch(w: World, side: number, node: SimNode, config: CoreConfig, d: LaunchDecision): void {
+  for (const id of d.fence) fence(w, id);
+  const step = (event: CoreEvent) => {
+    const r = stepFleet(config, asNode(w.views[side]!.core, node), event, clockOf(w, node));
+    keep(w, side, node, r.state);
+    if (r.decisions.some((x) => x.kind === 'publish')) publishNow(w, node);
+  };
+  step({ kind: 'launch-begun', launch: d });
+  for (const a of d.attempts) {
+    const res = w.provider.run(a.token, a.placement, d.slot, node.side, w.now);
+    if (!res.ok) continue;
+    if (res.fresh) {
+      w.counters.replacements++;
+      w.provider.stats.doubleLaunches += conflicts(w, res.instance);
+      launched(w, res.instance);
+    }
+    step({ kind: 'launch-returned', token: d.token, attemptToken: a.token, placementIndex: a.placementIndex, instanceId: res.instance.id });
+    return;
+  }
+  step({ kind: 'launch-failed', token: d.token });
+}
+
+/** The listing a side's launcher asked for answers: the core takes it in and the side re-evaluates. */
+export function deliverListing(w: World, side: number): void {
+  if (side === 1 && !w.partitioned) return;
+  const instances = w.provider.list();
+  w.polled = { count: instances.length, instances, at: w.now };
+  takeListing(w, side);
+  // The side's launcher listed because a deficit waits on the provider: the answer may free it.
+  const plan = w.views[side]!.core.plan;
+  if (plan === null || (plan.deficit > 0 && plan.launches.length === 0)) requestEval(w, side, w.now);
+}
+
+/** Feeds the provider's current listing (`w.polled`) into a side's core. */
+export function takeListing(w: World, side: number): void {
+  const view = w.views[side]!;
+  const snapshot = { count: w.polled.count, instances: w.polled.instances, listedAt: w.polled.at, stale: false };
+  // The listing's idle jitter only spreads non-launchers' calls, which the sim does not model: a fixed draw keeps runs reproducible.
+  view.core = stepFleet(coreConfig(w), view.core, { kind: 'listed', snapshot, jitter: 0.5 }, w.now).state;
 }
 
 /** One pass over a side's view: the rule's inputs and what the simulator needs beside them. */
 function derive(view: SideView): DerivedView {
   const peers: PeerFacts[] = [];
+  const surplusPeers: SurplusPeer[] = [];
   const launches: LaunchRecord[] = [];
   let lowest: string | null = null;
   let second: string | null = null;
@@ -70,6 +176,7 @@ function derive(view: SideView): DerivedView {
   let warm = 0;
   for (const e of view.peers.values()) {
     peers.push(e.facts);
+    surplusPeers.push(e.surplus);
     for (const r of e.records) launches.push(r);
     const f = e.facts;
     if (f.alive && !f.draining && f.interrupted === 'rebalance') {
@@ -83,60 +190,7 @@ function derive(view: SideView): DerivedView {
       lowest = f.peerId;
     } else if (second === null || f.peerId < second) second = f.peerId;
   }
-  return { peers, launches, lowest, second, atRisk, oldestRisk, warm };
-}
-
-function actAsLauncher(w: World, side: number, peerId: string, plan: ReplacementPlan): void {
-  const node = w.nodes.get(peerId);
-  if (node === undefined || node.state === 'gone' || node.side !== side) return; // the view is stale: it is dead
-  let changed = false;
-  if (plan.settle.length > 0) {
-    const drop = new Set(plan.settle);
-    node.records = node.records.filter((r) => !drop.has(r.token));
-    changed = true;
-  }
-  const members = sideMembers(w, side);
-  for (const d of plan.launches) {
-    if (!plan.quorum) w.counters.launchesWithoutQuorum++;
-    if (members * 2 <= targetOf(w, side)) {
-      w.counters.minorityLaunches++;
-      const noticed = w.now - w.partitionedAt > SUSPECT_AFTER_MS + HEARTBEAT_MS;
-      if (noticed && !plan.providerConfirms && heldElsewhere(w, d.slot)) w.counters.minorityLaunchesWithoutWitness++;
-    }
-    changed = tryLaunch(w, node, d) || changed;
-  }
-  if (changed) publishNow(w, node);
-}
-
-/**
- * Fences first (terminates the listed instances the plan names: their agents are dead in a
- * view with quorum), then walks the decision's placements in order; the first that succeeds
- * is gossiped as a launch in flight.
- */
-function tryLaunch(w: World, node: SimNode, d: LaunchDecision): boolean {
-  for (const id of d.fence) fence(w, id);
-  for (const a of d.attempts) {
-    const res = w.provider.run(a.token, a.placement, d.slot, node.side, w.now);
-    if (!res.ok) continue;
-    if (res.fresh) {
-      w.counters.replacements++;
-      w.provider.stats.doubleLaunches += conflicts(w, res.instance);
-      launched(w, res.instance);
-    }
-    if (!node.records.some((r) => r.token === a.token)) {
-      node.records.push({
-        token: a.token,
-        slot: d.slot,
-        startedAt: w.now,
-        generation: d.generation,
-        replaces: d.replaces,
-        placementIndex: a.placementIndex,
-        launcher: node.peerId,
-      });
-    }
-    return true;
-  }
-  return false;
+  return { peers, surplusPeers, launches, lowest, second, atRisk, oldestRisk, warm };
 }
 
 /** Other live instances in the new instance's slot that still hold it: pending, or running a healthy agent. */
@@ -177,23 +231,3 @@ function sideMembers(w: World, side: number): number {
   return n;
 }
 
-function scheduleTimeouts(w: World, side: number, launches: readonly LaunchRecord[]): void {
-  for (const r of launches) {
-    const due = r.startedAt + w.config.launchTimeoutMs;
-    if (due > w.now) requestEval(w, side, due);
-  }
-}
-
-/** The rebalance window: twice the mean lead of a recommendation, after which no interruption is likely to follow. */
-function surplusWindow(w: World): number {
-  return w.config.rebalanceLeadMs * 2;
-}
-
-function surplus(w: World, side: number): void {
-  const peers: SurplusPeer[] = [];
-  for (const e of w.views[side]!.peers.values()) peers.push(e.surplus);
-  const d = planSurplus({ target: targetOf(w, side), peers, now: w.now, rebalanceWindowMs: surplusWindow(w) });
-  if (d.kind !== 'drain') return;
-  const node = w.nodes.get(d.peerId);
-  if (node !== undefined && node.side === side) startDrain(w, node);
-}

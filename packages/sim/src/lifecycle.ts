@@ -102,12 +102,14 @@ export function onJoin(w: World, inst: SimInstance, fails: boolean): void {
 }
 
 export function createNode(w: World, inst: SimInstance, side: number): SimNode {
+  const skewMs = w.config.clockSkewMs > 0 ? (w.rng() * 2 - 1) * w.config.clockSkewMs : 0;
   const node: SimNode = {
     peerId: hexId(w.rng, 12),
     inst,
     slot: inst.slot,
     side,
-    incarnation: w.now,
+    // Its start time on its own clock, as an agent stamps it.
+    incarnation: w.now + skewMs,
     state: 'starting',
     interrupted: null,
     spotReturn: false,
@@ -115,6 +117,7 @@ export function createNode(w: World, inst: SimInstance, side: number): SimNode {
     draining: false,
     records: [],
     seq: 0,
+    skewMs,
     preemptAt: Number.POSITIVE_INFINITY,
     serving: false,
     servingIndex: -1,
@@ -160,7 +163,7 @@ export function onRebalance(w: World, node: SimNode, at: number): void {
   w.counters.rebalances++;
   change(w, node, () => {
     node.interrupted = 'rebalance';
-    node.noticedAt = w.now;
+    node.noticedAt = w.now + node.skewMs;
   });
   publish(w, node);
 }
@@ -172,7 +175,7 @@ export function onSpotReturn(w: World, node: SimNode): void {
   change(w, node, () => {
     node.interrupted = 'rebalance';
     node.spotReturn = true;
-    node.noticedAt = w.now;
+    node.noticedAt = w.now + node.skewMs;
   });
   publish(w, node);
 }
@@ -182,7 +185,7 @@ export function onNotice(w: World, node: SimNode, at: number): void {
   w.counters.preemptions++;
   change(w, node, () => {
     node.interrupted = 'terminate';
-    node.noticedAt = w.now;
+    node.noticedAt = w.now + node.skewMs;
     node.draining = true;
   });
   publish(w, node);

@@ -25,9 +25,11 @@ describe('simulation', () => {
   it('fluid and request-level traffic agree on a case both can run (success within 1 point, p99 within 1 s)', () => {
     // Tolerance: the fluid model pools all sequence slots (M/M/c) while requests queue per
     // node behind power-of-two choices, so waits differ slightly; outages dominate success.
+    // The seeds were picked for their outages; clock skew (which draws from the same stream) is off
+    // so they keep them: at another history seed 6 saturates, where the two models' p99 part ways.
     for (const config of [
-      { nodes: 6, hours: 2, seed: 5, hazardPerHour: 0.3 },
-      { nodes: 6, hours: 2, seed: 6, utilisation: 0.9, hazardPerHour: 0.5 },
+      { nodes: 6, hours: 2, seed: 5, hazardPerHour: 0.3, clockSkewMs: 0 },
+      { nodes: 6, hours: 2, seed: 6, utilisation: 0.9, hazardPerHour: 0.5, clockSkewMs: 0 },
     ]) {
       const fluid = runSimulation({ ...config, traffic: 'fluid' });
       const requests = runSimulation({ ...config, traffic: 'requests' });

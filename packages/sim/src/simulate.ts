@@ -3,8 +3,8 @@ import { seededRng } from '@synkti/interface';
 import { initialTarget, onScaleTick } from './autoscale.js';
 import { type SimConfig, resolveConfig } from './config.js';
 import { HOUR_MS, PROVIDER_POLL_MS, REQUEST_MODE_MAX_REQUESTS, SERIES_POINTS } from './constants.js';
-import { apply, endPartition, onDead, onForget, onSilent, publishNow, rememberInstance, requestEval, startPartition } from './gossip.js';
-import { evaluateSide } from './launcher.js';
+import { apply, endPartition, onDead, onForget, onSilent, publishNow, requestEval, startPartition } from './gossip.js';
+import { deliverListing, evaluateSide, takeListing } from './launcher.js';
 import { adjustProvisioned, createNode, onGone, onJoin, onNotice, onRebalance, onSpotReturn, onWarm, onWave } from './lifecycle.js';
 import { buildMarkets, inShortage, priceAt, spotCost } from './market.js';
 import { walkFor } from './placement.js';
@@ -89,22 +89,19 @@ function bootstrap(w: World, count: number): void {
 }
 
 /**
- * DescribeInstances by tag. Agents remember what it lists; a side re-evaluates at once when the
- * listing shows one of its launches in flight failed (a slot it blocks is rechecked anyway
- * while the side sees a deficit).
+ * The launcher's routine DescribeInstances by tag between evaluations (the core asks for more
+ * when it waits on the provider: see `deliverListing`). Each side's core takes it in; a side
+ * re-evaluates at once when the listing shows one of its launches in flight failed (a slot it
+ * blocks is rechecked anyway while the side sees a deficit).
  */
 function poll(w: World): void {
   const instances = w.provider.list();
   const changed = instances !== w.polled.instances;
   w.polled = { count: instances.length, instances, at: w.now };
   if (!changed) return;
-  // Every agent remembers what the provider listed in each slot (fleet `rememberListed`, in place
-  // here): only instances launched since the last poll can be news, the rest are remembered already.
-  const fresh = w.provider.launchedSince(w.polledUpTo);
-  w.polledUpTo = w.provider.stats.instances;
   for (const side of w.partitioned ? [0, 1] : [0]) {
+    takeListing(w, side);
     const view = w.views[side]!;
-    for (const inst of fresh) if (inst.endedAt === null) rememberInstance(view.memory, inst.slot, inst.id, inst.launchedAt);
     if (view.derived === null || view.derived.launches.some((r) => launchGone(w, r.token, r.startedAt))) requestEval(w, side, w.now);
   }
 }
@@ -138,6 +135,9 @@ function handle(w: World, ev: SimEvent): void {
       return;
     case 'forget':
       onForget(w, ev.side, ev.peerId, ev.seq);
+      return;
+    case 'listed':
+      deliverListing(w, ev.side);
       return;
     case 'eval':
       // Only the latest request runs: an earlier one supersedes a later one, and re-derives its own follow-ups.

@@ -16,6 +16,8 @@ export function sweepConfig(seed: number): Partial<SimConfig> {
     waveShare: 0.5,
     bootFailureShare: 0.05,
     duelShare: 0.5,
+    // Clocks seconds apart (a broken NTP), far beyond what EC2's time sync allows.
+    clockSkewMs: 2_000,
     traffic: 'fluid',
   };
 }

@@ -1,5 +1,5 @@
 import type { Rng } from '@synkti/interface';
-import type { LaunchRecord, LoadSample, PeerFacts, ProviderInstance, SurplusPeer } from '@synkti/fleet';
+import { type CoreState, initialCoreState, type LaunchRecord, type LoadSample, type PeerFacts, type ProviderInstance, type SurplusPeer } from '@synkti/fleet';
 import type { InterruptionKind, ScaleDecision } from '@synkti/protocol';
 import type { SimConfig } from './config.js';
 import { EventHeap } from './heap.js';
@@ -23,6 +23,8 @@ export interface SimNode {
   draining: boolean;
   records: LaunchRecord[];
   seq: number;
+  /** This node's clock minus the simulator's (NTP-disciplined clocks still differ a little). */
+  skewMs: number;
   /** Scheduled reclaim time (Infinity for on-demand); events carrying another time are stale. */
   preemptAt: number;
   serving: boolean;
@@ -52,7 +54,11 @@ export interface ViewEntry {
 /** The view shared by every agent on one side of a partition (one group, evaluated once). */
 export interface SideView {
   peers: Map<string, ViewEntry>;
-  memory: Map<string, { instanceId: string; incarnation: number }>;
+  /**
+   * The fleet core's state every agent on this side shares (slot memory, listing, last plan);
+   * each agent's own launch records live on its SimNode and join it when that agent ticks.
+   */
+  core: CoreState;
   evalAt: number;
   lastDeficit: number;
   /** At-risk (rebalance) peers seen by the last evaluation: only then does a warm-only change matter. */
@@ -68,6 +74,7 @@ export interface SideView {
 
 export interface DerivedView {
   peers: PeerFacts[];
+  surplusPeers: SurplusPeer[];
   launches: LaunchRecord[];
   lowest: string | null;
   second: string | null;
@@ -89,6 +96,7 @@ export type SimEvent =
   | { k: 'dead'; side: number; peerId: string; seq: number }
   | { k: 'forget'; side: number; peerId: string; seq: number }
   | { k: 'eval'; side: number; at: number }
+  | { k: 'listed'; side: number }
   | { k: 'join'; inst: SimInstance; fails: boolean }
   | { k: 'warm'; node: SimNode }
   | { k: 'rebalance'; node: SimNode; at: number }
@@ -146,8 +154,6 @@ export interface World {
   partitionedAt: number;
   /** The provider's listing (pending + running instances) as last polled, and when. */
   polled: { count: number; instances: readonly ProviderInstance[]; at: number };
-  /** Instances created up to the last poll (its memory update covered them). */
-  polledUpTo: number;
   servingList: SimNode[];
   /** Provisioned capacity: live instances without a notice and not draining (booting included). */
   provisioned: number;
@@ -183,7 +189,7 @@ export interface ScaleEvent {
   warmAt: number | null;
 }
 
-export function newWorld(parts: Omit<World, 'heap' | 'now' | 'nodes' | 'views' | 'partitioned' | 'partitionedAt' | 'polled' | 'polledUpTo' | 'servingList' | 'provisioned' | 'counters' | 'restore' | 'servingBelowMs' | 'servingLastChange' | 'series' | 'prices' | 'scale'>): World {
+export function newWorld(parts: Omit<World, 'heap' | 'now' | 'nodes' | 'views' | 'partitioned' | 'partitionedAt' | 'polled' | 'servingList' | 'provisioned' | 'counters' | 'restore' | 'servingBelowMs' | 'servingLastChange' | 'series' | 'prices' | 'scale'>): World {
   return {
     ...parts,
     heap: new EventHeap<SimEvent>(),
@@ -193,7 +199,6 @@ export function newWorld(parts: Omit<World, 'heap' | 'now' | 'nodes' | 'views' |
     partitioned: false,
     partitionedAt: 0,
     polled: { count: 0, instances: [], at: 0 },
-    polledUpTo: 0,
     servingList: [],
     provisioned: 0,
     counters: {
@@ -223,7 +228,8 @@ export function newWorld(parts: Omit<World, 'heap' | 'now' | 'nodes' | 'views' |
 }
 
 export function emptyView(): SideView {
-  return { peers: new Map(), memory: new Map(), evalAt: -1, lastDeficit: 0, lastAtRisk: 0, derived: null, target: null };
+  // Agents of the side take their own ID and start time into this state when they tick.
+  return { peers: new Map(), core: initialCoreState('', Number.NEGATIVE_INFINITY, 0.5), evalAt: -1, lastDeficit: 0, lastAtRisk: 0, derived: null, target: null };
 }
 
 /** The target a side's agents follow. */

@@ -27,11 +27,17 @@ export function stepFleet(config: CoreConfig, state: CoreState, event: CoreEvent
   switch (event.kind) {
     case 'tick':
       return tick(config, state, event.view, now);
+    case 'heard': {
+      const memory = rememberHolders(state.memory, [event.peer]);
+      return idle(memory === state.memory ? state : { ...state, memory });
+    }
     case 'listed': {
       const { snapshot } = event;
       let { memory, listing } = state;
-      // Remember what the provider listed in each slot, once per listing, so every peer names the same replaced instance.
-      if (snapshot.instances !== null && snapshot.listedAt !== null && snapshot.listedAt !== listing.rememberedAt) {
+      // Remember what the provider listed in each slot, once per listing, so every peer names the
+      // same replaced instance (the very same list again teaches nothing).
+      const same = snapshot.instances === listing.snapshot?.instances;
+      if (!same && snapshot.instances !== null && snapshot.listedAt !== null && snapshot.listedAt !== listing.rememberedAt) {
         memory = rememberListed(memory, snapshot.instances, snapshot.listedAt);
         listing = { ...listing, rememberedAt: snapshot.listedAt };
       }
@@ -61,6 +67,11 @@ export function stepFleet(config: CoreConfig, state: CoreState, event: CoreEvent
   }
 }
 
+/** Below target with nothing launched: a fresh listing may change that (a launch in flight changes it by gossip). */
+function onHold(state: CoreState): boolean {
+  return state.plan !== null && state.plan.deficit > 0 && state.plan.launches.length === 0;
+}
+
 function idle(state: CoreState): StepResult {
   return { state, decisions: [], wakeAt: Number.POSITIVE_INFINITY };
 }
@@ -82,7 +93,8 @@ function tick(config: CoreConfig, state: CoreState, view: CoreView, now: number)
     // Plan only on a settled view and with the provider's first answer in hand (listed, or known
     // to have failed): a fresh agent seeing part of the fleet would otherwise find "free" slots.
     const graceEnds = state.startedAt + config.startupGraceMs;
-    if (now < graceEnds || state.listing.snapshot === null) wakeAt = Math.min(wakeAt, graceEnds);
+    // Before the first listing answers there is nothing to wake for: the answer is the next event.
+    if (now < graceEnds || state.listing.snapshot === null) wakeAt = earliestFuture(wakeAt, graceEnds, now);
     else {
       const planned = replace(config, state, view, now, decisions);
       next = planned.state;
@@ -93,7 +105,7 @@ function tick(config: CoreConfig, state: CoreState, view: CoreView, now: number)
     if (!next.listing.listing && dueAt <= now) {
       decisions.push({ kind: 'list' });
       next = { ...next, listing: { ...next.listing, listing: true } };
-    } else if ((next.plan?.deficit ?? 0) > 0) wakeAt = Math.min(wakeAt, Math.max(dueAt, now));
+    } else if (!next.listing.listing && onHold(next)) wakeAt = earliestFuture(wakeAt, dueAt, now);
   }
   const surplus = planSurplus({ target: view.target, peers: view.surplusPeers, now, rebalanceWindowMs: config.rebalanceWindowMs });
   if (surplus.kind === 'drain') decisions.push({ kind: 'drain', peerId: surplus.peerId, reason: surplus.reason });
@@ -102,8 +114,7 @@ function tick(config: CoreConfig, state: CoreState, view: CoreView, now: number)
 
 /** The replacement rule on this view: settle own records, reap strays, launch; and when launches time out. */
 function replace(config: CoreConfig, state: CoreState, view: CoreView, now: number, decisions: CoreDecision[]): { state: CoreState; wakeAt: number } {
-  const memory = rememberHolders(state.memory, view.peers);
-  const plan = planOn(config, { ...state, memory }, view, now);
+  const plan = planOn(config, state, view, now);
   let own = state.own;
   if (plan.settle.length > 0) {
     const settled = new Set(plan.settle);
@@ -117,7 +128,7 @@ function replace(config: CoreConfig, state: CoreState, view: CoreView, now: numb
   let wakeAt = Number.POSITIVE_INFINITY;
   for (const r of own) wakeAt = earliestFuture(wakeAt, r.startedAt + config.launchTimeoutMs, now);
   for (const r of view.gossiped) wakeAt = earliestFuture(wakeAt, r.startedAt + config.launchTimeoutMs, now);
-  return { state: { ...state, memory, own, plan, hold }, wakeAt };
+  return { state: { ...state, own, plan, hold }, wakeAt };
 }
 
 /**

@@ -86,6 +86,11 @@ export interface CoreView {
 export type CoreEvent =
   /** The heartbeat: plan on the view, decide, and say when the next tick matters. */
   | { kind: 'tick'; view: CoreView }
+  /**
+   * Membership took a peer's state into the view: slot memory learns its slot's holder (once per
+   * state heard, not once per peer per tick — so it outlives membership forgetting the peer).
+   */
+  | { kind: 'heard'; peer: PeerFacts }
   /** A listing answered (or failed to, with the last good one); `jitter` in [0, 1) spreads idle listings. */
   | { kind: 'listed'; snapshot: ProviderSnapshot; jitter: number }
   /** Re-checked and fenced, the shell walks the placements for this launch now: gossip it. */

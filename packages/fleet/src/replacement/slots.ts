@@ -17,6 +17,12 @@ export interface SlotAssignment {
   occupant: (i: number) => Occupant | undefined;
   /** Whether a peer occupies slot index i (no allocation: asked for every slot per evaluation). */
   heldByPeer: (i: number) => boolean;
+  /** The instance of the peer occupying slot index i (null when free, a launch, or unknown). */
+  holderInstance: (i: number) => string | null;
+  /** Per slot index: 0 free, 1 a peer, 2 a launch (the raw form of `heldByPeer`, for loops over every slot). */
+  kinds: Uint8Array;
+  /** Per slot index: the occupying peer's instance, else null (the raw form of `holderInstance`). */
+  instances: readonly (string | null)[];
   free: number[];
   /** Counted peers + counted launches. May exceed the target (surplus). */
   capacity: number;
@@ -66,19 +72,24 @@ export function assignSlots(
   // Parallel arrays (kind 0 = free, 1 = peer, 2 = launch): this runs on every evaluation of large fleets.
   const kind = new Uint8Array(target);
   const id: string[] = new Array(target);
+  const instance: (string | null)[] = new Array(target).fill(null);
   const gen = new Int32Array(target);
-  const loosePeers: string[] = [];
+  const loosePeers: PeerFacts[] = [];
+  const holder: PeerFacts[] = new Array(target);
   for (const p of counted) {
     const i = slotIndex(p.slot, target);
-    if (i < 0) loosePeers.push(p.peerId);
+    if (i < 0) loosePeers.push(p);
     else if (kind[i] === 0) {
       kind[i] = 1;
       id[i] = p.peerId;
+      holder[i] = p;
     } else if (id[i]! > p.peerId) {
-      loosePeers.push(id[i]!);
+      loosePeers.push(holder[i]!);
       id[i] = p.peerId;
-    } else loosePeers.push(p.peerId);
+      holder[i] = p;
+    } else loosePeers.push(p);
   }
+  for (let i = 0; i < target; i++) if (kind[i] === 1) instance[i] = holder[i]!.instanceId;
   const looseLaunches: string[] = [];
   const joined = new Set<string>();
   for (const r of activeRecords) {
@@ -95,18 +106,19 @@ export function assignSlots(
       gen[i] = r.generation;
     } else looseLaunches.push(r.token);
   }
-  loosePeers.sort();
+  loosePeers.sort((a, b) => (a.peerId < b.peerId ? -1 : a.peerId > b.peerId ? 1 : 0));
   looseLaunches.sort();
   let next = 0;
-  const place = (k: 1 | 2, who: string): void => {
+  const place = (k: 1 | 2, who: string, instanceId: string | null = null): void => {
     while (next < target && kind[next] !== 0) next++;
     if (next < target) {
       kind[next] = k;
       id[next] = who;
+      instance[next] = instanceId;
       gen[next] = -1;
     }
   };
-  for (const peerId of loosePeers) place(1, peerId);
+  for (const p of loosePeers) place(1, p.peerId, p.instanceId);
   for (const token of looseLaunches) place(2, token);
   const free: number[] = [];
   let seated = 0;
@@ -116,5 +128,5 @@ export function assignSlots(
   }
   const occupant = (i: number): Occupant | undefined =>
     kind[i] === 1 ? { kind: 'peer', peerId: id[i]! } : kind[i] === 2 ? { kind: 'launch', token: id[i]!, generation: gen[i]! } : undefined;
-  return { occupant, heldByPeer: (i) => kind[i] === 1, free, capacity: counted.length + activeRecords.length - joined.size, joined, seated };
+  return { occupant, heldByPeer: (i) => kind[i] === 1, holderInstance: (i) => instance[i] ?? null, kinds: kind, instances: instance, free, capacity: counted.length + activeRecords.length - joined.size, joined, seated };
 }
