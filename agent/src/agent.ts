@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { writeRuntimeFile } from './runtime-file.js';
 import { fetchSwarmKeyFromSsm } from './ssm.js';
-import { type CloudWiring, imdsRegion, wireCloud } from './cloud-wiring.js';
+import { type CloudWiring, type CloudWiringFactory, imdsRegion, wireCloud } from './cloud-wiring.js';
 import { InterruptionHandler } from './interruption.js';
 import { Replacer } from './replacer.js';
 import { Autoscaler } from './autoscaler.js';
@@ -66,8 +66,15 @@ export class Agent implements Startable {
 
   readonly #rng: Rng;
 
-  constructor(config: AgentConfig, logger: Logger, clock: Clock = systemClock, rng: Rng = Math.random) {
+  readonly #wireCloud: CloudWiringFactory;
+
+  /**
+   * `wire` replaces the cloud wiring (provider, IMDS watcher) the config describes: tests hand the
+   * agent a provider's ledger in memory and drive it on a manual clock.
+   */
+  constructor(config: AgentConfig, logger: Logger, clock: Clock = systemClock, rng: Rng = Math.random, wire: CloudWiringFactory = wireCloud) {
     this.#rng = rng;
+    this.#wireCloud = wire;
     this.config = config;
     this.#log = logger.child({ component: 'agent' });
     this.#clock = clock;
@@ -171,7 +178,7 @@ export class Agent implements Startable {
       });
       this.#engine = engine;
     }
-    const cloud = await wireCloud(this.config, { clock: this.#clock, logger: this.logger });
+    const cloud = await this.#wireCloud(this.config, { clock: this.#clock, logger: this.logger });
     this.#cloud = cloud;
     const publishNow = () => void mesh.publishNow();
     const fleetTarget = () => this.#autoscaler?.target() ?? this.config.targetSize;

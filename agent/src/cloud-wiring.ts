@@ -38,6 +38,9 @@ function tcpPortOf(addr: string | undefined): number | undefined {
   return Number.isInteger(port) && port > 0 ? port : undefined;
 }
 
+/** How an agent gets its cloud wiring: from its config (`wireCloud`), or handed in by a test. */
+export type CloudWiringFactory = (config: AgentConfig, deps: { clock: Clock; logger: Logger }) => Promise<CloudWiring>;
+
 export async function wireCloud(config: AgentConfig, deps: { clock: Clock; logger: Logger }): Promise<CloudWiring> {
   let placements = parsePlacements(config.placements);
   let provider: CloudProvider | undefined;

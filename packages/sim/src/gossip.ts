@@ -1,7 +1,7 @@
 import { DEAD_AFTER_MS, FORGET_AFTER_MS, HEARTBEAT_MS, HOUR_MS, SUSPECT_AFTER_MS } from './constants.js';
 import { hear } from './core.js';
 import { exponential } from './random.js';
-import { emptyView, schedule, type SideView, type SimNode, type Snapshot, type ViewEntry, type World } from './world.js';
+import { emptyView, schedule, type SimNode, type Snapshot, type ViewEntry, type World } from './world.js';
 
 /** Gossip latency of one message to a side: base + jitter, plus a heartbeat per lost copy. */
 export function gossipDelay(w: World): number {
