@@ -20,19 +20,16 @@ export const BOOT_MS = 90_000;
 export const COLD_START_MS = 300_000;
 /** A launch not joined in this long is retried with the next generation (must exceed BOOT_MS). */
 export const LAUNCH_TIMEOUT_MS = 600_000;
-/** Heartbeat, suspicion and forgetting follow design §3 membership. */
-export const HEARTBEAT_MS = 1_000;
-export const SUSPECT_AFTER_MS = 3_000;
-export const DEAD_AFTER_MS = 10_000;
-export const FORGET_AFTER_MS = 60_000;
+/** Heartbeat, suspicion and forgetting are the fleet's own membership timings (design §3), not a copy. */
+export { HEARTBEAT_INTERVAL_MS as HEARTBEAT_MS, SUSPECT_AFTER_MS, DEAD_AFTER_MS, FORGET_AFTER_MS } from '@synkti/fleet';
+/** The recheck cadence of a launcher below target: the fleet core's listing refresh. */
+export { PROVIDER_REFRESH_MS } from '@synkti/fleet';
 /** Gossip latency: measured p50 32 ms / p99 117 ms at 20 nodes (design §6); 1 % loss retried next heartbeat. */
 export const GOSSIP_DELAY_MS = 30;
 export const GOSSIP_JITTER_MS = 90;
 export const GOSSIP_LOSS = 0.01;
 /** The provider's instance count (DescribeInstances by tag) is refreshed this often. */
 export const PROVIDER_POLL_MS = 30_000;
-/** Re-evaluate a side whose last plan still saw a deficit (provider count or timeouts may have changed). */
-export const RECHECK_MS = 30_000;
 /** A draining node leaves after its in-flight requests finish; requests are seconds long. */
 export const DRAIN_MS = 30_000;
 /** Per-request service: prompt tokens at prefill speed plus output tokens at per-sequence decode speed. */

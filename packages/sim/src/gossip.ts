@@ -1,4 +1,5 @@
 import { DEAD_AFTER_MS, FORGET_AFTER_MS, HEARTBEAT_MS, HOUR_MS, SUSPECT_AFTER_MS } from './constants.js';
+import { compareVersions } from '@synkti/fleet';
 import { hear } from './core.js';
 import { exponential } from './random.js';
 import { emptyView, schedule, type SimNode, type Snapshot, type ViewEntry, type World } from './world.js';
@@ -55,7 +56,8 @@ export function apply(w: World, side: number, snap: Snapshot): void {
   if (node !== undefined && node.state === 'gone' && !snap.leaving) return; // sent before it left, overtaken by its goodbye
   const view = w.views[side]!;
   const known = view.peers.get(snap.peerId);
-  if (known !== undefined && known.seq >= snap.seq) return;
+  // The fleet's version order: a newer incarnation, else a higher sequence number, replaces a state.
+  if (known !== undefined && compareVersions({ incarnation: snap.entry.facts.incarnation, seq: snap.seq }, { incarnation: known.facts.incarnation, seq: known.seq }) <= 0) return;
   view.derived = null;
   if (snap.leaving) view.peers.delete(snap.peerId);
   else {

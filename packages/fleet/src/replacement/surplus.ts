@@ -41,22 +41,31 @@ export type SurplusDecision =
  *   peer ID (the lowest IDs stay: they are the launchers).
  */
 export function planSurplus(input: SurplusInput): SurplusDecision {
-  const live = input.peers.filter((p) => p.alive && !p.draining);
-  const healthy = live.filter((p) => p.interrupted === null);
-  const warm = healthy.filter((p) => p.warm).length;
-  const atRisk = live
-    .filter((p) => p.interrupted === 'rebalance')
-    .sort((a, b) => a.noticedAt - b.noticedAt || (a.peerId < b.peerId ? -1 : 1));
-  const first = atRisk[0];
+  // One pass, no copies: every agent runs this every heartbeat over the whole view.
+  let healthy = 0;
+  let warm = 0;
+  let atRisk = 0;
+  let first: SurplusPeer | undefined;
+  for (const p of input.peers) {
+    if (!p.alive || p.draining) continue;
+    if (p.interrupted === null) {
+      healthy++;
+      if (p.warm) warm++;
+    } else if (p.interrupted === 'rebalance') {
+      atRisk++;
+      if (first === undefined || p.noticedAt < first.noticedAt || (p.noticedAt === first.noticedAt && p.peerId < first.peerId)) first = p;
+    }
+  }
   if (first !== undefined) {
     if (warm >= input.target) return { kind: 'drain', peerId: first.peerId, reason: 'replaced-at-risk' };
     const overdue = input.now - first.noticedAt >= input.rebalanceWindowMs;
-    if (overdue && healthy.length + atRisk.length > input.target) {
-      return { kind: 'drain', peerId: first.peerId, reason: 'rebalance-window' };
-    }
+    if (overdue && healthy + atRisk > input.target) return { kind: 'drain', peerId: first.peerId, reason: 'rebalance-window' };
     return { kind: 'keep', reason: 'replacement-not-warm' };
   }
-  if (warm > input.target) return { kind: 'drain', peerId: surplusCandidate(healthy.filter((p) => p.warm), input.target), reason: 'surplus' };
+  if (warm > input.target) {
+    const warmPeers = input.peers.filter((p) => p.alive && !p.draining && p.interrupted === null && p.warm);
+    return { kind: 'drain', peerId: surplusCandidate(warmPeers, input.target), reason: 'surplus' };
+  }
   return { kind: 'keep', reason: 'at-target' };
 }
 
