@@ -109,7 +109,9 @@ function tick(config: CoreConfig, state: CoreState, view: CoreView, now: number)
   }
   const surplus = planSurplus({ target: view.target, peers: view.surplusPeers, now, rebalanceWindowMs: config.rebalanceWindowMs });
   if (surplus.kind === 'drain') decisions.push({ kind: 'drain', peerId: surplus.peerId, reason: surplus.reason });
-  return { state: next, decisions, wakeAt: Math.min(wakeAt, rebalanceWindowEnd(config, view, now)) };
+  // An at-risk peer whose replacement is not warm yet may drain when its rebalance window ends.
+  else if (surplus.reason === 'replacement-not-warm') wakeAt = earliestFuture(wakeAt, surplus.windowEndsAt, now);
+  return { state: next, decisions, wakeAt };
 }
 
 /** The replacement rule on this view: settle own records, reap strays, launch; and when launches time out. */
@@ -161,15 +163,6 @@ export function planOn(config: CoreConfig, state: CoreState, view: CoreView, now
 /** Whether a launch decision still stands on a fresh plan (the re-check before acting). */
 export function stillDecided(plan: ReplacementPlan, launch: LaunchDecision): boolean {
   return plan.launches.some((d) => d.token === launch.token);
-}
-
-/** The end of the rebalance window of the earliest at-risk peer: the surplus rule may then drain it. */
-function rebalanceWindowEnd(config: CoreConfig, view: CoreView, now: number): number {
-  let at = Number.POSITIVE_INFINITY;
-  for (const p of view.surplusPeers) {
-    if (p.alive && !p.draining && p.interrupted === 'rebalance') at = earliestFuture(at, p.noticedAt + config.rebalanceWindowMs, now);
-  }
-  return at;
 }
 
 function earliestFuture(current: number, candidate: number, now: number): number {

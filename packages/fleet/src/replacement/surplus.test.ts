@@ -16,7 +16,7 @@ describe('planSurplus', () => {
   it('keeps an at-risk node serving until its replacement is warm, then drains it', () => {
     const risky = p('b', { interrupted: 'rebalance', noticedAt: 100 });
     const cold = planSurplus({ target: 3, now: 200, rebalanceWindowMs: 1_000, peers: [p('a'), risky, p('c'), p('z', { warm: false })] });
-    assert.deepEqual(cold, { kind: 'keep', reason: 'replacement-not-warm' });
+    assert.equal(cold.kind === 'keep' && cold.reason, 'replacement-not-warm');
     const warm = planSurplus({ target: 3, now: 200, rebalanceWindowMs: 1_000, peers: [p('a'), risky, p('c'), p('z')] });
     assert.deepEqual(warm, { kind: 'drain', peerId: 'b', reason: 'replaced-at-risk' });
   });

@@ -22,7 +22,9 @@ export interface SurplusInput {
 
 export type SurplusDecision =
   | { kind: 'drain'; peerId: string; reason: 'replaced-at-risk' | 'rebalance-window' | 'surplus' }
-  | { kind: 'keep'; reason: 'at-target' | 'replacement-not-warm' };
+  | { kind: 'keep'; reason: 'at-target' }
+  /** `windowEndsAt`: when the earliest at-risk peer's rebalance window ends (it may drain then). */
+  | { kind: 'keep'; reason: 'replacement-not-warm'; windowEndsAt: number };
 
 /**
  * Who drains when the fleet has more than it needs (design §3, Interruption). Every peer
@@ -60,7 +62,7 @@ export function planSurplus(input: SurplusInput): SurplusDecision {
     if (warm >= input.target) return { kind: 'drain', peerId: first.peerId, reason: 'replaced-at-risk' };
     const overdue = input.now - first.noticedAt >= input.rebalanceWindowMs;
     if (overdue && healthy + atRisk > input.target) return { kind: 'drain', peerId: first.peerId, reason: 'rebalance-window' };
-    return { kind: 'keep', reason: 'replacement-not-warm' };
+    return { kind: 'keep', reason: 'replacement-not-warm', windowEndsAt: first.noticedAt + input.rebalanceWindowMs };
   }
   if (warm > input.target) {
     const warmPeers = input.peers.filter((p) => p.alive && !p.draining && p.interrupted === null && p.warm);
