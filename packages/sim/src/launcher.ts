@@ -41,21 +41,27 @@ export function evaluateSide(w: World, side: number): void {
   const node = w.nodes.get(lowest);
   // The view is stale: its lowest agent is gone (or cut off); the silence events will re-evaluate.
   if (node === undefined || node.state === 'gone' || node.side !== side) return;
-  const result = tickAs(w, side, node, coreConfig(w));
+  // The duellist acts on the view and state as they were before the launcher acted: a real race,
+  // where neither has heard of the other's launch yet.
+  const derived = view.derived;
+  const before = view.core;
+  const result = tickAs(w, side, node, coreConfig(w), derived, before);
   view.lastDeficit = result.state.plan?.deficit ?? 0;
   const launching = result.decisions.some((d) => d.kind === 'launch');
   if (launching && second !== null && w.rng() < w.config.duelShare) {
     const duellist = w.nodes.get(second);
-    if (duellist !== undefined && duellist.state !== 'gone' && duellist.side === side) tickAs(w, side, duellist, coreConfig(w, true));
+    if (duellist !== undefined && duellist.state !== 'gone' && duellist.side === side) tickAs(w, side, duellist, coreConfig(w, true), derived, before);
   }
   view.lastAtRisk = view.derived?.atRisk ?? 0;
   if (result.wakeAt !== Number.POSITIVE_INFINITY) requestEval(w, side, result.wakeAt - node.skewMs);
 }
 
-/** One core tick as `node`: the side's shared knowledge, the node's own records, its clock. */
-function tickAs(w: World, side: number, node: SimNode, config: CoreConfig): StepResult {
-  const view = w.views[side]!;
-  const derived = view.derived ?? derive(view);
+/**
+ * One core tick as `node` on a derived view and the side's core state: the side's shared
+ * knowledge, the node's own records, its clock. Only the side's launcher keeps its state as the
+ * side's; a duellist keeps only its own launch records.
+ */
+function tickAs(w: World, side: number, node: SimNode, config: CoreConfig, derived: DerivedView, core: CoreState): StepResult {
   const coreView: CoreView = {
     peers: derived.peers,
     surplusPeers: derived.surplusPeers,
@@ -63,9 +69,11 @@ function tickAs(w: World, side: number, node: SimNode, config: CoreConfig): Step
     target: targetOf(w, side),
     spotPrices: spotPricesNow(w),
   };
-  const result = stepFleet(config, asNode(view.core, node), { kind: 'tick', view: coreView }, clockOf(w, node));
-  keep(w, side, node, result.state);
-  for (const d of result.decisions) execute(w, side, node, config, d);
+  const result = stepFleet(config, asNode(core, node), { kind: 'tick', view: coreView }, clockOf(w, node));
+  const duel = config.assumeLauncher === true;
+  keep(w, side, node, result.state, duel);
+  // A duellist only races the launcher's launches; the rest of its tick is the launcher's too.
+  for (const d of result.decisions) if (!duel || d.kind === 'launch' || d.kind === 'publish') execute(w, side, node, config, d);
   return result;
 }
 
@@ -74,8 +82,8 @@ function asNode(core: CoreState, node: SimNode): CoreState {
   return { ...core, self: node.peerId, startedAt: node.incarnation, own: node.records, walking: [] };
 }
 
-function keep(w: World, side: number, node: SimNode, state: CoreState): void {
-  w.views[side]!.core = state;
+function keep(w: World, side: number, node: SimNode, state: CoreState, ownOnly = false): void {
+  if (!ownOnly) w.views[side]!.core = state;
   node.records = state.own as LaunchRecord[];
 }
 
@@ -127,7 +135,7 @@ function launch(w: World, side: number, node: SimNode, config: CoreConfig, d: La
   for (const id of d.fence) fence(w, id);
   const step = (event: CoreEvent) => {
     const r = stepFleet(config, asNode(w.views[side]!.core, node), event, clockOf(w, node));
-    keep(w, side, node, r.state);
+    keep(w, side, node, r.state, config.assumeLauncher === true);
     if (r.decisions.some((x) => x.kind === 'publish')) publishNow(w, node);
   };
   step({ kind: 'launch-begun', launch: d });
