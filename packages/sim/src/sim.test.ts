@@ -54,6 +54,8 @@ describe('simulation', () => {
     // every restore within the bound (the bench sweeps 2,000 seeds).
     assert.deepEqual(out.violations, []);
     assert.ok(out.partitions > 500 && out.replacements > 1000);
+    // Duelling launchers really raced (same view, same tokens) and the provider absorbed it.
+    assert.ok(out.idempotentHits > 1000, `only ${out.idempotentHits} idempotent repeats: the duels did not race`);
   });
 });
 
