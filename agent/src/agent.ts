@@ -214,6 +214,7 @@ export class Agent implements Startable {
         assumeLauncher: this.config.testAssumeLauncher,
         startupGraceMs: this.config.suspectAfterMs,
         rebalanceWindowMs: this.config.rebalanceWindowMs,
+        unknownGraceMs: this.config.deadAfterMs,
         onSurplus: (reason) => this.#interruptions?.drainAsSurplus(reason),
       });
     }

@@ -379,7 +379,8 @@ describe('Replacer (the shell) on a manual clock: fencing only what is really go
     assert.equal(fleet.cloud.terminations.length, 0, 'not fenced while it answers');
     assert.equal(fleet.cloud.launches.length, 0, 'and its slot not filled twice');
     fleet.answering.delete('i-e');
-    await fleet.run(20_000);
+    // Forgotten by membership by now, it is unknown again: fenced once unknown for deadAfter.
+    await fleet.run(30_000);
     assert.deepEqual(fleet.cloud.terminations.map((t) => t.instanceId), ['i-e']);
     assert.equal(fleet.cloud.launches.length, 1);
   });

@@ -5,6 +5,7 @@ import {
   type CoreEvent,
   type CoreState,
   type CoreView,
+  DEAD_AFTER_MS,
   DEPARTURE_MEMORY_MS,
   initialCoreState,
   type LaunchDecision,
@@ -57,6 +58,8 @@ export interface ReplacerInit {
   startupGraceMs: number;
   /** A rebalance-recommended node no interruption followed is surplus after this window. */
   rebalanceWindowMs?: number;
+  /** A listed instance no peer in view runs is terminated only once unknown this long (membership's dead-after). */
+  unknownGraceMs?: number;
   /** Walk the cheapest spot pools first (spot prices at the start of each hour, read once an hour). */
   priceAware?: boolean;
   /**
@@ -105,6 +108,7 @@ export class Replacer {
       launchTimeoutMs: init.launchTimeoutMs,
       startupGraceMs: init.startupGraceMs,
       rebalanceWindowMs: init.rebalanceWindowMs ?? DEFAULT_REBALANCE_WINDOW_MS,
+      unknownGraceMs: init.unknownGraceMs ?? DEAD_AFTER_MS,
       replaces: provider !== undefined,
       ...(init.epoch !== undefined ? { epoch: init.epoch } : {}),
       ...(init.assumeLauncher === true ? { assumeLauncher: true } : {}),

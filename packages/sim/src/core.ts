@@ -1,5 +1,5 @@
 import { type CoreConfig, type PeerFacts, stepFleet } from '@synkti/fleet';
-import { SUSPECT_AFTER_MS } from './constants.js';
+import { DEAD_AFTER_MS, SUSPECT_AFTER_MS } from './constants.js';
 import type { World } from './world.js';
 
 const configs = new WeakMap<World, { plain: CoreConfig; duel: CoreConfig }>();
@@ -15,6 +15,7 @@ export function coreConfig(w: World, duel = false): CoreConfig {
       launchTimeoutMs: w.config.launchTimeoutMs,
       startupGraceMs: SUSPECT_AFTER_MS,
       rebalanceWindowMs: rebalanceWindowMs(w),
+      unknownGraceMs: DEAD_AFTER_MS,
       replaces: true,
     };
     c = { plain, duel: { ...plain, assumeLauncher: true } };

@@ -7,7 +7,10 @@ import {
   type LaunchDecision,
   type LaunchRecord,
   type PeerFacts,
+  planOn,
+  type ProviderInstance,
   type StepResult,
+  stillDecided,
   stepFleet,
   type SurplusPeer,
 } from '@synkti/fleet';
@@ -45,12 +48,13 @@ export function evaluateSide(w: World, side: number): void {
   // where neither has heard of the other's launch yet.
   const derived = view.derived;
   const before = view.core;
-  const result = tickAs(w, side, node, coreConfig(w), derived, before);
+  const recheck: Recheck = { listing: undefined };
+  const result = tickAs(w, side, node, coreConfig(w), derived, before, recheck);
   view.lastDeficit = result.state.plan?.deficit ?? 0;
   const launching = result.decisions.some((d) => d.kind === 'launch');
   if (launching && second !== null && w.rng() < w.config.duelShare) {
     const duellist = w.nodes.get(second);
-    if (duellist !== undefined && duellist.state !== 'gone' && duellist.side === side) tickAs(w, side, duellist, coreConfig(w, true), derived, before);
+    if (duellist !== undefined && duellist.state !== 'gone' && duellist.side === side) tickAs(w, side, duellist, coreConfig(w, true), derived, before, recheck);
   }
   view.lastAtRisk = view.derived?.atRisk ?? 0;
   if (result.wakeAt !== Number.POSITIVE_INFINITY) requestEval(w, side, result.wakeAt - node.skewMs);
@@ -61,7 +65,12 @@ export function evaluateSide(w: World, side: number): void {
  * knowledge, the node's own records, its clock. Only the side's launcher keeps its state as the
  * side's; a duellist keeps only its own launch records.
  */
-function tickAs(w: World, side: number, node: SimNode, config: CoreConfig, derived: DerivedView, core: CoreState): StepResult {
+/** The listing the shells re-check their launches on, taken once per evaluation before any of them acts (a duel is a race). */
+interface Recheck {
+  listing: readonly ProviderInstance[] | undefined;
+}
+
+function tickAs(w: World, side: number, node: SimNode, config: CoreConfig, derived: DerivedView, core: CoreState, recheck: Recheck): StepResult {
   const coreView: CoreView = {
     peers: derived.peers,
     surplusPeers: derived.surplusPeers,
@@ -73,7 +82,11 @@ function tickAs(w: World, side: number, node: SimNode, config: CoreConfig, deriv
   const duel = config.assumeLauncher === true;
   keep(w, side, node, result.state, duel);
   // A duellist only races the launcher's launches; the rest of its tick is the launcher's too.
-  for (const d of result.decisions) if (!duel || d.kind === 'launch' || d.kind === 'publish') execute(w, side, node, config, d);
+  for (const d of result.decisions) {
+    if (duel && d.kind !== 'launch' && d.kind !== 'publish') continue;
+    if (d.kind === 'launch') relaunch(w, side, node, config, coreView, d.launch, recheck);
+    else execute(w, side, node, config, d);
+  }
   return result;
 }
 
@@ -98,11 +111,9 @@ function execute(w: World, side: number, node: SimNode, config: CoreConfig, d: C
       schedule(w, w.now + LIST_LATENCY_MS, { k: 'listed', side });
       return;
     case 'launch':
-      countLaunch(w, side, d.launch);
-      launch(w, side, node, config, d.launch);
-      return;
+      return; // re-checked first: see relaunch
     case 'reap':
-      if (node.side === side) fence(w, d.instanceId);
+      if (node.side === side && !answersProbe(w, side, d.instanceId)) fence(w, d.instanceId, side);
       return;
     case 'publish':
       publishNow(w, node);
@@ -115,6 +126,20 @@ function execute(w: World, side: number, node: SimNode, config: CoreConfig, d: C
       return;
     }
   }
+}
+
+/**
+ * The shell's re-check before it acts: plan again on a fresh listing and act only if the plan
+ * still says the same (the agent's Replacer does the same, on every launch).
+ */
+function relaunch(w: World, side: number, node: SimNode, config: CoreConfig, coreView: CoreView, d: LaunchDecision, recheck: Recheck): void {
+  recheck.listing ??= w.provider.list();
+  const view = w.views[side]!;
+  if (view.core.listing.snapshot?.instances !== recheck.listing) takeListing(w, side, recheck.listing);
+  const now = clockOf(w, node);
+  if (!stillDecided(planOn(config, asNode(view.core, node), coreView, now), d)) return;
+  countLaunch(w, side, d);
+  launch(w, side, node, config, d);
 }
 
 function countLaunch(w: World, side: number, d: LaunchDecision): void {
@@ -132,7 +157,8 @@ function countLaunch(w: World, side: number, d: LaunchDecision): void {
  * names), then walks the placements; the core hears the walk begin and end as the agent's would.
  */
 function launch(w: World, side: number, node: SimNode, config: CoreConfig, d: LaunchDecision): void {
-  for (const id of d.fence) fence(w, id);
+  if (d.fence.some((id) => answersProbe(w, side, id))) return;
+  for (const id of d.fence) fence(w, id, node.side);
   const step = (event: CoreEvent) => {
     const r = stepFleet(config, asNode(w.views[side]!.core, node), event, clockOf(w, node));
     keep(w, side, node, r.state, config.assumeLauncher === true);
@@ -164,10 +190,10 @@ export function deliverListing(w: World, side: number): void {
   if (plan === null || (plan.deficit > 0 && plan.launches.length === 0)) requestEval(w, side, w.now);
 }
 
-/** Feeds the provider's current listing (`w.polled`) into a side's core. */
-export function takeListing(w: World, side: number): void {
+/** Feeds a listing of the provider taken now (by default the last poll's) into a side's core. */
+export function takeListing(w: World, side: number, instances: readonly ProviderInstance[] = w.polled.instances): void {
   const view = w.views[side]!;
-  const snapshot = { count: w.polled.count, instances: w.polled.instances, listedAt: w.polled.at, stale: false };
+  const snapshot = { count: instances.length, instances, listedAt: w.now, stale: false };
   // The listing's idle jitter only spreads non-launchers' calls, which the sim does not model: a fixed draw keeps runs reproducible.
   view.core = stepFleet(coreConfig(w), view.core, { kind: 'listed', snapshot, jitter: 0.5 }, w.now).state;
 }
@@ -212,16 +238,31 @@ function conflicts(w: World, inst: SimInstance): number {
   return n;
 }
 
-/** TerminateInstances on a fenced instance: its agent (if it joined) dies with it. */
-function fence(w: World, id: string): void {
+/**
+ * TerminateInstances on a fenced instance: its agent (if it joined) dies with it. Terminating a
+ * healthy agent the fencing side could reach (same side of any partition) is a false fencing.
+ */
+function fence(w: World, id: string, side: number): void {
   const inst = w.provider.byId(id);
   if (inst === undefined) return;
   w.counters.fenced++;
+  const agent = inst.node;
+  if (agent !== null && agent.state !== 'gone' && agent.side === side && agent.interrupted === null && !agent.draining) w.counters.falseFencings++;
   if (inst.node !== null) kill(w, inst.node);
   else {
     w.provider.terminate(inst, w.now);
     adjustProvisioned(w, -1); // it was provisioned (booting) since its launch
   }
+}
+
+/**
+ * The shell's second look before it fences (agent `confirmGone`): it probes the instance's agent
+ * when its view knows that agent, and the probe answers when the agent is up and on this side of
+ * any partition. An agent the view does not know is not probed: the quorum decides.
+ */
+function answersProbe(w: World, side: number, instanceId: string): boolean {
+  const agent = w.provider.byId(instanceId)?.node ?? null;
+  return agent !== null && agent.state !== 'gone' && agent.side === side && w.views[side]!.peers.has(agent.peerId);
 }
 
 /** True when a live, unnoticed agent really holds the slot: a launch for it would be needless. */

@@ -39,6 +39,8 @@ export interface SimResult {
   scale: { outs: number; ins: number; events: { h: number; from: number; to: number; reason: string; warmAfterMs: number | null }[] };
   /** Instances a launcher terminated before replacing them: dead in its view (quorum), still listed by the provider. */
   fenced: number;
+  /** Of those, healthy agents the fencing side could reach (not cut off by a partition): must stay 0. */
+  falseFencings: number;
   /** On-demand fallbacks that asked to be replaced by spot once spot capacity could be back. */
   spotReturns: number;
   evaluations: number;
@@ -63,6 +65,7 @@ export function countersToResult(c: Counters, p: ProviderStats): Pick<
   | 'minorityLaunches'
   | 'minorityLaunchesWithoutWitness'
   | 'fenced'
+  | 'falseFencings'
   | 'spotReturns'
   | 'evaluations'
   | 'events'
@@ -82,6 +85,7 @@ export function countersToResult(c: Counters, p: ProviderStats): Pick<
     minorityLaunches: c.minorityLaunches,
     minorityLaunchesWithoutWitness: c.minorityLaunchesWithoutWitness,
     fenced: c.fenced,
+    falseFencings: c.falseFencings,
     spotReturns: c.spotReturns,
     evaluations: c.evaluations,
     events: c.events,

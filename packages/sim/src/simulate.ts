@@ -96,12 +96,12 @@ function bootstrap(w: World, count: number): void {
  */
 function poll(w: World): void {
   const instances = w.provider.list();
-  const changed = instances !== w.polled.instances;
   w.polled = { count: instances.length, instances, at: w.now };
-  if (!changed) return;
   for (const side of w.partitioned ? [0, 1] : [0]) {
-    takeListing(w, side);
     const view = w.views[side]!;
+    // Each side keeps its own listing (a side's launcher also lists on its own: deliverListing).
+    if (view.core.listing.snapshot?.instances === instances) continue;
+    takeListing(w, side);
     if (view.derived === null || view.derived.launches.some((r) => launchGone(w, r.token, r.startedAt))) requestEval(w, side, w.now);
   }
 }

@@ -34,7 +34,7 @@ export interface SweepOutcome {
 
 /**
  * Runs `count` seeds from `first` and checks the fleet-level invariants on the real rule:
- * no slot launched twice by different tokens, no token reused with other parameters, no
+ * no slot launched twice by different tokens, no healthy agent fenced that its fencer could reach, no token reused with other parameters, no
  * minority launch without the provider's word, and — partitions healed — the provisioned
  * target restored within the launch timeout (plus one recheck and detection).
  */
@@ -52,6 +52,7 @@ export function sweepSeeds(first: number, count: number): SweepOutcome {
     out.worstRestoreMs = Math.max(out.worstRestoreMs, r.maxRestoreMs);
     if (r.doubleLaunches > 0) out.violations.push(`seed ${seed}: ${r.doubleLaunches} double launches`);
     if (r.mismatches > 0) out.violations.push(`seed ${seed}: ${r.mismatches} token reuses with other parameters`);
+    if (r.falseFencings > 0) out.violations.push(`seed ${seed}: ${r.falseFencings} healthy reachable agents fenced`);
     if (r.minorityLaunchesWithoutWitness > 0) out.violations.push(`seed ${seed}: minority launched ${r.minorityLaunchesWithoutWitness} without witness`);
     if (r.maxRestoreMs > bound) out.violations.push(`seed ${seed}: target restored after ${r.maxRestoreMs} ms > ${bound} ms`);
   }

@@ -133,6 +133,8 @@ export interface Counters {
   minorityLaunchesWithoutWitness: number;
   /** Instances terminated by a launcher before replacing them (dead in a view with quorum). */
   fenced: number;
+  /** Fencings of a healthy agent on the fencing side of any partition (reachable, not gone): must stay 0. */
+  falseFencings: number;
   /** On-demand fallbacks that asked to go back to spot. */
   spotReturns: number;
 }
@@ -216,6 +218,7 @@ export function newWorld(parts: Omit<World, 'heap' | 'now' | 'nodes' | 'views' |
       minorityLaunches: 0,
       minorityLaunchesWithoutWitness: 0,
       fenced: 0,
+      falseFencings: 0,
       spotReturns: 0,
     },
     restore: { belowSince: null, reference: 0, maxRestoreMs: 0, belowMs: 0, lastChange: 0 },

@@ -6,7 +6,7 @@ import { initialCoreState, stepFleet } from './step.js';
 import type { CoreConfig, CoreState, CoreView, ProviderSnapshot } from './types.js';
 
 const T0 = 1_000_000;
-const config: CoreConfig = { fleet: 'f', placements: [{ instanceType: 'g5', subnet: 's-a' }], launchTimeoutMs: 600_000, startupGraceMs: 3_000, rebalanceWindowMs: 900_000, replaces: true };
+const config: CoreConfig = { fleet: 'f', placements: [{ instanceType: 'g5', subnet: 's-a' }], launchTimeoutMs: 600_000, startupGraceMs: 3_000, rebalanceWindowMs: 900_000, unknownGraceMs: 10_000, replaces: true };
 
 function peer(peerId: string, slot: string, extra: Partial<PeerFacts> = {}): PeerFacts {
   return { peerId, alive: true, interrupted: null, draining: false, slot, instanceId: `i-${slot}`, incarnation: 1, ...extra };
@@ -112,6 +112,32 @@ describe('fleet core: stepFleet', () => {
     const warm = view([peer('a', '0'), peer('b', '1'), peer('d', '2'), atRisk], 3, T0);
     const w = stepFleet(config, r.state, { kind: 'tick', view: warm }, T0 + 6_000);
     assert.deepEqual(w.decisions.filter((d) => d.kind === 'drain'), [{ kind: 'drain', peerId: 'c', reason: 'replaced-at-risk' }]);
+  });
+
+  it('after a partition heals, an instance the other side launched long ago is not fenced in the beat before its agent is heard', () => {
+    // Slot 2's holder (i-2) died on this side long ago; the other side replaced it with i-x, whose
+    // agent this view has not heard yet. The listing shows i-x in slot 2, past the launch timeout.
+    const healed = () => {
+      let s = started(['0', '1']);
+      const instances = [...listing(['0', '1'], T0).instances!, { instanceId: 'i-x', slot: '2', token: 'other-side', launchedAt: T0 - 3_600_000 }];
+      const at = T0 + 5_000;
+      s = stepFleet(config, s, { kind: 'listed', snapshot: { count: 3, instances, listedAt: at, stale: false }, jitter: 0.5 }, at).state;
+      return { s, at };
+    };
+    const { s, at } = healed();
+    const v = view([peer('a', '0'), peer('b', '1')], 3);
+    const first = stepFleet(config, s, { kind: 'tick', view: v }, at);
+    assert.deepEqual(first.decisions.filter((d) => d.kind === 'launch'), [], 'unknown for less than the grace: no fencing, no launch');
+    assert.equal(first.state.plan?.hold, 'unknown-instance');
+    assert.ok(first.wakeAt <= at + config.unknownGraceMs, 'it wakes by the end of the grace (sooner, to list again while it waits)');
+    // Its agent is heard within the beat: the slot is held, nothing to do.
+    const heard = stepFleet(config, first.state, { kind: 'tick', view: view([peer('a', '0'), peer('b', '1'), { ...peer('x', '2'), instanceId: 'i-x' }], 3) }, at + 1_000);
+    assert.equal(heard.state.plan?.deficit, 0);
+    // Never heard: once unknown for the grace, it is fenced and the slot refilled.
+    const late = stepFleet(config, first.state, { kind: 'tick', view: v }, at + config.unknownGraceMs);
+    const launch = late.decisions.find((d) => d.kind === 'launch');
+    assert.ok(launch?.kind === 'launch');
+    assert.deepEqual(launch.launch.fence, ['i-x']);
   });
 
   it('an agent without a provider runs only the surplus rule', () => {

@@ -15,7 +15,7 @@ import type { CoreConfig, CoreDecision, CoreEvent, CoreState, CoreView, StepResu
  * start together (the shell draws it from its injected randomness).
  */
 export function initialCoreState(self: string, startedAt: number, jitter: number): CoreState {
-  return { self, startedAt, memory: new Map(), own: [], walking: [], listing: initialListing(jitter), plan: null, hold: null };
+  return { self, startedAt, memory: new Map(), own: [], walking: [], listing: initialListing(jitter), unknownSince: new Map(), plan: null, hold: null };
 }
 
 /**
@@ -116,7 +116,8 @@ function tick(config: CoreConfig, state: CoreState, view: CoreView, now: number)
 
 /** The replacement rule on this view: settle own records, reap strays, launch; and when launches time out. */
 function replace(config: CoreConfig, state: CoreState, view: CoreView, now: number, decisions: CoreDecision[]): { state: CoreState; wakeAt: number } {
-  const plan = planOn(config, state, view, now);
+  const confirmed = confirmUnknown(config, state, view, planOn(config, state, view, now), now);
+  const { plan } = confirmed;
   let own = state.own;
   if (plan.settle.length > 0) {
     const settled = new Set(plan.settle);
@@ -127,10 +128,10 @@ function replace(config: CoreConfig, state: CoreState, view: CoreView, now: numb
   if (hold !== state.hold) decisions.push({ kind: 'hold', hold, plan });
   for (const instanceId of plan.strays) decisions.push({ kind: 'reap', instanceId });
   for (const launch of plan.launches) if (!own.some((r) => r.token === launch.token)) decisions.push({ kind: 'launch', launch });
-  let wakeAt = Number.POSITIVE_INFINITY;
+  let wakeAt = confirmed.wakeAt;
   for (const r of own) wakeAt = earliestFuture(wakeAt, r.startedAt + config.launchTimeoutMs, now);
   for (const r of view.gossiped) wakeAt = earliestFuture(wakeAt, r.startedAt + config.launchTimeoutMs, now);
-  return { state: { ...state, own, plan, hold }, wakeAt };
+  return { state: { ...state, own, plan, hold, unknownSince: confirmed.unknownSince }, wakeAt };
 }
 
 /**
@@ -160,9 +161,46 @@ export function planOn(config: CoreConfig, state: CoreState, view: CoreView, now
   });
 }
 
-/** Whether a launch decision still stands on a fresh plan (the re-check before acting). */
+const NOTHING_UNKNOWN: ReadonlyMap<string, number> = new Map();
+
+/**
+ * Keeps from the plan only the terminations of instances a peer in view runs (dead in view) or
+ * that have been unknown for `unknownGraceMs`: after a partition heals, a listed instance the
+ * other side launched and runs is unknown here for a beat, and is past the launch timeout if the
+ * partition was long — the rule alone would fence a live agent. A launch whose fencing waits,
+ * waits with it.
+ */
+function confirmUnknown(config: CoreConfig, state: CoreState, view: CoreView, plan: ReplacementPlan, now: number): { plan: ReplacementPlan; unknownSince: ReadonlyMap<string, number>; wakeAt: number } {
+  const candidates = new Set<string>(plan.strays);
+  for (const d of plan.launches) for (const id of d.fence) candidates.add(id);
+  if (candidates.size === 0) return { plan, unknownSince: NOTHING_UNKNOWN, wakeAt: Number.POSITIVE_INFINITY };
+  // Known: a peer in view runs it. One membership forgot (silent past forgetting) counts as unknown
+  // again: a partition that heals brings such peers back, and they are heard within a beat.
+  const inView = new Set<string>();
+  for (const p of view.peers) if (p.instanceId !== null && candidates.has(p.instanceId)) inView.add(p.instanceId);
+  const unknownSince = new Map<string, number>();
+  let wakeAt = Number.POSITIVE_INFINITY;
+  for (const id of candidates) {
+    if (inView.has(id)) continue;
+    const since = state.unknownSince.get(id) ?? now;
+    unknownSince.set(id, since);
+    wakeAt = earliestFuture(wakeAt, since + config.unknownGraceMs, now);
+  }
+  const ready = (id: string) => !unknownSince.has(id) || now - unknownSince.get(id)! >= config.unknownGraceMs;
+  const launches = plan.launches.filter((d) => d.fence.every(ready));
+  const strays = plan.strays.filter(ready);
+  if (launches.length === plan.launches.length && strays.length === plan.strays.length) return { plan, unknownSince, wakeAt };
+  const held = launches.length === 0 && plan.launches.length > 0;
+  return { plan: { ...plan, launches, strays, ...(held ? { hold: 'unknown-instance' as const } : {}) }, unknownSince, wakeAt };
+}
+
+/**
+ * Whether a launch decision still stands on a fresh plan (the re-check before acting): the same
+ * launch, fencing the same instances. A fresh listing that names another instance to fence drops
+ * it: the next tick decides, with the grace an unknown instance gets (see confirmUnknown).
+ */
 export function stillDecided(plan: ReplacementPlan, launch: LaunchDecision): boolean {
-  return plan.launches.some((d) => d.token === launch.token);
+  return plan.launches.some((d) => d.token === launch.token && d.fence.length === launch.fence.length && d.fence.every((id, i) => id === launch.fence[i]));
 }
 
 function earliestFuture(current: number, candidate: number, now: number): number {

@@ -14,6 +14,12 @@ export interface CoreConfig {
   startupGraceMs: number;
   /** A rebalance-recommended node no interruption followed is surplus after this (when the fleet is above target). */
   rebalanceWindowMs: number;
+  /**
+   * A listed instance no peer in view runs is terminated (fenced before a launch, or reaped as a
+   * stray) only once it has been unknown this long — membership's dead-after: a peer just healed
+   * from a partition is heard within a beat, and one gone silent would be dead by then.
+   */
+  unknownGraceMs: number;
   /** The deployment's epoch, part of every launch token. */
   epoch?: string;
   /** False: this agent cannot launch (no provider); it still runs the surplus rule. */
@@ -61,6 +67,8 @@ export interface CoreState {
   /** Tokens of own launches whose walk still runs: never settled under it. */
   readonly walking: readonly string[];
   readonly listing: ListingState;
+  /** Listed instances the plan would terminate that no peer in view runs: since when (bounded by the plan's candidates). */
+  readonly unknownSince: ReadonlyMap<string, number>;
   /** The last plan (null before the first): its launcher and backup set how often this agent lists. */
   readonly plan: ReplacementPlan | null;
   /** The hold last reported, so a change is reported once. */

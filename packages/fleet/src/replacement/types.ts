@@ -135,7 +135,12 @@ export interface LaunchDecision {
   fence: string[];
 }
 
-export type HoldReason = 'self-unknown' | 'no-deficit' | 'not-lowest' | 'no-quorum' | 'provider-full' | 'provider-occupied' | 'no-placements';
+/**
+ * Why nothing is launched. `unknown-instance` (set by the fleet core, not the rule): a launch
+ * would first terminate a listed instance no peer in view runs, and it has not been unknown for
+ * long enough yet — after a partition heals, the other side's agents are heard within a beat.
+ */
+export type HoldReason = 'self-unknown' | 'no-deficit' | 'not-lowest' | 'no-quorum' | 'provider-full' | 'provider-occupied' | 'no-placements' | 'unknown-instance';
 
 export interface ReplacementPlan {
   launches: LaunchDecision[];
