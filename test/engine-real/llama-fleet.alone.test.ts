@@ -9,7 +9,7 @@ import { isProcessAlive as alive } from '@synkti/cloud';
 import OpenAI from 'openai';
 import { AgentProcess } from '../harness/agent-process.js';
 import { TestFleet } from '../harness/fleet.js';
-import { enginePidOf, loseNode, signalGroup, streamCompletion } from '../harness/streams.js';
+import { enginePidOf, loseNodeNow, signalGroup, streamCompletion } from '../harness/streams.js';
 import { waitFor } from '../harness/wait.js';
 import { engineJson, installLlama, LLAMA_MODEL, LLAMA_TIMINGS, type LlamaAgent, SLOTS, startLlamaAgent, trackedStream, watchHealth } from './llama.js';
 
@@ -173,6 +173,9 @@ function lane(): void {
       const entry = gateway;
       await waitFor('the gateway sees 3 healthy engines', async () => ((await entry.fleet()).peers.filter((p) => p.healthy).length === 3 ? true : undefined), 30_000);
       const params = (i: number) => (kind === 'chat' ? chat(`migrate ${i}`) : text(`migrate ${i}`)) as Record<string, unknown>;
+      // Engine PIDs first: the kill must follow the choice of victim at once (a loaded machine
+      // finished the chosen stream during a look-up between them).
+      const enginePidOfPeer = new Map(await Promise.all(nodes.map(async (n) => [n.agent.peerId, await enginePidOf(n.agent)] as const)));
       const streams = Array.from({ length: STREAMS }, (_, i) => trackedStream(entry.apiUrl, kind, { ...params(i), max_tokens: TOKENS, stream_options: { include_usage: true } }));
       // The victim: the peer serving a stream that is well under way, far from done.
       const victimPeer = await waitFor('a stream under way', () => streams.find((t) => t.peer !== null && t.tokens >= 50 && t.tokens <= 150)?.peer ?? undefined, 30_000, 10).catch((err: Error) => {
@@ -180,7 +183,7 @@ function lane(): void {
       });
       const victim = nodes.find((n) => n.agent.peerId === victimPeer)!;
       const survivor = nodes.find((n) => n !== victim)!;
-      await loseNode(victim.agent);
+      loseNodeNow(victim.agent, enginePidOfPeer.get(victimPeer)!);
       const atLoss = streams.map((t) => t.tokens);
       try {
         const done = await Promise.all(streams.map((t) => t.done));

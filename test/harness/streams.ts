@@ -80,7 +80,11 @@ export function signalGroup(pid: number, signal: NodeJS.Signals): void {
 
 /** A reclaimed node: its agent and its engine die at once, with no goodbye. */
 export async function loseNode(agent: AgentProcess): Promise<void> {
-  const enginePid = await enginePidOf(agent);
+  loseNodeNow(agent, await enginePidOf(agent));
+}
+
+/** The same, with the engine's PID looked up beforehand: no await between choosing the victim and the kill. */
+export function loseNodeNow(agent: AgentProcess, enginePid: number): void {
   agent.kill('SIGKILL');
   signalGroup(enginePid, 'SIGKILL');
 }

@@ -106,7 +106,8 @@ describe('autoscaling on a local fleet: decided by load, leader-free', { timeout
     for (let slot = MIN_NODES; slot < MAX_NODES; slot++) assert.equal(all.filter((i) => i.slot === String(slot)).length, 1, `slot ${slot} launched exactly once: ${JSON.stringify(all)}`);
     const terminated = all.filter((i) => i.terminated);
     assert.equal(terminated.length, MAX_NODES - MIN_NODES, `the extra nodes are terminated in the ledger: ${JSON.stringify(all)}`);
-    for (const i of terminated) assert.ok(!alive(i.pid), `${i.instanceId} is gone`);
+    // An agent marks its own instance terminated and then exits: its process may outlive the record by a moment.
+    for (const i of terminated) await waitFor(`${i.instanceId}'s process gone`, async () => (alive(i.pid) ? undefined : true), 10_000, 100);
     // Whoever was the launcher at the time decided; the decisions are in its log.
     const nodeDirs = (await readdir(fleet.dir)).filter((n) => n.startsWith('node-'));
     const logs = (await Promise.all(nodeDirs.map((n) => readFile(join(fleet.dir, n, 'agent.log'), 'utf8').catch(() => '')))).join('\n');
