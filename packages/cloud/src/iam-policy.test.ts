@@ -28,7 +28,7 @@ const FLEET_OF_ROLE = `\${aws:PrincipalTag/${TAG_FLEET}}`;
 const TEMPLATE_ARN = /^arn:aws:ec2:\*:<ACCOUNT_ID>:launch-template\/<LAUNCH_TEMPLATE_ID>$/;
 
 /**
- * The EC2 actions the provider's source calls: every `new XCommand(` in packages/cloud/src/ec2
+ * The EC2 actions the provider's source calls: every `new XCommand(` (or `new sdk.XCommand(`) in packages/cloud/src/ec2
  * (tests and test helpers aside), plus CreateTags when RunInstances tags at launch (EC2
  * authorizes tag-on-create as ec2:CreateTags). Read from the source, so a command added there
  * fails this test until the policy allows it.
@@ -39,7 +39,8 @@ function actionsTheCodeCalls(): Set<string> {
   for (const name of readdirSync(dir)) {
     if (!name.endsWith('.ts') || name.endsWith('.test.ts') || name.includes('test-helpers')) continue;
     const source = readFileSync(new URL(name, dir), 'utf8');
-    for (const match of source.matchAll(/\bnew\s+([A-Z]\w*)Command\s*\(/g)) actions.add(`ec2:${match[1]}`);
+    // `new XCommand(` or, with the SDK loaded lazily, `new sdk.XCommand(`.
+    for (const match of source.matchAll(/\bnew\s+(?:\w+\.)?([A-Z]\w*)Command\s*\(/g)) actions.add(`ec2:${match[1]}`);
     if (/\bTagSpecifications\s*:/.test(source)) actions.add('ec2:CreateTags');
   }
   return actions;

@@ -1,15 +1,22 @@
-import {
-  DescribeInstancesCommand,
-  type DescribeInstancesCommandOutput,
-  DescribeSpotPriceHistoryCommand,
-  DescribeSubnetsCommand,
+import type {
+  DescribeInstancesCommandOutput,
+  DescribeSpotPriceHistoryCommandOutput,
+  DescribeSubnetsCommandOutput,
   EC2Client,
-  type Filter,
-  type Instance,
-  type _InstanceType,
-  RunInstancesCommand,
-  TerminateInstancesCommand,
+  Filter,
+  Instance,
+  _InstanceType,
+  RunInstancesCommandOutput,
+  TerminateInstancesCommandOutput,
 } from '@aws-sdk/client-ec2';
+
+/** The SDK module, loaded on first use: it costs ~40 MiB of heap, and an agent on another provider never needs it. */
+type Ec2Sdk = typeof import('@aws-sdk/client-ec2');
+let sdkModule: Promise<Ec2Sdk> | undefined;
+function ec2Sdk(): Promise<Ec2Sdk> {
+  sdkModule ??= import('@aws-sdk/client-ec2');
+  return sdkModule;
+}
 import {
   type Clock,
   type CloudProvider,
@@ -72,15 +79,20 @@ export function ec2Provider(init: Ec2ProviderInit, components: Ec2ProviderCompon
   const rng = components.rng ?? Math.random;
   const sleep = components.sleep ?? clockSleep(components.clock ?? systemClock);
   const ownsClient = components.client === undefined;
-  const client =
-    components.client ??
-    new EC2Client({
+  let built: EC2Client | undefined = components.client;
+  /** Sends one command, built from the SDK module once it is loaded (the client is built with it). */
+  async function send<T>(command: (sdk: Ec2Sdk) => object, signal: AbortSignal): Promise<T> {
+    const sdk = await ec2Sdk();
+    built ??= new sdk.EC2Client({
       region: config.region,
       ...(config.endpoint === undefined ? {} : { endpoint: config.endpoint }),
       ...(components.credentials === undefined ? {} : { credentials: components.credentials }),
       maxAttempts: 1,
       requestHandler: { requestTimeout: config.requestTimeoutMs, connectionTimeout: config.requestTimeoutMs },
     });
+    // The command's own type fixes its output; `send`'s overloads cannot name it generically.
+    return (await built.send(command(sdk) as never, { abortSignal: signal })) as T;
+  }
   const policy: RetryPolicy = {
     maxAttempts: config.maxAttempts,
     baseMs: config.backoffBaseMs,
@@ -113,7 +125,7 @@ export function ec2Provider(init: Ec2ProviderInit, components: Ec2ProviderCompon
     for (let page = 0; page < EC2_MAX_PAGES; page++) {
       const out: DescribeInstancesCommandOutput = await call(
         'DescribeInstances',
-        (s) => client.send(new DescribeInstancesCommand({ Filters: filters, MaxResults: config.pageSize, ...(nextToken === undefined ? {} : { NextToken: nextToken }) }), { abortSignal: s }),
+        (s) => send<DescribeInstancesCommandOutput>((sdk) => new sdk.DescribeInstancesCommand({ Filters: filters, MaxResults: config.pageSize, ...(nextToken === undefined ? {} : { NextToken: nextToken }) }), s),
         signal,
       );
       for (const reservation of out.Reservations ?? []) found.push(...(reservation.Instances ?? []));
@@ -128,7 +140,7 @@ export function ec2Provider(init: Ec2ProviderInit, components: Ec2ProviderCompon
   async function zonesOf(subnets: readonly string[], signal?: AbortSignal): Promise<Map<string, string>> {
     const missing = subnets.filter((s) => !subnetZones.has(s));
     if (missing.length > 0) {
-      const out = await call('DescribeSubnets', (s) => client.send(new DescribeSubnetsCommand({ SubnetIds: missing }), { abortSignal: s }), signal);
+      const out = await call('DescribeSubnets', (s) => send<DescribeSubnetsCommandOutput>((sdk) => new sdk.DescribeSubnetsCommand({ SubnetIds: missing }), s), signal);
       for (const sn of out.Subnets ?? []) if (sn.SubnetId !== undefined && sn.AvailabilityZone !== undefined) subnetZones.set(sn.SubnetId, sn.AvailabilityZone);
     }
     return subnetZones;
@@ -143,7 +155,7 @@ export function ec2Provider(init: Ec2ProviderInit, components: Ec2ProviderCompon
     let asked = [...ids];
     for (let round = 0; round < 2 && asked.length > 0; round++) {
       try {
-        const res = await call('DescribeInstances', (s) => client.send(new DescribeInstancesCommand({ InstanceIds: asked }), { abortSignal: s }), signal);
+        const res = await call('DescribeInstances', (s) => send<DescribeInstancesCommandOutput>((sdk) => new sdk.DescribeInstancesCommand({ InstanceIds: asked }), s), signal);
         return (res.Reservations ?? []).flatMap((r) => r.Instances ?? []);
       } catch (err) {
         const unknown = err instanceof ProviderFailedError && err.awsCode === 'InvalidInstanceID.NotFound' ? new Set(err.message.match(/i-[0-9a-f]+/g) ?? []) : new Set<string>();
@@ -183,7 +195,7 @@ export function ec2Provider(init: Ec2ProviderInit, components: Ec2ProviderCompon
         'RunInstances',
         async (s) => {
           await runPacer.take(s);
-          return client.send(new RunInstancesCommand(input), { abortSignal: s });
+          return send<RunInstancesCommandOutput>((sdk) => new sdk.RunInstancesCommand(input), s);
         },
         signal,
       );
@@ -237,7 +249,7 @@ export function ec2Provider(init: Ec2ProviderInit, components: Ec2ProviderCompon
       for (let page = 0; page < EC2_MAX_PAGES && types.length > 0; page++) {
         const out = await call(
           'DescribeSpotPriceHistory',
-          (s) => client.send(new DescribeSpotPriceHistoryCommand({ InstanceTypes: types as _InstanceType[], ProductDescriptions: ['Linux/UNIX'], StartTime: new Date(at), EndTime: new Date(at), ...(nextToken === undefined ? {} : { NextToken: nextToken }) }), { abortSignal: s }),
+          (s) => send<DescribeSpotPriceHistoryCommandOutput>((sdk) => new sdk.DescribeSpotPriceHistoryCommand({ InstanceTypes: types as _InstanceType[], ProductDescriptions: ['Linux/UNIX'], StartTime: new Date(at), EndTime: new Date(at), ...(nextToken === undefined ? {} : { NextToken: nextToken }) }), s),
           signal,
         );
         for (const h of out.SpotPriceHistory ?? []) {
@@ -262,7 +274,7 @@ export function ec2Provider(init: Ec2ProviderInit, components: Ec2ProviderCompon
       try {
         await call(
           'TerminateInstances',
-          (s) => client.send(new TerminateInstancesCommand({ InstanceIds: [instanceId] }), { abortSignal: s }),
+          (s) => send<TerminateInstancesCommandOutput>((sdk) => new sdk.TerminateInstancesCommand({ InstanceIds: [instanceId] }), s),
           signal,
         );
         log.info({ instanceId }, 'terminated instance');
@@ -279,7 +291,7 @@ export function ec2Provider(init: Ec2ProviderInit, components: Ec2ProviderCompon
     },
 
     close(): void {
-      if (ownsClient) client.destroy();
+      if (ownsClient) built?.destroy();
     },
   };
 }
