@@ -200,17 +200,19 @@ export function takeListing(w: World, side: number, instances: readonly Provider
 
 /** One pass over a side's view: the rule's inputs and what the simulator needs beside them. */
 function derive(view: SideView): DerivedView {
-  const peers: PeerFacts[] = [];
-  const surplusPeers: SurplusPeer[] = [];
+  // Sized once: this runs after nearly every change of a 1,000-peer view.
+  const peers: PeerFacts[] = new Array<PeerFacts>(view.peers.size);
+  const surplusPeers: SurplusPeer[] = new Array<SurplusPeer>(view.peers.size);
   const launches: LaunchRecord[] = [];
+  let n = 0;
   let lowest: string | null = null;
   let second: string | null = null;
   let atRisk = 0;
   let oldestRisk = Number.POSITIVE_INFINITY;
   let warm = 0;
   for (const e of view.peers.values()) {
-    peers.push(e.facts);
-    surplusPeers.push(e.surplus);
+    peers[n] = e.facts;
+    surplusPeers[n++] = e.surplus;
     for (const r of e.records) launches.push(r);
     const f = e.facts;
     if (f.alive && !f.draining && f.interrupted === 'rebalance') {

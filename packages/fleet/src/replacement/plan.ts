@@ -117,7 +117,7 @@ export function planReplacement(input: ReplacementInput): ReplacementPlan {
   const activeTokens = listing === null ? null : new Set(active.map((r) => r.token));
   const reapable = listing !== null && launcher === input.self && fenceQuorum && input.assumeLauncher !== true;
   const base = {
-    strays: reapable ? strayInstances(input, listing, slots, activeTokens!) : [],
+    strays: reapable ? strayInstances(input, listing, slots, activeTokens!, uncounted, counted) : [],
     settle: settleOwn(input, records, settled),
     launcher,
     backup,

@@ -11,7 +11,14 @@ import type { PeerFacts, ProviderInstance, ReplacementInput } from './types.js';
  * good. The same conditions as fencing apply, and the same quorum (the caller checks it).
  * Slots held by a launch in flight are left alone: its instance may be landing. Ascending.
  */
-export function strayInstances(input: ReplacementInput, listing: Listing, slots: SlotAssignment, activeTokens: ReadonlySet<string>): string[] {
+export function strayInstances(
+  input: ReplacementInput,
+  listing: Listing,
+  slots: SlotAssignment,
+  activeTokens: ReadonlySet<string>,
+  uncounted: readonly PeerFacts[] = input.peers,
+  counted: readonly PeerFacts[] = [],
+): string[] {
   if (slots.seated === 0) return [];
   // Listed instances in held slots other than the holder's own: few, so the peers are searched
   // for those alone (a map of every peer per evaluation was a fifth of a large simulation's time).
@@ -23,7 +30,7 @@ export function strayInstances(input: ReplacementInput, listing: Listing, slots:
     for (let k = head[i]!; k >= 0; k = next[k]!) if (list[k]!.instanceId !== instances[i]) candidates.push(list[k]!);
   }
   if (candidates.length === 0) return [];
-  const byInstance = peersRunning(input.peers, candidates);
+  const byInstance = peersRunning(uncounted, counted, candidates);
   const out: string[] = [];
   for (const inst of candidates) {
     const peer = byInstance.get(inst.instanceId);
@@ -45,10 +52,20 @@ export function strayInstances(input: ReplacementInput, listing: Listing, slots:
   return out.sort();
 }
 
-function peersRunning(peers: readonly PeerFacts[], instances: readonly ProviderInstance[]): Map<string, PeerFacts> {
+/**
+ * The peer running each of these instances. A candidate is usually an at-risk, draining or dead
+ * peer's (uncounted: few), so those are searched first; the counted peers only when something is
+ * left unresolved or resolved to a dead peer — a live agent on the same instance (a restart
+ * under a new peer ID) wins, so a live agent is never taken for a stray.
+ */
+function peersRunning(uncounted: readonly PeerFacts[], counted: readonly PeerFacts[], instances: readonly ProviderInstance[]): Map<string, PeerFacts> {
   const wanted = new Set<string>();
   for (const inst of instances) wanted.add(inst.instanceId);
   const out = new Map<string, PeerFacts>();
-  for (const p of peers) if (p.instanceId !== null && wanted.has(p.instanceId)) out.set(p.instanceId, p);
+  for (const p of uncounted) if (p.instanceId !== null && wanted.has(p.instanceId)) out.set(p.instanceId, p);
+  let settled = 0;
+  for (const p of out.values()) if (p.dead !== true) settled++;
+  if (settled === wanted.size) return out;
+  for (const p of counted) if (p.instanceId !== null && wanted.has(p.instanceId)) out.set(p.instanceId, p);
   return out;
 }
