@@ -1,37 +1,31 @@
-import { readFile } from 'node:fs/promises';
 import { writeRuntimeFile } from './runtime-file.js';
-import { fetchSwarmKeyFromSsm } from './ssm.js';
-import { type CloudWiring, type CloudWiringFactory, imdsRegion, wireCloud } from './cloud-wiring.js';
-import { InterruptionHandler } from './interruption.js';
-import { Replacer } from './replacer.js';
-import { Autoscaler } from './autoscaler.js';
+import { type CloudWiring, type CloudWiringFactory, wireCloud } from './cloud-wiring.js';
+import type { InterruptionHandler } from './interruption.js';
+import type { Replacer } from './replacer.js';
+import type { Autoscaler } from './autoscaler.js';
 import { HistorySampler } from './history-sampler.js';
 import { confirmGone } from './fence-probe.js';
 import { SuspicionGossip } from './suspicion.js';
 import { NeighbourProbe } from './neighbour-probe.js';
+import { type FleetWiringDeps, newAutoscaler, newInterruptionHandler, newReplacer } from './fleet-wiring.js';
+import { agentSwarmKey } from './swarm-key.js';
 import { type FleetEvent, MembershipView, type PeerDigest, diffFleet, digest, keepAlivePeriodMs } from '@synkti/fleet';
-import { type EngineSupervisor, engineSupervisor } from '@synkti/engine';
+import { type EngineConfigInput, type EngineSupervisor, engineSupervisor } from '@synkti/engine';
 import { AgentMetrics, createGatewayApp, type FleetSource, HttpServer, LocalEngineTarget, RequestPath, type RequestTarget } from '@synkti/gateway';
-import { type Clock, type Logger, type Rng, type Startable, SynktiError, systemClock, type TimerHandle } from '@synkti/interface';
-import { Mesh, readSwarmKey, type StateBody } from '@synkti/mesh';
+import { type Clock, type Logger, type Rng, type Startable, systemClock, type TimerHandle } from '@synkti/interface';
+import { Mesh, type StateBody } from '@synkti/mesh';
 import type { AgentConfig } from './config/index.js';
 import { engineConfigFrom } from './engine-config.js';
 import { drainNode } from './drain.js';
 import { SELF_TERMINATE_TIMEOUT_MS } from './exit-codes.js';
 import { AGENT_VERSION } from './version.js';
 
+export { SwarmKeyMissingError } from './swarm-key.js';
+
 /** Budget of one provider listing made to find peers. */
 const DISCOVERY_TIMEOUT_MS = 10_000;
 /** Recent fleet events kept for the dashboard and /fleet. */
 const MAX_RECENT_EVENTS = 200;
-/** Scale in only while the peak load would fit one node fewer at this share of the target load: the hysteresis. */
-const SCALE_IN_LOAD_FRACTION = 0.7;
-
-export class SwarmKeyMissingError extends SynktiError {
-  constructor(path: string) {
-    super('SWARM_KEY_MISSING', `no swarm key at ${path}; create one with \`synkti keygen --out ${path}\` and share it with every agent of the fleet`);
-  }
-}
 
 /**
  * One Synkti agent: the mesh, the membership view fed by gossip, and the HTTP API. Starts its
@@ -127,26 +121,46 @@ export class Agent implements Startable {
     this.#started = true;
     // Validate everything before opening any socket: a config error must not leave a half-started agent.
     const engineConfig = engineConfigFrom(this.config);
-    const swarmKey = await this.#readSwarmKey();
+    const mesh = await this.#startMesh(await agentSwarmKey(this.config, this.#log));
+    if (engineConfig !== undefined) this.#createEngine(engineConfig, mesh);
+    const cloud = await this.#wireCloud(this.config, { clock: this.#clock, logger: this.logger });
+    this.#cloud = cloud;
+    this.#wireFleet(mesh, cloud);
+    await this.#startGateway(mesh);
+    mesh.startHeartbeat(() => this.#stateBody());
+    await this.#engine?.start();
+    if (cloud.watcher !== undefined) {
+      cloud.watcher.onNotice((notice) => this.#interruptions?.notice(notice));
+      await cloud.watcher.start();
+    }
+    this.#scheduleHeartbeatTick();
+    await this.#writeRuntimeFile();
+    this.#scheduleTick();
+    this.#log.info({ peerId: mesh.peerId, fleet: this.config.fleet, api: this.apiUrl, addrs: mesh.multiaddrs() }, 'agent started');
+  }
+
+  /** The mesh, the view it feeds, and the suspicion and neighbour-probe shells beside it. */
+  async #startMesh(swarmKey: Uint8Array): Promise<Mesh> {
+    const c = this.config;
     const mesh = new Mesh({
-      fleet: this.config.fleet,
-      stateDir: this.config.stateDir,
+      fleet: c.fleet,
+      stateDir: c.stateDir,
       swarmKey,
-      listen: this.config.listen,
-      announce: this.config.announce,
-      bootstrap: this.config.bootstrap,
-      heartbeatMs: this.config.heartbeatMs,
-      keepAliveMs: () => keepAlivePeriodMs(this.config.heartbeatMs, this.view.size),
-      forgetAfterMs: this.config.deadAfterMs + this.config.forgetAfterMs,
-      ipColocationWhitelist: this.config.ipColocationWhitelist,
+      listen: c.listen,
+      announce: c.announce,
+      bootstrap: c.bootstrap,
+      heartbeatMs: c.heartbeatMs,
+      keepAliveMs: () => keepAlivePeriodMs(c.heartbeatMs, this.view.size),
+      forgetAfterMs: c.deadAfterMs + c.forgetAfterMs,
+      ipColocationWhitelist: c.ipColocationWhitelist,
       discover: () => this.#discoverPeers(),
-      forwardMux: this.config.forwardMux,
+      forwardMux: c.forwardMux,
       clock: this.#clock,
       logger: this.logger,
     });
     mesh.onState((state) => {
       // Before the view: a departing decider's last messages carry its decision and then drop it from the view.
-      if (state.scale !== undefined && state.fleet === this.config.fleet) this.#autoscaler?.adopt(state.scale);
+      if (state.scale !== undefined && state.fleet === c.fleet) this.#autoscaler?.adopt(state.scale);
       const outcome = this.view.observe(state, this.#clock.now());
       if (outcome === 'left' || outcome === 'restarted' || outcome === 'new-peer') this.#refresh();
       this.#suspicions?.onState(state);
@@ -168,80 +182,60 @@ export class Agent implements Startable {
     this.#suspicions = suspicions;
     this.#neighbourProbe = new NeighbourProbe({ mesh, view: this.view, clock: this.#clock, logger: this.logger, self: () => mesh.peerId, suspect: (peerId) => suspicions.suspect(peerId) });
     this.#neighbourProbe.start();
-    if (engineConfig !== undefined) {
-      const engine = engineSupervisor({ config: engineConfig }, { clock: this.#clock, rng: this.#rng, logger: this.logger });
-      // Peers learn of a change of engine state at once, not at the next heartbeat.
-      engine.onTransition(() => {
-        if (this.#stopping) return;
-        void mesh.publishNow().catch((err: unknown) => this.#log.warn({ err }, 'publish failed'));
-        void this.#writeRuntimeFile();
-      });
-      this.#engine = engine;
-    }
-    const cloud = await this.#wireCloud(this.config, { clock: this.#clock, logger: this.logger });
-    this.#cloud = cloud;
-    const publishNow = () => void mesh.publishNow();
-    const fleetTarget = () => this.#autoscaler?.target() ?? this.config.targetSize;
-    this.#interruptions = new InterruptionHandler({
-      drain: (serveForMs, relayForMs, reason) => this.drain(serveForMs, relayForMs, reason),
-      clock: this.#clock,
-      logger: this.logger,
-      drainMarginMs: this.config.drainMarginMs,
-      rebalanceWindowMs: this.config.rebalanceWindowMs,
-      publishNow,
-      leave: (reason) => this.#emitLeave(reason),
-      onNotice: (kind) => this.metrics?.interruptions.inc({ kind }),
+    return mesh;
+  }
+
+  #createEngine(engineConfig: EngineConfigInput, mesh: Mesh): void {
+    const engine = engineSupervisor({ config: engineConfig }, { clock: this.#clock, rng: this.#rng, logger: this.logger });
+    // Peers learn of a change of engine state at once, not at the next heartbeat.
+    engine.onTransition(() => {
+      if (this.#stopping) return;
+      void mesh.publishNow().catch((err: unknown) => this.#log.warn({ err }, 'publish failed'));
+      void this.#writeRuntimeFile();
     });
+    this.#engine = engine;
+  }
+
+  /** The fleet's shells: interruptions, the replacer around the fleet core, the autoscaler. */
+  #wireFleet(mesh: Mesh, cloud: CloudWiring): void {
+    const deps: FleetWiringDeps = { config: this.config, view: this.view, clock: this.#clock, logger: this.logger, self: () => mesh.peerId, publishNow: () => void mesh.publishNow(), metrics: () => this.metrics };
+    this.#interruptions = newInterruptionHandler(deps, (serveForMs, relayForMs, reason) => this.drain(serveForMs, relayForMs, reason), (reason) => this.#emitLeave(reason));
     if (this.config.spotReturnAfterMs > 0 && cloud.providerInfo.lifecycle === 'on-demand' && cloud.launchedByFleet === true && cloud.placements.some((p) => p.onDemand !== true)) {
       this.#interruptions.scheduleSpotReturn(this.config.spotReturnAfterMs);
     }
-    if (this.config.targetSize > 0) {
-      this.#replacer = new Replacer({
-        fleet: this.config.fleet,
-        self: () => mesh.peerId,
-        target: fleetTarget,
-        ...(cloud.provider !== undefined ? { provider: cloud.provider } : {}),
-        placements: cloud.placements,
-        launchTimeoutMs: this.config.launchTimeoutMs,
-        epoch: this.config.fleetEpoch ?? (this.config.provider === 'ec2' ? this.config.ec2LaunchTemplate : undefined),
-        priceAware: this.config.placementOrder === 'price',
-        confirmGone: (instanceId) => this.#confirmGone(mesh, instanceId),
-        view: this.view,
-        clock: this.#clock,
-        logger: this.logger,
-        publishNow,
-        onLaunch: (outcome) => this.metrics?.launches.inc({ outcome }),
-        assumeLauncher: this.config.testAssumeLauncher,
-        startupGraceMs: this.config.suspectAfterMs,
-        rebalanceWindowMs: this.config.rebalanceWindowMs,
-        unknownGraceMs: this.config.deadAfterMs,
-        onSurplus: (reason) => this.#interruptions?.drainAsSurplus(reason),
-      });
-    }
-    if (this.#replacer !== undefined && cloud.provider !== undefined && this.config.autoscale) this.#autoscaler = this.#newAutoscaler(this.#replacer, publishNow);
+    if (this.config.targetSize <= 0) return;
+    this.#replacer = newReplacer(deps, cloud, {
+      target: () => this.#autoscaler?.target() ?? this.config.targetSize,
+      confirmGone: (instanceId) => confirmGone(mesh, this.view.snapshot(this.#clock.now()), mesh.peerId, instanceId, this.#log),
+      onSurplus: (reason) => this.#interruptions?.drainAsSurplus(reason),
+    });
+    if (cloud.provider !== undefined && this.config.autoscale) this.#autoscaler = newAutoscaler(deps, this.#replacer);
+  }
+
+  /** The request path (local engine or a peer), its metrics and history, and the HTTP API. */
+  async #startGateway(mesh: Mesh): Promise<void> {
+    const c = this.config;
     const localEngine = new LocalEngineTarget({ engine: () => this.#engine, accepting: () => this.accepting });
     this.#localEngine = localEngine;
-    await mesh.serveForwards((req) => localEngine.send(req.head, req.body, req.signal), this.config.maxForwardStreams);
+    await mesh.serveForwards((req) => localEngine.send(req.head, req.body, req.signal), c.maxForwardStreams);
     const target: RequestTarget = {
       send: (peerId, head, body, signal) => (peerId === mesh.peerId ? localEngine.send(head, body, signal) : mesh.forward(peerId, head, body, { signal })),
     };
     const fleetSource = this.#fleetSource();
-    const c = this.config;
-    this.#history = new HistorySampler({ clock: this.#clock, fleet: fleetSource, target: () => (c.targetSize > 0 ? (this.#autoscaler?.target() ?? c.targetSize) : null), spotPricePerHour: c.spotPricePerHour, onDemandPricePerHour: c.onDemandPricePerHour });
+    const fleetTarget = () => (c.targetSize > 0 ? (this.#autoscaler?.target() ?? c.targetSize) : null);
+    const history = new HistorySampler({ clock: this.#clock, fleet: fleetSource, target: fleetTarget, spotPricePerHour: c.spotPricePerHour, onDemandPricePerHour: c.onDemandPricePerHour });
+    this.#history = history;
+    const healthyNow = () => this.view.snapshot(this.#clock.now()).filter((p) => p.healthy).length;
     this.metrics = new AgentMetrics({
-      ...this.#history.metricsSources(),
+      ...history.metricsSources(),
       gossip: () => mesh.gossip.counters,
-      peersByStatus: () => {
-        const counts: Record<string, number> = {};
-        for (const p of this.view.snapshot(this.#clock.now())) {
-          counts[p.status] = (counts[p.status] ?? 0) + 1;
-          if (p.healthy) counts['healthy'] = (counts['healthy'] ?? 0) + 1;
-        }
-        return counts;
-      },
+      peersByStatus: () => countByStatus(this.view.snapshot(this.#clock.now())),
       engineState: () => this.#engine?.state() ?? null,
       engineCounters: () => this.#engine?.snapshot().counters ?? null,
-      fleetSize: () => (this.config.targetSize > 0 ? { target: this.#autoscaler?.target() ?? this.config.targetSize, healthy: this.view.snapshot(this.#clock.now()).filter((p) => p.healthy).length } : null),
+      fleetSize: () => {
+        const wanted = fleetTarget();
+        return wanted === null ? null : { target: wanted, healthy: healthyNow() };
+      },
     });
     this.#requestPath = new RequestPath({
       fleet: fleetSource,
@@ -252,23 +246,13 @@ export class Agent implements Startable {
       retryAfterS: Math.max(1, Math.ceil(c.heartbeatMs / 1_000)),
       limits: { migrationLimit: c.migrationLimit, firstTokenTimeoutMs: c.firstTokenTimeoutMs, responseTimeoutMs: c.responseTimeoutMs, streamStallTimeoutMs: c.streamStallTimeoutMs, peerInhibitMs: c.peerInhibitMs, maxInFlight: c.maxInFlight },
       metrics: this.metrics,
-      onStreamTokens: (tokens) => this.#history?.history.recordTokens(tokens),
+      onStreamTokens: (tokens) => history.history.recordTokens(tokens),
     });
-    const app = createGatewayApp({ fleet: fleetSource, requestPath: this.#requestPath, accepting: () => this.accepting, logger: this.logger, apiKeys: this.config.apiKeys, opsKeys: this.config.opsKeys, keyLimits: { requestsPerSecond: this.config.keyRequestsPerSecond, maxConcurrent: this.config.keyMaxConcurrent }, maxBodyBytes: this.config.maxBodyBytes, metrics: this.metrics, history: this.#history.history });
-    const http = new HttpServer(app, this.config.apiHost, this.config.apiPort);
+    const app = createGatewayApp({ fleet: fleetSource, requestPath: this.#requestPath, accepting: () => this.accepting, logger: this.logger, apiKeys: c.apiKeys, opsKeys: c.opsKeys, keyLimits: { requestsPerSecond: c.keyRequestsPerSecond, maxConcurrent: c.keyMaxConcurrent }, maxBodyBytes: c.maxBodyBytes, metrics: this.metrics, history: history.history });
+    const http = new HttpServer(app, c.apiHost, c.apiPort);
     await http.start();
     this.#http = http;
-    this.#history.start();
-    mesh.startHeartbeat(() => this.#stateBody());
-    await this.#engine?.start();
-    if (cloud.watcher !== undefined) {
-      cloud.watcher.onNotice((notice) => this.#interruptions?.notice(notice));
-      await cloud.watcher.start();
-    }
-    this.#scheduleHeartbeatTick();
-    await this.#writeRuntimeFile();
-    this.#scheduleTick();
-    this.#log.info({ peerId: mesh.peerId, fleet: this.config.fleet, api: this.apiUrl, addrs: mesh.multiaddrs() }, 'agent started');
+    history.start();
   }
 
   /**
@@ -376,28 +360,6 @@ export class Agent implements Startable {
     for (const listener of this.#leaveListeners) listener(reason);
   }
 
-  #newAutoscaler(replacer: Replacer, publishNow: () => void): Autoscaler {
-    const c = this.config;
-    return new Autoscaler({
-      config: {
-        minNodes: c.minNodes, maxNodes: c.maxNodes, targetLoadPerNode: c.targetLoadPerNode, targetUtilization: c.targetUtilization, kvCeiling: c.kvCacheCeiling,
-        scaleOutWindowMs: c.scaleOutWindowMs, scaleInWindowMs: c.scaleInWindowMs, scaleOutCooldownMs: c.scaleOutCooldownMs, scaleInCooldownMs: c.scaleInCooldownMs, scaleInLoadFraction: SCALE_IN_LOAD_FRACTION,
-      },
-      configured: c.targetSize,
-      view: this.view,
-      clock: this.#clock,
-      logger: this.logger,
-      isLauncher: () => this.config.testAssumeLauncher || (replacer.lastPlan?.launcher === this.peerId && replacer.lastPlan.quorum),
-      replacing: () => (replacer.lastPlan?.deficit ?? 0) > 0 || replacer.launchesInFlight().length > 0,
-      publishNow,
-      onDecision: (from, d) => this.metrics?.scaleDecisions.inc({ direction: d.target > from ? 'out' : 'in', reason: d.reason }),
-    });
-  }
-
-  #confirmGone(mesh: Mesh, instanceId: string): Promise<boolean> {
-    return confirmGone(mesh, this.view.snapshot(this.#clock.now()), this.peerId, instanceId, this.#log);
-  }
-
   /** Where the provider says the fleet's agents are: no bootstrap node is needed to (re)join. */
   async #discoverPeers(): Promise<string[]> {
     const provider = this.#cloud?.provider;
@@ -477,24 +439,18 @@ export class Agent implements Startable {
     }
     if (this.#events.length > MAX_RECENT_EVENTS) this.#events.splice(0, this.#events.length - MAX_RECENT_EVENTS);
   }
-
-  async #readSwarmKey(): Promise<Uint8Array> {
-    if (this.config.swarmKeySsmParameter !== undefined) {
-      // The SDK reads no region from the instance metadata: ask it, so the user data need not name one.
-      const region = this.config.ec2Region ?? (this.config.provider === 'ec2' ? await imdsRegion(this.config.imdsEndpoint) : undefined);
-      await fetchSwarmKeyFromSsm({ parameter: this.config.swarmKeySsmParameter, path: this.config.swarmKeyFile, region });
-      this.#log.info({ parameter: this.config.swarmKeySsmParameter, path: this.config.swarmKeyFile }, 'swarm key fetched from SSM');
-    }
-    try {
-      await readFile(this.config.swarmKeyFile);
-    } catch {
-      throw new SwarmKeyMissingError(this.config.swarmKeyFile);
-    }
-    return readSwarmKey(this.config.swarmKeyFile);
-  }
 }
 
 function displayHost(host: string): string {
   if (host === '0.0.0.0' || host === '::') return '127.0.0.1';
   return host.includes(':') ? `[${host}]` : host;
+}
+
+function countByStatus(peers: readonly { status: string; healthy: boolean }[]): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const p of peers) {
+    counts[p.status] = (counts[p.status] ?? 0) + 1;
+    if (p.healthy) counts['healthy'] = (counts['healthy'] ?? 0) + 1;
+  }
+  return counts;
 }
