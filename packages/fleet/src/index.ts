@@ -23,6 +23,8 @@ export {
   compareIds,
   suspectsMe,
   keepAlivePeriodMs,
+  silenceLimits,
+  type SilenceLimits,
 } from './membership.js';
 export { diffFleet, digest, type FleetEvent, type FleetEventKind, type PeerDigest } from './events.js';
 export * from './replacement/index.js';

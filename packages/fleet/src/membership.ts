@@ -67,6 +67,24 @@ export function keepAlivePeriodMs(heartbeatMs: number, fleetSize: number): numbe
   return Math.max(heartbeatMs, Math.ceil((fleetSize * 1_000) / STATES_PER_SECOND_BUDGET));
 }
 
+/** How long a peer may stay silent before it is suspect, dead and forgotten (each counted from the last state heard). */
+export interface SilenceLimits {
+  suspectAfterMs: number;
+  deadAfterMs: number;
+  forgetAfterMs: number;
+}
+
+/**
+ * The silence limits for a peer announcing keep-alive period `beatMs`: the configured timings,
+ * or as many of its periods if that is longer (a large fleet's agents beat slowly). Forgotten
+ * `forgetAfterMs` after it is dead. The simulator schedules silence with these very limits.
+ */
+export function silenceLimits(timings: MembershipTimings, beatMs?: number): SilenceLimits {
+  const suspectAfterMs = beatMs === undefined ? timings.suspectAfterMs : Math.max(timings.suspectAfterMs, SUSPECT_AFTER_BEATS * beatMs);
+  const deadAfterMs = beatMs === undefined ? timings.deadAfterMs : Math.max(timings.deadAfterMs, DEAD_AFTER_BEATS * beatMs);
+  return { suspectAfterMs, deadAfterMs, forgetAfterMs: deadAfterMs + timings.forgetAfterMs };
+}
+
 /**
  * Whether `state` names `self` as suspect at the version `self` last published, or a newer one
  * (a peer that restarted on the same key): then `self` should publish at once, and its newer
@@ -195,7 +213,7 @@ export class MembershipView {
     for (const [instanceId, at] of this.#fenced) if (now - at > keepDepartures) this.#fenced.delete(instanceId);
     const forgotten: string[] = [];
     for (const [peerId, entry] of this.#peers) {
-      if (now - entry.lastSeenAt > this.#silenceLimits(entry).deadAfterMs + this.timings.forgetAfterMs) {
+      if (now - entry.lastSeenAt > this.#silenceLimits(entry).forgetAfterMs) {
         this.#peers.delete(peerId);
         forgotten.push(peerId);
       }
@@ -247,10 +265,8 @@ export class MembershipView {
    * Silent this long, a peer is suspect, then dead: the configured timings, or as many of the
    * peer's announced keep-alive periods if that is longer (a large fleet's agents beat slowly).
    */
-  #silenceLimits(entry: PeerEntry): { suspectAfterMs: number; deadAfterMs: number } {
-    const beat = entry.state.beatMs;
-    if (beat === undefined) return this.timings;
-    return { suspectAfterMs: Math.max(this.timings.suspectAfterMs, SUSPECT_AFTER_BEATS * beat), deadAfterMs: Math.max(this.timings.deadAfterMs, DEAD_AFTER_BEATS * beat) };
+  #silenceLimits(entry: PeerEntry): SilenceLimits {
+    return silenceLimits(this.timings, entry.state.beatMs);
   }
 
   /**

@@ -1,5 +1,5 @@
-import { DEAD_AFTER_MS, FORGET_AFTER_MS, HEARTBEAT_MS, HOUR_MS, SUSPECT_AFTER_MS } from './constants.js';
-import { compareVersions } from '@synkti/fleet';
+import { HEARTBEAT_MS, HOUR_MS } from './constants.js';
+import { compareVersions, defaultMembershipTimings, silenceLimits } from '@synkti/fleet';
 import { hear } from './core.js';
 import { exponential } from './random.js';
 import { emptyView, schedule, type SimNode, type Snapshot, type ViewEntry, type World } from './world.js';
@@ -86,21 +86,28 @@ export function requestEval(w: World, side: number, wanted: number): void {
   schedule(w, at, { k: 'eval', side, at });
 }
 
-/** Silence: heartbeats stop reaching `side`; the peer turns suspect (not alive) after SUSPECT_AFTER_MS. */
+/** The fleet's own silence limits (membership's `silenceLimits`, default timings, one beat a heartbeat). */
+const SILENCE = silenceLimits(defaultMembershipTimings);
+
+/**
+ * Silence: heartbeats stop reaching `side`. Last heard up to a heartbeat ago, the peer turns
+ * suspect (not alive), then dead, then forgotten, at the fleet's silence limits from then.
+ */
 export function goSilent(w: World, side: number, peerId: string): void {
   const entry = w.views[side]!.peers.get(peerId);
   if (entry === undefined) return;
-  schedule(w, w.now + SUSPECT_AFTER_MS + w.rng() * HEARTBEAT_MS, { k: 'silent', side, peerId, seq: entry.seq });
+  const lastHeard = w.now - w.rng() * HEARTBEAT_MS;
+  schedule(w, lastHeard + SILENCE.suspectAfterMs, { k: 'silent', side, peerId, seq: entry.seq, lastHeard });
 }
 
-export function onSilent(w: World, side: number, peerId: string, seq: number): void {
+export function onSilent(w: World, side: number, peerId: string, seq: number, lastHeard: number): void {
   const view = w.views[side]!;
   const entry = view.peers.get(peerId);
   if (entry === undefined || entry.seq !== seq || !entry.facts.alive) return;
   view.peers.set(peerId, { ...entry, facts: { ...entry.facts, alive: false }, surplus: { ...entry.surplus, alive: false } });
   view.derived = null;
-  schedule(w, w.now + DEAD_AFTER_MS - SUSPECT_AFTER_MS, { k: 'dead', side, peerId, seq });
-  schedule(w, w.now + FORGET_AFTER_MS, { k: 'forget', side, peerId, seq });
+  schedule(w, lastHeard + SILENCE.deadAfterMs, { k: 'dead', side, peerId, seq });
+  schedule(w, lastHeard + SILENCE.forgetAfterMs, { k: 'forget', side, peerId, seq });
   requestEval(w, side, w.now);
 }
 

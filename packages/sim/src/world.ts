@@ -92,7 +92,7 @@ export interface Snapshot {
 
 export type SimEvent =
   | { k: 'deliver'; side: number; snap: Snapshot }
-  | { k: 'silent'; side: number; peerId: string; seq: number }
+  | { k: 'silent'; side: number; peerId: string; seq: number; lastHeard: number }
   | { k: 'dead'; side: number; peerId: string; seq: number }
   | { k: 'forget'; side: number; peerId: string; seq: number }
   | { k: 'eval'; side: number; at: number }
