@@ -74,6 +74,8 @@ describe('the OpenAI gateway on a three-agent fleet', { timeout: 180_000 }, () =
   it('spreads 300 requests through one agent so that no peer serves more than twice another', async () => {
     const counts = new Map<string, number>();
     const entry = nodes[0]!.agent.apiUrl;
+    // The premise: the entry sees all three healthy (a peer suspect for the run's 1–2 s would rightly get nothing).
+    await waitFor('the entry sees 3 healthy peers', async () => ((await nodes[0]!.agent.fleet()).peers.filter((p) => p.healthy).length === 3 ? true : undefined), 10_000);
     const total = 300;
     const concurrency = 12;
     let next = 0;
@@ -91,7 +93,8 @@ describe('the OpenAI gateway on a three-agent fleet', { timeout: 180_000 }, () =
     );
     const values = [...counts.values()];
     // When a peer gets nothing, say what the entry saw: its warnings and its view of the load.
-    const why = values.length === 3 ? '' : ` entry warnings ${JSON.stringify(nodes[0]!.agent.logs.filter((l) => Number(l['level']) >= 40).slice(-10))}; view ${JSON.stringify((await nodes[0]!.agent.fleet()).peers.map((p) => ({ peer: p.peerId.slice(-6), self: p.self, healthy: p.healthy, load: p.load })))}`;
+    const fleetNow = values.length === 3 ? undefined : await nodes[0]!.agent.fleet();
+    const why = fleetNow === undefined ? '' : ` entry warnings ${JSON.stringify(nodes[0]!.agent.logs.filter((l) => Number(l['level']) >= 40).slice(-10))}; view ${JSON.stringify(fleetNow.peers.map((p) => ({ peer: p.peerId.slice(-6), self: p.self, healthy: p.healthy, load: p.load })))}; recent fleet events ${JSON.stringify(fleetNow.events.slice(-10))}`;
     assert.equal(values.length, 3, `all three peers served: ${JSON.stringify([...counts])}${why}`);
     assert.ok(Math.max(...values) <= 2 * Math.min(...values), `counts ${values}`);
   });
