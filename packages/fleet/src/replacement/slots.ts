@@ -71,25 +71,24 @@ export function assignSlots(
 ): SlotAssignment {
   // Parallel arrays (kind 0 = free, 1 = peer, 2 = launch): this runs on every evaluation of large fleets.
   const kind = new Uint8Array(target);
-  const id: string[] = new Array(target);
-  const instance: (string | null)[] = new Array(target).fill(null);
+  const id: string[] = new Array<string>(target);
+  // A peer's instance, set where kind is 1 (other entries are never read).
+  const instance: (string | null)[] = new Array<string | null>(target);
   const gen = new Int32Array(target);
-  const loosePeers: PeerFacts[] = [];
-  const holder: PeerFacts[] = new Array(target);
+  const loosePeers: Pick<PeerFacts, 'peerId' | 'instanceId'>[] = [];
   for (const p of counted) {
     const i = slotIndex(p.slot, target);
     if (i < 0) loosePeers.push(p);
     else if (kind[i] === 0) {
       kind[i] = 1;
       id[i] = p.peerId;
-      holder[i] = p;
+      instance[i] = p.instanceId;
     } else if (id[i]! > p.peerId) {
-      loosePeers.push(holder[i]!);
+      loosePeers.push({ peerId: id[i]!, instanceId: instance[i] ?? null });
       id[i] = p.peerId;
-      holder[i] = p;
+      instance[i] = p.instanceId;
     } else loosePeers.push(p);
   }
-  for (let i = 0; i < target; i++) if (kind[i] === 1) instance[i] = holder[i]!.instanceId;
   const looseLaunches: string[] = [];
   const joined = new Set<string>();
   for (const r of activeRecords) {
