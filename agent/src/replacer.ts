@@ -14,6 +14,7 @@ import {
   type MembershipView,
   type Placement,
   planOn,
+  REBALANCE_WINDOW_MS,
   type ReplacementPlan,
   stepFleet,
   stillDecided,
@@ -71,9 +72,6 @@ export interface ReplacerInit {
   rng?: Rng;
 }
 
-/** The surplus rule's window when none is configured (the agent's default rebalanceWindowMs). */
-const DEFAULT_REBALANCE_WINDOW_MS = 15 * 60_000;
-
 /**
  * The shell around the fleet core (`stepFleet`): every heartbeat it hands the core the view
  * from membership and executes what the core decides — list the provider, re-check and launch,
@@ -107,7 +105,7 @@ export class Replacer {
       placements: init.placements,
       launchTimeoutMs: init.launchTimeoutMs,
       startupGraceMs: init.startupGraceMs,
-      rebalanceWindowMs: init.rebalanceWindowMs ?? DEFAULT_REBALANCE_WINDOW_MS,
+      rebalanceWindowMs: init.rebalanceWindowMs ?? REBALANCE_WINDOW_MS,
       unknownGraceMs: init.unknownGraceMs ?? DEAD_AFTER_MS,
       replaces: provider !== undefined,
       ...(init.epoch !== undefined ? { epoch: init.epoch } : {}),
@@ -204,14 +202,15 @@ export class Replacer {
     this.#apply({ kind: 'terminated', instanceId });
   }
 
-  /** Re-check on the freshest view and provider listing: act only if the plan still says so. */
-  async #stillDecided(decision: LaunchDecision): Promise<boolean> {
+  /** Re-check on the freshest view and provider listing: the view when the plan still says so, else undefined. */
+  async #stillDecided(decision: LaunchDecision): Promise<CoreView | undefined> {
     await this.#refreshListing();
     const now = this.#init.clock.now();
-    const recheck = planOn(this.#config, this.#core, this.#viewNow(now), now);
-    if (stillDecided(recheck, decision)) return true;
+    const view = this.#viewNow(now);
+    const recheck = planOn(this.#config, this.#core, view, now);
+    if (stillDecided(recheck, decision)) return view;
     this.#log.info({ slot: decision.slot, token: decision.token, hold: recheck.hold }, 'launch dropped on re-check');
-    return false;
+    return undefined;
   }
 
   async #launch(decision: LaunchDecision): Promise<void> {
@@ -219,8 +218,9 @@ export class Replacer {
     const looks = this.#looks!;
     this.#running.add(decision.token);
     try {
-      if (!(await this.#stillDecided(decision))) return;
-      const records: LaunchRecord[] = [...this.#core.own, ...this.#viewNow(this.#init.clock.now()).gossiped];
+      const view = await this.#stillDecided(decision);
+      if (view === undefined) return;
+      const records: LaunchRecord[] = [...this.#core.own, ...view.gossiped];
       if (decision.generation > 0 && !(await looks.earlierLaunchGone(decision, records))) return;
       // Fence first: a holder the provider still runs but the quorum sees dead must go before its
       // slot is filled again, or the slot would have two instances when it comes back.

@@ -52,7 +52,7 @@ export function onScaleTick(w: World): void {
     agreed: w.scale.decision,
     samples: w.scale.samples,
     // As the agent: no scale-in while its view sees a deficit (a partition's far side counts as lost) or the fleet is short.
-    replacing: w.views[0]!.lastDeficit > 0 || w.provisioned < w.target || w.servingList.length < w.target,
+    replacing: (w.views[0]!.core.plan?.deficit ?? 0) > 0 || w.provisioned < w.target || w.servingList.length < w.target,
     now: w.now,
   });
   if (verdict.kind === 'hold') return;

@@ -11,6 +11,7 @@ import {
   type ProviderInstance,
   type StepResult,
   stillDecided,
+  waitsOnProvider,
   stepFleet,
   type SurplusPeer,
 } from '@synkti/fleet';
@@ -50,7 +51,6 @@ export function evaluateSide(w: World, side: number): void {
   const before = view.core;
   const recheck: Recheck = { listing: undefined };
   const result = tickAs(w, side, node, coreConfig(w), derived, before, recheck);
-  view.lastDeficit = result.state.plan?.deficit ?? 0;
   const launching = result.decisions.some((d) => d.kind === 'launch');
   if (launching && second !== null && w.rng() < w.config.duelShare) {
     const duellist = w.nodes.get(second);
@@ -60,16 +60,16 @@ export function evaluateSide(w: World, side: number): void {
   if (result.wakeAt !== Number.POSITIVE_INFINITY) requestEval(w, side, result.wakeAt - node.skewMs);
 }
 
-/**
- * One core tick as `node` on a derived view and the side's core state: the side's shared
- * knowledge, the node's own records, its clock. Only the side's launcher keeps its state as the
- * side's; a duellist keeps only its own launch records.
- */
 /** The listing the shells re-check their launches on, taken once per evaluation before any of them acts (a duel is a race). */
 interface Recheck {
   listing: readonly ProviderInstance[] | undefined;
 }
 
+/**
+ * One core tick as `node` on a derived view and the side's core state: the side's shared
+ * knowledge, the node's own records, its clock. Only the side's launcher keeps its state as the
+ * side's; a duellist keeps only its own launch records.
+ */
 function tickAs(w: World, side: number, node: SimNode, config: CoreConfig, derived: DerivedView, core: CoreState, recheck: Recheck): StepResult {
   const coreView: CoreView = {
     peers: derived.peers,
@@ -84,8 +84,7 @@ function tickAs(w: World, side: number, node: SimNode, config: CoreConfig, deriv
   // A duellist only races the launcher's launches; the rest of its tick is the launcher's too.
   for (const d of result.decisions) {
     if (duel && d.kind !== 'launch' && d.kind !== 'publish') continue;
-    if (d.kind === 'launch') relaunch(w, side, node, config, coreView, d.launch, recheck);
-    else execute(w, side, node, config, d);
+    execute(w, side, node, config, d, coreView, recheck);
   }
   return result;
 }
@@ -105,13 +104,14 @@ export function clockOf(w: World, node: SimNode): number {
   return w.now + node.skewMs;
 }
 
-function execute(w: World, side: number, node: SimNode, config: CoreConfig, d: CoreDecision): void {
+function execute(w: World, side: number, node: SimNode, config: CoreConfig, d: CoreDecision, coreView: CoreView, recheck: Recheck): void {
   switch (d.kind) {
     case 'list':
       schedule(w, w.now + LIST_LATENCY_MS, { k: 'listed', side });
       return;
     case 'launch':
-      return; // re-checked first: see relaunch
+      relaunch(w, side, node, config, coreView, d.launch, recheck);
+      return;
     case 'reap':
       if (node.side === side && !answersProbe(w, side, d.instanceId)) fence(w, d.instanceId, side);
       return;
@@ -187,7 +187,7 @@ export function deliverListing(w: World, side: number): void {
   takeListing(w, side);
   // The side's launcher listed because a deficit waits on the provider: the answer may free it.
   const plan = w.views[side]!.core.plan;
-  if (plan === null || (plan.deficit > 0 && plan.launches.length === 0)) requestEval(w, side, w.now);
+  if (plan === null || waitsOnProvider(plan)) requestEval(w, side, w.now);
 }
 
 /** Feeds a listing of the provider taken now (by default the last poll's) into a side's core. */
@@ -208,25 +208,19 @@ function derive(view: SideView): DerivedView {
   let lowest: string | null = null;
   let second: string | null = null;
   let atRisk = 0;
-  let oldestRisk = Number.POSITIVE_INFINITY;
-  let warm = 0;
   for (const e of view.peers.values()) {
     peers[n] = e.facts;
     surplusPeers[n++] = e.surplus;
     for (const r of e.records) launches.push(r);
     const f = e.facts;
-    if (f.alive && !f.draining && f.interrupted === 'rebalance') {
-      atRisk++;
-      oldestRisk = Math.min(oldestRisk, e.noticedAt);
-    }
+    if (f.alive && !f.draining && f.interrupted === 'rebalance') atRisk++;
     if (!f.alive || f.interrupted !== null || f.draining) continue;
-    if (e.warm) warm++;
     if (lowest === null || f.peerId < lowest) {
       second = lowest;
       lowest = f.peerId;
     } else if (second === null || f.peerId < second) second = f.peerId;
   }
-  return { peers, surplusPeers, launches, lowest, second, atRisk, oldestRisk, warm };
+  return { peers, surplusPeers, launches, lowest, second, atRisk };
 }
 
 /** Other live instances in the new instance's slot that still hold it: pending, or running a healthy agent. */

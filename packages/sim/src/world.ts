@@ -60,7 +60,6 @@ export interface SideView {
    */
   core: CoreState;
   evalAt: number;
-  lastDeficit: number;
   /** At-risk (rebalance) peers seen by the last evaluation: only then does a warm-only change matter. */
   lastAtRisk: number;
   /** The rule's inputs derived from `peers`, kept until `peers` changes (see `touch`). */
@@ -79,8 +78,6 @@ export interface DerivedView {
   lowest: string | null;
   second: string | null;
   atRisk: number;
-  oldestRisk: number;
-  warm: number;
 }
 
 export interface Snapshot {
@@ -232,7 +229,7 @@ export function newWorld(parts: Omit<World, 'heap' | 'now' | 'nodes' | 'views' |
 
 export function emptyView(): SideView {
   // Agents of the side take their own ID and start time into this state when they tick.
-  return { peers: new Map(), core: initialCoreState('', Number.NEGATIVE_INFINITY, 0.5), evalAt: -1, lastDeficit: 0, lastAtRisk: 0, derived: null, target: null };
+  return { peers: new Map(), core: initialCoreState('', Number.NEGATIVE_INFINITY, 0.5), evalAt: -1, lastAtRisk: 0, derived: null, target: null };
 }
 
 /** The target a side's agents follow. */

@@ -19,10 +19,15 @@ export const PROVIDER_IDLE_REFRESH_MS = 60_000;
 
 export type ListingRole = 'waiting' | 'launcher' | 'backup' | 'other';
 
+/** Below target with nothing launched: the plan waits on the provider (a fresh listing may free it; a launch in flight changes it by gossip). */
+export function waitsOnProvider(plan: ReplacementPlan | null): boolean {
+  return plan !== null && plan.deficit > 0 && plan.launches.length === 0;
+}
+
 /** How often this agent lists the provider, from its part in the last plan. */
 export function listingRole(plan: ReplacementPlan | null, self: string, assumeLauncher: boolean): ListingRole {
   if (plan === null) return 'launcher';
-  if (plan.launcher === self || assumeLauncher) return plan.deficit > 0 && plan.launches.length === 0 ? 'waiting' : 'launcher';
+  if (plan.launcher === self || assumeLauncher) return waitsOnProvider(plan) ? 'waiting' : 'launcher';
   return plan.backup === self ? 'backup' : 'other';
 }
 

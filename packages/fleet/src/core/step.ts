@@ -7,7 +7,7 @@ import {
   rememberListed,
   type ReplacementPlan,
 } from '../replacement/index.js';
-import { idleDelayMs, initialListing, listingDueAt, listingRole } from './listing.js';
+import { idleDelayMs, initialListing, listingDueAt, listingRole, waitsOnProvider } from './listing.js';
 import type { CoreConfig, CoreDecision, CoreEvent, CoreState, CoreView, StepResult } from './types.js';
 
 /**
@@ -67,11 +67,6 @@ export function stepFleet(config: CoreConfig, state: CoreState, event: CoreEvent
   }
 }
 
-/** Below target with nothing launched: a fresh listing may change that (a launch in flight changes it by gossip). */
-function onHold(state: CoreState): boolean {
-  return state.plan !== null && state.plan.deficit > 0 && state.plan.launches.length === 0;
-}
-
 function idle(state: CoreState): StepResult {
   return { state, decisions: [], wakeAt: Number.POSITIVE_INFINITY };
 }
@@ -105,7 +100,7 @@ function tick(config: CoreConfig, state: CoreState, view: CoreView, now: number)
     if (!next.listing.listing && dueAt <= now) {
       decisions.push({ kind: 'list' });
       next = { ...next, listing: { ...next.listing, listing: true } };
-    } else if (!next.listing.listing && onHold(next)) wakeAt = earliestFuture(wakeAt, dueAt, now);
+    } else if (!next.listing.listing && waitsOnProvider(next.plan)) wakeAt = earliestFuture(wakeAt, dueAt, now);
   }
   const surplus = planSurplus({ target: view.target, peers: view.surplusPeers, now, rebalanceWindowMs: config.rebalanceWindowMs });
   if (surplus.kind === 'drain') decisions.push({ kind: 'drain', peerId: surplus.peerId, reason: surplus.reason });

@@ -16,8 +16,8 @@ export function strayInstances(
   listing: Listing,
   slots: SlotAssignment,
   activeTokens: ReadonlySet<string>,
-  uncounted: readonly PeerFacts[] = input.peers,
-  counted: readonly PeerFacts[] = [],
+  uncounted: readonly PeerFacts[],
+  counted: readonly PeerFacts[],
 ): string[] {
   if (slots.seated === 0) return [];
   // Listed instances in held slots other than the holder's own: few, so the peers are searched
