@@ -14,8 +14,9 @@ import { fmtMs, procCpuPercent, procRssBytes, type Summary, summarize } from './
  *
  * Every node a real `synkti agent` process (mesh only), each with its own event loop, at
  * production timings. Measures: idle CPU and RSS per agent; how long a state change takes to
- * reach every agent (published by a probe peer in this process, arrival read from each agent's
- * /fleet as its clock minus the state's age, the same machine clock); and kill (SIGKILL) and
+ * reach every agent (published by a probe peer in this process; each agent's /fleet polled until
+ * it holds the change, whose arrival is that agent's clock minus the entry's age, the same machine
+ * clock); and kill (SIGKILL) and
  * freeze (SIGSTOP) detection: until every other agent says suspect, and dead. A detection figure
  * is printed only when every view saw the target alive just before the signal.
  */
@@ -24,6 +25,10 @@ const JOIN_TIMEOUT_MS = 120_000;
 const SETTLE_MS = 15_000;
 const IDLE_MS = 10_000;
 const ARRIVAL_WAIT_MS = 1_500;
+/** Each agent's /fleet is read this often until it holds a change (bounds how late a figure can be). */
+const ARRIVAL_POLL_MS = 20;
+/** Quiet time between changes, so one change's polling does not load the next one's path. */
+const CHANGE_GAP_MS = 200;
 const WATCH_EVERY_MS = 200;
 /** Before a signal: how long every view may take to see the target alive (else no figure). */
 const ALIVE_FIRST_WAIT_MS = 20_000;
@@ -84,6 +89,22 @@ async function startProbe(swarm: AgentSwarm, dir: string, keyFile: string): Prom
   };
 }
 
+/**
+ * When one agent first holds the probe's entry with `marker`, on its own clock: its /fleet polled
+ * until then. The entry's age dates the latest state carrying the marker, which is the change
+ * itself unless a keep-alive beat (a full period later) arrived first — then the figure is late,
+ * never early.
+ */
+async function arrivalAt(agent: AgentSwarm['agents'][number], probeId: string, marker: string, deadline: number): Promise<number | undefined> {
+  while (Date.now() < deadline) {
+    const view = await agent.fleet().catch(() => undefined);
+    const entry = view?.peers.find((p) => p.peerId === probeId);
+    if (view !== undefined && entry?.models[0] === marker) return view.now - entry.lastSeenMs;
+    await sleep(ARRIVAL_POLL_MS);
+  }
+  return undefined;
+}
+
 async function propagation(swarm: AgentSwarm, probe: Awaited<ReturnType<typeof startProbe>>, changes: number): Promise<{ summary: Summary; missed: number }> {
   const all: number[] = [];
   let missed = 0;
@@ -91,15 +112,10 @@ async function propagation(swarm: AgentSwarm, probe: Awaited<ReturnType<typeof s
     const marker = `change-${k}`;
     const t0 = Date.now();
     await probe.publish(marker);
-    await sleep(ARRIVAL_WAIT_MS);
-    const views = await swarm.views();
-    const arrivals = views.map((v) => {
-      const entry = v?.peers.find((p) => p.peerId === probe.mesh.peerId);
-      return entry?.models[0] === marker ? v!.now - entry.lastSeenMs : undefined;
-    });
+    const arrivals = await Promise.all(swarm.agents.map((a) => arrivalAt(a, probe.mesh.peerId, marker, t0 + ARRIVAL_WAIT_MS)));
     if (arrivals.some((a) => a === undefined)) missed++;
     else all.push(Math.max(...(arrivals as number[])) - t0);
-    await sleep(Math.random() * 300);
+    await sleep(CHANGE_GAP_MS + Math.random() * 300);
   }
   return { summary: summarize(all), missed };
 }

@@ -71,6 +71,8 @@ export class Mesh implements Startable {
   #pool: ForwardStreamPool | undefined;
   #mux: MuxSessions | undefined;
   #heartbeat: TimerHandle | undefined;
+  /** Between startHeartbeat and goodbye or stop: every publish schedules the next beat. */
+  #beating = false;
   #body: (() => StateBody) | undefined;
   #incarnation = 0;
   #seq = 0;
@@ -168,17 +170,20 @@ export class Mesh implements Startable {
   /** Starts the heartbeat: `body` is read at every beat and on every `publishNow`. */
   startHeartbeat(body: () => StateBody): void {
     this.#body = body;
-    if (this.#heartbeat !== undefined) return;
-    const beat = (): void => {
-      void this.publishNow();
-      this.#heartbeat = this.#clock.setTimeout(beat, this.#keepAliveMs());
-    };
-    beat();
+    if (this.#beating) return;
+    this.#beating = true;
+    void this.publishNow();
   }
 
-  /** Publishes the current state at once (a change of engine state or an interruption). */
+  /**
+   * Publishes the current state at once (a change of engine state or an interruption). The next
+   * keep-alive beat comes a full period after it: a beat right behind a change would only repeat
+   * it, and every state costs each peer a decrypt, a frame and a signature check.
+   */
   async publishNow(): Promise<void> {
     if (this.#body === undefined || this.#node === undefined) return;
+    if (this.#heartbeat !== undefined) this.#clock.clearTimeout(this.#heartbeat);
+    if (this.#beating) this.#heartbeat = this.#clock.setTimeout(() => void this.publishNow(), this.#keepAliveMs());
     await this.#publish(this.#stamp(this.#body(), false));
   }
 
@@ -187,6 +192,7 @@ export class Mesh implements Startable {
     if (this.#body === undefined || this.#node === undefined) return;
     if (this.#heartbeat !== undefined) this.#clock.clearTimeout(this.#heartbeat);
     this.#heartbeat = undefined;
+    this.#beating = false;
     await this.#publish(this.#stamp(this.#body(), true));
   }
 
@@ -265,6 +271,7 @@ export class Mesh implements Startable {
     await this.#starting.catch(() => undefined);
     if (this.#heartbeat !== undefined) this.#clock.clearTimeout(this.#heartbeat);
     this.#heartbeat = undefined;
+    this.#beating = false;
     this.#connector?.stop();
     this.#rendezvous?.stop();
     this.#rendezvous = undefined;
