@@ -48,8 +48,11 @@ node --version | grep "^v${NODE_MAJOR}\."
 
 log 'the synkti agent (npm pack tarball, production dependencies only)'
 npm install -g --omit=dev --no-audit --no-fund /tmp/synkti-agent.tgz
-if [ "$(command -v synkti)" != /usr/bin/synkti ]; then ln -sf "$(command -v synkti)" /usr/bin/synkti; fi
+for bin in synkti synkti-agent; do
+  if [ "$(command -v "$bin")" != "/usr/bin/$bin" ]; then ln -sf "$(command -v "$bin")" "/usr/bin/$bin"; fi
+done
 /usr/bin/synkti --version
+/usr/bin/synkti-agent --version
 rm -f /tmp/synkti-agent.tgz
 
 log 'the synkti user and the service (enabled by the user data, which writes its env file)'

@@ -1,6 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import type { FleetJson } from '@synkti/gateway';
+import { AGENT_NODE_FLAGS } from 'synkti-agent';
 import { cliPath } from './paths.js';
 import { waitFor } from './wait.js';
 
@@ -50,7 +51,8 @@ export class AgentProcess {
       ...((o.args ?? []).includes('--engine-runtime') ? [] : ['--engine-runtime', 'none']),
       ...(o.args ?? []),
     ];
-    const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...o.env } });
+    // The agent's own V8 flags, as systemd and `synkti local` start it: memory figures are the real ones.
+    const child = spawn(process.execPath, [...AGENT_NODE_FLAGS, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...o.env } });
     this.child = child;
     this.#exit = new Promise((resolve) => child.once('exit', (code) => resolve(code)));
     const lines = createInterface({ input: child.stderr! });

@@ -54,7 +54,7 @@ describe('infra/systemd/synkti-agent.service', () => {
   it('restarts always, reads the env file, runs the installed CLI as a dedicated user in the docker group', () => {
     assert.equal(one('Restart'), 'always');
     assert.equal(one('EnvironmentFile'), '/etc/synkti/agent.env');
-    assert.equal(one('ExecStart'), '/usr/bin/synkti agent');
+    assert.equal(one('ExecStart'), '/usr/bin/synkti-agent');
     assert.ok(!['root', '0'].includes(one('User')), 'not root');
     assert.match(one('SupplementaryGroups'), /\bdocker\b/, 'docker group for the docker engine runtime');
     assert.equal(unit.get('Install')?.get('WantedBy')?.[0], 'multi-user.target');
@@ -110,14 +110,14 @@ describe('infra/systemd/synkti-agent.service', () => {
       t.skip('systemd-analyze is not installed; the key checks above still ran');
       return;
     }
-    // verify checks that ExecStart's binary exists: point a copy at a stand-in for /usr/bin/synkti.
+    // verify checks that ExecStart's binary exists: point a copy at a stand-in for /usr/bin/synkti-agent.
     const dir = mkdtempSync(join(tmpdir(), 'synkti-unit-'));
     try {
       const bin = join(dir, 'synkti');
       writeFileSync(bin, '#!/bin/sh\n');
       chmodSync(bin, 0o755);
       const copy = join(dir, 'synkti-agent.service');
-      writeFileSync(copy, text.replace(/^ExecStart=\/usr\/bin\/synkti /m, `ExecStart=${bin} `));
+      writeFileSync(copy, text.replace(/^ExecStart=\/usr\/bin\/synkti-agent$/m, `ExecStart=${bin}`));
       const out = spawnSync('systemd-analyze', ['verify', copy], { encoding: 'utf8', timeout: 30_000 });
       const output = `${out.stdout}${out.stderr}`.trim();
       if (out.status !== 0 && /not been booted with systemd|Failed to connect to bus|Failed to initialize manager/i.test(output)) {

@@ -3,7 +3,7 @@ import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { after, before, describe, it } from 'node:test';
 import { repoRoot } from '../harness/paths.js';
@@ -105,6 +105,10 @@ describe('the packaged agent (npm pack tarball)', { timeout: 200_000 }, () => {
     const version = await run(bin, ['--version'], { timeout: 30_000, killSignal: 'SIGKILL', env: userEnv() });
     const agentPkg = JSON.parse(await readFile(join(repoRoot, 'agent/package.json'), 'utf8')) as { version: string };
     assert.equal(version.stdout.trim(), agentPkg.version);
+    // synkti-agent's shebang (`env -S node <V8 flags>`) runs as systemd and the image start it.
+    const agentBin = join(dirname(bin), 'synkti-agent');
+    assert.equal((await run(agentBin, ['--version'], { timeout: 30_000, killSignal: 'SIGKILL', env: userEnv() })).stdout.trim(), agentPkg.version);
+    assert.match((await run(agentBin, ['--help'], { timeout: 30_000, killSignal: 'SIGKILL', env: userEnv() })).stdout, /^Usage: synkti agent /m);
   });
 
   it('starts one agent on the fake engine, serves /readyz 200, and exits 0 on SIGTERM', async () => {

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { SynktiError } from '@synkti/interface';
 import { type LocalFleetFile, readFleetFile } from './fleet-file.js';
+import { AGENT_NODE_FLAGS } from '../node-flags.js';
 
 /** Port layout around the base port P: API P+i, libp2p P+100+i, engine P+200+i, metadata P+300+i. */
 export const PORT_OFFSETS = { api: 0, p2p: 100, engine: 200, metadata: 300 } as const;
@@ -67,7 +68,7 @@ export async function spawnLocalAgent(dir: string, node: { index: number; instan
   const stateDir = join(fleet.dir, `node-${node.index}`);
   await mkdir(stateDir, { recursive: true });
   const log = openSync(join(stateDir, 'agent.log'), 'a');
-  const child = spawn(process.execPath, localAgentArgs(fleet, node, bootstrap), { stdio: ['ignore', log, log], detached: true });
+  const child = spawn(process.execPath, [...AGENT_NODE_FLAGS, ...localAgentArgs(fleet, node, bootstrap)], { stdio: ['ignore', log, log], detached: true });
   if (child.pid === undefined) throw new SynktiError('SPAWN_FAILED', `cannot start local agent ${node.index}`);
   child.unref();
   return child.pid;
