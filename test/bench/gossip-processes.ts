@@ -7,10 +7,11 @@ import { Mesh, parseSwarmKey, type StateBody } from '@synkti/mesh';
 import { sampleNodeState } from '@synkti/protocol';
 import { readFile } from 'node:fs/promises';
 import { AgentSwarm, type StatusWatch } from '../harness/agent-swarm.js';
+import { runSerf, type SerfResult, serfVersion } from './serf.js';
 import { fmtMs, procCpuPercent, procRssBytes, type Summary, summarize } from './stats.js';
 
 /**
- * `npm run bench -- gossip --processes [--nodes 20] [--changes 30] [--json]`
+ * `npm run bench -- gossip --processes [--nodes 20] [--changes 30] [--json] [--no-serf]`
  *
  * Every node a real `synkti agent` process (mesh only), each with its own event loop, at
  * production timings. Measures: idle CPU and RSS per agent; how long a state change takes to
@@ -51,6 +52,8 @@ interface ProcessResult {
   changesMissed: number;
   killed: DetectionFigure;
   frozen: DetectionFigure;
+  /** The same swarm size in Serf, run after the agents stopped (or why not). */
+  serf: SerfResult | { skipped: string };
 }
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
@@ -144,14 +147,35 @@ function print(r: ProcessResult): void {
   console.log(`idle CPU per agent: p50 ${r.idleCpuPercent.p50.toFixed(2)} %, max ${r.idleCpuPercent.max.toFixed(2)} %  (target < 1 %: ${r.idleCpuPercent.max < 1 ? 'met' : 'MISSED'})`);
   console.log(`RSS per agent: p50 ${r.rssMiB.p50.toFixed(0)} MiB, max ${r.rssMiB.max.toFixed(0)} MiB  (target < 150 MB: ${r.rssMiB.max * 1.048576 < 150 ? 'met' : 'MISSED'})`);
   console.log(`state change to all ${r.nodes}: p50 ${fmtMs(r.propagation.p50)} ms, p99 ${fmtMs(r.propagation.p99)} ms over ${r.propagation.count} changes, ${r.changesMissed} missed  (target p99 < 500 ms: ${r.propagation.count > 0 && r.propagation.p99 < 500 ? 'met' : 'MISSED'})`);
+  printSerf(r.serf);
   const budget = r.timings.deadAfterMs + r.timings.heartbeatMs;
   for (const [name, d] of [['SIGKILL', r.killed], ['SIGSTOP', r.frozen]] as const) {
     console.log(`${name}: suspect everywhere ${ms(d.suspectEverywhereMs)}, dead everywhere ${ms(d.deadEverywhereMs)}  (dead target ≤ ${budget} ms: ${d.deadEverywhereMs !== null && d.deadEverywhereMs <= budget ? 'met' : 'MISSED or not reported'}; polled every ${WATCH_EVERY_MS} ms)`);
   }
 }
 
+function printSerf(serf: ProcessResult['serf']): void {
+  if ('skipped' in serf) {
+    console.log(`serf: not run (${serf.skipped})`);
+    return;
+  }
+  const ms = (x: number | null) => (x === null ? 'n/a' : `${fmtMs(x)} ms`);
+  console.log(`serf ${serf.version.replace(/^Serf /, '')}, ${serf.nodes} agents, same machine after ours stopped: idle CPU ${serf.idleCpuPercentPerAgent.toFixed(2)} %, RSS ${serf.rssMiBPerAgent.toFixed(1)} MiB; user event to all p50 ${fmtMs(serf.propagation.p50)} ms, p99 ${fmtMs(serf.propagation.p99)} ms (${serf.eventsMissed} missed); SIGKILL first suspicion ${ms(serf.killed.firstSuspicionMs)}, failed everywhere ${ms(serf.killed.failedEverywhereMs)}; SIGSTOP first suspicion ${ms(serf.frozen.firstSuspicionMs)}, failed everywhere ${ms(serf.frozen.failedEverywhereMs)}`);
+}
+
+async function serfPhase(nodes: number, changes: number, noSerf: boolean): Promise<ProcessResult['serf']> {
+  if (noSerf) return { skipped: '--no-serf' };
+  if (serfVersion() === null) return { skipped: 'the serf binary is not installed (apt-get install serf)' };
+  log(`starting ${nodes} serf agents`);
+  try {
+    return await runSerf({ nodes, events: changes, idleMs: IDLE_MS, eventTimeoutMs: 5_000, log });
+  } catch (err) {
+    return { skipped: `serf run failed: ${(err as Error).message}` };
+  }
+}
+
 export async function main(argv: string[]): Promise<void> {
-  const { values } = parseArgs({ args: argv, options: { nodes: { type: 'string', default: '20' }, changes: { type: 'string', default: '30' }, json: { type: 'boolean', default: false } } });
+  const { values } = parseArgs({ args: argv, options: { nodes: { type: 'string', default: '20' }, changes: { type: 'string', default: '30' }, json: { type: 'boolean', default: false }, 'no-serf': { type: 'boolean', default: false } } });
   const nodes = Number(values.nodes);
   const changes = Number(values.changes);
   if (!Number.isInteger(nodes) || nodes < 4 || nodes > 60) throw new Error('--nodes must be an integer from 4 to 60');
@@ -160,6 +184,7 @@ export async function main(argv: string[]): Promise<void> {
   log(`starting ${nodes} agent processes`);
   const swarm = await AgentSwarm.start(nodes);
   const dir = await mkdtemp(join(tmpdir(), 'synkti-gossip-processes-'));
+  let ours: Omit<ProcessResult, 'serf'>;
   try {
     const converged = await swarm.waitConverged(JOIN_TIMEOUT_MS);
     if (!converged) log('WARNING: not every agent sees every agent alive; measuring anyway');
@@ -176,7 +201,7 @@ export async function main(argv: string[]): Promise<void> {
     const killed = await detect(swarm, nodes - 1, 'SIGKILL');
     log('SIGSTOP detection');
     const frozen = await detect(swarm, nodes - 2, 'SIGSTOP');
-    const result: ProcessResult = {
+    ours = {
       date: new Date().toISOString(),
       loadavgAtStart,
       nodes,
@@ -189,10 +214,12 @@ export async function main(argv: string[]): Promise<void> {
       killed,
       frozen,
     };
-    if (values.json === true) console.log(JSON.stringify(result, null, 2));
-    else print(result);
   } finally {
     await swarm.stop();
     await rm(dir, { recursive: true, force: true });
   }
+  // Serf's side runs once our agents are gone, so the two never share the cores.
+  const result: ProcessResult = { ...ours, serf: await serfPhase(nodes, changes, values['no-serf'] === true) };
+  if (values.json === true) console.log(JSON.stringify(result, null, 2));
+  else print(result);
 }
