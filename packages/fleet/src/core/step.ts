@@ -38,8 +38,8 @@ export function stepFleet(config: CoreConfig, state: CoreState, event: CoreEvent
       // same replaced instance (the very same list again teaches nothing).
       const same = snapshot.instances === listing.snapshot?.instances;
       if (!same && snapshot.instances !== null && snapshot.listedAt !== null && snapshot.listedAt !== listing.rememberedAt) {
-        memory = rememberListed(memory, snapshot.instances, snapshot.listedAt);
-        listing = { ...listing, rememberedAt: snapshot.listedAt };
+        memory = rememberListed(memory, snapshot.instances, snapshot.listedAt, listing.remembered ?? undefined);
+        listing = { ...listing, rememberedAt: snapshot.listedAt, remembered: snapshot.instances };
       }
       listing = { ...listing, snapshot, checkedAt: now, idleDelayMs: idleDelayMs(event.jitter), listing: false };
       return idle({ ...state, memory, listing });

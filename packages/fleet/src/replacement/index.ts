@@ -1,7 +1,8 @@
 export * from './constants.js';
 export { launchToken, hash128, type TokenFacts } from './token.js';
 export { slotIndex, assignSlots, isCounted, type SlotAssignment, type Occupant } from './slots.js';
-export { planReplacement, lastHolder, nextGeneration, rememberHolders, rememberListed } from './plan.js';
+export { planReplacement, lastHolder, nextGeneration } from './plan.js';
+export { rememberHolders, rememberListed } from './memory.js';
 export { walkOrder, PRICE_TOLERANCE, type OrderedPlacement } from './placements.js';
 export { planSurplus, type SurplusInput, type SurplusPeer, type SurplusDecision } from './surplus.js';
 export type {

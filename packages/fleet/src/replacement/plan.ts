@@ -2,6 +2,7 @@ import { DEPARTED_SELF_TERMINATE_MS, LAUNCH_RECORD_MAX_AGE_MS, MAX_LAUNCHES_PER_
 import { assignSlots, dedupeRecords, isActive } from './slots.js';
 import { indexListing, type Listing } from './listing.js';
 import { walkOrder } from './placements.js';
+export { rememberHolders, rememberListed } from './memory.js';
 import { strayInstances } from './strays.js';
 import { launchToken } from './token.js';
 import type {
@@ -263,49 +264,6 @@ export function nextGeneration(records: readonly LaunchRecord[], slot: string, r
   let max = -1;
   for (const r of records) if (r.slot === slot && r.replaces === replaces && r.generation > max) max = r.generation;
   return max + 1;
-}
-
-/**
- * Remembers each listed instance as its slot's holder when it is newer than the one known
- * (ordered by `launchedAt`, else by `listedAt`, the time the listing was taken, then instance
- * ID). Every agent polls the same provider, so the latest instance each slot ever had is a
- * fact they share even when a partition keeps their gossip apart: a token's `replaces` then
- * names the same instance on both sides, and two sides that both find a slot empty launch one
- * instance, not two. Call it after each listing, before planReplacement.
- */
-export function rememberListed(memory: SlotMemory, listing: readonly ProviderInstance[], listedAt: number): SlotMemory {
-  let next: Map<string, { instanceId: string; incarnation: number; seenAsPeer?: boolean }> | undefined;
-  for (const inst of listing) {
-    if (inst.slot === null) continue;
-    const known = (next ?? memory).get(inst.slot);
-    const at = inst.launchedAt ?? listedAt;
-    if (known !== undefined && (known.instanceId === inst.instanceId || known.incarnation > at)) continue;
-    if (known !== undefined && known.incarnation === at && known.instanceId > inst.instanceId) continue;
-    next ??= new Map(memory);
-    next.set(inst.slot, { instanceId: inst.instanceId, incarnation: at });
-  }
-  return next ?? memory;
-}
-
-/** Remembers each slot's latest holder so `replaces` survives membership forgetting a dead peer. */
-export function rememberHolders(memory: SlotMemory, peers: readonly PeerFacts[]): SlotMemory {
-  let next: Map<string, { instanceId: string; incarnation: number; seenAsPeer?: boolean }> | undefined;
-  for (const p of peers) {
-    if (p.slot === null || p.instanceId === null) continue;
-    const known = (next ?? memory).get(p.slot);
-    if (known !== undefined && known.instanceId === p.instanceId) {
-      // Known from a listing, now seen as a peer: remember that it joined.
-      if (known.seenAsPeer === true) continue;
-      next ??= new Map(memory);
-      next.set(p.slot, { ...known, seenAsPeer: true });
-      continue;
-    }
-    if (known !== undefined && known.incarnation > p.incarnation) continue;
-    if (known !== undefined && known.incarnation === p.incarnation && known.instanceId > p.instanceId) continue;
-    next ??= new Map(memory);
-    next.set(p.slot, { instanceId: p.instanceId, incarnation: p.incarnation, seenAsPeer: true });
-  }
-  return next ?? memory;
 }
 
 /** Own records to stop gossiping: joined, superseded by a later generation, or older than the retention. */
