@@ -1,6 +1,7 @@
 export * from './constants.js';
 export { launchToken, hash128, type TokenFacts } from './token.js';
-export { slotIndex, assignSlots, isCounted, type SlotAssignment, type Occupant } from './slots.js';
+export { slotIndex, isCounted, type SlotAssignment, type Occupant } from './slots.js';
+export { assignSlots } from './peers.js';
 export { planReplacement, lastHolder, nextGeneration } from './plan.js';
 export { rememberHolders, rememberListed } from './memory.js';
 export { walkOrder, PRICE_TOLERANCE, type OrderedPlacement } from './placements.js';

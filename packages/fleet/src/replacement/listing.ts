@@ -10,6 +10,8 @@ export interface Listing {
   /** First entry of each slot index (-1: none); `next` chains entries of one slot. */
   head: Int32Array;
   next: Int32Array;
+  /** Each entry's instance ID, in one array: loops over every slot compare IDs without reaching into each entry. */
+  ids: readonly string[];
   find(slot: string, match: (i: ProviderInstance) => boolean): ProviderInstance | undefined;
 }
 
@@ -20,7 +22,9 @@ export function indexListing(list: readonly ProviderInstance[], target: number):
   if (idx !== undefined && idx.head.length === target) return idx;
   const head = new Int32Array(target).fill(-1);
   const next = new Int32Array(list.length).fill(-1);
+  const ids = new Array<string>(list.length);
   for (let k = list.length - 1; k >= 0; k--) {
+    ids[k] = list[k]!.instanceId;
     const i = slotIndex(list[k]!.slot, target);
     if (i < 0) continue;
     next[k] = head[i]!;
@@ -30,6 +34,7 @@ export function indexListing(list: readonly ProviderInstance[], target: number):
     list,
     head,
     next,
+    ids,
     find(slot, match) {
       const i = slotIndex(slot, target);
       for (let k = i < 0 ? -1 : head[i]!; k >= 0; k = next[k]!) if (match(list[k]!)) return list[k];

@@ -1,5 +1,6 @@
 import { DEPARTED_SELF_TERMINATE_MS, LAUNCH_RECORD_MAX_AGE_MS, MAX_LAUNCHES_PER_PLAN, MAX_TARGET, PROVIDER_LIST_LAG_MS } from './constants.js';
-import { assignSlots, dedupeRecords, isActive } from './slots.js';
+import { dedupeRecords, fillSlots, isActive, isCounted } from './slots.js';
+import { peerPass } from './peers.js';
 import { indexListing, type Listing } from './listing.js';
 import { walkOrder } from './placements.js';
 export { rememberHolders, rememberListed } from './memory.js';
@@ -79,27 +80,12 @@ export function planReplacement(input: ReplacementInput): ReplacementPlan {
     live.push(r);
   }
   const unseen = new Set(listedFor.values()); // listed instances of records no peer in view runs (yet)
-  const counted: PeerFacts[] = [];
-  const uncounted: PeerFacts[] = [];
-  let aliveCount = 0;
-  let launcher: string | null = null;
-  let backup: string | null = null;
-  // A counted peer running a record's instance holds the record's slot, so assignSlots settles
+  // The pass over every peer, kept between evaluations of the same view (see peerPass).
+  const pass = peerPass(input.peers, target);
+  const { aliveCount, launcher, backup, uncounted } = pass;
+  // A counted peer running a record's instance holds the record's slot, so fillSlots settles
   // that record anyway: only peers that no longer count need matching here.
-  const matching = unseen.size > 0;
-  for (const p of input.peers) {
-    if (p.alive) aliveCount++;
-    if (!p.alive || p.interrupted !== null || p.draining) {
-      if (matching && p.instanceId !== null) unseen.delete(p.instanceId);
-      uncounted.push(p);
-      continue;
-    }
-    counted.push(p);
-    if (launcher === null || p.peerId < launcher) {
-      backup = launcher;
-      launcher = p.peerId;
-    } else if (backup === null || p.peerId < backup) backup = p.peerId;
-  }
+  if (unseen.size > 0) for (const p of uncounted) if (p.instanceId !== null) unseen.delete(p.instanceId);
   const selfKnown = launcher === input.self || input.peers.some((p) => p.peerId === input.self);
   // A record whose listed instance is a peer in view has joined (whatever its state now): the peer, not the record, counts.
   const active = listedFor.size === 0 ? live : live.filter((r) => {
@@ -108,7 +94,7 @@ export function planReplacement(input: ReplacementInput): ReplacementPlan {
     settled.add(r.token);
     return false;
   });
-  const slots = assignSlots(counted, active, target);
+  const slots = fillSlots(pass.seats, pass.countedCount, active, target);
   for (const t of slots.joined) settled.add(t);
   const quorum = aliveCount > target / 2;
   // Fencing needs a quorum two sides of a partition cannot both have: slots held by counted
@@ -118,7 +104,7 @@ export function planReplacement(input: ReplacementInput): ReplacementPlan {
   const activeTokens = listing === null ? null : new Set(active.map((r) => r.token));
   const reapable = listing !== null && launcher === input.self && fenceQuorum && input.assumeLauncher !== true;
   const base = {
-    strays: reapable ? strayInstances(input, listing, slots, activeTokens!, uncounted, counted) : [],
+    strays: reapable ? strayInstances(input, listing, slots, activeTokens!, uncounted) : [],
     settle: settleOwn(input, records, settled),
     launcher,
     backup,
@@ -136,7 +122,7 @@ export function planReplacement(input: ReplacementInput): ReplacementPlan {
   if (!quorum && !providerConfirms) return hold('no-quorum');
 
   const eligible: { slot: string; gate: Gate | null }[] = [];
-  const peerByInstance = listing === null ? null : listedPeers(listing, slots.free, uncounted, counted);
+  const peerByInstance = listing === null ? null : listedPeers(listing, slots.free, uncounted, input.peers);
   for (const i of slots.free) {
     const slot = String(i);
     if (listing === null) {
@@ -166,14 +152,14 @@ function isSlotList(list: ReplacementInput['providerSlots']): list is readonly s
  * slot: the few uncounted peers are searched first, the counted ones only if something is left
  * (an agent declaring another slot than its tag) — never fence a live agent.
  */
-function listedPeers(listing: Listing, free: readonly number[], uncounted: readonly PeerFacts[], counted: readonly PeerFacts[]): Map<string, PeerFacts> {
+function listedPeers(listing: Listing, free: readonly number[], uncounted: readonly PeerFacts[], peers: readonly PeerFacts[]): Map<string, PeerFacts> {
   const wanted = new Set<string>();
   for (const i of free) for (let k = listing.head[i]!; k >= 0; k = listing.next[k]!) wanted.add(listing.list[k]!.instanceId);
   const out = new Map<string, PeerFacts>();
-  for (const group of [uncounted, counted]) {
-    if (wanted.size === out.size) break;
-    for (const p of group) if (p.instanceId !== null && wanted.has(p.instanceId)) out.set(p.instanceId, p);
-  }
+  if (wanted.size === 0) return out;
+  for (const p of uncounted) if (p.instanceId !== null && wanted.has(p.instanceId)) out.set(p.instanceId, p);
+  if (wanted.size === out.size) return out;
+  for (const p of peers) if (isCounted(p) && p.instanceId !== null && wanted.has(p.instanceId)) out.set(p.instanceId, p);
   return out;
 }
 

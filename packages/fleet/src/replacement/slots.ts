@@ -22,7 +22,7 @@ export interface SlotAssignment {
   /** Per slot index: 0 free, 1 a peer, 2 a launch (the raw form of `heldByPeer`, for loops over every slot). */
   kinds: Uint8Array;
   /** Per slot index: the occupying peer's instance, else null (the raw form of `holderInstance`). */
-  instances: readonly (string | null)[];
+  instances: readonly (string | null | undefined)[];
   free: number[];
   /** Counted peers + counted launches. May exceed the target (surplus). */
   capacity: number;
@@ -64,31 +64,25 @@ export function dedupeRecords(records: readonly LaunchRecord[]): LaunchRecord[] 
   return [...byToken.values()];
 }
 
-export function assignSlots(
-  counted: readonly PeerFacts[],
-  activeRecords: readonly LaunchRecord[],
-  target: number,
-): SlotAssignment {
+/** The counted peers seated in the slots they declare: the peer part of slot assignment (see peers.ts). */
+export interface PeerSeats {
+  /** Per slot index: 1 when a counted peer declaring it holds it. */
+  kind: Uint8Array;
+  /** Per slot index: the seated peer's ID and instance (unset where free). */
+  id: readonly (string | undefined)[];
+  instance: readonly (string | null | undefined)[];
+  /** Counted peers that hold no slot by declaration (no slot, out of range, or a lower peer ID declares theirs), by peer ID. */
+  loose: readonly Pick<PeerFacts, 'peerId' | 'instanceId'>[];
+}
+
+/** Slot assignment from the counted peers' seats (`counted` of them) and the launches in flight. */
+export function fillSlots(seats: PeerSeats, counted: number, activeRecords: readonly LaunchRecord[], target: number): SlotAssignment {
   // Parallel arrays (kind 0 = free, 1 = peer, 2 = launch): this runs on every evaluation of large fleets.
-  const kind = new Uint8Array(target);
-  const id: string[] = new Array<string>(target);
+  const kind = seats.kind.slice();
+  const id = seats.id.slice();
   // A peer's instance, set where kind is 1 (other entries are never read).
-  const instance: (string | null)[] = new Array<string | null>(target);
+  const instance = seats.instance.slice();
   const gen = new Int32Array(target);
-  const loosePeers: Pick<PeerFacts, 'peerId' | 'instanceId'>[] = [];
-  for (const p of counted) {
-    const i = slotIndex(p.slot, target);
-    if (i < 0) loosePeers.push(p);
-    else if (kind[i] === 0) {
-      kind[i] = 1;
-      id[i] = p.peerId;
-      instance[i] = p.instanceId;
-    } else if (id[i]! > p.peerId) {
-      loosePeers.push({ peerId: id[i]!, instanceId: instance[i] ?? null });
-      id[i] = p.peerId;
-      instance[i] = p.instanceId;
-    } else loosePeers.push(p);
-  }
   const looseLaunches: string[] = [];
   const joined = new Set<string>();
   for (const r of activeRecords) {
@@ -105,7 +99,6 @@ export function assignSlots(
       gen[i] = r.generation;
     } else looseLaunches.push(r.token);
   }
-  loosePeers.sort((a, b) => (a.peerId < b.peerId ? -1 : a.peerId > b.peerId ? 1 : 0));
   looseLaunches.sort();
   let next = 0;
   const place = (k: 1 | 2, who: string, instanceId: string | null = null): void => {
@@ -117,7 +110,7 @@ export function assignSlots(
       gen[next] = -1;
     }
   };
-  for (const p of loosePeers) place(1, p.peerId, p.instanceId);
+  for (const p of seats.loose) place(1, p.peerId, p.instanceId);
   for (const token of looseLaunches) place(2, token);
   const free: number[] = [];
   let seated = 0;
@@ -127,5 +120,5 @@ export function assignSlots(
   }
   const occupant = (i: number): Occupant | undefined =>
     kind[i] === 1 ? { kind: 'peer', peerId: id[i]! } : kind[i] === 2 ? { kind: 'launch', token: id[i]!, generation: gen[i]! } : undefined;
-  return { occupant, heldByPeer: (i) => kind[i] === 1, holderInstance: (i) => instance[i] ?? null, kinds: kind, instances: instance, free, capacity: counted.length + activeRecords.length - joined.size, joined, seated };
+  return { occupant, heldByPeer: (i) => kind[i] === 1, holderInstance: (i) => instance[i] ?? null, kinds: kind, instances: instance, free, capacity: counted + activeRecords.length - joined.size, joined, seated };
 }

@@ -1,6 +1,6 @@
 import { DEPARTED_SELF_TERMINATE_MS } from './constants.js';
 import type { Listing } from './listing.js';
-import type { SlotAssignment } from './slots.js';
+import { isCounted, type SlotAssignment } from './slots.js';
 import type { PeerFacts, ProviderInstance, ReplacementInput } from './types.js';
 
 /**
@@ -17,20 +17,19 @@ export function strayInstances(
   slots: SlotAssignment,
   activeTokens: ReadonlySet<string>,
   uncounted: readonly PeerFacts[],
-  counted: readonly PeerFacts[],
 ): string[] {
   if (slots.seated === 0) return [];
   // Listed instances in held slots other than the holder's own: few, so the peers are searched
   // for those alone (a map of every peer per evaluation was a fifth of a large simulation's time).
   const candidates: ProviderInstance[] = [];
   const { kinds, instances } = slots;
-  const { head, next, list } = listing;
+  const { head, next, list, ids } = listing;
   for (let i = 0; i < head.length; i++) {
     if (kinds[i] !== 1) continue;
-    for (let k = head[i]!; k >= 0; k = next[k]!) if (list[k]!.instanceId !== instances[i]) candidates.push(list[k]!);
+    for (let k = head[i]!; k >= 0; k = next[k]!) if (ids[k] !== instances[i]) candidates.push(list[k]!);
   }
   if (candidates.length === 0) return [];
-  const byInstance = peersRunning(uncounted, counted, candidates);
+  const byInstance = peersRunning(uncounted, input.peers, candidates);
   const out: string[] = [];
   for (const inst of candidates) {
     const peer = byInstance.get(inst.instanceId);
@@ -58,7 +57,7 @@ export function strayInstances(
  * left unresolved or resolved to a dead peer — a live agent on the same instance (a restart
  * under a new peer ID) wins, so a live agent is never taken for a stray.
  */
-function peersRunning(uncounted: readonly PeerFacts[], counted: readonly PeerFacts[], instances: readonly ProviderInstance[]): Map<string, PeerFacts> {
+function peersRunning(uncounted: readonly PeerFacts[], peers: readonly PeerFacts[], instances: readonly ProviderInstance[]): Map<string, PeerFacts> {
   const wanted = new Set<string>();
   for (const inst of instances) wanted.add(inst.instanceId);
   const out = new Map<string, PeerFacts>();
@@ -66,6 +65,6 @@ function peersRunning(uncounted: readonly PeerFacts[], counted: readonly PeerFac
   let settled = 0;
   for (const p of out.values()) if (p.dead !== true) settled++;
   if (settled === wanted.size) return out;
-  for (const p of counted) if (p.instanceId !== null && wanted.has(p.instanceId)) out.set(p.instanceId, p);
+  for (const p of peers) if (isCounted(p) && p.instanceId !== null && wanted.has(p.instanceId)) out.set(p.instanceId, p);
   return out;
 }

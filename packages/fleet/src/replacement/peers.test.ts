@@ -1,0 +1,53 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { seededRng } from '@synkti/interface';
+import { peerPass } from './peers.js';
+import type { PeerFacts } from './types.js';
+
+function facts(rng: () => number, peerId: string): PeerFacts {
+  const r = rng();
+  // Slots crowd a few values (contested), some out of range or missing.
+  const slot = r < 0.1 ? null : r < 0.15 ? '99' : String(Math.floor(rng() * 12));
+  return {
+    peerId,
+    alive: rng() < 0.85,
+    interrupted: rng() < 0.1 ? 'rebalance' : null,
+    draining: rng() < 0.05,
+    slot,
+    instanceId: rng() < 0.05 ? null : `i-${peerId}-${Math.floor(rng() * 3)}`,
+    incarnation: 0,
+  };
+}
+
+/** The pass's content, comparable (its arrays are views into the memo). */
+function plain(peers: readonly PeerFacts[], target: number) {
+  const p = peerPass(peers, target);
+  return { ...p, uncounted: [...p.uncounted], seats: { kind: [...p.seats.kind], id: [...p.seats.id], instance: [...p.seats.instance], loose: [...p.seats.loose] } };
+}
+
+describe('peer pass', () => {
+  it('updated by the entries that changed equals the pass computed afresh', () => {
+    const rng = seededRng(5);
+    let target = 10;
+    const peers: PeerFacts[] = Array.from({ length: 30 }, (_, i) => facts(rng, `p${String(i).padStart(2, '0')}`));
+    for (let round = 0; round < 2000; round++) {
+      const changes = rng() < 0.05 ? 80 : Math.floor(rng() * 5);
+      for (let c = 0; c < changes; c++) {
+        const i = Math.floor(rng() * peers.length);
+        // Mostly the same peer's new state; now and then another peer in its place.
+        peers[i] = facts(rng, rng() < 0.9 ? peers[i]!.peerId : `q${Math.floor(rng() * 1000)}`);
+      }
+      if (rng() < 0.02 && peers.length > 5) peers.pop();
+      if (rng() < 0.02) peers.push(facts(rng, `r${round}`));
+      if (rng() < 0.02) target = 8 + Math.floor(rng() * 6);
+      const unique = new Set(peers.map((p) => p.peerId)).size === peers.length;
+      if (!unique) continue; // a view holds each peer once
+      assert.deepEqual(plain(peers, target), plain(peers.slice(), target), `round ${round}`);
+      const counted = peers.filter((p) => p.alive && p.interrupted === null && !p.draining).map((p) => p.peerId).sort();
+      const pass = peerPass(peers, target);
+      assert.equal(pass.launcher, counted[0] ?? null);
+      assert.equal(pass.backup, counted[1] ?? null);
+      assert.equal(pass.aliveCount, peers.filter((p) => p.alive).length);
+    }
+  });
+});
