@@ -26,7 +26,7 @@ function plain(peers: readonly PeerFacts[], target: number) {
 }
 
 describe('peer pass', () => {
-  it('updated by the entries that changed equals the pass computed afresh', () => {
+  it('updated by the entries that changed, left or came equals the pass computed afresh', () => {
     const rng = seededRng(5);
     let target = 10;
     const peers: PeerFacts[] = Array.from({ length: 30 }, (_, i) => facts(rng, `p${String(i).padStart(2, '0')}`));
@@ -37,8 +37,9 @@ describe('peer pass', () => {
         // Mostly the same peer's new state; now and then another peer in its place.
         peers[i] = facts(rng, rng() < 0.9 ? peers[i]!.peerId : `q${Math.floor(rng() * 1000)}`);
       }
-      if (rng() < 0.02 && peers.length > 5) peers.pop();
-      if (rng() < 0.02) peers.push(facts(rng, `r${round}`));
+      // Departures close up, arrivals go last or anywhere (a view with another order).
+      for (let k = Math.floor(rng() * 3); k > 0 && peers.length > 5; k--) if (rng() < 0.3) peers.splice(Math.floor(rng() * peers.length), 1);
+      for (let k = Math.floor(rng() * 3); k > 0; k--) if (rng() < 0.3) peers.splice(rng() < 0.5 ? peers.length : Math.floor(rng() * peers.length), 0, facts(rng, `r${round}-${k}`));
       if (rng() < 0.02) target = 8 + Math.floor(rng() * 6);
       const unique = new Set(peers.map((p) => p.peerId)).size === peers.length;
       if (!unique) continue; // a view holds each peer once

@@ -1,3 +1,4 @@
+import { align, type Alignment } from './align.js';
 import { fillSlots, isCounted, type PeerSeats, type SlotAssignment, slotIndex } from './slots.js';
 import type { LaunchRecord, PeerFacts } from './types.js';
 
@@ -22,7 +23,7 @@ export interface PeerPass {
  */
 const passes = new WeakMap<readonly PeerFacts[], Memo>();
 
-/** Above this many changed entries the pass is computed afresh. */
+/** Above this many changed, removed or inserted entries the pass is computed afresh. */
 const MAX_CHANGES = 64;
 
 interface Memo {
@@ -49,18 +50,12 @@ interface Memo {
 /** The pass over `peers` for a fleet of `target` slots, updated from the last one over the same array when few entries changed. */
 export function peerPass(peers: readonly PeerFacts[], target: number): PeerPass {
   let memo = passes.get(peers);
-  if (memo !== undefined && memo.target === target && memo.prev.length === peers.length) {
-    const changed: number[] = [];
-    const { prev } = memo;
-    for (let i = 0; i < peers.length && changed.length <= MAX_CHANGES; i++) if (peers[i] !== prev[i]) changed.push(i);
-    if (changed.length <= MAX_CHANGES) {
-      if (changed.length > 0) update(memo, peers, changed);
-      return (memo.pass ??= passOf(memo));
-    }
-  }
-  memo = build(peers, target);
-  passes.set(peers, memo);
-  return (memo.pass = passOf(memo));
+  const alignment = memo !== undefined && memo.target === target ? align(memo.prev, peers, MAX_CHANGES) : null;
+  if (memo === undefined || alignment === null) {
+    memo = build(peers, target);
+    passes.set(peers, memo);
+  } else update(memo, peers, alignment);
+  return (memo.pass ??= passOf(memo));
 }
 
 function build(peers: readonly PeerFacts[], target: number): Memo {
@@ -136,24 +131,49 @@ function remove(memo: Memo, p: PeerFacts, i: number, contested: Set<number>, gon
   } else seat(memo, s, -1, null);
 }
 
-function update(memo: Memo, peers: readonly PeerFacts[], changed: readonly number[]): void {
+function update(memo: Memo, peers: readonly PeerFacts[], a: Alignment): void {
+  const structural = a.removed.length > 0 || a.inserted.length > 0;
+  if (!structural && a.replaced.length === 0) return;
   const contested = new Set<number>();
   const gone = new Set<string>();
-  let uncounted = false;
-  for (const i of changed) {
-    const old = memo.prev[i]!;
-    const p = peers[i]!;
-    uncounted ||= memo.counted[i] === 0;
-    remove(memo, old, i, contested, gone);
-    add(memo, p, i, contested);
-    uncounted ||= memo.counted[i] === 0;
-    if (memo.counted[i] === 1) gone.delete(p.peerId);
-    memo.prev[i] = p;
+  let uncounted = structural;
+  for (const j of a.replacedFrom) {
+    uncounted ||= memo.counted[j] === 0;
+    remove(memo, memo.prev[j]!, j, contested, gone);
+  }
+  for (const j of a.removed) remove(memo, memo.prev[j]!, j, contested, gone);
+  if (structural) renumber(memo, a.map, peers.length);
+  for (const list of [a.replaced, a.inserted]) {
+    for (const i of list) {
+      const p = peers[i]!;
+      memo.prev[i] = p;
+      add(memo, p, i, contested);
+      if (memo.counted[i] === 1) gone.delete(p.peerId);
+      else uncounted = true;
+    }
   }
   for (const s of contested) rehold(memo, s);
   if (gone.size > 0) recount(memo);
   if (uncounted) memo.uncounted = null;
   memo.pass = null;
+}
+
+/** Moves the per-entry state to the entries' new positions (removed and replaced entries were taken out already). */
+function renumber(memo: Memo, map: Int32Array, n: number): void {
+  const counted = new Uint8Array(n);
+  const slot = new Int32Array(n).fill(-1);
+  const prev = new Array<PeerFacts>(n);
+  for (let j = 0; j < map.length; j++) {
+    const i = map[j]!;
+    if (i < 0) continue;
+    counted[i] = memo.counted[j]!;
+    slot[i] = memo.slot[j]!;
+    prev[i] = memo.prev[j]!;
+  }
+  for (let s = 0; s < memo.target; s++) if (memo.holder[s]! >= 0) memo.holder[s] = map[memo.holder[s]!]!;
+  memo.counted = counted;
+  memo.slot = slot;
+  memo.prev = prev;
 }
 
 /** Settles a slot several counted peers declare: the lowest peer ID holds it. */
