@@ -215,12 +215,10 @@ function providerGate(
 }
 
 function decide(input: ReplacementInput, records: readonly LaunchRecord[], slot: string, gate: Gate | null): LaunchDecision {
-  const replaces = lastHolder(slot, input.peers, input.memory);
+  const { replaces, spotOnly } = slotHistory(slot, input.peers, input.memory);
   const generation = nextGeneration(records, slot, replaces);
   // A per-slot policy (on-demand anchors) gives its own order; the configured list is spread over slots.
   const ordered = input.placementsFor !== undefined ? input.placementsFor(slot).map((placement, placementIndex) => ({ placement, placementIndex })) : walkOrder(input.placements, slot, input.spotPrices);
-  // Replacing an on-demand fallback with on-demand again would only churn: spot or nothing.
-  const spotOnly = input.peers.some((p) => p.slot === slot && p.spotReturn === true && p.interrupted === 'rebalance');
   const attempts = (spotOnly ? ordered.filter((o) => o.placement.onDemand !== true) : ordered).map(({ placement, placementIndex }) => ({
     placementIndex,
     placement,
@@ -233,16 +231,28 @@ function decide(input: ReplacementInput, records: readonly LaunchRecord[], slot:
 
 /** The instance that last held `slot`: the declaring peer (or remembered holder) with the latest incarnation. */
 export function lastHolder(slot: string, peers: readonly PeerFacts[], memory?: SlotMemory): string | null {
+  return slotHistory(slot, peers, memory).replaces;
+}
+
+/**
+ * The slot's last holder (see lastHolder) and whether its replacement walks spot placements only:
+ * replacing an on-demand fallback that asked for spot with on-demand again would only churn.
+ * One pass over the peers for both (a launch decision in a large fleet reads every peer).
+ */
+function slotHistory(slot: string, peers: readonly PeerFacts[], memory?: SlotMemory): { replaces: string | null; spotOnly: boolean } {
   let best: { instanceId: string; incarnation: number } | undefined = memory?.get(slot);
+  let spotOnly = false;
   for (const p of peers) {
-    if (p.slot !== slot || p.instanceId === null) continue;
+    if (p.slot !== slot) continue;
+    if (p.spotReturn === true && p.interrupted === 'rebalance') spotOnly = true;
+    if (p.instanceId === null) continue;
     const better =
       best === undefined ||
       p.incarnation > best.incarnation ||
       (p.incarnation === best.incarnation && p.instanceId > best.instanceId);
     if (better) best = { instanceId: p.instanceId, incarnation: p.incarnation };
   }
-  return best?.instanceId ?? null;
+  return { replaces: best?.instanceId ?? null, spotOnly };
 }
 
 /** 1 + the highest generation gossiped for (slot, replaces), or 0 when none was. */

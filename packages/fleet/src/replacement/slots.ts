@@ -82,7 +82,8 @@ export function fillSlots(seats: PeerSeats, counted: number, activeRecords: read
   const id = seats.id.slice();
   // A peer's instance, set where kind is 1 (other entries are never read).
   const instance = seats.instance.slice();
-  const gen = new Int32Array(target);
+  // Generations of the launches holding slots (few: a map, not an array per slot per evaluation).
+  const gen = new Map<number, number>();
   const looseLaunches: string[] = [];
   const joined = new Set<string>();
   for (const r of activeRecords) {
@@ -91,12 +92,12 @@ export function fillSlots(seats: PeerSeats, counted: number, activeRecords: read
     else if (kind[i] === 0) {
       kind[i] = 2;
       id[i] = r.token;
-      gen[i] = r.generation;
+      gen.set(i, r.generation);
     } else if (kind[i] === 1) joined.add(r.token);
-    else if (r.generation > gen[i]! || (r.generation === gen[i]! && r.token < id[i]!)) {
+    else if (r.generation > gen.get(i)! || (r.generation === gen.get(i)! && r.token < id[i]!)) {
       looseLaunches.push(id[i]!);
       id[i] = r.token;
-      gen[i] = r.generation;
+      gen.set(i, r.generation);
     } else looseLaunches.push(r.token);
   }
   looseLaunches.sort();
@@ -107,7 +108,7 @@ export function fillSlots(seats: PeerSeats, counted: number, activeRecords: read
       kind[next] = k;
       id[next] = who;
       instance[next] = instanceId;
-      gen[next] = -1;
+      gen.set(next, -1);
     }
   };
   for (const p of seats.loose) place(1, p.peerId, p.instanceId);
@@ -119,6 +120,6 @@ export function fillSlots(seats: PeerSeats, counted: number, activeRecords: read
     else if (kind[i] === 1) seated++;
   }
   const occupant = (i: number): Occupant | undefined =>
-    kind[i] === 1 ? { kind: 'peer', peerId: id[i]! } : kind[i] === 2 ? { kind: 'launch', token: id[i]!, generation: gen[i]! } : undefined;
+    kind[i] === 1 ? { kind: 'peer', peerId: id[i]! } : kind[i] === 2 ? { kind: 'launch', token: id[i]!, generation: gen.get(i)! } : undefined;
   return { occupant, heldByPeer: (i) => kind[i] === 1, holderInstance: (i) => instance[i] ?? null, kinds: kind, instances: instance, free, capacity: counted + activeRecords.length - joined.size, joined, seated };
 }
