@@ -8,9 +8,9 @@ import type { DerivedView, SideView, ViewEntry } from './world.js';
  * updated in place at the next derivation (the core keeps nothing of a view between ticks).
  */
 export interface ViewIndex {
-  /** Position of each peer in the arrays: the view map's iteration order. */
-  pos: Map<string, number>;
-  ids: string[];
+  /** Position of each peer in the arrays (the view map's iteration order), in a cell the closing of a hole moves. */
+  pos: Map<string, Place>;
+  places: Place[];
   entries: ViewEntry[];
   peers: PeerFacts[];
   surplusPeers: SurplusPeer[];
@@ -26,6 +26,12 @@ export interface ViewIndex {
   stale: boolean;
   /** A peer with launch records changed or left: rebuild `launches`. */
   records: boolean;
+}
+
+/** A peer's place in the arrays. */
+interface Place {
+  readonly id: string;
+  i: number;
 }
 
 /** A peer's state taken into a side's view. */
@@ -44,7 +50,7 @@ export function deletePeer(view: SideView, peerId: string): void {
   view.derived = null;
   view.changed.delete(peerId);
   const ix = view.index;
-  const i = ix?.pos.get(peerId);
+  const i = ix?.pos.get(peerId)?.i;
   if (ix === null || i === undefined) return;
   ix.pos.delete(peerId);
   ix.holes.push(i);
@@ -86,7 +92,7 @@ function fullIndex(view: SideView): ViewIndex {
   const n = view.peers.size;
   const ix: ViewIndex = {
     pos: new Map(),
-    ids: new Array<string>(n),
+    places: new Array<Place>(n),
     entries: new Array<ViewEntry>(n),
     peers: new Array<PeerFacts>(n),
     surplusPeers: new Array<SurplusPeer>(n),
@@ -101,8 +107,9 @@ function fullIndex(view: SideView): ViewIndex {
   };
   let k = 0;
   for (const [id, e] of view.peers) {
-    ix.pos.set(id, k);
-    ix.ids[k] = id;
+    const place = { id, i: k };
+    ix.pos.set(id, place);
+    ix.places[k] = place;
     ix.entries[k] = e;
     ix.peers[k] = e.facts;
     ix.surplusPeers[k++] = e.surplus;
@@ -117,14 +124,15 @@ function fullIndex(view: SideView): ViewIndex {
 function applyChanges(view: SideView, ix: ViewIndex): void {
   for (const id of view.changed) {
     const e = view.peers.get(id)!; // present: a deletion takes the peer out of `changed`
-    let i = ix.pos.get(id);
+    let i = ix.pos.get(id)?.i;
     const old = i === undefined ? undefined : ix.entries[i]!;
     if (old !== undefined) forget(ix, id, old, counted(e.facts));
     if (i === undefined) {
       // A new key goes last in the map's order, and the first change of a new key is its insertion.
       i = ix.entries.length;
-      ix.pos.set(id, i);
-      ix.ids[i] = id;
+      const place = { id, i };
+      ix.pos.set(id, place);
+      ix.places[i] = place;
     }
     ix.entries[i] = e;
     ix.peers[i] = e.facts;
@@ -148,14 +156,15 @@ function closeHoles(ix: ViewIndex): void {
       h++;
       continue;
     }
-    const id = ix.ids[from]!;
-    ix.ids[to] = id;
+    const place = ix.places[from]!;
+    place.i = to;
+    ix.places[to] = place;
     ix.entries[to] = ix.entries[from]!;
     ix.peers[to] = ix.peers[from]!;
     ix.surplusPeers[to] = ix.surplusPeers[from]!;
-    ix.pos.set(id, to++);
+    to++;
   }
-  ix.ids.length = ix.entries.length = ix.peers.length = ix.surplusPeers.length = to;
+  ix.places.length = ix.entries.length = ix.peers.length = ix.surplusPeers.length = to;
   ix.holes = [];
 }
 
@@ -185,7 +194,7 @@ function recount(ix: ViewIndex): void {
 /** Every gossiped record, in the view's order (a token gossiped twice keeps its first sighting: see dedupeRecords). */
 function rebuildLaunches(ix: ViewIndex): void {
   ix.records = false;
-  const holders = [...ix.withRecords].map((id) => ix.pos.get(id)!).sort((a, b) => a - b);
+  const holders = [...ix.withRecords].map((id) => ix.pos.get(id)!.i).sort((a, b) => a - b);
   const launches: LaunchRecord[] = [];
   for (const i of holders) for (const r of ix.entries[i]!.records) launches.push(r);
   ix.launches = launches;

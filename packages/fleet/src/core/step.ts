@@ -1,11 +1,13 @@
 import {
   type LaunchDecision,
   type LaunchRecord,
+  peerPass,
   planReplacement,
   planSurplus,
   rememberHolders,
   rememberListed,
   type ReplacementPlan,
+  ruleTarget,
 } from '../replacement/index.js';
 import { idleDelayMs, initialListing, listingDueAt, listingRole, waitsOnProvider } from './listing.js';
 import type { CoreConfig, CoreDecision, CoreEvent, CoreState, CoreView, StepResult } from './types.js';
@@ -172,7 +174,9 @@ function confirmUnknown(config: CoreConfig, state: CoreState, view: CoreView, pl
   // Known: a peer in view runs it. One membership forgot (silent past forgetting) counts as unknown
   // again: a partition that heals brings such peers back, and they are heard within a beat.
   const inView = new Set<string>();
-  for (const p of view.peers) if (p.instanceId !== null && candidates.has(p.instanceId)) inView.add(p.instanceId);
+  // The rule's pass over this view (kept between evaluations) knows which instances its peers run.
+  const pass = peerPass(view.peers, ruleTarget(view.target));
+  for (const id of candidates) if (pass.running(id)) inView.add(id);
   const unknownSince = new Map<string, number>();
   let wakeAt = Number.POSITIVE_INFINITY;
   for (const id of candidates) {

@@ -14,14 +14,14 @@ function facts(rng: () => number, peerId: string): PeerFacts {
     interrupted: rng() < 0.1 ? 'rebalance' : null,
     draining: rng() < 0.05,
     slot,
-    instanceId: rng() < 0.05 ? null : `i-${peerId}-${Math.floor(rng() * 3)}`,
+    instanceId: rng() < 0.05 ? null : rng() < 0.05 ? 'i-shared' : `i-${peerId}-${Math.floor(rng() * 3)}`,
     incarnation: 0,
   };
 }
 
 /** The pass's content, comparable (its arrays are views into the memo). */
 function plain(peers: readonly PeerFacts[], target: number) {
-  const p = peerPass(peers, target);
+  const { running: _running, countedRunning: _countedRunning, ...p } = peerPass(peers, target);
   return { ...p, uncounted: [...p.uncounted], seats: { kind: [...p.seats.kind], id: [...p.seats.id], instance: [...p.seats.instance], loose: [...p.seats.loose] } };
 }
 
@@ -49,6 +49,16 @@ describe('peer pass', () => {
       assert.equal(pass.launcher, counted[0] ?? null);
       assert.equal(pass.backup, counted[1] ?? null);
       assert.equal(pass.aliveCount, peers.filter((p) => p.alive).length);
+      // Asked now and then, so the instance index is kept by delta between questions too.
+      if (rng() < 0.3) {
+        for (const id of new Set(peers.map((p) => p.instanceId))) {
+          if (id === null) continue;
+          const running = peers.filter((p) => p.instanceId === id && p.alive && p.interrupted === null && !p.draining);
+          assert.equal(pass.running(id), true);
+          assert.equal(pass.countedRunning(id), running.length > 1 ? null : running[0]);
+        }
+        assert.equal(pass.running('i-none'), false);
+      }
     }
   });
 });

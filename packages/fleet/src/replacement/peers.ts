@@ -12,6 +12,10 @@ export interface PeerPass {
   /** Peers not counted (not alive, at risk or draining), in the view's order. */
   uncounted: readonly PeerFacts[];
   seats: PeerSeats;
+  /** Whether a peer in view (in any state) runs the instance. */
+  running(instanceId: string): boolean;
+  /** The counted peer running the instance: undefined when none, null when several (then read the view in order). */
+  countedRunning(instanceId: string): PeerFacts | undefined | null;
 }
 
 /**
@@ -45,6 +49,8 @@ interface Memo {
   launcher: string | null;
   backup: string | null;
   uncounted: PeerFacts[] | null;
+  /** The peers running each instance, once asked for (then kept by delta like the rest). */
+  byInstance: Map<string, PeerFacts[]> | null;
 }
 
 /** The pass over `peers` for a fleet of `target` slots, updated from the last one over the same array when few entries changed. */
@@ -76,6 +82,7 @@ function build(peers: readonly PeerFacts[], target: number): Memo {
     launcher: null,
     backup: null,
     uncounted: null,
+    byInstance: null,
   };
   for (let i = 0; i < n; i++) add(memo, peers[i]!, i);
   return memo;
@@ -84,6 +91,7 @@ function build(peers: readonly PeerFacts[], target: number): Memo {
 /** Takes entry `i` into the counts (its slot's holder is settled here unless the slot is contested: see rehold). */
 function add(memo: Memo, p: PeerFacts, i: number, contested?: Set<number>): void {
   if (p.alive) memo.aliveCount++;
+  if (memo.byInstance !== null && p.instanceId !== null) index(memo.byInstance, p);
   if (!isCounted(p)) return;
   memo.counted[i] = 1;
   memo.countedCount++;
@@ -113,6 +121,7 @@ function seat(memo: Memo, s: number, i: number, p: PeerFacts | null): void {
 /** Takes entry `i` (the facts `p`) out of the counts. */
 function remove(memo: Memo, p: PeerFacts, i: number, contested: Set<number>, gone: Set<string>): void {
   if (p.alive) memo.aliveCount--;
+  if (memo.byInstance !== null && p.instanceId !== null) unindex(memo.byInstance, p);
   if (memo.counted[i] === 0) return;
   memo.counted[i] = 0;
   memo.countedCount--;
@@ -214,7 +223,38 @@ function passOf(memo: Memo): PeerPass {
     backup: memo.backup,
     uncounted: memo.uncounted,
     seats: { kind, id: memo.seatId, instance: memo.seatInstance, loose: memo.extra === 0 ? [] : loosePeers(memo) },
+    running: (id) => instances(memo).has(id),
+    countedRunning: (id) => {
+      let found: PeerFacts | undefined;
+      for (const p of instances(memo).get(id) ?? []) {
+        if (!isCounted(p)) continue;
+        if (found !== undefined) return null;
+        found = p;
+      }
+      return found;
+    },
   };
+}
+
+/** The peers running each instance (built on the first question, then kept by add and remove). */
+function instances(memo: Memo): Map<string, PeerFacts[]> {
+  if (memo.byInstance === null) {
+    memo.byInstance = new Map();
+    for (const p of memo.prev) if (p.instanceId !== null) index(memo.byInstance, p);
+  }
+  return memo.byInstance;
+}
+
+function index(byInstance: Map<string, PeerFacts[]>, p: PeerFacts): void {
+  const list = byInstance.get(p.instanceId!);
+  if (list === undefined) byInstance.set(p.instanceId!, [p]);
+  else list.push(p);
+}
+
+function unindex(byInstance: Map<string, PeerFacts[]>, p: PeerFacts): void {
+  const list = byInstance.get(p.instanceId!)!;
+  if (list.length === 1) byInstance.delete(p.instanceId!);
+  else list.splice(list.indexOf(p), 1);
 }
 
 function loosePeers(memo: Memo): Pick<PeerFacts, 'peerId' | 'instanceId'>[] {

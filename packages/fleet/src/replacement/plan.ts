@@ -1,10 +1,10 @@
 import { DEPARTED_SELF_TERMINATE_MS, LAUNCH_RECORD_MAX_AGE_MS, MAX_LAUNCHES_PER_PLAN, MAX_TARGET, PROVIDER_LIST_LAG_MS } from './constants.js';
-import { dedupeRecords, fillSlots, isActive, isCounted } from './slots.js';
-import { peerPass } from './peers.js';
+import { dedupeRecords, fillSlots, isActive } from './slots.js';
+import { type PeerPass, peerPass } from './peers.js';
 import { indexListing, type Listing } from './listing.js';
 import { walkOrder } from './placements.js';
 export { rememberHolders, rememberListed } from './memory.js';
-import { strayInstances } from './strays.js';
+import { countedRunning, strayInstances } from './strays.js';
 import { launchToken } from './token.js';
 import type {
   HoldReason,
@@ -62,7 +62,7 @@ import type {
  * this costs one provider lag (one timeout without tokens), never a second instance.
  */
 export function planReplacement(input: ReplacementInput): ReplacementPlan {
-  const target = Math.max(0, Math.min(MAX_TARGET, Math.floor(input.target)));
+  const target = ruleTarget(input.target);
   const records = dedupeRecords(input.launches);
   const legacySlots = isSlotList(input.providerSlots) ? new Set(input.providerSlots) : null;
   const listing = input.providerSlots == null || legacySlots !== null ? null : indexListing(input.providerSlots as readonly ProviderInstance[], target);
@@ -104,7 +104,7 @@ export function planReplacement(input: ReplacementInput): ReplacementPlan {
   const activeTokens = listing === null ? null : new Set(active.map((r) => r.token));
   const reapable = listing !== null && launcher === input.self && fenceQuorum && input.assumeLauncher !== true;
   const base = {
-    strays: reapable ? strayInstances(input, listing, slots, activeTokens!, uncounted) : [],
+    strays: reapable ? strayInstances(input, listing, slots, activeTokens!, uncounted, pass) : [],
     settle: settleOwn(input, records, settled),
     launcher,
     backup,
@@ -122,7 +122,7 @@ export function planReplacement(input: ReplacementInput): ReplacementPlan {
   if (!quorum && !providerConfirms) return hold('no-quorum');
 
   const eligible: { slot: string; gate: Gate | null }[] = [];
-  const peerByInstance = listing === null ? null : listedPeers(listing, slots.free, uncounted, input.peers);
+  const peerByInstance = listing === null ? null : listedPeers(listing, slots.free, uncounted, pass, input.peers);
   for (const i of slots.free) {
     const slot = String(i);
     if (listing === null) {
@@ -142,6 +142,11 @@ export function planReplacement(input: ReplacementInput): ReplacementPlan {
   return { ...base, launches, hold: null };
 }
 
+/** The target as the rule takes it: a whole number of slots, at most MAX_TARGET. */
+export function ruleTarget(target: number): number {
+  return Math.max(0, Math.min(MAX_TARGET, Math.floor(target)));
+}
+
 function isSlotList(list: ReplacementInput['providerSlots']): list is readonly string[] {
   return list != null && list.length > 0 && typeof list[0] === 'string';
 }
@@ -152,14 +157,14 @@ function isSlotList(list: ReplacementInput['providerSlots']): list is readonly s
  * slot: the few uncounted peers are searched first, the counted ones only if something is left
  * (an agent declaring another slot than its tag) — never fence a live agent.
  */
-function listedPeers(listing: Listing, free: readonly number[], uncounted: readonly PeerFacts[], peers: readonly PeerFacts[]): Map<string, PeerFacts> {
+function listedPeers(listing: Listing, free: readonly number[], uncounted: readonly PeerFacts[], pass: PeerPass, peers: readonly PeerFacts[]): Map<string, PeerFacts> {
   const wanted = new Set<string>();
   for (const i of free) for (let k = listing.head[i]!; k >= 0; k = listing.next[k]!) wanted.add(listing.list[k]!.instanceId);
   const out = new Map<string, PeerFacts>();
   if (wanted.size === 0) return out;
   for (const p of uncounted) if (p.instanceId !== null && wanted.has(p.instanceId)) out.set(p.instanceId, p);
   if (wanted.size === out.size) return out;
-  for (const p of peers) if (isCounted(p) && p.instanceId !== null && wanted.has(p.instanceId)) out.set(p.instanceId, p);
+  countedRunning(out, wanted, pass, peers);
   return out;
 }
 

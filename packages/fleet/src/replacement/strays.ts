@@ -1,5 +1,6 @@
 import { DEPARTED_SELF_TERMINATE_MS } from './constants.js';
 import type { Listing } from './listing.js';
+import type { PeerPass } from './peers.js';
 import { isCounted, type SlotAssignment } from './slots.js';
 import type { PeerFacts, ProviderInstance, ReplacementInput } from './types.js';
 
@@ -17,6 +18,7 @@ export function strayInstances(
   slots: SlotAssignment,
   activeTokens: ReadonlySet<string>,
   uncounted: readonly PeerFacts[],
+  pass: PeerPass,
 ): string[] {
   if (slots.seated === 0) return [];
   // Listed instances in held slots other than the holder's own: few, so the peers are searched
@@ -29,7 +31,7 @@ export function strayInstances(
     for (let k = head[i]!; k >= 0; k = next[k]!) if (ids[k] !== instances[i]) candidates.push(list[k]!);
   }
   if (candidates.length === 0) return [];
-  const byInstance = peersRunning(uncounted, input.peers, candidates);
+  const byInstance = peersRunning(uncounted, pass, input.peers, candidates);
   const out: string[] = [];
   for (const inst of candidates) {
     const peer = byInstance.get(inst.instanceId);
@@ -57,7 +59,7 @@ export function strayInstances(
  * left unresolved or resolved to a dead peer — a live agent on the same instance (a restart
  * under a new peer ID) wins, so a live agent is never taken for a stray.
  */
-function peersRunning(uncounted: readonly PeerFacts[], peers: readonly PeerFacts[], instances: readonly ProviderInstance[]): Map<string, PeerFacts> {
+function peersRunning(uncounted: readonly PeerFacts[], pass: PeerPass, peers: readonly PeerFacts[], instances: readonly ProviderInstance[]): Map<string, PeerFacts> {
   const wanted = new Set<string>();
   for (const inst of instances) wanted.add(inst.instanceId);
   const out = new Map<string, PeerFacts>();
@@ -65,6 +67,23 @@ function peersRunning(uncounted: readonly PeerFacts[], peers: readonly PeerFacts
   let settled = 0;
   for (const p of out.values()) if (p.dead !== true) settled++;
   if (settled === wanted.size) return out;
-  for (const p of peers) if (isCounted(p) && p.instanceId !== null && wanted.has(p.instanceId)) out.set(p.instanceId, p);
+  countedRunning(out, wanted, pass, peers);
   return out;
+}
+
+/**
+ * Adds the counted peer running each wanted instance (over an uncounted one): looked up in the
+ * pass, or — when several counted peers run one — the last of them in the view's order.
+ */
+export function countedRunning(out: Map<string, PeerFacts>, wanted: ReadonlySet<string>, pass: PeerPass, peers: readonly PeerFacts[]): void {
+  const found: PeerFacts[] = [];
+  for (const id of wanted) {
+    const p = pass.countedRunning(id);
+    if (p === null) {
+      for (const q of peers) if (isCounted(q) && q.instanceId !== null && wanted.has(q.instanceId)) out.set(q.instanceId, q);
+      return;
+    }
+    if (p !== undefined) found.push(p);
+  }
+  for (const p of found) out.set(p.instanceId!, p);
 }
