@@ -39,6 +39,7 @@ interface Memo {
   /** Per slot index: how many counted peers declare it, and which entry holds it (-1: none). */
   declared: Int32Array;
   holder: Int32Array;
+  seatKind: number[];
   seatId: (string | undefined)[];
   seatInstance: (string | null | undefined)[];
   /** Counted peers not seated by their declaration. */
@@ -73,6 +74,7 @@ function build(peers: readonly PeerFacts[], target: number): Memo {
     slot: new Int32Array(n).fill(-1),
     declared: new Int32Array(target),
     holder: new Int32Array(target).fill(-1),
+    seatKind: new Array<number>(target).fill(0),
     seatId: new Array<string | undefined>(target),
     seatInstance: new Array<string | null | undefined>(target),
     extra: 0,
@@ -114,6 +116,7 @@ function add(memo: Memo, p: PeerFacts, i: number, contested?: Set<number>): void
 
 function seat(memo: Memo, s: number, i: number, p: PeerFacts | null): void {
   memo.holder[s] = i;
+  memo.seatKind[s] = i < 0 ? 0 : 1;
   memo.seatId[s] = p?.peerId;
   memo.seatInstance[s] = p?.instanceId;
 }
@@ -214,15 +217,13 @@ function passOf(memo: Memo): PeerPass {
     memo.uncounted = [];
     for (let i = 0; i < memo.prev.length; i++) if (memo.counted[i] === 0) memo.uncounted.push(memo.prev[i]!);
   }
-  const kind = new Uint8Array(memo.target);
-  for (let s = 0; s < memo.target; s++) if (memo.holder[s]! >= 0) kind[s] = 1;
   return {
     aliveCount: memo.aliveCount,
     countedCount: memo.countedCount,
     launcher: memo.launcher,
     backup: memo.backup,
     uncounted: memo.uncounted,
-    seats: { kind, id: memo.seatId, instance: memo.seatInstance, loose: memo.extra === 0 ? [] : loosePeers(memo) },
+    seats: { kind: memo.seatKind, id: memo.seatId, instance: memo.seatInstance, loose: memo.extra === 0 ? [] : loosePeers(memo) },
     running: (id) => instances(memo).has(id),
     countedRunning: (id) => {
       let found: PeerFacts | undefined;

@@ -20,7 +20,7 @@ export interface SlotAssignment {
   /** The instance of the peer occupying slot index i (null when free, a launch, or unknown). */
   holderInstance: (i: number) => string | null;
   /** Per slot index: 0 free, 1 a peer, 2 a launch (the raw form of `heldByPeer`, for loops over every slot). */
-  kinds: Uint8Array;
+  kinds: readonly number[];
   /** Per slot index: the occupying peer's instance, else null (the raw form of `holderInstance`). */
   instances: readonly (string | null | undefined)[];
   free: number[];
@@ -66,8 +66,11 @@ export function dedupeRecords(records: readonly LaunchRecord[]): LaunchRecord[] 
 
 /** The counted peers seated in the slots they declare: the peer part of slot assignment (see peers.ts). */
 export interface PeerSeats {
-  /** Per slot index: 1 when a counted peer declaring it holds it. */
-  kind: Uint8Array;
+  /**
+   * Per slot index: 1 when a counted peer declaring it holds it, else 0. A plain array: copied
+   * for every evaluation, and a typed one of a large fleet's size is allocated outside the heap.
+   */
+  kind: readonly number[];
   /** Per slot index: the seated peer's ID and instance (unset where free). */
   id: readonly (string | undefined)[];
   instance: readonly (string | null | undefined)[];
