@@ -44,3 +44,9 @@ export function indexListing(list: readonly ProviderInstance[], target: number):
   listingCache.set(list, idx);
   return idx;
 }
+
+/** Whether the listing shows an instance in slot index `s` other than `instance`. */
+export function listsOther(listing: Listing, s: number, instance: string | null | undefined): boolean {
+  for (let k = listing.head[s]!; k >= 0; k = listing.next[k]!) if (listing.ids[k] !== instance) return true;
+  return false;
+}

@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { seededRng } from '@synkti/interface';
+import { indexListing, type Listing } from './listing.js';
 import { peerPass } from './peers.js';
-import type { PeerFacts } from './types.js';
+import type { PeerFacts, ProviderInstance } from './types.js';
 
 function facts(rng: () => number, peerId: string): PeerFacts {
   const r = rng();
@@ -21,7 +22,7 @@ function facts(rng: () => number, peerId: string): PeerFacts {
 
 /** The pass's content, comparable (its arrays are views into the memo). */
 function plain(peers: readonly PeerFacts[], target: number) {
-  const { running: _running, countedRunning: _countedRunning, ...p } = peerPass(peers, target);
+  const { running: _running, countedRunning: _countedRunning, mismatched: _mismatched, ...p } = peerPass(peers, target);
   return { ...p, uncounted: [...p.uncounted], seats: { kind: [...p.seats.kind], id: [...p.seats.id], instance: [...p.seats.instance], loose: [...p.seats.loose] } };
 }
 
@@ -30,6 +31,7 @@ describe('peer pass', () => {
     const rng = seededRng(5);
     let target = 10;
     const peers: PeerFacts[] = Array.from({ length: 30 }, (_, i) => facts(rng, `p${String(i).padStart(2, '0')}`));
+    let listing: Listing | null = null;
     for (let round = 0; round < 2000; round++) {
       const changes = rng() < 0.05 ? 80 : Math.floor(rng() * 5);
       for (let c = 0; c < changes; c++) {
@@ -49,6 +51,18 @@ describe('peer pass', () => {
       assert.equal(pass.launcher, counted[0] ?? null);
       assert.equal(pass.backup, counted[1] ?? null);
       assert.equal(pass.aliveCount, peers.filter((p) => p.alive).length);
+      // A listing kept over several rounds: the mismatched seats are kept as seats change.
+      if (listing === null || listing.head.length !== target || rng() < 0.1) {
+        const list: ProviderInstance[] = peers.filter(() => rng() < 0.8).map((p) => ({ instanceId: rng() < 0.8 ? (p.instanceId ?? 'i-x') : 'i-other', slot: p.slot }));
+        listing = indexListing(list, target);
+      }
+      const seats = plain(peers, target).seats;
+      const expected = new Set<number>();
+      for (let i = 0; i < target; i++) {
+        if (seats.kind[i] !== 1) continue;
+        for (let k = listing.head[i]!; k >= 0; k = listing.next[k]!) if (listing.ids[k] !== seats.instance[i]) expected.add(i);
+      }
+      assert.deepEqual([...pass.mismatched(listing)].sort((a, b) => a - b), [...expected].sort((a, b) => a - b));
       // Asked now and then, so the instance index is kept by delta between questions too.
       if (rng() < 0.3) {
         for (const id of new Set(peers.map((p) => p.instanceId))) {

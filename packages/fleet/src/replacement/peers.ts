@@ -1,5 +1,6 @@
 import { align, type Alignment } from './align.js';
 import { fillSlots, isCounted, type PeerSeats, type SlotAssignment, slotIndex } from './slots.js';
+import { type Listing, listsOther } from './listing.js';
 import type { LaunchRecord, PeerFacts } from './types.js';
 
 /** What the rule takes from one pass over the view's peers. */
@@ -16,6 +17,8 @@ export interface PeerPass {
   running(instanceId: string): boolean;
   /** The counted peer running the instance: undefined when none, null when several (then read the view in order). */
   countedRunning(instanceId: string): PeerFacts | undefined | null;
+  /** Slots a counted peer holds by declaration in which `listing` shows another instance than the holder's (the stray pass's candidates). */
+  mismatched(listing: Listing): ReadonlySet<number>;
 }
 
 /**
@@ -52,6 +55,9 @@ interface Memo {
   uncounted: PeerFacts[] | null;
   /** The peers running each instance, once asked for (then kept by delta like the rest). */
   byInstance: Map<string, PeerFacts[]> | null;
+  /** The listing `mismatched` was last asked about, and its answer, kept as seats change. */
+  listing: Listing | null;
+  mismatched: Set<number>;
 }
 
 /** The pass over `peers` for a fleet of `target` slots, updated from the last one over the same array when few entries changed. */
@@ -85,6 +91,8 @@ function build(peers: readonly PeerFacts[], target: number): Memo {
     backup: null,
     uncounted: null,
     byInstance: null,
+    listing: null,
+    mismatched: new Set(),
   };
   for (let i = 0; i < n; i++) add(memo, peers[i]!, i);
   return memo;
@@ -119,6 +127,19 @@ function seat(memo: Memo, s: number, i: number, p: PeerFacts | null): void {
   memo.seatKind[s] = i < 0 ? 0 : 1;
   memo.seatId[s] = p?.peerId;
   memo.seatInstance[s] = p?.instanceId;
+  if (memo.listing === null) return;
+  if (i >= 0 && listsOther(memo.listing, s, memo.seatInstance[s])) memo.mismatched.add(s);
+  else memo.mismatched.delete(s);
+}
+
+/** See PeerPass.mismatched: every seat checked once per listing, then only seats that change. */
+function mismatched(memo: Memo, listing: Listing): ReadonlySet<number> {
+  if (memo.listing !== listing) {
+    memo.listing = listing;
+    memo.mismatched = new Set();
+    for (let s = 0; s < memo.target; s++) if (memo.holder[s]! >= 0 && listsOther(listing, s, memo.seatInstance[s])) memo.mismatched.add(s);
+  }
+  return memo.mismatched;
 }
 
 /** Takes entry `i` (the facts `p`) out of the counts. */
@@ -225,6 +246,7 @@ function passOf(memo: Memo): PeerPass {
     uncounted: memo.uncounted,
     seats: { kind: memo.seatKind, id: memo.seatId, instance: memo.seatInstance, loose: memo.extra === 0 ? [] : loosePeers(memo) },
     running: (id) => instances(memo).has(id),
+    mismatched: (listing) => mismatched(memo, listing),
     countedRunning: (id) => {
       let found: PeerFacts | undefined;
       for (const p of instances(memo).get(id) ?? []) {

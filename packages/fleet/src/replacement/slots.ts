@@ -24,6 +24,8 @@ export interface SlotAssignment {
   /** Per slot index: the occupying peer's instance, else null (the raw form of `holderInstance`). */
   instances: readonly (string | null | undefined)[];
   free: number[];
+  /** Slots loose peers (no slot, out of range, or a duplicate) were placed in. */
+  peersPlaced: readonly number[];
   /** Counted peers + counted launches. May exceed the target (surplus). */
   capacity: number;
   /** Tokens of active records that do not count because a counted peer holds their slot. */
@@ -105,9 +107,11 @@ export function fillSlots(seats: PeerSeats, counted: number, activeRecords: read
   }
   looseLaunches.sort();
   let next = 0;
+  const peersPlaced: number[] = [];
   const place = (k: 1 | 2, who: string, instanceId: string | null = null): void => {
     while (next < target && kind[next] !== 0) next++;
     if (next < target) {
+      if (k === 1) peersPlaced.push(next);
       kind[next] = k;
       id[next] = who;
       instance[next] = instanceId;
@@ -124,5 +128,5 @@ export function fillSlots(seats: PeerSeats, counted: number, activeRecords: read
   }
   const occupant = (i: number): Occupant | undefined =>
     kind[i] === 1 ? { kind: 'peer', peerId: id[i]! } : kind[i] === 2 ? { kind: 'launch', token: id[i]!, generation: gen.get(i)! } : undefined;
-  return { occupant, heldByPeer: (i) => kind[i] === 1, holderInstance: (i) => instance[i] ?? null, kinds: kind, instances: instance, free, capacity: counted + activeRecords.length - joined.size, joined, seated };
+  return { occupant, heldByPeer: (i) => kind[i] === 1, holderInstance: (i) => instance[i] ?? null, kinds: kind, instances: instance, peersPlaced, free, capacity: counted + activeRecords.length - joined.size, joined, seated };
 }

@@ -24,9 +24,13 @@ export function strayInstances(
   // Listed instances in held slots other than the holder's own: few, so the peers are searched
   // for those alone (a map of every peer per evaluation was a fifth of a large simulation's time).
   const candidates: ProviderInstance[] = [];
+  // Slots held by a peer are those it declares (the pass knows which of them the listing shows
+  // another instance in, kept between evaluations) and those loose peers were placed in.
+  const held = new Set(pass.mismatched(listing));
+  for (const i of slots.peersPlaced) held.add(i);
   const { kinds, instances } = slots;
   const { head, next, list, ids } = listing;
-  for (let i = 0; i < head.length; i++) {
+  for (const i of [...held].sort((a, b) => a - b)) {
     if (kinds[i] !== 1) continue;
     for (let k = head[i]!; k >= 0; k = next[k]!) if (ids[k] !== instances[i]) candidates.push(list[k]!);
   }
