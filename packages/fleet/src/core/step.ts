@@ -2,7 +2,8 @@ import {
   type LaunchDecision,
   type LaunchRecord,
   peerPass,
-  planReplacement,
+  type PeerPass,
+  planWith,
   planSurplus,
   rememberHolders,
   rememberListed,
@@ -113,7 +114,9 @@ function tick(config: CoreConfig, state: CoreState, view: CoreView, now: number)
 
 /** The replacement rule on this view: settle own records, reap strays, launch; and when launches time out. */
 function replace(config: CoreConfig, state: CoreState, view: CoreView, now: number, decisions: CoreDecision[]): { state: CoreState; wakeAt: number } {
-  const confirmed = confirmUnknown(config, state, view, planOn(config, state, view, now), now);
+  // The rule's pass over the view's peers (kept between evaluations), asked by the plan and by confirmUnknown.
+  const pass = peerPass(view.peers, ruleTarget(view.target));
+  const confirmed = confirmUnknown(config, state, view, pass, planWithPass(config, state, view, now, pass), now);
   const { plan } = confirmed;
   let own = state.own;
   if (plan.settle.length > 0) {
@@ -136,8 +139,12 @@ function replace(config: CoreConfig, state: CoreState, view: CoreView, now: numb
  * the shell re-checks a decision on the freshest view just before it acts (plan, re-check, act).
  */
 export function planOn(config: CoreConfig, state: CoreState, view: CoreView, now: number): ReplacementPlan {
+  return planWithPass(config, state, view, now, peerPass(view.peers, ruleTarget(view.target)));
+}
+
+function planWithPass(config: CoreConfig, state: CoreState, view: CoreView, now: number, pass: PeerPass): ReplacementPlan {
   const snapshot = state.listing.snapshot;
-  return planReplacement({
+  return planWith({
     self: state.self,
     fleet: config.fleet,
     target: view.target,
@@ -155,7 +162,7 @@ export function planOn(config: CoreConfig, state: CoreState, view: CoreView, now
     memory: state.memory,
     ...(view.departed !== undefined ? { departed: view.departed } : {}),
     ...(config.assumeLauncher === true ? { assumeLauncher: true } : {}),
-  });
+  }, pass);
 }
 
 const NOTHING_UNKNOWN: ReadonlyMap<string, number> = new Map();
@@ -167,15 +174,13 @@ const NOTHING_UNKNOWN: ReadonlyMap<string, number> = new Map();
  * partition was long — the rule alone would fence a live agent. A launch whose fencing waits,
  * waits with it.
  */
-function confirmUnknown(config: CoreConfig, state: CoreState, view: CoreView, plan: ReplacementPlan, now: number): { plan: ReplacementPlan; unknownSince: ReadonlyMap<string, number>; wakeAt: number } {
+function confirmUnknown(config: CoreConfig, state: CoreState, view: CoreView, pass: PeerPass, plan: ReplacementPlan, now: number): { plan: ReplacementPlan; unknownSince: ReadonlyMap<string, number>; wakeAt: number } {
   const candidates = new Set<string>(plan.strays);
   for (const d of plan.launches) for (const id of d.fence) candidates.add(id);
   if (candidates.size === 0) return { plan, unknownSince: NOTHING_UNKNOWN, wakeAt: Number.POSITIVE_INFINITY };
   // Known: a peer in view runs it. One membership forgot (silent past forgetting) counts as unknown
   // again: a partition that heals brings such peers back, and they are heard within a beat.
   const inView = new Set<string>();
-  // The rule's pass over this view (kept between evaluations) knows which instances its peers run.
-  const pass = peerPass(view.peers, ruleTarget(view.target));
   for (const id of candidates) if (pass.running(id)) inView.add(id);
   const unknownSince = new Map<string, number>();
   let wakeAt = Number.POSITIVE_INFINITY;

@@ -62,6 +62,11 @@ import type {
  * this costs one provider lag (one timeout without tokens), never a second instance.
  */
 export function planReplacement(input: ReplacementInput): ReplacementPlan {
+  return planWith(input, peerPass(input.peers, ruleTarget(input.target)));
+}
+
+/** planReplacement on the pass over `input.peers` the caller already has (the fleet core asks it more). */
+export function planWith(input: ReplacementInput, pass: PeerPass): ReplacementPlan {
   const target = ruleTarget(input.target);
   const records = dedupeRecords(input.launches);
   const legacySlots = isSlotList(input.providerSlots) ? new Set(input.providerSlots) : null;
@@ -80,8 +85,6 @@ export function planReplacement(input: ReplacementInput): ReplacementPlan {
     live.push(r);
   }
   const unseen = new Set(listedFor.values()); // listed instances of records no peer in view runs (yet)
-  // The pass over every peer, kept between evaluations of the same view (see peerPass).
-  const pass = peerPass(input.peers, target);
   const { aliveCount, launcher, backup, uncounted } = pass;
   // A counted peer running a record's instance holds the record's slot, so fillSlots settles
   // that record anyway: only peers that no longer count need matching here.
