@@ -22,7 +22,7 @@ function facts(rng: () => number, peerId: string): PeerFacts {
 
 /** The pass's content, comparable (its arrays are views into the memo). */
 function plain(peers: readonly PeerFacts[], target: number) {
-  const { running: _running, countedRunning: _countedRunning, mismatched: _mismatched, ...p } = peerPass(peers, target);
+  const { running: _running, runningAs: _runningAs, mismatched: _mismatched, ...p } = peerPass(peers, target);
   return { ...p, uncounted: [...p.uncounted], seats: { kind: [...p.seats.kind], id: [...p.seats.id], instance: [...p.seats.instance], loose: [...p.seats.loose] } };
 }
 
@@ -68,8 +68,10 @@ describe('peer pass', () => {
         for (const id of new Set(peers.map((p) => p.instanceId))) {
           if (id === null) continue;
           const running = peers.filter((p) => p.instanceId === id && p.alive && p.interrupted === null && !p.draining);
+          const other = peers.filter((p) => p.instanceId === id && !(p.alive && p.interrupted === null && !p.draining));
           assert.equal(pass.running(id), true);
-          assert.equal(pass.countedRunning(id), running.length > 1 ? null : running[0]);
+          assert.equal(pass.runningAs(id, true), running.length > 1 ? null : running[0]);
+          assert.equal(pass.runningAs(id, false), other.length > 1 ? null : other[0]);
         }
         assert.equal(pass.running('i-none'), false);
       }

@@ -15,8 +15,8 @@ export interface PeerPass {
   seats: PeerSeats;
   /** Whether a peer in view (in any state) runs the instance. */
   running(instanceId: string): boolean;
-  /** The counted peer running the instance: undefined when none, null when several (then read the view in order). */
-  countedRunning(instanceId: string): PeerFacts | undefined | null;
+  /** The counted (or uncounted) peer running the instance: undefined when none, null when several (then read the view in order). */
+  runningAs(instanceId: string, counted: boolean): PeerFacts | undefined | null;
   /** Slots a counted peer holds by declaration in which `listing` shows another instance than the holder's (the stray pass's candidates). */
   mismatched(listing: Listing): ReadonlySet<number>;
 }
@@ -247,10 +247,10 @@ function passOf(memo: Memo): PeerPass {
     seats: { kind: memo.seatKind, id: memo.seatId, instance: memo.seatInstance, loose: memo.extra === 0 ? [] : loosePeers(memo) },
     running: (id) => instances(memo).has(id),
     mismatched: (listing) => mismatched(memo, listing),
-    countedRunning: (id) => {
+    runningAs: (id, counted) => {
       let found: PeerFacts | undefined;
       for (const p of instances(memo).get(id) ?? []) {
-        if (!isCounted(p)) continue;
+        if (isCounted(p) !== counted) continue;
         if (found !== undefined) return null;
         found = p;
       }

@@ -4,7 +4,7 @@ import { type PeerPass, peerPass } from './peers.js';
 import { indexListing, type Listing } from './listing.js';
 import { walkOrder } from './placements.js';
 export { rememberHolders, rememberListed } from './memory.js';
-import { countedRunning, strayInstances } from './strays.js';
+import { addRunning, strayInstances } from './strays.js';
 import { launchToken } from './token.js';
 import type {
   HoldReason,
@@ -165,9 +165,9 @@ function listedPeers(listing: Listing, free: readonly number[], uncounted: reado
   for (const i of free) for (let k = listing.head[i]!; k >= 0; k = listing.next[k]!) wanted.add(listing.list[k]!.instanceId);
   const out = new Map<string, PeerFacts>();
   if (wanted.size === 0) return out;
-  for (const p of uncounted) if (p.instanceId !== null && wanted.has(p.instanceId)) out.set(p.instanceId, p);
+  addRunning(out, wanted, pass, uncounted, false);
   if (wanted.size === out.size) return out;
-  countedRunning(out, wanted, pass, peers);
+  addRunning(out, wanted, pass, peers, true);
   return out;
 }
 

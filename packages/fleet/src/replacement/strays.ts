@@ -67,24 +67,25 @@ function peersRunning(uncounted: readonly PeerFacts[], pass: PeerPass, peers: re
   const wanted = new Set<string>();
   for (const inst of instances) wanted.add(inst.instanceId);
   const out = new Map<string, PeerFacts>();
-  for (const p of uncounted) if (p.instanceId !== null && wanted.has(p.instanceId)) out.set(p.instanceId, p);
+  addRunning(out, wanted, pass, uncounted, false);
   let settled = 0;
   for (const p of out.values()) if (p.dead !== true) settled++;
   if (settled === wanted.size) return out;
-  countedRunning(out, wanted, pass, peers);
+  addRunning(out, wanted, pass, peers, true);
   return out;
 }
 
 /**
- * Adds the counted peer running each wanted instance (over an uncounted one): looked up in the
- * pass, or — when several counted peers run one — the last of them in the view's order.
+ * Sets the counted (or uncounted) peer running each wanted instance, over what `out` holds: the
+ * last such peer in the view's order. Looked up in the pass, or — when several run one instance —
+ * found by reading `peers` (the view, or just its uncounted peers) in order.
  */
-export function countedRunning(out: Map<string, PeerFacts>, wanted: ReadonlySet<string>, pass: PeerPass, peers: readonly PeerFacts[]): void {
+export function addRunning(out: Map<string, PeerFacts>, wanted: ReadonlySet<string>, pass: PeerPass, peers: readonly PeerFacts[], counted: boolean): void {
   const found: PeerFacts[] = [];
   for (const id of wanted) {
-    const p = pass.countedRunning(id);
+    const p = pass.runningAs(id, counted);
     if (p === null) {
-      for (const q of peers) if (isCounted(q) && q.instanceId !== null && wanted.has(q.instanceId)) out.set(q.instanceId, q);
+      for (const q of peers) if (isCounted(q) === counted && q.instanceId !== null && wanted.has(q.instanceId)) out.set(q.instanceId, q);
       return;
     }
     if (p !== undefined) found.push(p);
