@@ -21,8 +21,6 @@ export interface SlotAssignment {
   holderInstance: (i: number) => string | null;
   /** Per slot index: 0 free, 1 a peer, 2 a launch (the raw form of `heldByPeer`, for loops over every slot). */
   kinds: readonly number[];
-  /** Per slot index: the occupying peer's instance, else null (the raw form of `holderInstance`). */
-  instances: readonly (string | null | undefined)[];
   free: number[];
   /** Slots loose peers (no slot, out of range, or a duplicate) were placed in. */
   peersPlaced: readonly number[];
@@ -84,9 +82,10 @@ export interface PeerSeats {
 export function fillSlots(seats: PeerSeats, counted: number, activeRecords: readonly LaunchRecord[], target: number): SlotAssignment {
   // Parallel arrays (kind 0 = free, 1 = peer, 2 = launch): this runs on every evaluation of large fleets.
   const kind = seats.kind.slice();
-  const id = seats.id.slice();
-  // A peer's instance, set where kind is 1 (other entries are never read).
-  const instance = seats.instance.slice();
+  // Who holds a slot the seats leave free, and with what instance: few (launches and loose peers),
+  // so kept beside the seats' arrays rather than in copies of them for every evaluation.
+  const id = new Map<number, string>();
+  const instance = new Map<number, string | null>();
   // Generations of the launches holding slots (few: a map, not an array per slot per evaluation).
   const gen = new Map<number, number>();
   const looseLaunches: string[] = [];
@@ -96,12 +95,12 @@ export function fillSlots(seats: PeerSeats, counted: number, activeRecords: read
     if (i < 0) looseLaunches.push(r.token);
     else if (kind[i] === 0) {
       kind[i] = 2;
-      id[i] = r.token;
+      id.set(i, r.token);
       gen.set(i, r.generation);
     } else if (kind[i] === 1) joined.add(r.token);
-    else if (r.generation > gen.get(i)! || (r.generation === gen.get(i)! && r.token < id[i]!)) {
-      looseLaunches.push(id[i]!);
-      id[i] = r.token;
+    else if (r.generation > gen.get(i)! || (r.generation === gen.get(i)! && r.token < id.get(i)!)) {
+      looseLaunches.push(id.get(i)!);
+      id.set(i, r.token);
       gen.set(i, r.generation);
     } else looseLaunches.push(r.token);
   }
@@ -113,8 +112,8 @@ export function fillSlots(seats: PeerSeats, counted: number, activeRecords: read
     if (next < target) {
       if (k === 1) peersPlaced.push(next);
       kind[next] = k;
-      id[next] = who;
-      instance[next] = instanceId;
+      id.set(next, who);
+      instance.set(next, instanceId);
       gen.set(next, -1);
     }
   };
@@ -127,6 +126,7 @@ export function fillSlots(seats: PeerSeats, counted: number, activeRecords: read
     else if (kind[i] === 1) seated++;
   }
   const occupant = (i: number): Occupant | undefined =>
-    kind[i] === 1 ? { kind: 'peer', peerId: id[i]! } : kind[i] === 2 ? { kind: 'launch', token: id[i]!, generation: gen.get(i)! } : undefined;
-  return { occupant, heldByPeer: (i) => kind[i] === 1, holderInstance: (i) => instance[i] ?? null, kinds: kind, instances: instance, peersPlaced, free, capacity: counted + activeRecords.length - joined.size, joined, seated };
+    kind[i] === 1 ? { kind: 'peer', peerId: id.get(i) ?? seats.id[i]! } : kind[i] === 2 ? { kind: 'launch', token: id.get(i)!, generation: gen.get(i)! } : undefined;
+  const holderInstance = (i: number): string | null => (kind[i] !== 1 ? null : instance.has(i) ? instance.get(i)! : (seats.instance[i] ?? null));
+  return { occupant, heldByPeer: (i) => kind[i] === 1, holderInstance, kinds: kind, peersPlaced, free, capacity: counted + activeRecords.length - joined.size, joined, seated };
 }

@@ -28,11 +28,11 @@ export function strayInstances(
   // another instance in, kept between evaluations) and those loose peers were placed in.
   const held = new Set(pass.mismatched(listing));
   for (const i of slots.peersPlaced) held.add(i);
-  const { kinds, instances } = slots;
   const { head, next, list, ids } = listing;
   for (const i of [...held].sort((a, b) => a - b)) {
-    if (kinds[i] !== 1) continue;
-    for (let k = head[i]!; k >= 0; k = next[k]!) if (ids[k] !== instances[i]) candidates.push(list[k]!);
+    if (!slots.heldByPeer(i)) continue;
+    const holder = slots.holderInstance(i);
+    for (let k = head[i]!; k >= 0; k = next[k]!) if (ids[k] !== holder) candidates.push(list[k]!);
   }
   if (candidates.length === 0) return [];
   const byInstance = peersRunning(uncounted, pass, input.peers, candidates);
