@@ -6,14 +6,12 @@ import {
   type CoreView,
   type LaunchDecision,
   type LaunchRecord,
-  type PeerFacts,
   planOn,
   type ProviderInstance,
   type StepResult,
   stillDecided,
   waitsOnProvider,
   stepFleet,
-  type SurplusPeer,
 } from '@synkti/fleet';
 import { HEARTBEAT_MS, SUSPECT_AFTER_MS } from './constants.js';
 import { coreConfig } from './core.js';
@@ -21,7 +19,8 @@ import { publishNow, requestEval } from './gossip.js';
 import { adjustProvisioned, kill, launched, startDrain } from './lifecycle.js';
 import { spotPricesNow } from './placement.js';
 import type { SimInstance } from './provider.js';
-import { type DerivedView, schedule, type SideView, type SimNode, targetOf, type World } from './world.js';
+import { deriveView } from './view.js';
+import { type DerivedView, schedule, type SimNode, targetOf, type World } from './world.js';
 
 /** A listing takes this long from the launcher's call to its answer (DescribeInstances: a few hundred ms). */
 const LIST_LATENCY_MS = 300;
@@ -39,7 +38,7 @@ export function evaluateSide(w: World, side: number): void {
   view.evalAt = -1;
   if (side === 1 && !w.partitioned) return;
   w.counters.evaluations++;
-  view.derived ??= derive(view);
+  view.derived ??= deriveView(view);
   const { lowest, second } = view.derived;
   if (lowest === null) return;
   const node = w.nodes.get(lowest);
@@ -196,31 +195,6 @@ export function takeListing(w: World, side: number, instances: readonly Provider
   const snapshot = { count: instances.length, instances, listedAt: w.now, stale: false };
   // The listing's idle jitter only spreads non-launchers' calls, which the sim does not model: a fixed draw keeps runs reproducible.
   view.core = stepFleet(coreConfig(w), view.core, { kind: 'listed', snapshot, jitter: 0.5 }, w.now).state;
-}
-
-/** One pass over a side's view: the rule's inputs and what the simulator needs beside them. */
-function derive(view: SideView): DerivedView {
-  // Sized once: this runs after nearly every change of a 1,000-peer view.
-  const peers: PeerFacts[] = new Array<PeerFacts>(view.peers.size);
-  const surplusPeers: SurplusPeer[] = new Array<SurplusPeer>(view.peers.size);
-  const launches: LaunchRecord[] = [];
-  let n = 0;
-  let lowest: string | null = null;
-  let second: string | null = null;
-  let atRisk = 0;
-  for (const e of view.peers.values()) {
-    peers[n] = e.facts;
-    surplusPeers[n++] = e.surplus;
-    for (const r of e.records) launches.push(r);
-    const f = e.facts;
-    if (f.alive && !f.draining && f.interrupted === 'rebalance') atRisk++;
-    if (!f.alive || f.interrupted !== null || f.draining) continue;
-    if (lowest === null || f.peerId < lowest) {
-      second = lowest;
-      lowest = f.peerId;
-    } else if (second === null || f.peerId < second) second = f.peerId;
-  }
-  return { peers, surplusPeers, launches, lowest, second, atRisk };
 }
 
 /** Other live instances in the new instance's slot that still hold it: pending, or running a healthy agent. */

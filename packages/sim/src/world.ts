@@ -7,6 +7,7 @@ import type { Market } from './market.js';
 import type { Policy } from './policies/index.js';
 import type { SimInstance, SimProvider } from './provider.js';
 import type { TrafficState } from './traffic/model.js';
+import type { ViewIndex } from './view.js';
 
 /** A simulated agent on one instance. */
 export interface SimNode {
@@ -62,8 +63,12 @@ export interface SideView {
   evalAt: number;
   /** At-risk (rebalance) peers seen by the last evaluation: only then does a warm-only change matter. */
   lastAtRisk: number;
-  /** The rule's inputs derived from `peers`, kept until `peers` changes (see `touch`). */
+  /** The rule's inputs derived from `peers`, kept until `peers` changes (null: changed since; see view.ts). */
   derived: DerivedView | null;
+  /** What the next derivation updates by delta (null: derive afresh). */
+  index: ViewIndex | null;
+  /** Peers set since the last derivation. */
+  changed: Set<string>;
   /**
    * The target this side follows when cut off: the decision it knew at the cut (gossip from the
    * deciding side no longer reaches it). Null: the fleet's current target (`World.target`).
@@ -229,7 +234,7 @@ export function newWorld(parts: Omit<World, 'heap' | 'now' | 'nodes' | 'views' |
 
 export function emptyView(): SideView {
   // Agents of the side take their own ID and start time into this state when they tick.
-  return { peers: new Map(), core: initialCoreState('', Number.NEGATIVE_INFINITY, 0.5), evalAt: -1, lastAtRisk: 0, derived: null, target: null };
+  return { peers: new Map(), core: initialCoreState('', Number.NEGATIVE_INFINITY, 0.5), evalAt: -1, lastAtRisk: 0, derived: null, index: null, changed: new Set(), target: null };
 }
 
 /** The target a side's agents follow. */

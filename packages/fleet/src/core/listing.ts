@@ -46,5 +46,5 @@ export function idleDelayMs(jitter: number): number {
 }
 
 export function initialListing(jitter: number): ListingState {
-  return { snapshot: null, checkedAt: Number.NEGATIVE_INFINITY, idleDelayMs: idleDelayMs(jitter), listing: false, rememberedAt: null };
+  return { snapshot: null, checkedAt: Number.NEGATIVE_INFINITY, idleDelayMs: idleDelayMs(jitter), listing: false, rememberedAt: null, remembered: null };
 }

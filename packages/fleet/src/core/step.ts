@@ -1,11 +1,14 @@
 import {
   type LaunchDecision,
   type LaunchRecord,
-  planReplacement,
+  peerPass,
+  type PeerPass,
+  planWith,
   planSurplus,
   rememberHolders,
   rememberListed,
   type ReplacementPlan,
+  ruleTarget,
 } from '../replacement/index.js';
 import { idleDelayMs, initialListing, listingDueAt, listingRole, waitsOnProvider } from './listing.js';
 import type { CoreConfig, CoreDecision, CoreEvent, CoreState, CoreView, StepResult } from './types.js';
@@ -38,8 +41,8 @@ export function stepFleet(config: CoreConfig, state: CoreState, event: CoreEvent
       // same replaced instance (the very same list again teaches nothing).
       const same = snapshot.instances === listing.snapshot?.instances;
       if (!same && snapshot.instances !== null && snapshot.listedAt !== null && snapshot.listedAt !== listing.rememberedAt) {
-        memory = rememberListed(memory, snapshot.instances, snapshot.listedAt);
-        listing = { ...listing, rememberedAt: snapshot.listedAt };
+        memory = rememberListed(memory, snapshot.instances, snapshot.listedAt, listing.remembered ?? undefined);
+        listing = { ...listing, rememberedAt: snapshot.listedAt, remembered: snapshot.instances };
       }
       listing = { ...listing, snapshot, checkedAt: now, idleDelayMs: idleDelayMs(event.jitter), listing: false };
       return idle({ ...state, memory, listing });
@@ -111,7 +114,9 @@ function tick(config: CoreConfig, state: CoreState, view: CoreView, now: number)
 
 /** The replacement rule on this view: settle own records, reap strays, launch; and when launches time out. */
 function replace(config: CoreConfig, state: CoreState, view: CoreView, now: number, decisions: CoreDecision[]): { state: CoreState; wakeAt: number } {
-  const confirmed = confirmUnknown(config, state, view, planOn(config, state, view, now), now);
+  // The rule's pass over the view's peers (kept between evaluations), asked by the plan and by confirmUnknown.
+  const pass = peerPass(view.peers, ruleTarget(view.target));
+  const confirmed = confirmUnknown(config, state, view, pass, planWithPass(config, state, view, now, pass), now);
   const { plan } = confirmed;
   let own = state.own;
   if (plan.settle.length > 0) {
@@ -134,8 +139,12 @@ function replace(config: CoreConfig, state: CoreState, view: CoreView, now: numb
  * the shell re-checks a decision on the freshest view just before it acts (plan, re-check, act).
  */
 export function planOn(config: CoreConfig, state: CoreState, view: CoreView, now: number): ReplacementPlan {
+  return planWithPass(config, state, view, now, peerPass(view.peers, ruleTarget(view.target)));
+}
+
+function planWithPass(config: CoreConfig, state: CoreState, view: CoreView, now: number, pass: PeerPass): ReplacementPlan {
   const snapshot = state.listing.snapshot;
-  return planReplacement({
+  return planWith({
     self: state.self,
     fleet: config.fleet,
     target: view.target,
@@ -153,7 +162,7 @@ export function planOn(config: CoreConfig, state: CoreState, view: CoreView, now
     memory: state.memory,
     ...(view.departed !== undefined ? { departed: view.departed } : {}),
     ...(config.assumeLauncher === true ? { assumeLauncher: true } : {}),
-  });
+  }, pass);
 }
 
 const NOTHING_UNKNOWN: ReadonlyMap<string, number> = new Map();
@@ -165,14 +174,14 @@ const NOTHING_UNKNOWN: ReadonlyMap<string, number> = new Map();
  * partition was long — the rule alone would fence a live agent. A launch whose fencing waits,
  * waits with it.
  */
-function confirmUnknown(config: CoreConfig, state: CoreState, view: CoreView, plan: ReplacementPlan, now: number): { plan: ReplacementPlan; unknownSince: ReadonlyMap<string, number>; wakeAt: number } {
+function confirmUnknown(config: CoreConfig, state: CoreState, view: CoreView, pass: PeerPass, plan: ReplacementPlan, now: number): { plan: ReplacementPlan; unknownSince: ReadonlyMap<string, number>; wakeAt: number } {
   const candidates = new Set<string>(plan.strays);
   for (const d of plan.launches) for (const id of d.fence) candidates.add(id);
   if (candidates.size === 0) return { plan, unknownSince: NOTHING_UNKNOWN, wakeAt: Number.POSITIVE_INFINITY };
   // Known: a peer in view runs it. One membership forgot (silent past forgetting) counts as unknown
   // again: a partition that heals brings such peers back, and they are heard within a beat.
   const inView = new Set<string>();
-  for (const p of view.peers) if (p.instanceId !== null && candidates.has(p.instanceId)) inView.add(p.instanceId);
+  for (const id of candidates) if (pass.running(id)) inView.add(id);
   const unknownSince = new Map<string, number>();
   let wakeAt = Number.POSITIVE_INFINITY;
   for (const id of candidates) {

@@ -50,6 +50,8 @@ export interface ListingState {
   readonly listing: boolean;
   /** `listedAt` of the listing slot memory last took in (each listing is remembered once). */
   readonly rememberedAt: number | null;
+  /** The instances of that listing: memory skips what it already took in (see rememberListed). */
+  readonly remembered: readonly ProviderInstance[] | null;
 }
 
 /**

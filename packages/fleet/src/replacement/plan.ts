@@ -1,8 +1,10 @@
 import { DEPARTED_SELF_TERMINATE_MS, LAUNCH_RECORD_MAX_AGE_MS, MAX_LAUNCHES_PER_PLAN, MAX_TARGET, PROVIDER_LIST_LAG_MS } from './constants.js';
-import { assignSlots, dedupeRecords, isActive } from './slots.js';
+import { dedupeRecords, fillSlots, isActive } from './slots.js';
+import { type PeerPass, peerPass } from './peers.js';
 import { indexListing, type Listing } from './listing.js';
 import { walkOrder } from './placements.js';
-import { strayInstances } from './strays.js';
+export { rememberHolders, rememberListed } from './memory.js';
+import { addRunning, strayInstances } from './strays.js';
 import { launchToken } from './token.js';
 import type {
   HoldReason,
@@ -60,7 +62,12 @@ import type {
  * this costs one provider lag (one timeout without tokens), never a second instance.
  */
 export function planReplacement(input: ReplacementInput): ReplacementPlan {
-  const target = Math.max(0, Math.min(MAX_TARGET, Math.floor(input.target)));
+  return planWith(input, peerPass(input.peers, ruleTarget(input.target)));
+}
+
+/** planReplacement on the pass over `input.peers` the caller already has (the fleet core asks it more). */
+export function planWith(input: ReplacementInput, pass: PeerPass): ReplacementPlan {
+  const target = ruleTarget(input.target);
   const records = dedupeRecords(input.launches);
   const legacySlots = isSlotList(input.providerSlots) ? new Set(input.providerSlots) : null;
   const listing = input.providerSlots == null || legacySlots !== null ? null : indexListing(input.providerSlots as readonly ProviderInstance[], target);
@@ -78,27 +85,10 @@ export function planReplacement(input: ReplacementInput): ReplacementPlan {
     live.push(r);
   }
   const unseen = new Set(listedFor.values()); // listed instances of records no peer in view runs (yet)
-  const counted: PeerFacts[] = [];
-  const uncounted: PeerFacts[] = [];
-  let aliveCount = 0;
-  let launcher: string | null = null;
-  let backup: string | null = null;
-  // A counted peer running a record's instance holds the record's slot, so assignSlots settles
+  const { aliveCount, launcher, backup, uncounted } = pass;
+  // A counted peer running a record's instance holds the record's slot, so fillSlots settles
   // that record anyway: only peers that no longer count need matching here.
-  const matching = unseen.size > 0;
-  for (const p of input.peers) {
-    if (p.alive) aliveCount++;
-    if (!p.alive || p.interrupted !== null || p.draining) {
-      if (matching && p.instanceId !== null) unseen.delete(p.instanceId);
-      uncounted.push(p);
-      continue;
-    }
-    counted.push(p);
-    if (launcher === null || p.peerId < launcher) {
-      backup = launcher;
-      launcher = p.peerId;
-    } else if (backup === null || p.peerId < backup) backup = p.peerId;
-  }
+  if (unseen.size > 0) for (const p of uncounted) if (p.instanceId !== null) unseen.delete(p.instanceId);
   const selfKnown = launcher === input.self || input.peers.some((p) => p.peerId === input.self);
   // A record whose listed instance is a peer in view has joined (whatever its state now): the peer, not the record, counts.
   const active = listedFor.size === 0 ? live : live.filter((r) => {
@@ -107,7 +97,7 @@ export function planReplacement(input: ReplacementInput): ReplacementPlan {
     settled.add(r.token);
     return false;
   });
-  const slots = assignSlots(counted, active, target);
+  const slots = fillSlots(pass.seats, pass.countedCount, active, target);
   for (const t of slots.joined) settled.add(t);
   const quorum = aliveCount > target / 2;
   // Fencing needs a quorum two sides of a partition cannot both have: slots held by counted
@@ -117,7 +107,7 @@ export function planReplacement(input: ReplacementInput): ReplacementPlan {
   const activeTokens = listing === null ? null : new Set(active.map((r) => r.token));
   const reapable = listing !== null && launcher === input.self && fenceQuorum && input.assumeLauncher !== true;
   const base = {
-    strays: reapable ? strayInstances(input, listing, slots, activeTokens!, uncounted, counted) : [],
+    strays: reapable ? strayInstances(input, listing, slots, activeTokens!, uncounted, pass) : [],
     settle: settleOwn(input, records, settled),
     launcher,
     backup,
@@ -135,7 +125,7 @@ export function planReplacement(input: ReplacementInput): ReplacementPlan {
   if (!quorum && !providerConfirms) return hold('no-quorum');
 
   const eligible: { slot: string; gate: Gate | null }[] = [];
-  const peerByInstance = listing === null ? null : listedPeers(listing, slots.free, uncounted, counted);
+  const peerByInstance = listing === null ? null : listedPeers(listing, slots.free, uncounted, pass, input.peers);
   for (const i of slots.free) {
     const slot = String(i);
     if (listing === null) {
@@ -155,6 +145,11 @@ export function planReplacement(input: ReplacementInput): ReplacementPlan {
   return { ...base, launches, hold: null };
 }
 
+/** The target as the rule takes it: a whole number of slots, at most MAX_TARGET. */
+export function ruleTarget(target: number): number {
+  return Math.max(0, Math.min(MAX_TARGET, Math.floor(target)));
+}
+
 function isSlotList(list: ReplacementInput['providerSlots']): list is readonly string[] {
   return list != null && list.length > 0 && typeof list[0] === 'string';
 }
@@ -165,14 +160,14 @@ function isSlotList(list: ReplacementInput['providerSlots']): list is readonly s
  * slot: the few uncounted peers are searched first, the counted ones only if something is left
  * (an agent declaring another slot than its tag) — never fence a live agent.
  */
-function listedPeers(listing: Listing, free: readonly number[], uncounted: readonly PeerFacts[], counted: readonly PeerFacts[]): Map<string, PeerFacts> {
+function listedPeers(listing: Listing, free: readonly number[], uncounted: readonly PeerFacts[], pass: PeerPass, peers: readonly PeerFacts[]): Map<string, PeerFacts> {
   const wanted = new Set<string>();
   for (const i of free) for (let k = listing.head[i]!; k >= 0; k = listing.next[k]!) wanted.add(listing.list[k]!.instanceId);
   const out = new Map<string, PeerFacts>();
-  for (const group of [uncounted, counted]) {
-    if (wanted.size === out.size) break;
-    for (const p of group) if (p.instanceId !== null && wanted.has(p.instanceId)) out.set(p.instanceId, p);
-  }
+  if (wanted.size === 0) return out;
+  addRunning(out, wanted, pass, uncounted, false);
+  if (wanted.size === out.size) return out;
+  addRunning(out, wanted, pass, peers, true);
   return out;
 }
 
@@ -228,12 +223,10 @@ function providerGate(
 }
 
 function decide(input: ReplacementInput, records: readonly LaunchRecord[], slot: string, gate: Gate | null): LaunchDecision {
-  const replaces = lastHolder(slot, input.peers, input.memory);
+  const { replaces, spotOnly } = slotHistory(slot, input.peers, input.memory);
   const generation = nextGeneration(records, slot, replaces);
   // A per-slot policy (on-demand anchors) gives its own order; the configured list is spread over slots.
   const ordered = input.placementsFor !== undefined ? input.placementsFor(slot).map((placement, placementIndex) => ({ placement, placementIndex })) : walkOrder(input.placements, slot, input.spotPrices);
-  // Replacing an on-demand fallback with on-demand again would only churn: spot or nothing.
-  const spotOnly = input.peers.some((p) => p.slot === slot && p.spotReturn === true && p.interrupted === 'rebalance');
   const attempts = (spotOnly ? ordered.filter((o) => o.placement.onDemand !== true) : ordered).map(({ placement, placementIndex }) => ({
     placementIndex,
     placement,
@@ -246,16 +239,28 @@ function decide(input: ReplacementInput, records: readonly LaunchRecord[], slot:
 
 /** The instance that last held `slot`: the declaring peer (or remembered holder) with the latest incarnation. */
 export function lastHolder(slot: string, peers: readonly PeerFacts[], memory?: SlotMemory): string | null {
+  return slotHistory(slot, peers, memory).replaces;
+}
+
+/**
+ * The slot's last holder (see lastHolder) and whether its replacement walks spot placements only:
+ * replacing an on-demand fallback that asked for spot with on-demand again would only churn.
+ * One pass over the peers for both (a launch decision in a large fleet reads every peer).
+ */
+function slotHistory(slot: string, peers: readonly PeerFacts[], memory?: SlotMemory): { replaces: string | null; spotOnly: boolean } {
   let best: { instanceId: string; incarnation: number } | undefined = memory?.get(slot);
+  let spotOnly = false;
   for (const p of peers) {
-    if (p.slot !== slot || p.instanceId === null) continue;
+    if (p.slot !== slot) continue;
+    if (p.spotReturn === true && p.interrupted === 'rebalance') spotOnly = true;
+    if (p.instanceId === null) continue;
     const better =
       best === undefined ||
       p.incarnation > best.incarnation ||
       (p.incarnation === best.incarnation && p.instanceId > best.instanceId);
     if (better) best = { instanceId: p.instanceId, incarnation: p.incarnation };
   }
-  return best?.instanceId ?? null;
+  return { replaces: best?.instanceId ?? null, spotOnly };
 }
 
 /** 1 + the highest generation gossiped for (slot, replaces), or 0 when none was. */
@@ -263,49 +268,6 @@ export function nextGeneration(records: readonly LaunchRecord[], slot: string, r
   let max = -1;
   for (const r of records) if (r.slot === slot && r.replaces === replaces && r.generation > max) max = r.generation;
   return max + 1;
-}
-
-/**
- * Remembers each listed instance as its slot's holder when it is newer than the one known
- * (ordered by `launchedAt`, else by `listedAt`, the time the listing was taken, then instance
- * ID). Every agent polls the same provider, so the latest instance each slot ever had is a
- * fact they share even when a partition keeps their gossip apart: a token's `replaces` then
- * names the same instance on both sides, and two sides that both find a slot empty launch one
- * instance, not two. Call it after each listing, before planReplacement.
- */
-export function rememberListed(memory: SlotMemory, listing: readonly ProviderInstance[], listedAt: number): SlotMemory {
-  let next: Map<string, { instanceId: string; incarnation: number; seenAsPeer?: boolean }> | undefined;
-  for (const inst of listing) {
-    if (inst.slot === null) continue;
-    const known = (next ?? memory).get(inst.slot);
-    const at = inst.launchedAt ?? listedAt;
-    if (known !== undefined && (known.instanceId === inst.instanceId || known.incarnation > at)) continue;
-    if (known !== undefined && known.incarnation === at && known.instanceId > inst.instanceId) continue;
-    next ??= new Map(memory);
-    next.set(inst.slot, { instanceId: inst.instanceId, incarnation: at });
-  }
-  return next ?? memory;
-}
-
-/** Remembers each slot's latest holder so `replaces` survives membership forgetting a dead peer. */
-export function rememberHolders(memory: SlotMemory, peers: readonly PeerFacts[]): SlotMemory {
-  let next: Map<string, { instanceId: string; incarnation: number; seenAsPeer?: boolean }> | undefined;
-  for (const p of peers) {
-    if (p.slot === null || p.instanceId === null) continue;
-    const known = (next ?? memory).get(p.slot);
-    if (known !== undefined && known.instanceId === p.instanceId) {
-      // Known from a listing, now seen as a peer: remember that it joined.
-      if (known.seenAsPeer === true) continue;
-      next ??= new Map(memory);
-      next.set(p.slot, { ...known, seenAsPeer: true });
-      continue;
-    }
-    if (known !== undefined && known.incarnation > p.incarnation) continue;
-    if (known !== undefined && known.incarnation === p.incarnation && known.instanceId > p.instanceId) continue;
-    next ??= new Map(memory);
-    next.set(p.slot, { instanceId: p.instanceId, incarnation: p.incarnation, seenAsPeer: true });
-  }
-  return next ?? memory;
 }
 
 /** Own records to stop gossiping: joined, superseded by a later generation, or older than the retention. */

@@ -20,10 +20,10 @@ export interface SlotAssignment {
   /** The instance of the peer occupying slot index i (null when free, a launch, or unknown). */
   holderInstance: (i: number) => string | null;
   /** Per slot index: 0 free, 1 a peer, 2 a launch (the raw form of `heldByPeer`, for loops over every slot). */
-  kinds: Uint8Array;
-  /** Per slot index: the occupying peer's instance, else null (the raw form of `holderInstance`). */
-  instances: readonly (string | null)[];
+  kinds: readonly number[];
   free: number[];
+  /** Slots loose peers (no slot, out of range, or a duplicate) were placed in. */
+  peersPlaced: readonly number[];
   /** Counted peers + counted launches. May exceed the target (surplus). */
   capacity: number;
   /** Tokens of active records that do not count because a counted peer holds their slot. */
@@ -64,31 +64,30 @@ export function dedupeRecords(records: readonly LaunchRecord[]): LaunchRecord[] 
   return [...byToken.values()];
 }
 
-export function assignSlots(
-  counted: readonly PeerFacts[],
-  activeRecords: readonly LaunchRecord[],
-  target: number,
-): SlotAssignment {
+/** The counted peers seated in the slots they declare: the peer part of slot assignment (see peers.ts). */
+export interface PeerSeats {
+  /**
+   * Per slot index: 1 when a counted peer declaring it holds it, else 0. A plain array: copied
+   * for every evaluation, and a typed one of a large fleet's size is allocated outside the heap.
+   */
+  kind: readonly number[];
+  /** Per slot index: the seated peer's ID and instance (unset where free). */
+  id: readonly (string | undefined)[];
+  instance: readonly (string | null | undefined)[];
+  /** Counted peers that hold no slot by declaration (no slot, out of range, or a lower peer ID declares theirs), by peer ID. */
+  loose: readonly Pick<PeerFacts, 'peerId' | 'instanceId'>[];
+}
+
+/** Slot assignment from the counted peers' seats (`counted` of them) and the launches in flight. */
+export function fillSlots(seats: PeerSeats, counted: number, activeRecords: readonly LaunchRecord[], target: number): SlotAssignment {
   // Parallel arrays (kind 0 = free, 1 = peer, 2 = launch): this runs on every evaluation of large fleets.
-  const kind = new Uint8Array(target);
-  const id: string[] = new Array<string>(target);
-  // A peer's instance, set where kind is 1 (other entries are never read).
-  const instance: (string | null)[] = new Array<string | null>(target);
-  const gen = new Int32Array(target);
-  const loosePeers: Pick<PeerFacts, 'peerId' | 'instanceId'>[] = [];
-  for (const p of counted) {
-    const i = slotIndex(p.slot, target);
-    if (i < 0) loosePeers.push(p);
-    else if (kind[i] === 0) {
-      kind[i] = 1;
-      id[i] = p.peerId;
-      instance[i] = p.instanceId;
-    } else if (id[i]! > p.peerId) {
-      loosePeers.push({ peerId: id[i]!, instanceId: instance[i] ?? null });
-      id[i] = p.peerId;
-      instance[i] = p.instanceId;
-    } else loosePeers.push(p);
-  }
+  const kind = seats.kind.slice();
+  // Who holds a slot the seats leave free, and with what instance: few (launches and loose peers),
+  // so kept beside the seats' arrays rather than in copies of them for every evaluation.
+  const id = new Map<number, string>();
+  const instance = new Map<number, string | null>();
+  // Generations of the launches holding slots (few: a map, not an array per slot per evaluation).
+  const gen = new Map<number, number>();
   const looseLaunches: string[] = [];
   const joined = new Set<string>();
   for (const r of activeRecords) {
@@ -96,28 +95,29 @@ export function assignSlots(
     if (i < 0) looseLaunches.push(r.token);
     else if (kind[i] === 0) {
       kind[i] = 2;
-      id[i] = r.token;
-      gen[i] = r.generation;
+      id.set(i, r.token);
+      gen.set(i, r.generation);
     } else if (kind[i] === 1) joined.add(r.token);
-    else if (r.generation > gen[i]! || (r.generation === gen[i]! && r.token < id[i]!)) {
-      looseLaunches.push(id[i]!);
-      id[i] = r.token;
-      gen[i] = r.generation;
+    else if (r.generation > gen.get(i)! || (r.generation === gen.get(i)! && r.token < id.get(i)!)) {
+      looseLaunches.push(id.get(i)!);
+      id.set(i, r.token);
+      gen.set(i, r.generation);
     } else looseLaunches.push(r.token);
   }
-  loosePeers.sort((a, b) => (a.peerId < b.peerId ? -1 : a.peerId > b.peerId ? 1 : 0));
   looseLaunches.sort();
   let next = 0;
+  const peersPlaced: number[] = [];
   const place = (k: 1 | 2, who: string, instanceId: string | null = null): void => {
     while (next < target && kind[next] !== 0) next++;
     if (next < target) {
+      if (k === 1) peersPlaced.push(next);
       kind[next] = k;
-      id[next] = who;
-      instance[next] = instanceId;
-      gen[next] = -1;
+      id.set(next, who);
+      instance.set(next, instanceId);
+      gen.set(next, -1);
     }
   };
-  for (const p of loosePeers) place(1, p.peerId, p.instanceId);
+  for (const p of seats.loose) place(1, p.peerId, p.instanceId);
   for (const token of looseLaunches) place(2, token);
   const free: number[] = [];
   let seated = 0;
@@ -126,6 +126,7 @@ export function assignSlots(
     else if (kind[i] === 1) seated++;
   }
   const occupant = (i: number): Occupant | undefined =>
-    kind[i] === 1 ? { kind: 'peer', peerId: id[i]! } : kind[i] === 2 ? { kind: 'launch', token: id[i]!, generation: gen[i]! } : undefined;
-  return { occupant, heldByPeer: (i) => kind[i] === 1, holderInstance: (i) => instance[i] ?? null, kinds: kind, instances: instance, free, capacity: counted.length + activeRecords.length - joined.size, joined, seated };
+    kind[i] === 1 ? { kind: 'peer', peerId: id.get(i) ?? seats.id[i]! } : kind[i] === 2 ? { kind: 'launch', token: id.get(i)!, generation: gen.get(i)! } : undefined;
+  const holderInstance = (i: number): string | null => (kind[i] !== 1 ? null : instance.has(i) ? instance.get(i)! : (seats.instance[i] ?? null));
+  return { occupant, heldByPeer: (i) => kind[i] === 1, holderInstance, kinds: kind, peersPlaced, free, capacity: counted + activeRecords.length - joined.size, joined, seated };
 }

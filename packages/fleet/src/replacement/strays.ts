@@ -1,6 +1,7 @@
 import { DEPARTED_SELF_TERMINATE_MS } from './constants.js';
 import type { Listing } from './listing.js';
-import type { SlotAssignment } from './slots.js';
+import type { PeerPass } from './peers.js';
+import { isCounted, type SlotAssignment } from './slots.js';
 import type { PeerFacts, ProviderInstance, ReplacementInput } from './types.js';
 
 /**
@@ -17,20 +18,24 @@ export function strayInstances(
   slots: SlotAssignment,
   activeTokens: ReadonlySet<string>,
   uncounted: readonly PeerFacts[],
-  counted: readonly PeerFacts[],
+  pass: PeerPass,
 ): string[] {
   if (slots.seated === 0) return [];
   // Listed instances in held slots other than the holder's own: few, so the peers are searched
   // for those alone (a map of every peer per evaluation was a fifth of a large simulation's time).
   const candidates: ProviderInstance[] = [];
-  const { kinds, instances } = slots;
-  const { head, next, list } = listing;
-  for (let i = 0; i < head.length; i++) {
-    if (kinds[i] !== 1) continue;
-    for (let k = head[i]!; k >= 0; k = next[k]!) if (list[k]!.instanceId !== instances[i]) candidates.push(list[k]!);
+  // Slots held by a peer are those it declares (the pass knows which of them the listing shows
+  // another instance in, kept between evaluations) and those loose peers were placed in.
+  const held = new Set(pass.mismatched(listing));
+  for (const i of slots.peersPlaced) held.add(i);
+  const { head, next, list, ids } = listing;
+  for (const i of [...held].sort((a, b) => a - b)) {
+    if (!slots.heldByPeer(i)) continue;
+    const holder = slots.holderInstance(i);
+    for (let k = head[i]!; k >= 0; k = next[k]!) if (ids[k] !== holder) candidates.push(list[k]!);
   }
   if (candidates.length === 0) return [];
-  const byInstance = peersRunning(uncounted, counted, candidates);
+  const byInstance = peersRunning(uncounted, pass, input.peers, candidates);
   const out: string[] = [];
   for (const inst of candidates) {
     const peer = byInstance.get(inst.instanceId);
@@ -58,14 +63,32 @@ export function strayInstances(
  * left unresolved or resolved to a dead peer — a live agent on the same instance (a restart
  * under a new peer ID) wins, so a live agent is never taken for a stray.
  */
-function peersRunning(uncounted: readonly PeerFacts[], counted: readonly PeerFacts[], instances: readonly ProviderInstance[]): Map<string, PeerFacts> {
+function peersRunning(uncounted: readonly PeerFacts[], pass: PeerPass, peers: readonly PeerFacts[], instances: readonly ProviderInstance[]): Map<string, PeerFacts> {
   const wanted = new Set<string>();
   for (const inst of instances) wanted.add(inst.instanceId);
   const out = new Map<string, PeerFacts>();
-  for (const p of uncounted) if (p.instanceId !== null && wanted.has(p.instanceId)) out.set(p.instanceId, p);
+  addRunning(out, wanted, pass, uncounted, false);
   let settled = 0;
   for (const p of out.values()) if (p.dead !== true) settled++;
   if (settled === wanted.size) return out;
-  for (const p of counted) if (p.instanceId !== null && wanted.has(p.instanceId)) out.set(p.instanceId, p);
+  addRunning(out, wanted, pass, peers, true);
   return out;
+}
+
+/**
+ * Sets the counted (or uncounted) peer running each wanted instance, over what `out` holds: the
+ * last such peer in the view's order. Looked up in the pass, or — when several run one instance —
+ * found by reading `peers` (the view, or just its uncounted peers) in order.
+ */
+export function addRunning(out: Map<string, PeerFacts>, wanted: ReadonlySet<string>, pass: PeerPass, peers: readonly PeerFacts[], counted: boolean): void {
+  const found: PeerFacts[] = [];
+  for (const id of wanted) {
+    const p = pass.runningAs(id, counted);
+    if (p === null) {
+      for (const q of peers) if (isCounted(q) === counted && q.instanceId !== null && wanted.has(q.instanceId)) out.set(q.instanceId, q);
+      return;
+    }
+    if (p !== undefined) found.push(p);
+  }
+  for (const p of found) out.set(p.instanceId!, p);
 }
