@@ -10,7 +10,7 @@
 // dependencies are hoisted into the agent's `dependencies` (same ranges as in the workspaces), so
 // `npm install --omit=dev synkti-agent-<version>.tgz` fetches them from the registry.
 //
-// The libp2p packages we patch (pnet, crypto, yamux, utils, tcp; see patches/) are bundled too, already patched (patches/*.patch, applied to the
+// The libp2p packages we patch (pnet, crypto, yamux, utils, tcp, gossipsub; see patches/) are bundled too, already patched (patches/*.patch, applied to the
 // repository's node_modules by the root postinstall): an installed tarball runs no patch step of
 // its own (npm 11 does not run a dependency's install scripts until they are approved, and a
 // global install would need patch-package at run time), so the patched file travels instead.
@@ -26,6 +26,7 @@ const PATCHED = [
   { name: '@libp2p/yamux', marker: 'Synkti patch (as hashicorp/yamux does)', file: 'dist/src/stream.js' },
   { name: '@libp2p/utils', marker: 'Synkti patch: an empty buffer is the usual end', file: 'dist/src/length-prefixed-decoder.js' },
   { name: '@libp2p/tcp', marker: 'Synkti patch: a message of several buffers', file: 'dist/src/socket-to-conn.js' },
+  { name: '@libp2p/gossipsub', marker: 'Synkti patch: re-attach', file: 'dist/src/gossipsub.js' },
 ];
 const readJson = (path) => JSON.parse(readFileSync(path, 'utf8'));
 

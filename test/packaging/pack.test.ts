@@ -18,6 +18,7 @@ const PATCHED = [
   { name: '@libp2p/pnet', file: 'dist/src/crypto.js', marker: 'Synkti patch (backport of js-libp2p PR #3585)', everyCopy: true },
   { name: '@libp2p/yamux', file: 'dist/src/stream.js', marker: 'Synkti patch (as hashicorp/yamux does)', everyCopy: true },
   { name: '@libp2p/tcp', file: 'dist/src/socket-to-conn.js', marker: 'Synkti patch: a message of several buffers', everyCopy: true },
+  { name: '@libp2p/gossipsub', file: 'dist/src/gossipsub.js', marker: 'Synkti patch: re-attach', everyCopy: true },
   { name: '@libp2p/crypto', file: 'dist/src/keys/ed25519/index.js', marker: 'Synkti patch: importing a raw key', everyCopy: false },
   { name: '@libp2p/utils', file: 'dist/src/length-prefixed-decoder.js', marker: 'Synkti patch: an empty buffer is the usual end', everyCopy: false },
 ];
