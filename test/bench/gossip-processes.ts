@@ -30,6 +30,8 @@ const ARRIVAL_WAIT_MS = 1_500;
 const ARRIVAL_POLL_MS = 20;
 /** Quiet time between changes, so one change's polling does not load the next one's path. */
 const CHANGE_GAP_MS = 200;
+/** After the probe joins: past the connector's surplus age (30 s) and one trim round (5 s). */
+const PROBE_SETTLE_MS = 40_000;
 const WATCH_EVERY_MS = 200;
 /** Before a signal: how long every view may take to see the target alive (else no figure). */
 const ALIVE_FIRST_WAIT_MS = 20_000;
@@ -194,6 +196,11 @@ export async function main(argv: string[]): Promise<void> {
     const rss = pids.map((pid) => procRssBytes(pid) / 2 ** 20);
     const probe = await startProbe(swarm, dir, swarm.keyFile);
     await swarm.waitAlive(probe.mesh.peerId, swarm.agents, 30_000);
+    // A fleet's changes come from members that joined long ago. For its first ~30 s a joiner's
+    // connections settle (duplicates from both ends dialling, surplus trimmed once 30 s old),
+    // and its changes can take seconds to reach some peers (docs/benchmarks.md).
+    log(`letting the probe's connections settle for ${PROBE_SETTLE_MS / 1000} s`);
+    await sleep(PROBE_SETTLE_MS);
     log(`measuring ${changes} state changes`);
     const prop = await propagation(swarm, probe, changes);
     await probe.mesh.stop();
