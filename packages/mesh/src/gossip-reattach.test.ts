@@ -1,40 +1,13 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { type NodeState, sampleNodeState } from '@synkti/protocol';
-import { generateSwarmKey, Mesh, parseSwarmKey, type StateBody } from './index.js';
+import { generateSwarmKey, parseSwarmKey, type StateBody } from './index.js';
+import { TestMeshes, waitFor as until } from './meshes.test.support.js';
 
-const dirs: string[] = [];
-const meshes: Mesh[] = [];
-after(async () => {
-  await Promise.all(meshes.map((m) => m.stop()));
-  await Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true })));
-});
-
-async function startMesh(swarmKey: Uint8Array, bootstrap: string[] = []): Promise<Mesh> {
-  const dir = await mkdtemp(join(tmpdir(), 'synkti-mesh-'));
-  dirs.push(dir);
-  // A long keep-alive: only the marked publishes below travel while the test watches.
-  const mesh = new Mesh({ fleet: 'f', stateDir: dir, swarmKey, listen: ['/ip4/127.0.0.1/tcp/0'], bootstrap, heartbeatMs: 60_000, forgetAfterMs: 600_000 });
-  meshes.push(mesh);
-  await mesh.start();
-  return mesh;
-}
-
-function until<T>(what: string, check: () => T | undefined, timeoutMs = 10_000): Promise<T> {
-  return new Promise((resolve, reject) => {
-    const deadline = Date.now() + timeoutMs;
-    const poll = () => {
-      const value = check();
-      if (value !== undefined) return resolve(value);
-      if (Date.now() > deadline) return reject(new Error(`timed out waiting for ${what}`));
-      setTimeout(poll, 50);
-    };
-    poll();
-  });
-}
+const meshes = new TestMeshes();
+after(() => meshes.stopAll());
+// A long keep-alive: only the marked publishes below travel while the test watches.
+const startMesh = (swarmKey: Uint8Array, bootstrap: string[] = []) => meshes.start(swarmKey, bootstrap, { heartbeatMs: 60_000, forgetAfterMs: 600_000 });
 
 describe('gossip after a duplicate connection closes', () => {
   // Two nodes may hold two connections (both dialled); the connector closes one. If it carried
