@@ -28,13 +28,13 @@ export function portsOf(basePort: number, index: number): LocalNodePorts {
   };
 }
 
-/** The `synkti agent` command line of node `index` of a local fleet. */
+/** The node arguments (the agent's V8 flags, then `synkti agent` and its flags) of node `index` of a local fleet. */
 export function localAgentArgs(fleet: LocalFleetFile, node: { index: number; instanceId: string; slot: string }, bootstrap: string[]): string[] {
   const ports = portsOf(fleet.basePort, node.index);
   const stateDir = join(fleet.dir, `node-${node.index}`);
   const host = fleet.bindHost ?? '127.0.0.1';
   return [
-    cliPath, 'agent',
+    ...AGENT_NODE_FLAGS, cliPath, 'agent',
     '--state-dir', stateDir,
     '--swarm-key-file', fleet.swarmKeyFile,
     '--listen', `/ip4/${host}/tcp/${ports.p2pPort}`,
@@ -68,7 +68,7 @@ export async function spawnLocalAgent(dir: string, node: { index: number; instan
   const stateDir = join(fleet.dir, `node-${node.index}`);
   await mkdir(stateDir, { recursive: true });
   const log = openSync(join(stateDir, 'agent.log'), 'a');
-  const child = spawn(process.execPath, [...AGENT_NODE_FLAGS, ...localAgentArgs(fleet, node, bootstrap)], { stdio: ['ignore', log, log], detached: true });
+  const child = spawn(process.execPath, localAgentArgs(fleet, node, bootstrap), { stdio: ['ignore', log, log], detached: true });
   if (child.pid === undefined) throw new SynktiError('SPAWN_FAILED', `cannot start local agent ${node.index}`);
   child.unref();
   return child.pid;

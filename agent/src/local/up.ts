@@ -10,7 +10,6 @@ import { readRuntimeFile } from '../runtime-file.js';
 import { renderTable } from '../table.js';
 import { isAlive, type LocalFleetFile, type LocalNode, readFleetFile, removeFleetFile, writeFleetFile } from './fleet-file.js';
 import { ephemeralOverlap, ephemeralPortRange } from './ephemeral.js';
-import { AGENT_NODE_FLAGS } from '../node-flags.js';
 import { killGroup } from './kill.js';
 import { localAgentArgs, PORT_OFFSETS, portsOf } from './spawn.js';
 
@@ -121,7 +120,7 @@ export class LocalFleet {
   #spawn(node: LocalNode, bootstrap: string[]): number {
     const log = openSync(join(node.stateDir, 'agent.log'), 'a');
     const args = localAgentArgs(this.file, { index: node.index, instanceId: localInstanceId(node.index), slot: String(node.index) }, bootstrap);
-    const child = spawn(process.execPath, [...AGENT_NODE_FLAGS, ...args], { stdio: ['ignore', log, log] });
+    const child = spawn(process.execPath, args, { stdio: ['ignore', log, log] });
     if (child.pid === undefined) throw new SynktiError('SPAWN_FAILED', `cannot start agent ${node.index}`);
     this.children.set(node.index, child);
     child.once('exit', (code, signal) => {

@@ -1,4 +1,4 @@
-import type { LaunchRecord, PeerFacts, SurplusPeer } from '@synkti/fleet';
+import { admitToLowestTwo, type LaunchRecord, type LowestTwo, type PeerFacts, type SurplusPeer } from '@synkti/fleet';
 import type { DerivedView, SideView, ViewEntry } from './world.js';
 
 /**
@@ -17,8 +17,8 @@ export interface ViewIndex {
   /** Peers gossiping launch records (few): `launches` is rebuilt from them when one changes. */
   withRecords: Set<string>;
   launches: LaunchRecord[];
-  lowest: string | null;
-  second: string | null;
+  /** The lowest and second lowest counted peers (derived as `lowest` and `second`). */
+  two: LowestTwo;
   atRisk: number;
   /** Positions of peers deleted since the last derivation (removed from the arrays then). */
   holes: number[];
@@ -64,7 +64,7 @@ function forget(ix: ViewIndex, peerId: string, old: ViewEntry, counts: boolean):
     ix.records = true;
     ix.withRecords.delete(peerId);
   }
-  if (!counts && counted(old.facts) && (peerId === ix.lowest || peerId === ix.second)) ix.stale = true;
+  if (!counts && counted(old.facts) && (peerId === ix.two.launcher || peerId === ix.two.backup)) ix.stale = true;
 }
 
 /** The side's peers were replaced wholesale (a partition copies the other side's). */
@@ -85,7 +85,7 @@ export function deriveView(view: SideView): DerivedView {
     if (ix.records) rebuildLaunches(ix);
   }
   view.changed.clear();
-  return { peers: ix.peers, surplusPeers: ix.surplusPeers, launches: ix.launches, lowest: ix.lowest, second: ix.second, atRisk: ix.atRisk };
+  return { peers: ix.peers, surplusPeers: ix.surplusPeers, launches: ix.launches, lowest: ix.two.launcher, second: ix.two.backup, atRisk: ix.atRisk };
 }
 
 function fullIndex(view: SideView): ViewIndex {
@@ -98,8 +98,7 @@ function fullIndex(view: SideView): ViewIndex {
     surplusPeers: new Array<SurplusPeer>(n),
     withRecords: new Set(),
     launches: [],
-    lowest: null,
-    second: null,
+    two: { launcher: null, backup: null },
     atRisk: 0,
     holes: [],
     stale: false,
@@ -142,7 +141,7 @@ function applyChanges(view: SideView, ix: ViewIndex): void {
       ix.records = true;
       ix.withRecords.add(id);
     }
-    if (counted(e.facts) && !(old !== undefined && counted(old.facts))) seat(ix, id);
+    if (counted(e.facts) && !(old !== undefined && counted(old.facts))) admitToLowestTwo(ix.two, id);
   }
 }
 
@@ -176,19 +175,11 @@ function atRisk(f: PeerFacts): boolean {
   return f.alive && !f.draining && f.interrupted === 'rebalance';
 }
 
-/** A peer that starts counting may become the lowest or second lowest (the launcher and its duellist). */
-function seat(ix: ViewIndex, id: string): void {
-  if (ix.lowest === null || id < ix.lowest) {
-    ix.second = ix.lowest;
-    ix.lowest = id;
-  } else if (id !== ix.lowest && (ix.second === null || id < ix.second)) ix.second = id;
-}
-
 function recount(ix: ViewIndex): void {
   ix.stale = false;
-  ix.lowest = null;
-  ix.second = null;
-  for (const f of ix.peers) if (counted(f)) seat(ix, f.peerId);
+  ix.two.launcher = null;
+  ix.two.backup = null;
+  for (const f of ix.peers) if (counted(f)) admitToLowestTwo(ix.two, f.peerId);
 }
 
 /** Every gossiped record, in the view's order (a token gossiped twice keeps its first sighting: see dedupeRecords). */

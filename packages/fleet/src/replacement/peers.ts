@@ -105,7 +105,7 @@ function add(memo: Memo, p: PeerFacts, i: number, contested?: Set<number>): void
   if (!isCounted(p)) return;
   memo.counted[i] = 1;
   memo.countedCount++;
-  top2(memo, p.peerId);
+  admitToLowestTwo(memo, p.peerId);
   const s = slotIndex(p.slot, memo.target);
   memo.slot[i] = s;
   if (s < 0) {
@@ -219,18 +219,25 @@ function rehold(memo: Memo, s: number): void {
   }
 }
 
-function top2(memo: Memo, id: string): void {
-  if (memo.launcher === null || id < memo.launcher) {
-    memo.backup = memo.launcher;
-    memo.launcher = id;
-  } else if (id !== memo.launcher && (memo.backup === null || id < memo.backup)) memo.backup = id;
+/** The lowest and second lowest counted peer IDs, kept as counted peers are added one by one. */
+export interface LowestTwo {
+  launcher: string | null;
+  backup: string | null;
+}
+
+/** Adds a counted peer's ID to `two` (the launcher, then its duellist, by ID order). */
+export function admitToLowestTwo(two: LowestTwo, id: string): void {
+  if (two.launcher === null || id < two.launcher) {
+    two.backup = two.launcher;
+    two.launcher = id;
+  } else if (id !== two.launcher && (two.backup === null || id < two.backup)) two.backup = id;
 }
 
 /** The launcher or backup stopped counting: find the lowest two again. */
 function recount(memo: Memo): void {
   memo.launcher = null;
   memo.backup = null;
-  for (let i = 0; i < memo.prev.length; i++) if (memo.counted[i] === 1) top2(memo, memo.prev[i]!.peerId);
+  for (let i = 0; i < memo.prev.length; i++) if (memo.counted[i] === 1) admitToLowestTwo(memo, memo.prev[i]!.peerId);
 }
 
 function passOf(memo: Memo): PeerPass {
