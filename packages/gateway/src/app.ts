@@ -39,7 +39,7 @@ export const DEFAULT_MAX_BODY_BYTES = 16 * 1024 * 1024;
 /** The agent's HTTP surface. Test it with `app.request()`; the agent serves it on its API port. */
 export function createGatewayApp(init: GatewayInit): Hono {
   const log = init.logger.child({ component: 'gateway' });
-  const app = new Hono<{ Variables: { requestId: string } }>();
+  const app = new Hono<{ Variables: { requestId: string; servedBy?: string } }>();
   app.use(requestId());
   app.onError((err, c) => {
     if (err instanceof GatewayError) {
@@ -84,7 +84,7 @@ export function createGatewayApp(init: GatewayInit): Hono {
       await next();
       // Known routes only, so a client cannot blow up label cardinality with made-up paths.
       const route = KNOWN_ROUTES.has(c.req.path) ? c.req.path : '/v1/other';
-      metrics.requests.inc({ route, status: String(c.res.status), peer: c.res.headers.get('x-synkti-peer') ?? 'none' });
+      metrics.requests.inc({ route, status: String(c.res.status), peer: c.get('servedBy') ?? 'none' });
     });
   }
   init.extra?.(app as unknown as Hono);

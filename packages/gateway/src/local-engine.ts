@@ -149,11 +149,22 @@ async function send(agent: HttpAgent, baseUrl: string, head: RequestHead, body: 
 
 class StaleSocketError extends Error {}
 
+/** The engine's base URL as node:http options, parsed once per URL rather than once per request. */
+let origin: { baseUrl: string; host: string; port: number; prefix: string } | undefined;
+
+function originOf(baseUrl: string): { host: string; port: number; prefix: string } {
+  if (origin?.baseUrl !== baseUrl) {
+    const url = new URL(baseUrl);
+    origin = { baseUrl, host: url.hostname.replace(/^\[|\]$/g, ''), port: Number(url.port || 80), prefix: url.pathname.replace(/\/$/, '') };
+  }
+  return origin;
+}
+
 function sendOnce(agent: HttpAgent, baseUrl: string, head: RequestHead, body: Uint8Array, signal: AbortSignal, fresh: boolean): Promise<IncomingMessage> {
-  const url = new URL(head.path, baseUrl);
+  const { host, port, prefix } = originOf(baseUrl);
   return new Promise<IncomingMessage>((resolve, reject) => {
-    const options = { method: head.method, headers: { ...head.headers, 'content-length': String(body.byteLength) }, signal, ...(fresh ? { agent: false as const } : { agent }) };
-    const req = httpRequest(url, options);
+    const headers = { ...head.headers, 'content-length': String(body.byteLength) };
+    const req = httpRequest({ host, port, path: prefix + head.path, method: head.method, headers, signal, agent: fresh ? false : agent });
     req.once('response', resolve);
     req.once('error', (err: NodeJS.ErrnoException) => {
       const stale = req.reusedSocket && (err.code === 'ECONNRESET' || err.code === 'EPIPE');

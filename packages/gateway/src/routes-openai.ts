@@ -18,7 +18,7 @@ export interface OpenAiRoutesInit {
   retryAfterS?: number;
 }
 
-type Env = { Variables: { requestId: string } };
+type Env = { Variables: { requestId: string; servedBy: string } };
 
 /** The OpenAI-compatible surface: completions routed to the best peer, models from the fleet. */
 export function openAiRoutes(init: OpenAiRoutesInit): Hono<Env> {
@@ -74,9 +74,9 @@ export function openAiRoutes(init: OpenAiRoutesInit): Hono<Env> {
       metrics.firstByteSeconds.observe({ route }, seconds);
       if (served.attempts > 1) metrics.retries.inc(served.attempts - 1);
     }
-    const headers = new Headers(served.headers);
-    headers.set('x-synkti-peer', served.peerId);
-    headers.set('x-request-id', head.requestId);
+    c.set('servedBy', served.peerId);
+    // A plain record, not Headers: node-server writes it as it is, with no web Headers built.
+    const headers: Record<string, string> = { ...served.headers, 'x-synkti-peer': served.peerId, 'x-request-id': head.requestId };
     return new Response(served.body, { status: served.status, headers });
   }
 

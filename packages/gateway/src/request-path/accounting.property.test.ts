@@ -61,6 +61,7 @@ describe('in-flight accounting', () => {
             const client = new AbortController();
             try {
               const served = await path.serve({ model: MODEL, head: { requestId: `r${i}`, method: 'POST', path: '/v1/chat/completions', headers: {} }, body: enc.encode(JSON.stringify(json)), completion: describeCompletion('chat', json), signal: client.signal });
+              if (served.body instanceof Uint8Array) return;
               const reader = served.body.getReader();
               for (let chunks = 0; ; chunks++) {
                 if (r.cancelAfterChunks !== null && chunks >= r.cancelAfterChunks) {

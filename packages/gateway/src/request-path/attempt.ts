@@ -205,11 +205,13 @@ async function drain(body: AsyncIterable<Uint8Array>): Promise<void> {
 }
 
 /**
- * An upstream body relayed as it is (a non-streamed answer, or an engine's error answer to a
- * stream): a break after bytes went out can only abort the client's connection.
+ * An upstream body relayed as it is (the rest of a large non-streamed answer after the `held`
+ * chunks already read, or an engine's error answer to a stream): a break after bytes went out
+ * can only abort the client's connection.
  */
-export function passThroughBody(attempt: Attempt, first: IteratorResult<Uint8Array> | undefined, o: { stallMs: number; log: Logger; requestId: string; onFinish: () => void }): ReadableStream<Uint8Array> {
-  let pending: IteratorResult<Uint8Array> | undefined = first;
+export function passThroughBody(attempt: Attempt, held: Uint8Array[], o: { stallMs: number; log: Logger; requestId: string; onFinish: () => void }): ReadableStream<Uint8Array> {
+  const pending = held.length > 0 ? Buffer.concat(held) : undefined;
+  let sentHeld = false;
   const end = (err?: unknown) => {
     if (err === undefined) attempt.end();
     else attempt.abort(err);
@@ -219,8 +221,12 @@ export function passThroughBody(attempt: Attempt, first: IteratorResult<Uint8Arr
     {
       async pull(controller) {
         try {
-          const next = pending ?? (await attempt.next(o.stallMs));
-          pending = undefined;
+          if (pending !== undefined && !sentHeld) {
+            sentHeld = true;
+            controller.enqueue(pending);
+            return;
+          }
+          const next = await attempt.next(o.stallMs);
           if (next.done === true) {
             end();
             controller.close();

@@ -21,3 +21,9 @@ export const MAX_SSE_EVENT_BYTES = 1024 * 1024;
  * bound. Four full engines' worth at vLLM's default of 256 sequences.
  */
 export const MAX_IN_FLIGHT = 1_024;
+/**
+ * Bytes of a non-streamed answer the entry agent holds before relaying: a chat answer is a few
+ * KiB, so nearly all go out whole; a larger one streams through. Bounds memory at
+ * MAX_IN_FLIGHT × this (64 MiB).
+ */
+export const MAX_BUFFERED_PLAIN_BYTES = 64 * 1024;

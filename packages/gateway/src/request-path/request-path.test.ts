@@ -6,6 +6,7 @@ import { type ForwardResponse, sampleNodeState } from '@synkti/protocol';
 import { createGatewayApp } from '../app.js';
 import type { FleetSource } from '../fleet-source.js';
 import { AgentMetrics } from '../metrics.js';
+import { MAX_BUFFERED_PLAIN_BYTES } from './constants.js';
 import { RequestPath, type RequestPathLimits } from './request-path.js';
 
 const MODEL = 'm';
@@ -258,6 +259,43 @@ describe('request migration at the entry agent', () => {
     const res = await app.request('/v1/chat/completions', post('', { model: MODEL, messages: [{ role: 'user', content: 'x' }] }));
     assert.equal(res.status, 200);
     assert.equal(await res.text(), '{"ok":true}');
+  });
+
+  it('retries a non-streamed request whose response broke after its first bytes: nothing had reached the client', async () => {
+    const tried: string[] = [];
+    const send = async (peerId: string): Promise<ForwardResponse> => ({
+      status: 200,
+      headers: { 'content-type': 'application/json' },
+      body: (async function* () {
+        tried.push(peerId);
+        yield enc.encode('{"ok":');
+        if (tried.length === 1) throw new UpstreamError('FORWARD_STREAM_BROKEN', 'lost', { retryable: true, phase: 'after-head' });
+        yield enc.encode('true}');
+      })(),
+    });
+    const { app, requestPath } = gateway(['p1', 'p2'], send);
+    const res = await app.request('/v1/chat/completions', post('', { model: MODEL, messages: [{ role: 'user', content: 'x' }] }));
+    assert.equal(res.status, 200);
+    assert.equal(await res.text(), '{"ok":true}');
+    assert.equal(new Set(tried).size, 2, 'the second try went to the other peer');
+    assert.deepEqual([...requestPath.inFlight()], []);
+  });
+
+  it('relays a non-streamed answer larger than it holds: the held part, then the rest as it comes', async () => {
+    const piece = 'x'.repeat(MAX_BUFFERED_PLAIN_BYTES / 4);
+    const send = async (): Promise<ForwardResponse> => ({
+      status: 200,
+      headers: { 'content-type': 'application/json' },
+      body: (async function* () {
+        for (let i = 0; i < 10; i++) yield enc.encode(piece);
+      })(),
+    });
+    const { app, requestPath } = gateway(['p1'], send);
+    const res = await app.request('/v1/chat/completions', post('', { model: MODEL, messages: [{ role: 'user', content: 'x' }] }));
+    assert.equal(res.status, 200);
+    assert.equal(await res.text(), piece.repeat(10));
+    assert.deepEqual([...requestPath.inFlight()], []);
+    assert.equal(requestPath.activeResponses, 0);
   });
 
   it('a peer declared dead gives up its waiting requests at once: a non-streamed one is retried on another peer, long before its deadline', async () => {

@@ -5,7 +5,7 @@ import type { FleetSource } from '../fleet-source.js';
 import type { AgentMetrics } from '../metrics.js';
 import { type Attempt, type AttemptDeps, once, openAttempt, passThroughBody, type RequestTarget, upstreamFailed } from './attempt.js';
 import type { CompletionRequest } from './completion.js';
-import { FIRST_TOKEN_TIMEOUT_MS, MAX_ATTEMPTS_BEFORE_COMMIT, MAX_IN_FLIGHT, MIGRATION_LIMIT, PEER_INHIBIT_MS, RESPONSE_TIMEOUT_MS, STREAM_STALL_TIMEOUT_MS } from './constants.js';
+import { FIRST_TOKEN_TIMEOUT_MS, MAX_ATTEMPTS_BEFORE_COMMIT, MAX_BUFFERED_PLAIN_BYTES, MAX_IN_FLIGHT, MIGRATION_LIMIT, PEER_INHIBIT_MS, RESPONSE_TIMEOUT_MS, STREAM_STALL_TIMEOUT_MS } from './constants.js';
 import { relayStream } from './stream-relay.js';
 
 export interface RequestPathLimits {
@@ -60,7 +60,8 @@ export interface Served {
   peerId: string;
   status: number;
   headers: Record<string, string>;
-  body: ReadableStream<Uint8Array>;
+  /** Bytes when the whole answer is on hand (a non-streamed answer up to MAX_BUFFERED_PLAIN_BYTES). */
+  body: ReadableStream<Uint8Array> | Uint8Array;
   attempts: number;
 }
 
@@ -137,24 +138,43 @@ export class RequestPath {
     }
   }
 
+  /**
+   * A non-streamed answer is read whole before anything reaches the client (up to
+   * MAX_BUFFERED_PLAIN_BYTES; beyond, the rest is relayed as it comes): the client waits for all
+   * of it anyway, a break before the end is retried on another peer instead of cutting the
+   * client's connection, and the answer goes out in one write with its length.
+   */
   async #servePlain(req: PathRequest, open: (body: Uint8Array) => Promise<Attempt>, failed: Set<string>, onFinish: () => void): Promise<Omit<Served, 'attempts'>> {
     let lastError: unknown;
     for (let i = 0; i < MAX_ATTEMPTS_BEFORE_COMMIT; i++) {
       const attempt = await open(req.body);
-      let first: IteratorResult<Uint8Array>;
+      const chunks: Uint8Array[] = [];
+      let size = 0;
+      let next: IteratorResult<Uint8Array>;
       try {
-        first = await attempt.next(this.limits.responseTimeoutMs);
+        next = await attempt.next(this.limits.responseTimeoutMs);
+        attempt.clearDeadline();
+        while (next.done !== true && size + next.value.byteLength <= MAX_BUFFERED_PLAIN_BYTES) {
+          chunks.push(next.value);
+          size += next.value.byteLength;
+          next = await attempt.next(this.limits.responseTimeoutMs);
+        }
       } catch (err) {
         attempt.abort(err);
         if (req.signal.aborted) throw err;
         lastError = err;
         failed.add(attempt.peerId);
         this.#onPeerFailed(attempt.peerId, err);
-        this.#log.warn({ err, requestId: req.head.requestId, peer: attempt.peerId }, 'response broke before its first byte; trying the next peer');
+        this.#log.warn({ err, requestId: req.head.requestId, peer: attempt.peerId }, 'response broke before it reached the client; trying the next peer');
         continue;
       }
-      attempt.clearDeadline();
-      return { peerId: attempt.peerId, status: attempt.response.status, headers: attempt.response.headers, body: passThroughBody(attempt, first, { stallMs: this.limits.responseTimeoutMs, log: this.#log, requestId: req.head.requestId, onFinish }) };
+      const answer = { peerId: attempt.peerId, status: attempt.response.status, headers: attempt.response.headers };
+      if (next.done === true) {
+        attempt.end();
+        onFinish();
+        return { ...answer, body: chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size) };
+      }
+      return { ...answer, body: passThroughBody(attempt, [...chunks, next.value], { stallMs: this.limits.responseTimeoutMs, log: this.#log, requestId: req.head.requestId, onFinish }) };
     }
     throw upstreamFailed(MAX_ATTEMPTS_BEFORE_COMMIT, lastError);
   }

@@ -97,7 +97,7 @@ class Relay {
   body(): ReadableStream<Uint8Array> {
     const attempt = this.#attempt!;
     // A non-200 answer (the engine rejected the request): the client gets it as it is.
-    if (attempt.response.status !== 200) return passThroughBody(attempt, undefined, { stallMs: this.#init.limits.streamStallTimeoutMs, log: this.#init.log, requestId: this.#init.requestId, onFinish: () => this.#finish() });
+    if (attempt.response.status !== 200) return passThroughBody(attempt, [], { stallMs: this.#init.limits.streamStallTimeoutMs, log: this.#init.log, requestId: this.#init.requestId, onFinish: () => this.#finish() });
     return new ReadableStream<Uint8Array>(
       {
         pull: (controller) => this.#pull(controller),
