@@ -60,7 +60,8 @@ function runBatch(batch, concurrency, name) {
     child.on('exit', (code, signal) => {
       const tap = readFileSync(tapFile, 'utf8');
       const count = (key) => Number((tap.match(new RegExp(`^# ${key} (\\d+)$`, 'm')) ?? [])[1] ?? 0);
-      resolve({ code, signal, tests: count('tests'), pass: count('pass'), fail: count('fail') });
+      // A cancelled test (its promise never settled, a parent failed) did not pass: it counts as failed.
+      resolve({ code, signal, tests: count('tests'), pass: count('pass'), fail: count('fail') + count('cancelled') });
     });
   });
 }

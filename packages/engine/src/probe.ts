@@ -1,4 +1,4 @@
-import { deadlineSignal } from '@synkti/interface';
+import { withDeadline } from '@synkti/interface';
 import { MAX_METRICS_BYTES, MAX_VERSION_CHARS } from './constants.js';
 import type { CounterMetricNames, LoadMetricNames } from './engine-kind.js';
 import { type EngineLoad, type EngineMetrics, metricsFromText, UNKNOWN_METRICS } from './load.js';
@@ -19,9 +19,11 @@ function describe(err: unknown): string {
 /** GET /health: ok on 200; refused, non-200 and timeouts are reported, never thrown. */
 export async function probeHealth(fetchFn: FetchFn, baseUrl: string, timeoutMs: number, parent?: AbortSignal): Promise<ProbeResult> {
   try {
-    const res = await fetchFn(`${baseUrl}/health`, { signal: deadlineSignal(timeoutMs, parent) });
-    await res.arrayBuffer();
-    return res.status === 200 ? { ok: true } : { ok: false, timedOut: false, reason: `health status ${res.status}` };
+    return await withDeadline(timeoutMs, parent, async (signal) => {
+      const res = await fetchFn(`${baseUrl}/health`, { signal });
+      await res.arrayBuffer();
+      return res.status === 200 ? { ok: true } : { ok: false, timedOut: false, reason: `health status ${res.status}` };
+    });
   } catch (err) {
     return { ok: false, timedOut: isTimeout(err), reason: isTimeout(err) ? 'health probe timed out' : describe(err) };
   }
@@ -30,10 +32,12 @@ export async function probeHealth(fetchFn: FetchFn, baseUrl: string, timeoutMs: 
 /** GET /v1/models: the listed model ids, or null when the answer is missing or malformed. */
 export async function listModels(fetchFn: FetchFn, baseUrl: string, timeoutMs: number, parent?: AbortSignal): Promise<string[] | null> {
   try {
-    const res = await fetchFn(`${baseUrl}/v1/models`, { signal: deadlineSignal(timeoutMs, parent) });
-    const body = (await res.json()) as { data?: Array<{ id?: unknown }> };
-    if (res.status !== 200 || !Array.isArray(body.data)) return null;
-    return body.data.map((m) => m.id).filter((id): id is string => typeof id === 'string');
+    return await withDeadline(timeoutMs, parent, async (signal) => {
+      const res = await fetchFn(`${baseUrl}/v1/models`, { signal });
+      const body = (await res.json()) as { data?: Array<{ id?: unknown }> };
+      if (res.status !== 200 || !Array.isArray(body.data)) return null;
+      return body.data.map((m) => m.id).filter((id): id is string => typeof id === 'string');
+    });
   } catch {
     return null;
   }
@@ -48,10 +52,12 @@ export async function scrapeMetrics(
   names: { load?: LoadMetricNames; counters?: CounterMetricNames } = {},
 ): Promise<EngineMetrics> {
   try {
-    const res = await fetchFn(`${baseUrl}/metrics`, { signal: deadlineSignal(timeoutMs, parent) });
-    const text = await res.text();
-    if (res.status !== 200 || text.length > MAX_METRICS_BYTES) return UNKNOWN_METRICS;
-    return metricsFromText(text, names);
+    return await withDeadline(timeoutMs, parent, async (signal) => {
+      const res = await fetchFn(`${baseUrl}/metrics`, { signal });
+      const text = await res.text();
+      if (res.status !== 200 || text.length > MAX_METRICS_BYTES) return UNKNOWN_METRICS;
+      return metricsFromText(text, names);
+    });
   } catch {
     return UNKNOWN_METRICS;
   }
@@ -65,13 +71,15 @@ export async function scrapeLoad(fetchFn: FetchFn, baseUrl: string, timeoutMs: n
 /** GET /version (vLLM: `{"version": "0.11.0"}`): the engine's version, or null where it has none. */
 export async function engineVersion(fetchFn: FetchFn, baseUrl: string, timeoutMs: number, parent?: AbortSignal): Promise<string | null> {
   try {
-    const res = await fetchFn(`${baseUrl}/version`, { signal: deadlineSignal(timeoutMs, parent) });
-    if (res.status !== 200) {
-      await res.arrayBuffer();
-      return null;
-    }
-    const body = (await res.json()) as { version?: unknown };
-    return typeof body.version === 'string' && body.version.length > 0 ? body.version.slice(0, MAX_VERSION_CHARS) : null;
+    return await withDeadline(timeoutMs, parent, async (signal) => {
+      const res = await fetchFn(`${baseUrl}/version`, { signal });
+      if (res.status !== 200) {
+        await res.arrayBuffer();
+        return null;
+      }
+      const body = (await res.json()) as { version?: unknown };
+      return typeof body.version === 'string' && body.version.length > 0 ? body.version.slice(0, MAX_VERSION_CHARS) : null;
+    });
   } catch {
     return null;
   }
@@ -89,14 +97,16 @@ export async function warmupCompletion(
   parent?: AbortSignal,
 ): Promise<boolean> {
   try {
-    const res = await fetchFn(`${baseUrl}/v1/completions`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ model, prompt: 'hi', max_tokens: 1 }),
-      signal: deadlineSignal(timeoutMs, parent),
+    return await withDeadline(timeoutMs, parent, async (signal) => {
+      const res = await fetchFn(`${baseUrl}/v1/completions`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ model, prompt: 'hi', max_tokens: 1 }),
+        signal,
+      });
+      await res.arrayBuffer();
+      return res.status === 200;
     });
-    await res.arrayBuffer();
-    return res.status === 200;
   } catch {
     return false;
   }

@@ -9,7 +9,7 @@ import { type KeyLimits, keyLimits } from './middleware/key-limits.js';
 import { requestId } from './middleware/request-id.js';
 import type { AgentMetrics } from './metrics.js';
 import type { RequestPath } from './request-path/index.js';
-import { openAiRoutes } from './routes-openai.js';
+import { openAiRoutes, type ServedBy } from './routes-openai.js';
 
 export interface GatewayInit {
   fleet: FleetSource;
@@ -39,7 +39,7 @@ export const DEFAULT_MAX_BODY_BYTES = 16 * 1024 * 1024;
 /** The agent's HTTP surface. Test it with `app.request()`; the agent serves it on its API port. */
 export function createGatewayApp(init: GatewayInit): Hono {
   const log = init.logger.child({ component: 'gateway' });
-  const app = new Hono<{ Variables: { requestId: string; servedBy?: string } }>();
+  const app = new Hono<{ Variables: { requestId: string; served?: ServedBy } }>();
   app.use(requestId());
   app.onError((err, c) => {
     if (err instanceof GatewayError) {
@@ -84,7 +84,9 @@ export function createGatewayApp(init: GatewayInit): Hono {
       await next();
       // Known routes only, so a client cannot blow up label cardinality with made-up paths.
       const route = KNOWN_ROUTES.has(c.req.path) ? c.req.path : '/v1/other';
-      metrics.requests.inc({ route, status: String(c.res.status), peer: c.get('servedBy') ?? 'none' });
+      // An answer written straight to Node's socket leaves only a marker in c.res.
+      const served = c.get('served');
+      metrics.requests.inc({ route, status: String(served?.status ?? c.res.status), peer: served?.peerId ?? 'none' });
     });
   }
   init.extra?.(app as unknown as Hono);
@@ -92,7 +94,7 @@ export function createGatewayApp(init: GatewayInit): Hono {
   if (init.requestPath !== undefined) {
     app.use('/v1/*', apiKeyAuth({ keys: init.apiKeys ?? [] }));
     if (init.keyLimits !== undefined) app.use('/v1/*', keyLimits(init.keyLimits));
-    app.route('/', openAiRoutes({ fleet: init.fleet, requestPath: init.requestPath, maxBodyBytes: init.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES, ...(metrics !== undefined ? { metrics } : {}), ...(history !== undefined ? { history } : {}), ...(init.accepting !== undefined ? { accepting: init.accepting } : {}) }));
+    app.route('/', openAiRoutes({ log, fleet: init.fleet, requestPath: init.requestPath, maxBodyBytes: init.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES, ...(metrics !== undefined ? { metrics } : {}), ...(history !== undefined ? { history } : {}), ...(init.accepting !== undefined ? { accepting: init.accepting } : {}) }));
   }
   return app as unknown as Hono;
 }

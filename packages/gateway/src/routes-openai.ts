@@ -1,3 +1,5 @@
+import { RESPONSE_ALREADY_SENT } from '@hono/node-server/utils/response';
+import type { Logger } from '@synkti/interface';
 import { FORWARDED_REQUEST_HEADERS, type RequestHead } from '@synkti/protocol';
 import { type Context, Hono } from 'hono';
 import { parseCompletionBody, readBody } from './body.js';
@@ -5,6 +7,7 @@ import { GatewayError } from './errors.js';
 import { type FleetSource, healthyModels } from './fleet-source.js';
 import type { FleetHistory } from './history.js';
 import type { AgentMetrics } from './metrics.js';
+import { nodeResponse, webBody, writeNodeResponse } from './respond.js';
 import { type CompletionKind, describeCompletion, type RequestPath } from './request-path/index.js';
 
 export interface OpenAiRoutesInit {
@@ -16,9 +19,16 @@ export interface OpenAiRoutesInit {
   /** False while this agent drains: new requests get a retryable 503 before any byte. */
   accepting?: () => boolean;
   retryAfterS?: number;
+  log: Logger;
 }
 
-type Env = { Variables: { requestId: string; servedBy: string } };
+/** Who answered a request and with what status (read by the metrics middleware). */
+export interface ServedBy {
+  peerId: string;
+  status: number;
+}
+
+type Env = { Variables: { requestId: string; served: ServedBy } };
 
 /** The OpenAI-compatible surface: completions routed to the best peer, models from the fleet. */
 export function openAiRoutes(init: OpenAiRoutesInit): Hono<Env> {
@@ -74,10 +84,12 @@ export function openAiRoutes(init: OpenAiRoutesInit): Hono<Env> {
       metrics.firstByteSeconds.observe({ route }, seconds);
       if (served.attempts > 1) metrics.retries.inc(served.attempts - 1);
     }
-    c.set('servedBy', served.peerId);
-    // A plain record, not Headers: node-server writes it as it is, with no web Headers built.
+    c.set('served', { peerId: served.peerId, status: served.status });
     const headers: Record<string, string> = { ...served.headers, 'x-synkti-peer': served.peerId, 'x-request-id': head.requestId };
-    return new Response(served.body, { status: served.status, headers });
+    const res = nodeResponse(c);
+    if (res === undefined) return new Response(webBody(served.body), { status: served.status, headers });
+    writeNodeResponse(res, served.status, headers, served.body, init.log, head.requestId);
+    return RESPONSE_ALREADY_SENT;
   }
 
   return app;

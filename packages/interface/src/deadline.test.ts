@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
+import { getEventListeners } from 'node:events';
 import { describe, it } from 'node:test';
 import { setImmediate as yieldOnce } from 'node:timers/promises';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { deadlineSignal } from './deadline.js';
+import { deadlineSignal, withDeadline } from './deadline.js';
 
 // A real garbage collection between start and deadline: what loses Node 20's AbortSignal.any sources.
 setFlagsFromString('--expose-gc');
@@ -41,5 +42,26 @@ describe('deadlineSignal', () => {
     assert.equal(signal.aborted, true);
     assert.equal((signal.reason as Error).message, 'stopped');
     assert.equal(deadlineSignal(60_000, parent.signal).aborted, true);
+  });
+});
+
+describe('withDeadline', () => {
+  it('lets go of its parent as soon as the work settles, so repeated calls leave no listeners behind', async () => {
+    const parent = new AbortController();
+    for (let i = 0; i < 20; i++) assert.equal(await withDeadline(60_000, parent.signal, async (signal) => (signal.aborted ? -1 : i)), i);
+    await assert.rejects(withDeadline(60_000, parent.signal, async () => Promise.reject(new Error('failed'))), /failed/);
+    assert.equal(getEventListeners(parent.signal, 'abort').length, 0);
+  });
+
+  it('aborts the work at its deadline and when the parent aborts', async () => {
+    // The deadline's timer never keeps the process alive; this test must.
+    const alive = setTimeout(() => undefined, 5_000);
+    const waitAbort = (signal: AbortSignal) => new Promise<string>((resolve) => signal.addEventListener('abort', () => resolve((signal.reason as Error).name)));
+    assert.equal(await withDeadline(20, undefined, waitAbort), 'TimeoutError');
+    const parent = new AbortController();
+    const pending = withDeadline(60_000, parent.signal, waitAbort);
+    parent.abort(new RangeError('stopped'));
+    assert.equal(await pending, 'RangeError');
+    clearTimeout(alive);
   });
 });

@@ -9,10 +9,28 @@
  * timer holds the controller until it fires, and the parent listener is removed when it does.
  */
 export function deadlineSignal(ms: number, parent?: AbortSignal): AbortSignal {
+  return deadline(ms, parent).signal;
+}
+
+/**
+ * `fn` under a deadline signal that is let go as soon as `fn` settles: its timer cleared and its
+ * listener on `parent` removed. Without that, every call left a listener on the long-lived parent
+ * until its deadline passed, and probes a second apart with multi-second deadlines piled them up.
+ */
+export async function withDeadline<T>(ms: number, parent: AbortSignal | undefined, fn: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  const d = deadline(ms, parent);
+  try {
+    return await fn(d.signal);
+  } finally {
+    d.dispose();
+  }
+}
+
+function deadline(ms: number, parent?: AbortSignal): { signal: AbortSignal; dispose: () => void } {
   const controller = new AbortController();
   if (parent?.aborted === true) {
     controller.abort(parent.reason);
-    return controller.signal;
+    return { signal: controller.signal, dispose: () => undefined };
   }
   const onParent = () => {
     clearTimeout(timer);
@@ -25,5 +43,11 @@ export function deadlineSignal(ms: number, parent?: AbortSignal): AbortSignal {
   // A pending deadline never keeps the process alive.
   (timer as { unref?: () => void }).unref?.();
   parent?.addEventListener('abort', onParent, { once: true });
-  return controller.signal;
+  return {
+    signal: controller.signal,
+    dispose: () => {
+      clearTimeout(timer);
+      parent?.removeEventListener('abort', onParent);
+    },
+  };
 }

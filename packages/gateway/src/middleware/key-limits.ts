@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { MiddlewareHandler } from 'hono';
 import { errorResponse, GatewayError } from '../errors.js';
+import { nodeResponse } from '../respond.js';
 
 export interface KeyLimits {
   /** Requests per second one key may start (a token bucket of as many); 0: no limit. */
@@ -57,18 +58,21 @@ export function keyLimits(limits: KeyLimits, now: () => number = () => performan
       if (!released) held.running--;
       released = true;
     };
+    // A stream holds its slot until its last byte, or until the client goes away.
+    const res = nodeResponse(c);
+    res?.once('close', release);
     try {
       await next();
     } catch (err) {
       release();
       throw err;
     }
+    if (res !== undefined) return;
     const body = c.res.body;
     if (body === null) {
       release();
       return;
     }
-    // A stream holds its slot until its last byte, or until the client goes away.
     const counted = body.pipeThrough(new TransformStream<Uint8Array, Uint8Array>({ flush: release }));
     c.req.raw.signal.addEventListener('abort', release, { once: true });
     c.res = new Response(counted, c.res);

@@ -2,6 +2,7 @@ import { chooseRoute } from '@synkti/fleet';
 import { type Logger, type Rng, UpstreamCode, UpstreamError } from '@synkti/interface';
 import type { ForwardResponse, RequestHead } from '@synkti/protocol';
 import { GatewayError } from '../errors.js';
+import type { BodySource } from './body-source.js';
 import type { FleetSource } from '../fleet-source.js';
 
 /** Where requests go: the agent's own engine or a peer over the mesh, behind one call. */
@@ -209,38 +210,36 @@ async function drain(body: AsyncIterable<Uint8Array>): Promise<void> {
  * chunks already read, or an engine's error answer to a stream): a break after bytes went out
  * can only abort the client's connection.
  */
-export function passThroughBody(attempt: Attempt, held: Uint8Array[], o: { stallMs: number; log: Logger; requestId: string; onFinish: () => void }): ReadableStream<Uint8Array> {
-  const pending = held.length > 0 ? Buffer.concat(held) : undefined;
-  let sentHeld = false;
+export function passThroughBody(attempt: Attempt, held: Uint8Array[], o: { stallMs: number; log: Logger; requestId: string; onFinish: () => void }): BodySource {
+  let pending = held.length > 0 ? Buffer.concat(held) : undefined;
+  let finished = false;
   const end = (err?: unknown) => {
+    if (finished) return;
+    finished = true;
     if (err === undefined) attempt.end();
     else attempt.abort(err);
     o.onFinish();
   };
-  return new ReadableStream<Uint8Array>(
-    {
-      async pull(controller) {
-        try {
-          if (pending !== undefined && !sentHeld) {
-            sentHeld = true;
-            controller.enqueue(pending);
-            return;
-          }
-          const next = await attempt.next(o.stallMs);
-          if (next.done === true) {
-            end();
-            controller.close();
-          } else controller.enqueue(next.value);
-        } catch (err) {
-          o.log.warn({ err, requestId: o.requestId, peer: attempt.peerId }, 'response broke after bytes reached the client; aborting the connection');
-          end(err);
-          controller.error(err);
-        }
-      },
-      cancel(reason) {
-        end(reason ?? new Error('client went away'));
-      },
+  return {
+    async read() {
+      if (pending !== undefined) {
+        const bytes = pending;
+        pending = undefined;
+        return { bytes, last: false };
+      }
+      try {
+        const next = await attempt.next(o.stallMs);
+        if (next.done !== true) return { bytes: next.value, last: false };
+        end();
+        return { bytes: undefined, last: true };
+      } catch (err) {
+        o.log.warn({ err, requestId: o.requestId, peer: attempt.peerId }, 'response broke after bytes reached the client; aborting the connection');
+        end(err);
+        throw err;
+      }
     },
-    { highWaterMark: 0 },
-  );
+    cancel(reason) {
+      end(reason ?? new Error('client went away'));
+    },
+  };
 }

@@ -2,3 +2,4 @@ export { RequestPath, type RequestPathInit, type RequestPathLimits, DEFAULT_REQU
 export type { RequestTarget } from './attempt.js';
 export { describeCompletion, type CompletionRequest, type CompletionKind } from './completion.js';
 export { MIGRATION_LIMIT, FIRST_TOKEN_TIMEOUT_MS, RESPONSE_TIMEOUT_MS, STREAM_STALL_TIMEOUT_MS, PEER_INHIBIT_MS, MAX_IN_FLIGHT } from './constants.js';
+export type { BodyChunk, BodySource } from './body-source.js';

@@ -4,6 +4,7 @@ import { GatewayError } from '../errors.js';
 import type { FleetSource } from '../fleet-source.js';
 import type { AgentMetrics } from '../metrics.js';
 import { type Attempt, type AttemptDeps, once, openAttempt, passThroughBody, type RequestTarget, upstreamFailed } from './attempt.js';
+import type { BodySource } from './body-source.js';
 import type { CompletionRequest } from './completion.js';
 import { FIRST_TOKEN_TIMEOUT_MS, MAX_ATTEMPTS_BEFORE_COMMIT, MAX_BUFFERED_PLAIN_BYTES, MAX_IN_FLIGHT, MIGRATION_LIMIT, PEER_INHIBIT_MS, RESPONSE_TIMEOUT_MS, STREAM_STALL_TIMEOUT_MS } from './constants.js';
 import { relayStream } from './stream-relay.js';
@@ -61,7 +62,7 @@ export interface Served {
   status: number;
   headers: Record<string, string>;
   /** Bytes when the whole answer is on hand (a non-streamed answer up to MAX_BUFFERED_PLAIN_BYTES). */
-  body: ReadableStream<Uint8Array> | Uint8Array;
+  body: BodySource | Uint8Array;
   attempts: number;
 }
 

@@ -3,6 +3,7 @@ import { createParser, type EventSourceParser } from 'eventsource-parser';
 import { GatewayError } from '../errors.js';
 import type { AgentMetrics } from '../metrics.js';
 import { type Attempt, passThroughBody } from './attempt.js';
+import type { BodyChunk, BodySource } from './body-source.js';
 import { type CompletionRequest, continuationBody, firstAttemptBody, NotContinuableError } from './completion.js';
 import { MAX_ATTEMPTS_BEFORE_COMMIT, MAX_SSE_EVENT_BYTES } from './constants.js';
 import type { RequestPathLimits } from './request-path.js';
@@ -26,7 +27,7 @@ export interface RelayedStream {
   peerId: string;
   status: number;
   headers: Record<string, string>;
-  body: ReadableStream<Uint8Array>;
+  body: BodySource;
 }
 
 type Break = { kind: 'break'; reason: string; detail: string; err?: unknown };
@@ -94,41 +95,39 @@ class Relay {
     throw new GatewayError('UPSTREAM_FAILED', 502, 'server_error', `The stream failed before its first token on ${MAX_ATTEMPTS_BEFORE_COMMIT} peer(s): ${last?.detail ?? 'unknown error'}`, { cause: last?.err });
   }
 
-  body(): ReadableStream<Uint8Array> {
+  body(): BodySource {
     const attempt = this.#attempt!;
     // A non-200 answer (the engine rejected the request): the client gets it as it is.
     if (attempt.response.status !== 200) return passThroughBody(attempt, [], { stallMs: this.#init.limits.streamStallTimeoutMs, log: this.#init.log, requestId: this.#init.requestId, onFinish: () => this.#finish() });
-    return new ReadableStream<Uint8Array>(
-      {
-        pull: (controller) => this.#pull(controller),
-        cancel: (reason) => {
-          this.#attempt?.abort(reason);
-          this.#finish();
-        },
+    return {
+      read: () => this.#read(),
+      cancel: (reason) => {
+        this.#attempt?.abort(reason);
+        this.#finish();
       },
-      { highWaterMark: 0 },
-    );
+    };
   }
 
-  async #pull(controller: ReadableStreamDefaultController<Uint8Array>): Promise<void> {
+  async #read(): Promise<BodyChunk> {
+    if (this.#finished) return { bytes: undefined, last: true };
     if (this.#errorEvent !== null) {
-      // The error event went out with the previous pull; now abort, so no SDK takes it for an end.
+      // The error event went out with the previous read; now abort, so no SDK takes it for an end.
       // Destroying the socket drops what it has not flushed yet: give the event time to leave.
       await new Promise((resolve) => setTimeout(resolve, ERROR_EVENT_FLUSH_MS));
       this.#finish();
-      controller.error(new Error('upstream lost'));
-      return;
+      throw new Error('upstream lost');
     }
-    let step = this.#session.hasOutput() ? ({ kind: 'output' } as const) : await this.#step();
-    if (step.kind === 'break') step = await this.#migrate(step);
-    const out = this.#session.takeOutput() + (this.#errorEvent ?? '');
-    if (out !== '') {
-      controller.enqueue(encoder.encode(out));
-      this.#lastTokenAt = performance.now();
-    }
-    if (step.kind === 'done') {
-      this.#finish();
-      controller.close();
+    for (;;) {
+      let step = this.#session.hasOutput() ? ({ kind: 'output' } as const) : await this.#step();
+      if (step.kind === 'break') step = await this.#migrate(step);
+      const out = this.#session.takeOutput() + (this.#errorEvent ?? '');
+      if (out !== '') this.#lastTokenAt = performance.now();
+      const bytes = out === '' ? undefined : encoder.encode(out);
+      if (step.kind === 'done') {
+        this.#finish();
+        return { bytes, last: true };
+      }
+      if (bytes !== undefined) return { bytes, last: false };
     }
   }
 
