@@ -1,4 +1,4 @@
-#!/usr/bin/env -S node --max-semi-space-size=4
+#!/usr/bin/env -S node
 // `synkti-agent [flags]` is `synkti agent [flags]` with the agent's V8 flags (node-flags.ts):
 // the bin systemd and the container image start. A leading `agent` is accepted too, so
 // `docker run IMAGE agent --flag` keeps working; `--version` is the program's.

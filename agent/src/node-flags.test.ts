@@ -10,7 +10,7 @@ const binPath = fileURLToPath(new URL('./agent-bin.js', import.meta.url));
 describe('the synkti-agent bin', () => {
   it('carries exactly the agent V8 flags in its shebang', () => {
     const shebang = readFileSync(binPath, 'utf8').split('\n')[0];
-    assert.equal(shebang, `#!/usr/bin/env -S node ${AGENT_NODE_FLAGS.join(' ')}`);
+    assert.equal(shebang, ['#!/usr/bin/env -S node', ...AGENT_NODE_FLAGS].join(' '));
   });
 
   // Through node here (the build does not mark dist files executable); the packaging test runs

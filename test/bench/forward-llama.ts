@@ -523,6 +523,8 @@ export async function main(argv: string[]): Promise<void> {
       nginx: nginx === null ? undefined : `http://127.0.0.1:${nginx.port}/v1/chat/completions`,
       local: `${b.apiUrl}/v1/chat/completions`,
       remote: `${a.apiUrl}/v1/chat/completions`,
+      // The minimal Node relay and the one-stream protocol are measured on the fake engine only.
+      node: undefined,
       'remote-1s': undefined,
     };
     for (const name of options.paths) {

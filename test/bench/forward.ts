@@ -3,6 +3,7 @@ import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { Agent as HttpAgent, request } from 'node:http';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { AgentProcess } from '../harness/agent-process.js';
 import { waitHealthy } from '../harness/engine-fleet.js';
@@ -32,8 +33,12 @@ const MODEL = 'synkti/fake-model';
 const MAX_TOKENS = 4;
 const CONCURRENCIES = [1, 16, 64] as const;
 const MODES = ['plain', 'stream'] as const;
-/** `remote` forwards over the peer's mux stream (the default); `remote-1s` over a stream per request (forwardMux off), for comparison. */
-export const PATHS = ['direct', 'nginx', 'local', 'remote', 'remote-1s'] as const;
+/**
+ * `node`: a minimal node:http relay (test/harness/node-proxy.ts), the floor for a hop written in
+ * Node as nginx is for one in C. `remote` forwards over the peer's mux stream (the default);
+ * `remote-1s` over a stream per request (forwardMux off), for comparison.
+ */
+export const PATHS = ['direct', 'nginx', 'node', 'local', 'remote', 'remote-1s'] as const;
 const NGINX = '/usr/sbin/nginx';
 const REQUEST_TIMEOUT_MS = 10_000;
 const WARMUP_CONCURRENT = 600;
@@ -245,6 +250,19 @@ export async function stopChild(child: ChildProcess): Promise<void> {
   clearTimeout(timer);
 }
 
+/** The minimal Node relay (test/harness/node-proxy.ts) in front of the engine. */
+async function startNodeProxy(enginePort: number): Promise<{ port: number; child: ChildProcess }> {
+  const port = await freePort();
+  const script = fileURLToPath(new URL('../harness/node-proxy.js', import.meta.url));
+  const child = spawn(process.execPath, [script, String(port), String(enginePort)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  await new Promise<void>((resolve, reject) => {
+    child.once('exit', (code) => reject(new Error(`node-proxy exited ${code}`)));
+    child.stdout!.once('data', () => resolve());
+  });
+  child.removeAllListeners('exit');
+  return { port, child };
+}
+
 /** Preloaded into each agent (and the engine it spawns) with --profile-dir; writes on exit. */
 export const CPU_PROF_PRELOAD = `import { Session } from 'node:inspector';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -330,6 +348,13 @@ function verdicts(r: ForwardBenchResult): string[] {
   check('remote-1s hop (a stream per request), plain p50 over direct, c=1', d('remote-1s', 'plain', 1, 'p50'), TARGET.remoteP50Ms);
   const nginx = d('nginx', 'plain', 1, 'p50');
   if (nginx !== undefined) out.push(`floor  nginx hop, plain p50 over direct, c=1: ${nginx.toFixed(3)} ms`);
+  const node = d('node', 'plain', 1, 'p50');
+  if (node !== undefined) out.push(`floor  minimal Node relay hop, plain p50 over direct, c=1: ${node.toFixed(3)} ms`);
+  for (const path of ['nginx', 'node'] as const) {
+    const x = cellOf(r.cells, path, 'plain', 64);
+    const base = cellOf(r.cells, 'direct', 'plain', 64);
+    if (x !== undefined && base !== undefined && base.rps > 0) out.push(`floor  ${path === 'node' ? 'minimal Node relay' : 'nginx'} throughput at c=64, share of direct: ${((x.rps / base.rps) * 100).toFixed(0)} %`);
+  }
   for (const path of ['local', 'remote', 'remote-1s'] as const) {
     const x = cellOf(r.cells, path, 'plain', 64);
     const base = cellOf(r.cells, 'direct', 'plain', 64);
@@ -355,6 +380,7 @@ export async function main(argv: string[]): Promise<void> {
   const dir = await mkdtemp(join(tmpdir(), 'synkti-bench-forward-'));
   const fleet = await TestFleet.create('synkti-bench-forward-fleet-');
   let nginx: Awaited<ReturnType<typeof startNginx>> = null;
+  const children: ChildProcess[] = [];
   const targets: Target[] = [];
   const log = (msg: string) => {
     if (!options.json) console.error(msg);
@@ -364,6 +390,7 @@ export async function main(argv: string[]): Promise<void> {
     cleaned ??= (async () => {
       for (const t of targets) t.agent.destroy();
       if (nginx !== null) await stopChild(nginx.child);
+      for (const child of children) await stopChild(child);
       await fleet.close();
       await rm(dir, { recursive: true, force: true });
     })();
@@ -381,10 +408,13 @@ export async function main(argv: string[]): Promise<void> {
       result.nginx = nginx?.version ?? null;
       if (nginx === null) log('nginx not installed: skipping that path');
     }
+    const nodeProxy = options.paths.includes('node') ? await startNodeProxy(enginePort) : undefined;
+    if (nodeProxy !== undefined) children.push(nodeProxy.child);
     const agentFor = () => new HttpAgent({ keepAlive: true, maxSockets: Math.max(...CONCURRENCIES) });
     const urls: Record<PathName, string | undefined> = {
       direct: `http://127.0.0.1:${enginePort}/v1/chat/completions`,
       nginx: nginx === null ? undefined : `http://127.0.0.1:${nginx.port}/v1/chat/completions`,
+      node: nodeProxy === undefined ? undefined : `http://127.0.0.1:${nodeProxy.port}/v1/chat/completions`,
       local: `${b.apiUrl}/v1/chat/completions`,
       remote: `${a.apiUrl}/v1/chat/completions`,
       'remote-1s': c === undefined ? undefined : `${c.apiUrl}/v1/chat/completions`,
@@ -392,7 +422,7 @@ export async function main(argv: string[]): Promise<void> {
     for (const name of options.paths) {
       const url = urls[name];
       if (url === undefined) continue;
-      targets.push({ name, url: new URL(url), agent: agentFor(), ...(name !== 'direct' && name !== 'nginx' ? { expectPeer: b.peerId } : {}) });
+      targets.push({ name, url: new URL(url), agent: agentFor(), ...(name !== 'direct' && name !== 'nginx' && name !== 'node' ? { expectPeer: b.peerId } : {}) });
     }
     for (const target of targets) {
       for (const mode of MODES) {

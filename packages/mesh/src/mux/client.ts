@@ -95,7 +95,7 @@ export class MuxClientSession {
         // An end before any head is a protocol error, never an empty answer.
         if (p.head !== undefined) return this.#cancel(p, beforeHead('FORWARD_BAD_FRAME', `${this.#peerId} ended a request without a response head`));
         p.done = true;
-        p.credit.fail(new Error('request ended'));
+        p.credit.end();
         p.inbound.end();
         this.#pending.delete(p.id);
         return;

@@ -102,7 +102,7 @@ export function serveMuxStream(stream: Stream, remotePeer: string, serve: Forwar
   const end = (s: Serving) => {
     s.done = true;
     serving.delete(s.id);
-    s.credit.fail(new Error('request ended'));
+    s.credit.end();
   };
 
   const run = async (s: Serving): Promise<void> => {

@@ -135,6 +135,8 @@ export async function readFrames(stream: Stream, onFrame: (frame: MuxFrameIn) =>
   }
 }
 
+const REQUEST_ENDED = new Error('request ended');
+
 /**
  * What one request may still send: starts at the initial credit, grows with the reader's CREDIT
  * frames. `take` waits while none is left, so a slow reader holds back this request only.
@@ -152,6 +154,11 @@ export class SendCredit {
   fail(err: Error): void {
     this.#failed ??= err;
     this.#wake();
+  }
+
+  /** The request ended: nothing more may be sent. One shared error, not a stack trace per request. */
+  end(): void {
+    this.fail(REQUEST_ENDED);
   }
 
   async take(max: number): Promise<number> {
