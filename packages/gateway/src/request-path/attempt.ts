@@ -22,6 +22,7 @@ export class Attempt {
   readonly #release: () => void;
   #deadline: ReturnType<typeof setTimeout> | undefined;
   #ended = false;
+  #abortedPromise: Promise<never> | undefined;
 
   constructor(peerId: string, response: ForwardResponse, controller: AbortController, release: () => void, deadline: ReturnType<typeof setTimeout> | undefined) {
     this.peerId = peerId;
@@ -55,13 +56,29 @@ export class Attempt {
     const next = this.iterator.next();
     next.catch(() => undefined);
     try {
-      return await Promise.race([next, stalled]);
+      return await Promise.race([next, stalled, this.#aborted()]);
     } catch (err) {
       const reason: unknown = this.#controller.signal.reason;
       throw reason instanceof UpstreamError ? reason : err;
     } finally {
       clearTimeout(timer);
     }
+  }
+
+  /**
+   * Rejects once the attempt is aborted (client gone, peer lost, deadline): a read in progress
+   * ends then even when the target's body does not follow its signal. One listener per attempt.
+   */
+  #aborted(): Promise<never> {
+    if (this.#abortedPromise === undefined) {
+      const signal = this.#controller.signal;
+      this.#abortedPromise = new Promise<never>((_, reject) => {
+        if (signal.aborted) reject(signal.reason);
+        else signal.addEventListener('abort', () => reject(signal.reason), { once: true });
+      });
+      this.#abortedPromise.catch(() => undefined);
+    }
+    return this.#abortedPromise;
   }
 
   abort(reason: unknown): void {
@@ -233,6 +250,7 @@ export function passThroughBody(attempt: Attempt, held: Uint8Array[], o: { stall
         end();
         return { bytes: undefined, last: true };
       } catch (err) {
+        if (finished) return { bytes: undefined, last: true }; // cancelled: the client is gone
         o.log.warn({ err, requestId: o.requestId, peer: attempt.peerId }, 'response broke after bytes reached the client; aborting the connection');
         end(err);
         throw err;

@@ -6,6 +6,8 @@ import { type ForwardResponse, sampleNodeState } from '@synkti/protocol';
 import { createGatewayApp } from '../app.js';
 import type { FleetSource } from '../fleet-source.js';
 import { AgentMetrics } from '../metrics.js';
+import type { BodySource } from './body-source.js';
+import { describeCompletion } from './completion.js';
 import { MAX_BUFFERED_PLAIN_BYTES } from './constants.js';
 import { RequestPath, type RequestPathLimits } from './request-path.js';
 
@@ -279,6 +281,33 @@ describe('request migration at the entry agent', () => {
     assert.equal(await res.text(), '{"ok":true}');
     assert.equal(new Set(tried).size, 2, 'the second try went to the other peer');
     assert.deepEqual([...requestPath.inFlight()], []);
+  });
+
+  it('a client that leaves mid-stream is no fault of the peer: no continuation, no inhibition, nothing left in flight', async () => {
+    const tried: string[] = [];
+    const send = async (peerId: string): Promise<ForwardResponse> => ({
+      status: 200,
+      headers: { 'content-type': 'text/event-stream' },
+      body: (async function* () {
+        tried.push(peerId);
+        yield enc.encode(`data: ${JSON.stringify({ id: 'c', object: 'chat.completion.chunk', created: 1, model: MODEL, choices: [{ index: 0, delta: { content: 'w0' }, finish_reason: null }] })}\n\n`);
+        await new Promise(() => undefined); // a body that ignores its signal: only the abort ends the read
+      })(),
+    });
+    const { requestPath, metrics } = gateway(['p1', 'p2'], send);
+    const json = chatBody();
+    const client = new AbortController();
+    const served = await requestPath.serve({ model: MODEL, head: { requestId: 'r1', method: 'POST', path: '/v1/chat/completions', headers: {} }, body: enc.encode(JSON.stringify(json)), completion: describeCompletion('chat', json), signal: client.signal });
+    const body = served.body as BodySource;
+    assert.equal((await body.read()).last, false);
+    const pending = body.read();
+    client.abort();
+    body.cancel(new Error('client went away'));
+    assert.equal((await pending).last, true);
+    assert.deepEqual(tried, [served.peerId], 'no continuation was opened');
+    assert.deepEqual([...requestPath.inFlight()], []);
+    assert.equal(requestPath.activeResponses, 0);
+    assert.doesNotMatch(await (await metrics.render()).body, /synkti_migrations_total\{/);
   });
 
   it('relays a non-streamed answer larger than it holds: the held part, then the rest as it comes', async () => {

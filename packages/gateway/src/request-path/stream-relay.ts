@@ -173,6 +173,8 @@ class Relay {
 
   /** Continues the answer on another peer, or ends the client's stream with an error event. */
   async #migrate(first: Break): Promise<Step> {
+    // Cancelled (the client went away): the break is our own abort, no fault of the peer's.
+    if (this.#finished) return { kind: 'done' };
     let brk = first;
     const lastTokenAt = this.#lastTokenAt;
     const brokenAt = performance.now();
