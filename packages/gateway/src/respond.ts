@@ -21,7 +21,13 @@ export function writeNodeResponse(res: ServerResponse, status: number, headers: 
     res.end(body);
     return;
   }
-  res.writeHead(status, headers);
+  try {
+    res.writeHead(status, headers);
+  } catch (err) {
+    // A header Node refuses (a peer's bad value): nothing went out; the error answer takes over.
+    body.cancel(err);
+    throw err;
+  }
   pump(res, body).catch((err: unknown) => log.error({ err, requestId }, 'writing the response failed'));
 }
 
