@@ -22,7 +22,8 @@ export class Attempt {
   readonly #release: () => void;
   #deadline: ReturnType<typeof setTimeout> | undefined;
   #ended = false;
-  #abortedPromise: Promise<never> | undefined;
+  /** Rejects the read in progress: a body that does not follow its signal still ends on abort. */
+  #rejectRead: ((reason: unknown) => void) | undefined;
 
   constructor(peerId: string, response: ForwardResponse, controller: AbortController, release: () => void, deadline: ReturnType<typeof setTimeout> | undefined) {
     this.peerId = peerId;
@@ -31,6 +32,9 @@ export class Attempt {
     this.#controller = controller;
     this.#release = release;
     this.#deadline = deadline;
+    // One listener per attempt, not per read: racing each read against a long-lived promise
+    // would pile a reaction on it per token.
+    controller.signal.addEventListener('abort', () => this.#rejectRead?.(controller.signal.reason), { once: true });
   }
 
   get signal(): AbortSignal {
@@ -47,6 +51,7 @@ export class Attempt {
   async next(stallMs: number): Promise<IteratorResult<Uint8Array>> {
     let timer: ReturnType<typeof setTimeout> | undefined;
     const stalled = new Promise<never>((_, reject) => {
+      this.#rejectRead = reject;
       timer = setTimeout(() => {
         const err = new UpstreamError(UpstreamCode.STREAM_STALLED, `${this.peerId} sent nothing for ${stallMs} ms`, { retryable: true, phase: 'after-head' });
         this.abort(err);
@@ -56,29 +61,15 @@ export class Attempt {
     const next = this.iterator.next();
     next.catch(() => undefined);
     try {
-      return await Promise.race([next, stalled, this.#aborted()]);
+      if (this.#controller.signal.aborted) throw this.#controller.signal.reason;
+      return await Promise.race([next, stalled]);
     } catch (err) {
       const reason: unknown = this.#controller.signal.reason;
       throw reason instanceof UpstreamError ? reason : err;
     } finally {
+      this.#rejectRead = undefined;
       clearTimeout(timer);
     }
-  }
-
-  /**
-   * Rejects once the attempt is aborted (client gone, peer lost, deadline): a read in progress
-   * ends then even when the target's body does not follow its signal. One listener per attempt.
-   */
-  #aborted(): Promise<never> {
-    if (this.#abortedPromise === undefined) {
-      const signal = this.#controller.signal;
-      this.#abortedPromise = new Promise<never>((_, reject) => {
-        if (signal.aborted) reject(signal.reason);
-        else signal.addEventListener('abort', () => reject(signal.reason), { once: true });
-      });
-      this.#abortedPromise.catch(() => undefined);
-    }
-    return this.#abortedPromise;
   }
 
   abort(reason: unknown): void {
