@@ -63,6 +63,20 @@ describe('request bodies read off node:http', () => {
     assert.equal(received.at(-1), json);
   });
 
+  it('answers HEAD on a forwarded /v1 path with a head and keeps serving', async () => {
+    const status = await new Promise<number>((resolve, reject) => {
+      const req = request({ host: '127.0.0.1', port: server.port, path: '/v1/anything', method: 'HEAD' }, (res) => {
+        res.resume();
+        res.on('end', () => resolve(res.statusCode ?? 0));
+      });
+      req.on('error', reject);
+      req.end();
+    });
+    assert.equal(status, 200);
+    const after = await postChunked(server.port, [JSON.stringify({ model: MODEL, messages: [] })]);
+    assert.equal(after.status, 200);
+  });
+
   it('answers 413 in OpenAI shape to a chunked body over the limit, without forwarding it', async () => {
     const before = received.length;
     const res = await postChunked(server.port, ['{"model":"m","pad":"', 'x'.repeat(LIMIT), '"}']);

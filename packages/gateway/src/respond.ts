@@ -33,14 +33,16 @@ export function writeNodeResponse(res: ServerResponse, status: number, headers: 
 
 async function pump(res: ServerResponse, body: BodySource): Promise<void> {
   let ended = false;
-  const onClose = () => {
+  const stopWatching = whenGone(res, () => {
     if (!ended) body.cancel(new Error('client went away'));
-  };
-  res.once('close', onClose);
+  });
   try {
     for (;;) {
       const chunk = await body.read();
-      if (res.destroyed) return;
+      if (res.destroyed) {
+        body.cancel(new Error('client went away'));
+        return;
+      }
       if (chunk.last) {
         ended = true;
         res.end(chunk.bytes);
@@ -53,18 +55,46 @@ async function pump(res: ServerResponse, body: BodySource): Promise<void> {
     ended = true;
     res.destroy(err instanceof Error ? err : new Error(String(err)));
   } finally {
-    res.off('close', onClose);
+    stopWatching();
   }
 }
 
 function drained(res: ServerResponse): Promise<void> {
   return new Promise((resolve) => {
+    let stop = () => undefined as void;
     const done = () => {
-      res.off('drain', done).off('close', done);
+      stop();
+      res.off('drain', done);
       resolve();
     };
-    res.on('drain', done).on('close', done);
+    res.on('drain', done);
+    stop = whenGone(res, done);
   });
+}
+
+/**
+ * Runs `fn` once when the response is over for the client: Node's response closed, or the
+ * client's socket did. The socket counts too: a pipelined response still queued behind another
+ * on a connection that dies never gets a socket, so it never emits 'close' (Node 20).
+ * Returns a function that stops watching.
+ */
+export function whenGone(res: ServerResponse, fn: () => void): () => void {
+  const socket = res.req?.socket;
+  let fired = false;
+  const once = () => {
+    if (fired) return;
+    fired = true;
+    stop();
+    fn();
+  };
+  const stop = () => {
+    res.off('close', once);
+    socket?.off('close', once);
+  };
+  res.once('close', once);
+  socket?.once('close', once);
+  if (socket?.destroyed === true) once();
+  return stop;
 }
 
 /** The body as a web stream, for a `Response` off Node (`app.request()`, tests). */

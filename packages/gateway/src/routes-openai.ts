@@ -1,6 +1,6 @@
 import { RESPONSE_ALREADY_SENT } from '@hono/node-server/utils/response';
 import type { Logger } from '@synkti/interface';
-import { FORWARDED_REQUEST_HEADERS, type RequestHead } from '@synkti/protocol';
+import { FORWARDED_REQUEST_HEADERS, FORWARDED_RESPONSE_HEADERS, type RequestHead } from '@synkti/protocol';
 import { type Context, Hono } from 'hono';
 import { parseCompletionBody, readBody } from './body.js';
 import { GatewayError } from './errors.js';
@@ -84,15 +84,32 @@ export function openAiRoutes(init: OpenAiRoutesInit): Hono<Env> {
       metrics.firstByteSeconds.observe({ route }, seconds);
       if (served.attempts > 1) metrics.retries.inc(served.attempts - 1);
     }
-    c.set('served', { peerId: served.peerId, status: served.status });
-    const headers: Record<string, string> = { ...served.headers, 'x-synkti-peer': served.peerId, 'x-request-id': head.requestId };
-    const res = nodeResponse(c);
-    if (res === undefined) return new Response(webBody(served.body), { status: served.status, headers });
+    const headers = answerHeaders(served.headers, served.peerId, head.requestId);
+    // Hono answers HEAD by wrapping the GET answer in a new Response: that one must be a web answer.
+    const res = c.req.method === 'HEAD' ? undefined : nodeResponse(c);
+    if (res === undefined) {
+      c.set('served', { peerId: served.peerId, status: served.status });
+      return new Response(webBody(served.body), { status: served.status, headers });
+    }
     writeNodeResponse(res, served.status, headers, served.body, init.log, head.requestId);
+    c.set('served', { peerId: served.peerId, status: served.status });
+    // Written: nothing after this route may touch c.res (node-server would write a second head).
     return RESPONSE_ALREADY_SENT;
   }
 
   return app;
+}
+
+/** The answer's headers: only those a peer may forward (lower-case, as on the wire), and ours. */
+function answerHeaders(upstream: Record<string, string>, peerId: string, requestId: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const name of FORWARDED_RESPONSE_HEADERS) {
+    const value = upstream[name];
+    if (value !== undefined) out[name] = value;
+  }
+  out['x-synkti-peer'] = peerId;
+  out['x-request-id'] = requestId;
+  return out;
 }
 
 function pickHeaders(c: Context, hasBody: boolean): Record<string, string> {

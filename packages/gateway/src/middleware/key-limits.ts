@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { MiddlewareHandler } from 'hono';
 import { errorResponse, GatewayError } from '../errors.js';
-import { nodeResponse } from '../respond.js';
+import { nodeResponse, whenGone } from '../respond.js';
 
 export interface KeyLimits {
   /** Requests per second one key may start (a token bucket of as many); 0: no limit. */
@@ -60,7 +60,7 @@ export function keyLimits(limits: KeyLimits, now: () => number = () => performan
     };
     // A stream holds its slot until its last byte, or until the client goes away.
     const res = nodeResponse(c);
-    res?.once('close', release);
+    if (res !== undefined) whenGone(res, release);
     try {
       await next();
     } catch (err) {

@@ -310,6 +310,26 @@ describe('request migration at the entry agent', () => {
     assert.doesNotMatch(await (await metrics.render()).body, /synkti_migrations_total\{/);
   });
 
+  it('a client that leaves before its first token is no fault of the peer either', async () => {
+    const send = async (): Promise<ForwardResponse> => ({
+      status: 200,
+      headers: { 'content-type': 'text/event-stream' },
+      body: (async function* () {
+        yield enc.encode(`data: ${JSON.stringify({ id: 'c', object: 'chat.completion.chunk', created: 1, model: MODEL, choices: [{ index: 0, delta: { role: 'assistant', content: '' }, finish_reason: null }] })}\n\n`);
+        await new Promise(() => undefined); // prefill that never ends; only the abort ends the read
+      })(),
+    });
+    const { requestPath, metrics } = gateway(['p1', 'p2'], send);
+    const json = chatBody();
+    const client = new AbortController();
+    const serving = requestPath.serve({ model: MODEL, head: { requestId: 'r1', method: 'POST', path: '/v1/chat/completions', headers: {} }, body: enc.encode(JSON.stringify(json)), completion: describeCompletion('chat', json), signal: client.signal });
+    setImmediate(() => client.abort(new Error('client went away')));
+    await assert.rejects(serving, /client went away/);
+    assert.deepEqual([...requestPath.inFlight()], []);
+    assert.equal(requestPath.activeResponses, 0);
+    assert.doesNotMatch(await (await metrics.render()).body, /synkti_migrations_total\{/, 'not retried on another peer, not counted against this one');
+  });
+
   it('relays a non-streamed answer larger than it holds: the held part, then the rest as it comes', async () => {
     const piece = 'x'.repeat(MAX_BUFFERED_PLAIN_BYTES / 4);
     const send = async (): Promise<ForwardResponse> => ({

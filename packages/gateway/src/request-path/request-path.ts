@@ -130,7 +130,7 @@ export class RequestPath {
     const onFinish = once(() => this.#streams--);
     try {
       const served = streamed
-        ? await relayStream({ request: req.completion!, open, failed, limits: this.limits, log: this.#log, requestId: req.head.requestId, metrics: this.#init.metrics, onPeerFailed: (p, e) => this.#onPeerFailed(p, e), onFinish, onTokens: this.#init.onStreamTokens })
+        ? await relayStream({ request: req.completion!, open, failed, clientSignal: req.signal, limits: this.limits, log: this.#log, requestId: req.head.requestId, metrics: this.#init.metrics, onPeerFailed: (p, e) => this.#onPeerFailed(p, e), onFinish, onTokens: this.#init.onStreamTokens })
         : await this.#servePlain(req, open, failed, onFinish);
       return { ...served, attempts: tries.count };
     } catch (err) {

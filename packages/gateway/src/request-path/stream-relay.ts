@@ -19,6 +19,8 @@ export interface RelayInit {
   requestId: string;
   metrics?: AgentMetrics | undefined;
   onPeerFailed: (peerId: string, err: unknown) => void;
+  /** The client's own signal: a break after it aborted is no peer's fault. */
+  clientSignal: AbortSignal;
   onFinish: () => void;
   onTokens?: ((tokens: number) => void) | undefined;
 }
@@ -80,6 +82,12 @@ class Relay {
         if (attempt.response.status !== 200) return attempt;
         const step = await this.#untilToken();
         if (step.kind !== 'break') return attempt;
+        // The client left before its first token: the break is our own abort, not the peer's.
+        if (this.#init.clientSignal.aborted) {
+          const gone = new Error('the client went away before the first token', { cause: this.#init.clientSignal.reason });
+          attempt.abort(gone);
+          throw gone;
+        }
         // Nothing reached the client: forget this attempt and try another peer as if new.
         last = step;
         this.#failAttempt(step);
@@ -196,6 +204,11 @@ class Relay {
         attempt = await this.#init.open(json(continuationBody(this.#init.request, this.#session.progress())));
       } catch (err) {
         return this.#fail(brk, err instanceof NotContinuableError ? err.message : `no peer could continue it (${(err as Error).message})`);
+      }
+      if (this.#finished) {
+        // Cancelled while the continuation was being opened: it is nobody's now.
+        attempt.abort(new Error('client went away'));
+        return { kind: 'done' };
       }
       this.#use(attempt);
       const step = attempt.response.status === 200 ? await this.#untilToken() : { kind: 'break' as const, reason: 'engine-error', detail: `the continuation was answered with ${attempt.response.status}` };
