@@ -27,3 +27,10 @@ export const MAX_IN_FLIGHT = 1_024;
  * MAX_IN_FLIGHT × this (64 MiB).
  */
 export const MAX_BUFFERED_PLAIN_BYTES = 64 * 1024;
+/**
+ * How long a broken stream waits for a peer that can continue it when none looks healthy (views
+ * flap to "suspect" on a loaded fleet as a node dies), counted from the break; the client sees
+ * a gap, not an error. Polled every CONTINUATION_PEER_POLL_MS.
+ */
+export const CONTINUATION_PEER_WAIT_MS = 5_000;
+export const CONTINUATION_PEER_POLL_MS = 200;

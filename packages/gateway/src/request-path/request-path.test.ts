@@ -137,6 +137,31 @@ describe('request migration at the entry agent', () => {
     assert.match(await (await metrics.render()).body, /synkti_migrations_total\{reason="peer-lost",outcome="continued"\} 1/);
   });
 
+  it('waits for a healthy peer to continue on when, at the break, none looks healthy (views flapping as a node dies)', async () => {
+    const view = new MembershipView('f');
+    for (const peerId of ['p1', 'p2']) view.observe(sampleNodeState({ fleet: 'f', peerId, engine: { state: 'warm', models: [MODEL], inStateMs: 0 } }), 0);
+    // Whichever peer serves first breaks; at that moment the other looks unhealthy for 300 ms.
+    let first: string | undefined;
+    let hideOthers = false;
+    const fleet: FleetSource = { selfId: 'self', fleet: 'f', now: () => 0, peers: () => view.snapshot(0).filter((p) => !hideOthers || p.peerId === first), events: (): FleetEvent[] => [] };
+    const inner = engineTarget((_, n) => (n === 1 ? { breakAfter: 7 } : 'none'));
+    const send: typeof inner = async (peerId, head, bytes, signal) => {
+      if (first === undefined) {
+        first = peerId;
+        hideOthers = true;
+        setTimeout(() => (hideOthers = false), 300);
+      }
+      return inner(peerId, head, bytes, signal);
+    };
+    const metrics = new AgentMetrics({ gossip: () => ({ published: 0, received: 0, rejected: 0 }), peersByStatus: () => ({}), engineState: () => null });
+    const requestPath = new RequestPath({ fleet, target: { send }, rng: seededRng(3), logger: silentLogger, affinityLoadFactor: 1.25, retryAfterS: 1, metrics });
+    const app = createGatewayApp({ fleet, requestPath, logger: silentLogger, metrics });
+    const { events, aborted } = await readEvents(await app.request('/v1/chat/completions', post('', chatBody())));
+    assert.equal(aborted, false);
+    assert.equal(summarise(events).text, expected(20));
+    assert.match(await (await metrics.render()).body, /synkti_migrations_total\{reason="peer-lost",outcome="continued"\} 1/);
+  });
+
   it('continues a completion stream with the prompt plus the text so far', async () => {
     const sent: Sent[] = [];
     const { app } = gateway(['p1', 'p2'], engineTarget((_, n) => (n === 1 ? { breakAfter: 4 } : 'none'), sent));

@@ -5,7 +5,7 @@ import type { AgentMetrics } from '../metrics.js';
 import { type Attempt, passThroughBody } from './attempt.js';
 import type { BodyChunk, BodySource } from './body-source.js';
 import { type CompletionRequest, continuationBody, firstAttemptBody, NotContinuableError } from './completion.js';
-import { MAX_ATTEMPTS_BEFORE_COMMIT, MAX_SSE_EVENT_BYTES } from './constants.js';
+import { CONTINUATION_PEER_POLL_MS, CONTINUATION_PEER_WAIT_MS, MAX_ATTEMPTS_BEFORE_COMMIT, MAX_SSE_EVENT_BYTES } from './constants.js';
 import type { RequestPathLimits } from './request-path.js';
 import { StreamSession } from './stream-session.js';
 
@@ -201,7 +201,7 @@ class Relay {
       this.#session.beginAttempt();
       let attempt: Attempt;
       try {
-        attempt = await this.#init.open(json(continuationBody(this.#init.request, this.#session.progress())));
+        attempt = await this.#openContinuation(brokenAt);
       } catch (err) {
         return this.#fail(brk, err instanceof NotContinuableError ? err.message : `no peer could continue it (${(err as Error).message})`);
       }
@@ -221,6 +221,23 @@ class Relay {
       }
       this.#observe(brk.reason, 'retried');
       brk = step;
+    }
+  }
+
+  /**
+   * Opens the continuation. When no peer looks healthy right now — a loaded fleet's views flap
+   * to "suspect" as a node dies — it waits for one, up to CONTINUATION_PEER_WAIT_MS after the
+   * break, rather than failing a stream that a second later could have gone on.
+   */
+  async #openContinuation(brokenAt: number): Promise<Attempt> {
+    for (;;) {
+      try {
+        return await this.#init.open(json(continuationBody(this.#init.request, this.#session.progress())));
+      } catch (err) {
+        const waitable = err instanceof GatewayError && err.code === 'NO_HEALTHY_PEER' && !this.#finished && !this.#init.clientSignal.aborted;
+        if (!waitable || performance.now() - brokenAt >= CONTINUATION_PEER_WAIT_MS) throw err;
+        await new Promise((resolve) => setTimeout(resolve, CONTINUATION_PEER_POLL_MS));
+      }
     }
   }
 
