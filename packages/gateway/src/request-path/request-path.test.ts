@@ -114,6 +114,17 @@ function summarise(events: string[], kind: 'chat' | 'text' = 'chat') {
 
 const expected = (n: number) => Array.from({ length: n }, (_, i) => `${i === 0 ? '' : ' '}w${i}`).join('');
 
+/** A stream that sends one chunk, then never another: a body that ignores its signal, so only an abort ends the read. */
+const oneChunkThenSilence = (delta: Record<string, unknown>) => async (peerId: string, tried: string[] = []): Promise<ForwardResponse> => ({
+  status: 200,
+  headers: { 'content-type': 'text/event-stream' },
+  body: (async function* () {
+    tried.push(peerId);
+    yield enc.encode(`data: ${JSON.stringify({ id: 'c', object: 'chat.completion.chunk', created: 1, model: MODEL, choices: [{ index: 0, delta, finish_reason: null }] })}\n\n`);
+    await new Promise(() => undefined);
+  })(),
+});
+
 describe('request migration at the entry agent', () => {
   it('continues a chat stream whose peer is lost on another peer: one id, one role, one finish, one [DONE], summed usage', async () => {
     const sent: Sent[] = [];
@@ -310,16 +321,7 @@ describe('request migration at the entry agent', () => {
 
   it('a client that leaves mid-stream is no fault of the peer: no continuation, no inhibition, nothing left in flight', async () => {
     const tried: string[] = [];
-    const send = async (peerId: string): Promise<ForwardResponse> => ({
-      status: 200,
-      headers: { 'content-type': 'text/event-stream' },
-      body: (async function* () {
-        tried.push(peerId);
-        yield enc.encode(`data: ${JSON.stringify({ id: 'c', object: 'chat.completion.chunk', created: 1, model: MODEL, choices: [{ index: 0, delta: { content: 'w0' }, finish_reason: null }] })}\n\n`);
-        await new Promise(() => undefined); // a body that ignores its signal: only the abort ends the read
-      })(),
-    });
-    const { requestPath, metrics } = gateway(['p1', 'p2'], send);
+    const { requestPath, metrics } = gateway(['p1', 'p2'], (peerId) => oneChunkThenSilence({ content: 'w0' })(peerId, tried));
     const json = chatBody();
     const client = new AbortController();
     const served = await requestPath.serve({ model: MODEL, head: { requestId: 'r1', method: 'POST', path: '/v1/chat/completions', headers: {} }, body: enc.encode(JSON.stringify(json)), completion: describeCompletion('chat', json), signal: client.signal });
@@ -336,15 +338,8 @@ describe('request migration at the entry agent', () => {
   });
 
   it('a client that leaves before its first token is no fault of the peer either', async () => {
-    const send = async (): Promise<ForwardResponse> => ({
-      status: 200,
-      headers: { 'content-type': 'text/event-stream' },
-      body: (async function* () {
-        yield enc.encode(`data: ${JSON.stringify({ id: 'c', object: 'chat.completion.chunk', created: 1, model: MODEL, choices: [{ index: 0, delta: { role: 'assistant', content: '' }, finish_reason: null }] })}\n\n`);
-        await new Promise(() => undefined); // prefill that never ends; only the abort ends the read
-      })(),
-    });
-    const { requestPath, metrics } = gateway(['p1', 'p2'], send);
+    // A role delta, then a prefill that never ends.
+    const { requestPath, metrics } = gateway(['p1', 'p2'], (peerId) => oneChunkThenSilence({ role: 'assistant', content: '' })(peerId));
     const json = chatBody();
     const client = new AbortController();
     const serving = requestPath.serve({ model: MODEL, head: { requestId: 'r1', method: 'POST', path: '/v1/chat/completions', headers: {} }, body: enc.encode(JSON.stringify(json)), completion: describeCompletion('chat', json), signal: client.signal });
