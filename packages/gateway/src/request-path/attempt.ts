@@ -24,6 +24,9 @@ export class Attempt {
   #ended = false;
   /** Rejects the read in progress: a body that does not follow its signal still ends on abort. */
   #rejectRead: ((reason: unknown) => void) | undefined;
+  #watchdog: ReturnType<typeof setTimeout> | undefined;
+  #waitingSince: number | undefined;
+  #stallMs = 0;
 
   constructor(peerId: string, response: ForwardResponse, controller: AbortController, release: () => void, deadline: ReturnType<typeof setTimeout> | undefined) {
     this.peerId = peerId;
@@ -47,29 +50,44 @@ export class Attempt {
     this.#deadline = undefined;
   }
 
-  /** The next body chunk, or a stall error when none comes within `stallMs`. */
+  /**
+   * The next body chunk, or a stall error when none comes within `stallMs`. One watchdog timer
+   * per attempt, re-armed only when it fires, rather than a timer set and cleared per chunk: a
+   * long stream reads thousands of chunks, and only waiting for upstream counts toward a stall.
+   */
   async next(stallMs: number): Promise<IteratorResult<Uint8Array>> {
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const stalled = new Promise<never>((_, reject) => {
-      this.#rejectRead = reject;
-      timer = setTimeout(() => {
-        const err = new UpstreamError(UpstreamCode.STREAM_STALLED, `${this.peerId} sent nothing for ${stallMs} ms`, { retryable: true, phase: 'after-head' });
-        this.abort(err);
-        reject(err);
-      }, stallMs);
-    });
-    const next = this.iterator.next();
-    next.catch(() => undefined);
+    if (this.#controller.signal.aborted) throw this.#failure(this.#controller.signal.reason);
+    this.#waitingSince = performance.now();
+    this.#stallMs = stallMs;
+    if (this.#watchdog === undefined) this.#watchdog = setTimeout(() => this.#checkStall(), stallMs);
     try {
-      if (this.#controller.signal.aborted) throw this.#controller.signal.reason;
-      return await Promise.race([next, stalled]);
+      return await new Promise<IteratorResult<Uint8Array>>((resolve, reject) => {
+        this.#rejectRead = reject;
+        this.iterator.next().then(resolve, reject);
+      });
     } catch (err) {
-      const reason: unknown = this.#controller.signal.reason;
-      throw reason instanceof UpstreamError ? reason : err;
+      throw this.#failure(err);
     } finally {
       this.#rejectRead = undefined;
-      clearTimeout(timer);
+      this.#waitingSince = undefined;
     }
+  }
+
+  /** The abort's reason when the attempt was aborted (stall, deadline, peer lost), else `err`. */
+  #failure(err: unknown): unknown {
+    const reason: unknown = this.#controller.signal.reason;
+    return reason instanceof UpstreamError ? reason : err;
+  }
+
+  #checkStall(): void {
+    this.#watchdog = undefined;
+    if (this.#waitingSince === undefined || this.#ended) return; // not waiting: armed again at the next read
+    const waited = performance.now() - this.#waitingSince;
+    if (waited < this.#stallMs) {
+      this.#watchdog = setTimeout(() => this.#checkStall(), this.#stallMs - waited);
+      return;
+    }
+    this.abort(new UpstreamError(UpstreamCode.STREAM_STALLED, `${this.peerId} sent nothing for ${this.#stallMs} ms`, { retryable: true, phase: 'after-head' }));
   }
 
   abort(reason: unknown): void {
@@ -82,6 +100,8 @@ export class Attempt {
     if (this.#ended) return;
     this.#ended = true;
     this.clearDeadline();
+    clearTimeout(this.#watchdog);
+    this.#watchdog = undefined;
     this.#release();
     if (!this.#controller.signal.aborted) void this.iterator.return?.(undefined)?.catch(() => undefined);
   }
