@@ -36,6 +36,7 @@ export class LocalEngineTarget {
   readonly #init: LocalEngineTargetInit;
   readonly #agent = new HttpAgent({ keepAlive: true, maxSockets: MAX_ENGINE_SOCKETS });
   readonly #running = new Set<Running>();
+  #origin: Origin | undefined;
 
   constructor(init: LocalEngineTargetInit) {
     this.#init = init;
@@ -69,7 +70,9 @@ export class LocalEngineTarget {
     }
     let res: IncomingMessage;
     try {
-      res = await send(this.#agent, engine.baseUrl, head, body, signal);
+      // Parsed once per engine URL, not once per request.
+      if (this.#origin?.baseUrl !== engine.baseUrl) this.#origin = originOf(engine.baseUrl);
+      res = await send(this.#agent, this.#origin, head, body, signal);
     } catch (err) {
       release();
       throw new UpstreamError('ENGINE_UNREACHABLE', `engine request failed: ${(err as Error).message}`, { retryable: !signal.aborted, cause: err });
@@ -138,30 +141,31 @@ function refused(code: string, message: string, cause?: unknown): UpstreamError 
  * socket that fails before any response byte never reached the engine's handler, so the request
  * is sent again, once, on a new connection. A fresh connection that fails is an error.
  */
-async function send(agent: HttpAgent, baseUrl: string, head: RequestHead, body: Uint8Array, signal: AbortSignal): Promise<IncomingMessage> {
+async function send(agent: HttpAgent, origin: Origin, head: RequestHead, body: Uint8Array, signal: AbortSignal): Promise<IncomingMessage> {
   try {
-    return await sendOnce(agent, baseUrl, head, body, signal, false);
+    return await sendOnce(agent, origin, head, body, signal, false);
   } catch (err) {
     if (!(err instanceof StaleSocketError) || signal.aborted) throw err instanceof StaleSocketError ? err.cause : err;
-    return sendOnce(agent, baseUrl, head, body, signal, true);
+    return sendOnce(agent, origin, head, body, signal, true);
   }
 }
 
 class StaleSocketError extends Error {}
 
-/** The engine's base URL as node:http options, parsed once per URL rather than once per request. */
-let origin: { baseUrl: string; host: string; port: number; prefix: string } | undefined;
-
-function originOf(baseUrl: string): { host: string; port: number; prefix: string } {
-  if (origin?.baseUrl !== baseUrl) {
-    const url = new URL(baseUrl);
-    origin = { baseUrl, host: url.hostname.replace(/^\[|\]$/g, ''), port: Number(url.port || 80), prefix: url.pathname.replace(/\/$/, '') };
-  }
-  return origin;
+/** The engine's base URL as node:http options. */
+interface Origin {
+  baseUrl: string;
+  host: string;
+  port: number;
+  prefix: string;
 }
 
-function sendOnce(agent: HttpAgent, baseUrl: string, head: RequestHead, body: Uint8Array, signal: AbortSignal, fresh: boolean): Promise<IncomingMessage> {
-  const { host, port, prefix } = originOf(baseUrl);
+function originOf(baseUrl: string): Origin {
+  const url = new URL(baseUrl);
+  return { baseUrl, host: url.hostname.replace(/^\[|\]$/g, ''), port: Number(url.port || 80), prefix: url.pathname.replace(/\/$/, '') };
+}
+
+function sendOnce(agent: HttpAgent, { host, port, prefix }: Origin, head: RequestHead, body: Uint8Array, signal: AbortSignal, fresh: boolean): Promise<IncomingMessage> {
   return new Promise<IncomingMessage>((resolve, reject) => {
     const headers = { ...head.headers, 'content-length': String(body.byteLength) };
     const req = httpRequest({ host, port, path: prefix + head.path, method: head.method, headers, signal, agent: fresh ? false : agent });

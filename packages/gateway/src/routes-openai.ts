@@ -87,14 +87,10 @@ export function openAiRoutes(init: OpenAiRoutesInit): Hono<Env> {
     const headers = answerHeaders(served.headers, served.peerId, head.requestId);
     // Hono answers HEAD by wrapping the GET answer in a new Response: that one must be a web answer.
     const res = c.req.method === 'HEAD' ? undefined : nodeResponse(c);
-    if (res === undefined) {
-      c.set('served', { peerId: served.peerId, status: served.status });
-      return new Response(webBody(served.body), { status: served.status, headers });
-    }
-    writeNodeResponse(res, served.status, headers, served.body, init.log, head.requestId);
+    // Written to the socket: nothing after this route may touch c.res (node-server would write a second head).
+    if (res !== undefined) writeNodeResponse(res, served.status, headers, served.body, init.log, head.requestId);
     c.set('served', { peerId: served.peerId, status: served.status });
-    // Written: nothing after this route may touch c.res (node-server would write a second head).
-    return RESPONSE_ALREADY_SENT;
+    return res !== undefined ? RESPONSE_ALREADY_SENT : new Response(webBody(served.body), { status: served.status, headers });
   }
 
   return app;

@@ -83,7 +83,7 @@ class Relay {
         const step = await this.#untilToken();
         if (step.kind !== 'break') return attempt;
         // The client left before its first token: the break is our own abort, not the peer's.
-        if (this.#init.clientSignal.aborted) {
+        if (this.#clientGone()) {
           const gone = new Error('the client went away before the first token', { cause: this.#init.clientSignal.reason });
           attempt.abort(gone);
           throw gone;
@@ -181,8 +181,8 @@ class Relay {
 
   /** Continues the answer on another peer, or ends the client's stream with an error event. */
   async #migrate(first: Break): Promise<Step> {
-    // Cancelled (the client went away): the break is our own abort, no fault of the peer's.
-    if (this.#finished) return { kind: 'done' };
+    // The client went away: the break is our own abort, no fault of the peer's.
+    if (this.#clientGone()) return { kind: 'done' };
     let brk = first;
     const lastTokenAt = this.#lastTokenAt;
     const brokenAt = performance.now();
@@ -205,8 +205,8 @@ class Relay {
       } catch (err) {
         return this.#fail(brk, err instanceof NotContinuableError ? err.message : `no peer could continue it (${(err as Error).message})`);
       }
-      if (this.#finished) {
-        // Cancelled while the continuation was being opened: it is nobody's now.
+      if (this.#clientGone()) {
+        // The client left while the continuation was being opened: it is nobody's now.
         attempt.abort(new Error('client went away'));
         return { kind: 'done' };
       }
@@ -234,11 +234,16 @@ class Relay {
       try {
         return await this.#init.open(json(continuationBody(this.#init.request, this.#session.progress())));
       } catch (err) {
-        const waitable = err instanceof GatewayError && err.code === 'NO_HEALTHY_PEER' && !this.#finished && !this.#init.clientSignal.aborted;
+        const waitable = err instanceof GatewayError && err.code === 'NO_HEALTHY_PEER' && !this.#clientGone();
         if (!waitable || performance.now() - brokenAt >= CONTINUATION_PEER_WAIT_MS) throw err;
         await new Promise((resolve) => setTimeout(resolve, CONTINUATION_PEER_POLL_MS));
       }
     }
+  }
+
+  /** The client went away: its signal aborted, or it cancelled the body it was reading. */
+  #clientGone(): boolean {
+    return this.#finished || this.#init.clientSignal.aborted;
   }
 
   #whyNot(): string | null {
