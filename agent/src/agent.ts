@@ -9,7 +9,7 @@ import { SuspicionGossip } from './suspicion.js';
 import { NeighbourProbe } from './neighbour-probe.js';
 import { type FleetWiringDeps, newAutoscaler, newInterruptionHandler, newReplacer } from './fleet-wiring.js';
 import { agentSwarmKey } from './swarm-key.js';
-import { type FleetEvent, MembershipView, type PeerDigest, diffFleet, digest, keepAlivePeriodMs } from '@synkti/fleet';
+import { type FleetEvent, MembershipView, type PeerDigest, diffFleet, digest, keepAlivePeriodMs, loadMoved, loadPublishPeriodMs } from '@synkti/fleet';
 import { type EngineConfigInput, type EngineSupervisor, engineSupervisor } from '@synkti/engine';
 import { AgentMetrics, createGatewayApp, type FleetSource, HttpServer, LocalEngineTarget, RequestPath, type RequestTarget } from '@synkti/gateway';
 import { type Clock, type Logger, type Rng, type Startable, systemClock, type TimerHandle } from '@synkti/interface';
@@ -151,6 +151,8 @@ export class Agent implements Startable {
       bootstrap: c.bootstrap,
       heartbeatMs: c.heartbeatMs,
       keepAliveMs: () => keepAlivePeriodMs(c.heartbeatMs, this.view.size),
+      fleetSize: () => this.view.size,
+      syncSource: () => this.view.alive(this.#clock.now()).map((p) => ({ state: p.state, ageMs: p.ageMs })),
       forgetAfterMs: c.deadAfterMs + c.forgetAfterMs,
       ipColocationWhitelist: c.ipColocationWhitelist,
       discover: () => this.#discoverPeers(),
@@ -158,10 +160,11 @@ export class Agent implements Startable {
       clock: this.#clock,
       logger: this.logger,
     });
-    mesh.onState((state) => {
+    mesh.onState((state, _from, ageMs = 0) => {
       // Before the view: a departing decider's last messages carry its decision and then drop it from the view.
       if (state.scale !== undefined && state.fleet === c.fleet) this.#autoscaler?.adopt(state.scale);
-      const outcome = this.view.observe(state, this.#clock.now());
+      // A state relayed by a state sync arrived at its helper ageMs ago: silence counts from then.
+      const outcome = this.view.observe(state, this.#clock.now() - Math.max(0, ageMs));
       if (outcome === 'left' || outcome === 'restarted' || outcome === 'new-peer') this.#refresh();
       this.#suspicions?.onState(state);
     });
@@ -374,6 +377,7 @@ export class Agent implements Startable {
       try {
         this.#autoscaler?.tick();
         this.#replacer?.tick();
+        this.#publishIfLoadMoved();
       } catch (err) {
         this.#log.error({ err }, 'fleet tick failed');
       }
@@ -404,9 +408,7 @@ export class Agent implements Startable {
       engine: engine === undefined
         ? { state: 'stopped', models: [], inStateMs: 0 }
         : { state: engine.state, models: engine.models, inStateMs: Math.max(0, Math.round(engine.inStateMs)), ...(engine.version !== null ? { version: engine.version } : {}) },
-      load: engine === undefined
-        ? { running: null, waiting: null, kvCacheUsage: null, inFlight: 0, capacity: 1 }
-        : { running: engine.load.running, waiting: engine.load.waiting, kvCacheUsage: engine.load.kvCacheUsage === null ? null : Math.min(1, Math.max(0, engine.load.kvCacheUsage)), inFlight: engine.inFlight, capacity: engine.capacity },
+      load: this.#load(engine),
       interruption: this.#interruptions?.interruption ?? null,
       launches: this.#replacer?.launchesInFlight() ?? [],
       fenced: this.#replacer?.fencedInstances() ?? [],
@@ -415,6 +417,25 @@ export class Agent implements Startable {
       apiUrl: this.apiUrl,
       agentVersion: AGENT_VERSION,
     };
+  }
+
+  #load(engine = this.#engine?.snapshot()): StateBody['load'] {
+    if (engine === undefined) return { running: null, waiting: null, kvCacheUsage: null, inFlight: 0, capacity: 1 };
+    const kv = engine.load.kvCacheUsage;
+    return { running: engine.load.running, waiting: engine.load.waiting, kvCacheUsage: kv === null ? null : Math.min(1, Math.max(0, kv)), inFlight: engine.inFlight, capacity: engine.capacity };
+  }
+
+  /**
+   * Keep-alives are slow in a large fleet (see keepAlivePeriodMs), so a load that moved goes out
+   * before the next one — no sooner than loadPublishPeriodMs after the last publish.
+   */
+  #publishIfLoadMoved(): void {
+    const mesh = this.#mesh;
+    const published = mesh?.lastPublished;
+    if (mesh === undefined || published === undefined || this.#stopping) return;
+    if (this.#clock.now() - published.sentAt < loadPublishPeriodMs(this.config.heartbeatMs, this.view.size)) return;
+    if (!loadMoved(published.load, this.#load())) return;
+    void mesh.publishNow().catch((err: unknown) => this.#log.warn({ err }, 'publish failed'));
   }
 
   #scheduleTick(): void {

@@ -5,11 +5,21 @@ export const SUSPECT_AFTER_MS = 3 * HEARTBEAT_INTERVAL_MS;
 /** Silence this long makes a peer dead; long enough to ride out a GC pause or a brief partition. */
 export const DEAD_AFTER_MS = 10_000;
 /**
- * States a node receives per second at most when nothing changes: each agent's keep-alive period
- * is max(heartbeat, fleet size / this), so a node's membership cost stops growing with the fleet
- * past this many peers (20 at a 1 s heartbeat). Changes still go out at once.
+ * States a node receives per heartbeat when nothing changes: each agent's keep-alive period is
+ * heartbeat × max(1, fleet size / this), so a node's membership cost does not grow with the fleet.
+ * Liveness does not ride on it: a closed connection or a neighbour probe makes a peer suspect and
+ * the suspicion is gossiped at once. At 20 per second an idle agent of a 20-node fleet spent ~6 %
+ * of a core on states nobody needed; at 2 it is ~1–2 % (docs/benchmarks.md).
  */
-export const STATES_PER_SECOND_BUDGET = 20;
+export const KEEPALIVE_STATES_PER_HEARTBEAT = 2;
+/**
+ * States a node receives per heartbeat at most from load changes: an agent whose load moved
+ * (see loadMoved) publishes at once, but no more often than heartbeat × max(1, N / this). Under
+ * load the fleet sees fresh figures as before; an idle fleet sends none.
+ */
+export const LOAD_STATES_PER_HEARTBEAT = 20;
+/** A load change worth telling the fleet before the next keep-alive: this share of capacity (or of the KV cache). */
+export const LOAD_CHANGE_SHARE = 0.1;
 /** A peer that announces a keep-alive period is suspect after this many silent periods (if longer than suspectAfter)… */
 export const SUSPECT_AFTER_BEATS = 3;
 /** …and dead after this many (if longer than deadAfter). */

@@ -5,7 +5,9 @@ export {
   FORGET_AFTER_MS,
   DEPARTURE_MEMORY_MS,
   MAX_PEERS_IN_VIEW,
-  STATES_PER_SECOND_BUDGET,
+  KEEPALIVE_STATES_PER_HEARTBEAT,
+  LOAD_STATES_PER_HEARTBEAT,
+  LOAD_CHANGE_SHARE,
   SUSPECT_AFTER_BEATS,
   DEAD_AFTER_BEATS,
 } from './constants.js';
@@ -23,6 +25,7 @@ export {
   compareIds,
   suspectsMe,
   keepAlivePeriodMs,
+  loadPublishPeriodMs,
   silenceLimits,
   type SilenceLimits,
 } from './membership.js';
@@ -32,6 +35,7 @@ export {
   chooseRoute,
   routeCandidates,
   loadScore,
+  loadMoved,
   hash32,
   affinityBound,
   AFFINITY_SLACK_REQUESTS,

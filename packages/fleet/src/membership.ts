@@ -1,5 +1,5 @@
 import { MAX_SUSPECTS_PER_NODE, type NodeState, type Suspicion } from '@synkti/protocol';
-import { DEAD_AFTER_BEATS, DEAD_AFTER_MS, DEPARTURE_MEMORY_MS, FORGET_AFTER_MS, MAX_PEERS_IN_VIEW, STATES_PER_SECOND_BUDGET, SUSPECT_AFTER_BEATS, SUSPECT_AFTER_MS } from './constants.js';
+import { DEAD_AFTER_BEATS, DEAD_AFTER_MS, DEPARTURE_MEMORY_MS, FORGET_AFTER_MS, KEEPALIVE_STATES_PER_HEARTBEAT, LOAD_STATES_PER_HEARTBEAT, MAX_PEERS_IN_VIEW, SUSPECT_AFTER_BEATS, SUSPECT_AFTER_MS } from './constants.js';
 
 export type PeerStatus = 'alive' | 'suspect' | 'dead';
 
@@ -60,11 +60,17 @@ export interface PeerSnapshot {
 }
 
 /**
- * How often an agent sends its state when nothing changed: its heartbeat, or longer in a fleet so
- * large that every node would otherwise receive more than STATES_PER_SECOND_BUDGET states a second.
+ * How often an agent sends its state when nothing changed: its heartbeat, or longer in a fleet
+ * so large that every node would otherwise receive more than KEEPALIVE_STATES_PER_HEARTBEAT
+ * states a heartbeat.
  */
 export function keepAlivePeriodMs(heartbeatMs: number, fleetSize: number): number {
-  return Math.max(heartbeatMs, Math.ceil((fleetSize * 1_000) / STATES_PER_SECOND_BUDGET));
+  return Math.ceil(heartbeatMs * Math.max(1, fleetSize / KEEPALIVE_STATES_PER_HEARTBEAT));
+}
+
+/** The shortest time between two of an agent's load-driven publishes (see loadMoved) in a fleet of `fleetSize`. */
+export function loadPublishPeriodMs(heartbeatMs: number, fleetSize: number): number {
+  return Math.ceil(heartbeatMs * Math.max(1, fleetSize / LOAD_STATES_PER_HEARTBEAT));
 }
 
 /** How long a peer may stay silent before it is suspect, dead and forgotten (each counted from the last state heard). */

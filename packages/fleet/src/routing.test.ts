@@ -4,7 +4,7 @@ import { seededRng } from '@synkti/interface';
 import { type NodeState, sampleNodeState } from '@synkti/protocol';
 import fc from 'fast-check';
 import { MembershipView, type PeerSnapshot } from './membership.js';
-import { affinityBound, chooseRoute, MAX_ROUTE_CANDIDATES } from './routing.js';
+import { affinityBound, chooseRoute, loadMoved, MAX_ROUTE_CANDIDATES } from './routing.js';
 
 function fleet(overrides: Partial<NodeState>[]): PeerSnapshot[] {
   const view = new MembershipView('f');
@@ -89,5 +89,21 @@ describe('chooseRoute', () => {
         if (anyWithin) assert.ok(chosenLoad + 1 <= bound);
       }),
     );
+  });
+});
+
+describe('loadMoved', () => {
+  it('says so for a move of a tenth of capacity (at least one sequence), a KV-cache move of a tenth, or a new capacity; not for less', () => {
+    assert.equal(loadMoved(load(0, 256), load(25, 256)), false);
+    assert.equal(loadMoved(load(0, 256), load(26, 256)), true);
+    assert.equal(loadMoved(load(30, 256), load(4, 256)), true, 'down as well as up');
+    assert.equal(loadMoved(load(0, 4), load(1, 4)), true, 'one sequence on a small engine');
+    assert.equal(loadMoved(load(3, 8), load(3, 8)), false);
+    assert.equal(loadMoved(load(3, 8), load(3, 16)), true);
+    assert.equal(loadMoved({ ...load(3, 256), kvCacheUsage: 0.2 }, { ...load(3, 256), kvCacheUsage: 0.35 }), true);
+    assert.equal(loadMoved({ ...load(3, 256), kvCacheUsage: 0.2 }, { ...load(3, 256), kvCacheUsage: 0.25 }), false);
+    // Waiting requests count like running ones; an engine that reports no counts is judged on the agent's own in-flight count.
+    assert.equal(loadMoved(load(0, 8), { ...load(0, 8), waiting: 2 }), true);
+    assert.equal(loadMoved({ ...load(0, 8), running: null }, { ...load(0, 8), running: null, inFlight: 1 }), true);
   });
 });

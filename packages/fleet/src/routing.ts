@@ -1,4 +1,6 @@
 import type { Rng } from '@synkti/interface';
+import type { LoadInfo } from '@synkti/protocol';
+import { LOAD_CHANGE_SHARE } from './constants.js';
 import type { PeerSnapshot } from './membership.js';
 
 /** Bounded-load factor: no peer takes more than c × the mean load through affinity. */
@@ -37,9 +39,26 @@ export function routeCandidates(peers: readonly PeerSnapshot[], model: string): 
  */
 export function loadScore(peer: PeerSnapshot, inFlight: ReadonlyMap<string, number>): number {
   const load = peer.state.load;
-  const engineLoad = (load.running ?? load.inFlight) + (load.waiting ?? 0);
+  const engineLoad = engineSequences(load);
   const sequences = (engineLoad + (inFlight.get(peer.peerId) ?? 0)) / Math.max(1, load.capacity);
   return Math.max(sequences, load.kvCacheUsage ?? 0);
+}
+
+/** Sequences the engine runs or queues, as routing counts them. */
+function engineSequences(load: LoadInfo): number {
+  return (load.running ?? load.inFlight) + (load.waiting ?? 0);
+}
+
+/**
+ * Whether the load moved enough since `published` that peers should hear it before the next
+ * keep-alive: by LOAD_CHANGE_SHARE of capacity (at least one sequence) or of the KV cache, or a
+ * new capacity. Smaller moves change no routing choice worth a message to every node.
+ */
+export function loadMoved(published: LoadInfo, current: LoadInfo): boolean {
+  if (published.capacity !== current.capacity) return true;
+  const step = Math.max(1, LOAD_CHANGE_SHARE * current.capacity);
+  if (Math.abs(engineSequences(current) - engineSequences(published)) >= step) return true;
+  return Math.abs((current.kvCacheUsage ?? 0) - (published.kvCacheUsage ?? 0)) >= LOAD_CHANGE_SHARE;
 }
 
 /**

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { MAX_SUSPECTS_PER_NODE, sampleNodeState } from '@synkti/protocol';
-import { STATES_PER_SECOND_BUDGET } from './constants.js';
-import { keepAlivePeriodMs, MembershipView, suspectsMe } from './membership.js';
+import { KEEPALIVE_STATES_PER_HEARTBEAT, LOAD_STATES_PER_HEARTBEAT } from './constants.js';
+import { keepAlivePeriodMs, loadPublishPeriodMs, MembershipView, suspectsMe } from './membership.js';
 
 const state = (peerId: string, seq: number, extra: Parameters<typeof sampleNodeState>[0] = {}) =>
   sampleNodeState({ fleet: 'f', peerId, seq, incarnation: 1, ...extra });
@@ -45,11 +45,21 @@ describe('gossiped suspicion and its refutation', () => {
     assert.equal(view.status('paused', 19_001), 'dead');
   });
 
-  it('keepAlivePeriodMs: the heartbeat up to STATES_PER_SECOND_BUDGET peers, then fleet size / budget', () => {
-    assert.equal(keepAlivePeriodMs(1_000, 5), 1_000);
-    assert.equal(keepAlivePeriodMs(1_000, STATES_PER_SECOND_BUDGET), 1_000);
-    assert.equal(keepAlivePeriodMs(1_000, 2 * STATES_PER_SECOND_BUDGET), 2_000);
-    assert.equal(keepAlivePeriodMs(1_000, 1_000), Math.ceil(1_000_000 / STATES_PER_SECOND_BUDGET));
+  it('keepAlivePeriodMs: the heartbeat up to KEEPALIVE_STATES_PER_HEARTBEAT peers, then so that a node receives that many states a heartbeat', () => {
+    assert.equal(keepAlivePeriodMs(1_000, 1), 1_000);
+    assert.equal(keepAlivePeriodMs(1_000, KEEPALIVE_STATES_PER_HEARTBEAT), 1_000);
+    assert.equal(keepAlivePeriodMs(100, 2 * KEEPALIVE_STATES_PER_HEARTBEAT), 200);
+    for (const n of [5, 20, 1_000]) {
+      // The fleet's keep-alive states per heartbeat, as every node receives them, stay at the budget.
+      const perHeartbeat = (n * 1_000) / keepAlivePeriodMs(1_000, n);
+      assert.ok(perHeartbeat <= KEEPALIVE_STATES_PER_HEARTBEAT + 1e-9, `N=${n}: ${perHeartbeat}`);
+    }
+  });
+
+  it('loadPublishPeriodMs: load changes may go out every heartbeat up to LOAD_STATES_PER_HEARTBEAT peers, then spaced the same way', () => {
+    assert.equal(loadPublishPeriodMs(1_000, LOAD_STATES_PER_HEARTBEAT), 1_000);
+    assert.equal(loadPublishPeriodMs(1_000, 2 * LOAD_STATES_PER_HEARTBEAT), 2_000);
+    assert.ok(loadPublishPeriodMs(1_000, 20) < keepAlivePeriodMs(1_000, 20), 'load changes travel faster than keep-alives');
   });
 
   it('a newer incarnation refutes a suspicion of the old one', () => {

@@ -10,4 +10,5 @@ export { generateSwarmKey, parseSwarmKey, readSwarmKey } from './swarm-key.js';
 export { SwarmKeyError, PeerKeyError, MeshNotStartedError } from './errors.js';
 export { forwardRequest, handleForwardProtocol, type ForwardOptions, type ForwardServe, type InboundForward, type ForwardHandlerOptions } from './forward/index.js';
 export { multiaddrProblem } from './multiaddrs.js';
-export { DhtRendezvous, rendezvousKey, type RendezvousPeer } from './rendezvous.js';
+export { DhtRendezvous, rendezvousIntervalMs, rendezvousKey, type RendezvousPeer } from './rendezvous.js';
+export { MAX_SYNC_STATES, SYNC_TIMEOUT_MS, type SyncedState } from './state-sync.js';

@@ -43,6 +43,31 @@ describe('Mesh', () => {
     assert.equal(await a.reachable(bId, 1_000), false);
   });
 
+  it('probes a connected peer with the muxer ping frame, not a stream per probe; a frozen one does not answer', async () => {
+    const key = parseSwarmKey(generateSwarmKey());
+    const a = await startMesh(key);
+    const b = await startMesh(key, a.multiaddrs());
+    await waitFor('b connected to a', () => (a.libp2p.getConnections().length > 0 ? true : undefined));
+    const pingService = a.libp2p.services.ping;
+    const original = pingService.ping.bind(pingService);
+    let protocolPings = 0;
+    pingService.ping = (...args: Parameters<typeof original>) => {
+      protocolPings++;
+      return original(...args);
+    };
+    try {
+      let answered = false;
+      for (let i = 0; i < 5 && !answered; i++) answered = await a.reachable(b.peerId, 2_000);
+      assert.equal(answered, true);
+      assert.equal(protocolPings, 0, 'the ping protocol (a new stream) was not used');
+      // A peer whose event loop does not run never answers: its muxer stops reading.
+      for (const c of b.libp2p.getConnections()) (c as unknown as { muxer: { onData: (buf: unknown) => void } }).muxer.onData = () => {};
+      assert.equal(await a.reachable(b.peerId, 500), false);
+    } finally {
+      pingService.ping = original;
+    }
+  });
+
   it('probes a peer through another (indirect probe): yes while the target runs, no once it stopped, no from a helper that is gone', async () => {
     const key = parseSwarmKey(generateSwarmKey());
     const a = await startMesh(key);
@@ -59,6 +84,32 @@ describe('Mesh', () => {
     assert.equal(await a.reachableVia(helperId, targetId, 4_000), false, 'a stopped target is not confirmed');
     await helper.stop();
     assert.equal(await a.reachableVia(helperId, targetId, 2_000), false, 'no helper, no yes');
+  });
+
+  it('gives a joiner the states its first peer holds at once (state sync), with their ages; other fleets and its own state are left out', async () => {
+    const key = parseSwarmKey(generateSwarmKey());
+    const elsewhere = sampleNodeState({ fleet: 'f', peerId: '12D3KooWElsewhere', seq: 7, addrs: [] });
+    const otherFleet = sampleNodeState({ fleet: 'other', peerId: '12D3KooWOtherFleet' });
+    let joinerId = '';
+    const helper = await meshes.start(key, [], undefined, {
+      syncSource: () => [
+        { state: elsewhere, ageMs: 1_234 },
+        { state: otherFleet, ageMs: 0 },
+        { state: sampleNodeState({ fleet: 'f', peerId: joinerId }), ageMs: 0 },
+      ],
+    });
+    const received: { state: NodeState; from: string; ageMs: number | undefined }[] = [];
+    const joiner = await meshes.start(key, []);
+    joinerId = joiner.peerId;
+    joiner.onState((state, from, ageMs) => received.push({ state, from, ageMs }));
+    // No heartbeat anywhere: only the sync can carry these states.
+    await joiner.libp2p.dial(helper.libp2p.getMultiaddrs()[0]!, { signal: AbortSignal.timeout(5_000) });
+    const got = await waitFor('the synced state', () => received.find((r) => r.state.peerId === elsewhere.peerId));
+    assert.equal(got.ageMs, 1_234);
+    assert.equal(got.from, helper.peerId);
+    assert.equal(got.state.seq, 7);
+    await new Promise((r) => setTimeout(r, 200));
+    assert.deepEqual(received.map((r) => r.state.peerId), [elsewhere.peerId], 'another fleet and the joiner itself are not delivered');
   });
 
   it('refuses a node with another swarm key', async () => {

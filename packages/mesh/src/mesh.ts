@@ -15,9 +15,13 @@ import { createMeshNode, type MeshLibp2p } from './node.js';
 import { DhtRendezvous, rendezvousKey } from './rendezvous.js';
 import { StateGossip, type StateListener } from './state-gossip.js';
 import { type GossipTraffic, gossipTrafficRegister } from './gossip-traffic.js';
+import { handleSyncRequests, requestSync, type SyncedState } from './state-sync.js';
 
 /** What the agent says about itself; the mesh stamps identity, sequence and time. */
 export type StateBody = Omit<NodeState, 'v' | 'fleet' | 'peerId' | 'incarnation' | 'seq' | 'sentAt' | 'addrs' | 'leaving' | 'beatMs'>;
+
+/** State syncs a node tries after joining (each with the next peer that connects) before it waits for gossip alone. */
+const MAX_SYNC_ATTEMPTS = 3;
 
 /** Mux streams one connection may carry each way: one per requesting peer, plus room while one is replaced. */
 const MAX_MUX_STREAMS_PER_CONNECTION = 4;
@@ -35,6 +39,13 @@ export interface MeshInit {
    * lengthens it as the fleet grows (see keepAlivePeriodMs), and every state announces it.
    */
   keepAliveMs?: () => number;
+  /**
+   * The states this node holds alive, with their ages, for a peer that joins and asks (state
+   * sync). Default: only its own last state.
+   */
+  syncSource?: () => SyncedState[];
+  /** Peers this agent knows of, itself included (default 1): stretches the DHT rendezvous period (see rendezvousIntervalMs). */
+  fleetSize?: () => number;
   /** Peers silent this long are no longer dialled by the connector. */
   forgetAfterMs: number;
   ipColocationWhitelist?: string[];
@@ -79,6 +90,10 @@ export class Mesh implements Startable {
   #lastPublished: NodeState | undefined;
   #starting: Promise<void> | undefined;
   #traffic: GossipTraffic | undefined;
+  /** State sync: whether one succeeded since the node was last alone, and whether one is under way. */
+  #synced = false;
+  #syncing = false;
+  #syncAttempts = 0;
 
   constructor(init: MeshInit) {
     this.#init = init;
@@ -148,7 +163,8 @@ export class Mesh implements Startable {
     // No fixed node: any one live peer leads to the rest through the fleet's key on the DHT.
     const rendezvous = new DhtRendezvous(node, await rendezvousKey(init.fleet, init.swarmKey), this.#clock, this.#log.child({ component: 'mesh:rendezvous' }), (peers) => {
       for (const p of peers) connector.learn(p.peerId, p.addrs);
-    });
+    }, init.fleetSize);
+    node.addEventListener('peer:connect', (evt) => this.#syncOnConnect(evt.detail.toString()));
     node.addEventListener('peer:disconnect', (evt) => {
       const peerId = evt.detail.toString();
       for (const listener of this.#disconnectListeners) listener(peerId);
@@ -156,6 +172,7 @@ export class Mesh implements Startable {
     await node.start();
     // Every agent answers indirect probes: the fence check before a silent peer is terminated.
     await handleProbeRequests(node, (peerId, timeoutMs) => this.reachable(peerId, timeoutMs), HELPER_PING_TIMEOUT_MS, this.#log.child({ component: 'mesh:probe' }));
+    await handleSyncRequests(node, () => this.#syncSource(), this.#log.child({ component: 'mesh:sync' }));
     gossip.start();
     connector.start();
     rendezvous.start();
@@ -197,13 +214,18 @@ export class Mesh implements Startable {
   }
 
   /**
-   * Whether the peer answers a direct libp2p ping within `timeoutMs` (dialling it if needed):
-   * the check before a silent peer's instance is terminated. Any failure reads as false.
+   * Whether the peer answers a ping within `timeoutMs`: the neighbour probe and the check before a
+   * silent peer's instance is terminated. Over an open connection it is yamux's own ping frame,
+   * answered by the peer's event loop like any stream; only without one does it dial and use
+   * libp2p's ping protocol. Any failure reads as false.
    */
   async reachable(peerId: string, timeoutMs: number): Promise<boolean> {
     const node = this.#started().node;
+    const signal = AbortSignal.timeout(timeoutMs);
     try {
-      await node.services.ping.ping(peerIdFromString(peerId), { signal: AbortSignal.timeout(timeoutMs) });
+      const muxer = openMuxerOf(node, peerId);
+      if (muxer !== undefined) await muxer.ping({ signal });
+      else await node.services.ping.ping(peerIdFromString(peerId), { signal });
       return true;
     } catch {
       return false;
@@ -315,10 +337,48 @@ export class Mesh implements Startable {
     await this.#started().gossip.publish(state);
   }
 
-  #emit(state: NodeState, from: string): void {
+  #syncSource(): SyncedState[] {
+    if (this.#init.syncSource !== undefined) return this.#init.syncSource();
+    return this.#lastPublished === undefined ? [] : [{ state: this.#lastPublished, ageMs: 0 }];
+  }
+
+  /**
+   * A node that joins (or comes back from being alone) asks the first peer it connects to for
+   * the fleet's states, retrying on the next connection if that fails; MAX_SYNC_ATTEMPTS in all
+   * until it is alone again.
+   */
+  #syncOnConnect(peerId: string): void {
+    const node = this.#node;
+    if (node === undefined) return;
+    if (node.getConnections().length <= 1 && node.getPeers().length <= 1) {
+      this.#synced = false;
+      this.#syncAttempts = 0;
+    }
+    if (this.#synced || this.#syncing || this.#syncAttempts >= MAX_SYNC_ATTEMPTS) return;
+    this.#syncing = true;
+    this.#syncAttempts++;
+    void requestSync(node, peerId, this.#init.fleet)
+      .then(({ states, rejected, error }) => {
+        const self = node.peerId.toString();
+        for (const { state, ageMs } of states) {
+          if (state.peerId === self) continue;
+          if (state.leaving) this.#connector?.forget(state.peerId);
+          else this.#connector?.learn(state.peerId, state.addrs);
+          this.#emit(state, peerId, ageMs);
+        }
+        if (error === undefined) this.#synced = true;
+        const log = error === undefined ? this.#log.info.bind(this.#log) : this.#log.warn.bind(this.#log);
+        log({ from: peerId, states: states.length, rejected, err: error }, error === undefined ? 'state sync' : 'state sync failed; will ask the next peer that connects');
+      })
+      .finally(() => {
+        this.#syncing = false;
+      });
+  }
+
+  #emit(state: NodeState, from: string, ageMs?: number): void {
     for (const listener of this.#listeners) {
       try {
-        listener(state, from);
+        listener(state, from, ageMs);
       } catch (err) {
         this.#log.error({ err, peerId: state.peerId }, 'state listener threw');
       }
@@ -329,4 +389,23 @@ export class Mesh implements Startable {
     if (this.#node === undefined || this.#gossip === undefined) throw new MeshNotStartedError();
     return { node: this.#node, gossip: this.#gossip };
   }
+}
+
+/** The part of a stream muxer the probe uses: yamux answers a ping frame without opening a stream. */
+interface PingingMuxer {
+  ping(options: { signal: AbortSignal }): Promise<number>;
+}
+
+/**
+ * The muxer of an open connection to `peerId`, if it can ping. A libp2p ping opens a stream per
+ * probe (multistream negotiation, a peer-store write, ~10 encrypted frames); yamux's ping is one
+ * 12-byte frame each way. libp2p 3 keeps the muxer on the connection without typing it.
+ */
+function openMuxerOf(node: MeshLibp2p, peerId: string): PingingMuxer | undefined {
+  for (const connection of node.getConnections(peerIdFromString(peerId))) {
+    if (connection.status !== 'open') continue;
+    const muxer = (connection as unknown as { muxer?: Partial<PingingMuxer> }).muxer;
+    if (typeof muxer?.ping === 'function') return muxer as PingingMuxer;
+  }
+  return undefined;
 }

@@ -1,17 +1,17 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Mesh } from './index.js';
+import { Mesh, type MeshInit } from './index.js';
 
 /** Meshes on loopback for one test file, each in its own state directory; `stopAll` in `after`. */
 export class TestMeshes {
   readonly #dirs: string[] = [];
   readonly #meshes: Mesh[] = [];
 
-  async start(swarmKey: Uint8Array, bootstrap: string[] = [], timings: { heartbeatMs: number; forgetAfterMs: number } = { heartbeatMs: 100, forgetAfterMs: 10_000 }): Promise<Mesh> {
+  async start(swarmKey: Uint8Array, bootstrap: string[] = [], timings: { heartbeatMs: number; forgetAfterMs: number } = { heartbeatMs: 100, forgetAfterMs: 10_000 }, extra: Partial<MeshInit> = {}): Promise<Mesh> {
     const dir = await mkdtemp(join(tmpdir(), 'synkti-mesh-'));
     this.#dirs.push(dir);
-    const mesh = new Mesh({ fleet: 'f', stateDir: dir, swarmKey, listen: ['/ip4/127.0.0.1/tcp/0'], bootstrap, ...timings });
+    const mesh = new Mesh({ fleet: 'f', stateDir: dir, swarmKey, listen: ['/ip4/127.0.0.1/tcp/0'], bootstrap, ...timings, ...extra });
     this.#meshes.push(mesh);
     await mesh.start();
     return mesh;

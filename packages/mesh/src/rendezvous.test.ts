@@ -5,7 +5,8 @@ import { generateKeyPair } from '@libp2p/crypto/keys';
 import { silentLogger, systemClock } from '@synkti/interface';
 import { DHT_PROTOCOL_PREFIX } from '@synkti/protocol';
 import { createMeshNode, type MeshLibp2p } from './node.js';
-import { DhtRendezvous, type RendezvousPeer, rendezvousKey } from './rendezvous.js';
+import { RENDEZVOUS_FLEET_SPACING_MS, RENDEZVOUS_INTERVAL_MS } from './constants.js';
+import { DhtRendezvous, type RendezvousPeer, rendezvousIntervalMs, rendezvousKey } from './rendezvous.js';
 import { generateSwarmKey, parseSwarmKey } from './swarm-key.js';
 
 const nodes: MeshLibp2p[] = [];
@@ -54,5 +55,18 @@ describe('DHT rendezvous', () => {
     assert.ok(bSeen, `C found B (found: ${JSON.stringify(seen)})`);
     assert.ok(bSeen.addrs.some((addr) => b.getMultiaddrs().some((m) => m.toString().startsWith(addr))), 'with an address B listens on');
     assert.ok(!seen.some((p) => p.peerId === c.peerId.toString()), 'never itself');
+  });
+});
+
+describe('rendezvousIntervalMs', () => {
+  it('keeps the fleet-wide round rate bounded: one round per spacing period across the fleet, never faster than the floor', () => {
+    assert.equal(rendezvousIntervalMs(0), RENDEZVOUS_INTERVAL_MS);
+    assert.equal(rendezvousIntervalMs(1), RENDEZVOUS_INTERVAL_MS);
+    for (const n of [20, 100, 1_000]) {
+      const period = rendezvousIntervalMs(n);
+      assert.ok(period >= RENDEZVOUS_INTERVAL_MS);
+      // Rounds per second across the fleet stay at or under one per spacing period.
+      assert.ok(n / period <= 1 / RENDEZVOUS_FLEET_SPACING_MS + 1e-12, `N=${n}`);
+    }
   });
 });

@@ -3,7 +3,7 @@ import { deadlineSignal } from '@synkti/interface';
 import { CID } from 'multiformats/cid';
 import * as raw from 'multiformats/codecs/raw';
 import { sha256 } from 'multiformats/hashes/sha2';
-import { MAX_RENDEZVOUS_PEERS, RENDEZVOUS_CHECK_MS, RENDEZVOUS_INTERVAL_MS, RENDEZVOUS_QUERY_TIMEOUT_MS, RENDEZVOUS_RETRY_MS } from './constants.js';
+import { MAX_RENDEZVOUS_PEERS, RENDEZVOUS_CHECK_MS, RENDEZVOUS_FLEET_SPACING_MS, RENDEZVOUS_INTERVAL_MS, RENDEZVOUS_QUERY_TIMEOUT_MS, RENDEZVOUS_RETRY_MS } from './constants.js';
 import type { MeshLibp2p } from './node.js';
 
 /** A peer the rendezvous found, with the addresses its provider record carries. */
@@ -13,6 +13,15 @@ export interface RendezvousPeer {
 }
 
 const encoder = new TextEncoder();
+
+/**
+ * The period between one agent's rendezvous rounds in a fleet of `fleetSize`: at least
+ * RENDEZVOUS_INTERVAL_MS, and long enough that the whole fleet runs about one round per
+ * RENDEZVOUS_FLEET_SPACING_MS (each round costs the key's closest peers a request or two).
+ */
+export function rendezvousIntervalMs(fleetSize: number): number {
+  return Math.max(RENDEZVOUS_INTERVAL_MS, Math.max(1, fleetSize) * RENDEZVOUS_FLEET_SPACING_MS);
+}
 
 /**
  * The fleet's rendezvous key on the DHT: derived from the fleet name and the swarm key, so
@@ -31,7 +40,7 @@ export async function rendezvousKey(fleet: string, swarmKey: Uint8Array): Promis
  * The third source of peers (after the bootstrap list and the provider's listing): every agent
  * announces itself as a provider of the fleet's rendezvous key and looks the key up, so any one
  * live peer leads to all the others — no fixed node. Runs only while connected (the DHT needs a
- * first peer), soon after the first connection and then every RENDEZVOUS_INTERVAL_MS.
+ * first peer), soon after the first connection and then every rendezvousIntervalMs(fleet size).
  */
 export class DhtRendezvous {
   readonly #node: MeshLibp2p;
@@ -39,13 +48,15 @@ export class DhtRendezvous {
   readonly #clock: Clock;
   readonly #log: Logger;
   readonly #found: (peers: RendezvousPeer[]) => void;
+  readonly #fleetSize: () => number;
   #timer: TimerHandle | undefined;
   #nextAt = 0;
   #busy: AbortController | undefined;
   #running = false;
 
-  constructor(node: MeshLibp2p, key: CID, clock: Clock, log: Logger, found: (peers: RendezvousPeer[]) => void) {
+  constructor(node: MeshLibp2p, key: CID, clock: Clock, log: Logger, found: (peers: RendezvousPeer[]) => void, fleetSize: () => number = () => 1) {
     this.#node = node;
+    this.#fleetSize = fleetSize;
     this.#key = key;
     this.#clock = clock;
     this.#log = log;
@@ -74,7 +85,7 @@ export class DhtRendezvous {
     const now = this.#clock.now();
     if (this.#busy === undefined && now >= this.#nextAt && this.#node.getConnections().length > 0) {
       void this.round().then((ok) => {
-        this.#nextAt = this.#clock.now() + (ok ? RENDEZVOUS_INTERVAL_MS : RENDEZVOUS_RETRY_MS);
+        this.#nextAt = this.#clock.now() + (ok ? rendezvousIntervalMs(this.#fleetSize()) : RENDEZVOUS_RETRY_MS);
       });
     }
     this.#schedule();

@@ -10,7 +10,11 @@ export interface GossipCounters {
   rejected: number;
 }
 
-export type StateListener = (state: NodeState, from: string) => void;
+/**
+ * `from` is the peer the state came through; `ageMs` how long ago it arrived there, for a state
+ * relayed by a state sync (absent for gossip, which arrives now).
+ */
+export type StateListener = (state: NodeState, from: string, ageMs?: number) => void;
 export type RejectListener = (from: string, reason: string) => void;
 
 /**

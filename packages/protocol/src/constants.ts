@@ -17,6 +17,8 @@ export const FORWARD_PROTOCOL = '/synkti/forward/1.0.0';
  * terminated, the launcher asks a few others, so one bad link cannot cost a healthy node.
  */
 export const PROBE_PROTOCOL = '/synkti/probe/1.0.0';
+/** State sync on join: a node that just connected asks one peer for every state it holds (see mesh's state-sync). */
+export const SYNC_PROTOCOL = '/synkti/sync/1.0.0';
 /** The kad-dht protocol prefix, so Synkti's DHT never mixes with the public IPFS one. */
 export const DHT_PROTOCOL_PREFIX = '/synkti';
 

@@ -8,6 +8,7 @@ export {
   MAX_SUSPECTS_PER_NODE,
   FORWARD_PROTOCOL,
   PROBE_PROTOCOL,
+  SYNC_PROTOCOL,
   DHT_PROTOCOL_PREFIX,
   stateTopic,
 } from './constants.js';
