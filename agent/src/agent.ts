@@ -9,7 +9,7 @@ import { SuspicionGossip } from './suspicion.js';
 import { NeighbourProbe } from './neighbour-probe.js';
 import { type FleetWiringDeps, newAutoscaler, newInterruptionHandler, newReplacer } from './fleet-wiring.js';
 import { agentSwarmKey } from './swarm-key.js';
-import { type FleetEvent, MembershipView, type PeerDigest, diffFleet, digest, keepAlivePeriodMs, loadMoved, loadPublishPeriodMs } from '@synkti/fleet';
+import { type FleetEvent, MembershipView, type PeerDigest, diffFleet, digest, keepAlivePeriodMs, loadPublishDue } from '@synkti/fleet';
 import { type EngineConfigInput, type EngineSupervisor, engineSupervisor } from '@synkti/engine';
 import { AgentMetrics, createGatewayApp, type FleetSource, HttpServer, LocalEngineTarget, RequestPath, type RequestTarget } from '@synkti/gateway';
 import { type Clock, type Logger, type Rng, type Startable, systemClock, type TimerHandle } from '@synkti/interface';
@@ -433,8 +433,7 @@ export class Agent implements Startable {
     const mesh = this.#mesh;
     const published = mesh?.lastPublished;
     if (mesh === undefined || published === undefined || this.#stopping) return;
-    if (this.#clock.now() - published.sentAt < loadPublishPeriodMs(this.config.heartbeatMs, this.view.size)) return;
-    if (!loadMoved(published.load, this.#load())) return;
+    if (!loadPublishDue(published, this.#load(), this.#clock.now(), this.config.heartbeatMs, this.view.size)) return;
     void mesh.publishNow().catch((err: unknown) => this.#log.warn({ err }, 'publish failed'));
   }
 

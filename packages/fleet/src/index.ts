@@ -36,6 +36,7 @@ export {
   routeCandidates,
   loadScore,
   loadMoved,
+  loadPublishDue,
   hash32,
   affinityBound,
   AFFINITY_SLACK_REQUESTS,

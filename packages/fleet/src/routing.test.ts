@@ -4,7 +4,7 @@ import { seededRng } from '@synkti/interface';
 import { type NodeState, sampleNodeState } from '@synkti/protocol';
 import fc from 'fast-check';
 import { MembershipView, type PeerSnapshot } from './membership.js';
-import { affinityBound, chooseRoute, loadMoved, MAX_ROUTE_CANDIDATES } from './routing.js';
+import { affinityBound, chooseRoute, loadMoved, loadPublishDue, MAX_ROUTE_CANDIDATES } from './routing.js';
 
 function fleet(overrides: Partial<NodeState>[]): PeerSnapshot[] {
   const view = new MembershipView('f');
@@ -105,5 +105,16 @@ describe('loadMoved', () => {
     // Waiting requests count like running ones; an engine that reports no counts is judged on the agent's own in-flight count.
     assert.equal(loadMoved(load(0, 8), { ...load(0, 8), waiting: 2 }), true);
     assert.equal(loadMoved({ ...load(0, 8), running: null }, { ...load(0, 8), running: null, inFlight: 1 }), true);
+  });
+});
+
+describe('loadPublishDue', () => {
+  it('publishes a moved load once the last state is a load-publish period old, not before; an unmoved load never', () => {
+    const published = { load: load(0, 8), sentAt: 10_000 };
+    assert.equal(loadPublishDue(published, load(4, 8), 10_500, 1_000, 20), false, 'half a heartbeat after the last publish');
+    assert.equal(loadPublishDue(published, load(4, 8), 11_000, 1_000, 20), true);
+    assert.equal(loadPublishDue(published, load(0, 8), 60_000, 1_000, 20), false, 'nothing moved: the keep-alive carries it');
+    assert.equal(loadPublishDue(published, load(4, 8), 11_000, 1_000, 100), false, 'a fleet of 100 spaces load publishes 5 heartbeats apart');
+    assert.equal(loadPublishDue(published, load(4, 8), 15_000, 1_000, 100), true);
   });
 });

@@ -1,7 +1,7 @@
 import type { Rng } from '@synkti/interface';
 import type { LoadInfo } from '@synkti/protocol';
 import { LOAD_CHANGE_SHARE } from './constants.js';
-import type { PeerSnapshot } from './membership.js';
+import { loadPublishPeriodMs, type PeerSnapshot } from './membership.js';
 
 /** Bounded-load factor: no peer takes more than c × the mean load through affinity. */
 export const DEFAULT_AFFINITY_LOAD_FACTOR = 1.25;
@@ -59,6 +59,14 @@ export function loadMoved(published: LoadInfo, current: LoadInfo): boolean {
   const step = Math.max(1, LOAD_CHANGE_SHARE * current.capacity);
   if (Math.abs(engineSequences(current) - engineSequences(published)) >= step) return true;
   return Math.abs((current.kvCacheUsage ?? 0) - (published.kvCacheUsage ?? 0)) >= LOAD_CHANGE_SHARE;
+}
+
+/**
+ * Whether an agent should publish its state now for its load: it moved (loadMoved) since the
+ * last state it published, and that state is at least loadPublishPeriodMs old by its own clock.
+ */
+export function loadPublishDue(published: { load: LoadInfo; sentAt: number }, current: LoadInfo, now: number, heartbeatMs: number, fleetSize: number): boolean {
+  return now - published.sentAt >= loadPublishPeriodMs(heartbeatMs, fleetSize) && loadMoved(published.load, current);
 }
 
 /**
