@@ -6,10 +6,11 @@ import type { Autoscaler } from './autoscaler.js';
 import { HistorySampler } from './history-sampler.js';
 import { confirmGone } from './fence-probe.js';
 import { SuspicionGossip } from './suspicion.js';
+import { LoadPublisher } from './load-publisher.js';
 import { NeighbourProbe } from './neighbour-probe.js';
 import { type FleetWiringDeps, newAutoscaler, newInterruptionHandler, newReplacer } from './fleet-wiring.js';
 import { agentSwarmKey } from './swarm-key.js';
-import { type FleetEvent, MembershipView, type PeerDigest, diffFleet, digest, keepAlivePeriodMs, loadPublishDue } from '@synkti/fleet';
+import { type FleetEvent, MembershipView, type PeerDigest, diffFleet, digest, keepAlivePeriodMs } from '@synkti/fleet';
 import { type EngineConfigInput, type EngineSupervisor, engineSupervisor } from '@synkti/engine';
 import { AgentMetrics, createGatewayApp, type FleetSource, HttpServer, LocalEngineTarget, RequestPath, type RequestTarget } from '@synkti/gateway';
 import { type Clock, type Logger, type Rng, type Startable, systemClock, type TimerHandle } from '@synkti/interface';
@@ -51,6 +52,7 @@ export class Agent implements Startable {
   #interruptions: InterruptionHandler | undefined;
   #suspicions: SuspicionGossip | undefined;
   #neighbourProbe: NeighbourProbe | undefined;
+  #loadPublisher: LoadPublisher | undefined;
   #leaveListeners = new Set<(reason: string) => void>();
   #tick: TimerHandle | undefined;
   #heartbeatTick: TimerHandle | undefined;
@@ -185,6 +187,14 @@ export class Agent implements Startable {
     this.#suspicions = suspicions;
     this.#neighbourProbe = new NeighbourProbe({ mesh, view: this.view, clock: this.#clock, logger: this.logger, self: () => mesh.peerId, suspect: (peerId) => suspicions.suspect(peerId) });
     this.#neighbourProbe.start();
+    this.#loadPublisher = new LoadPublisher({
+      clock: this.#clock,
+      heartbeatMs: c.heartbeatMs,
+      fleetSize: () => this.view.size,
+      published: () => (this.#stopping ? undefined : mesh.lastPublished),
+      load: () => this.#load(),
+      publishNow: () => void mesh.publishNow().catch((err: unknown) => this.#log.warn({ err }, 'publish failed')),
+    });
     return mesh;
   }
 
@@ -377,7 +387,7 @@ export class Agent implements Startable {
       try {
         this.#autoscaler?.tick();
         this.#replacer?.tick();
-        this.#publishIfLoadMoved();
+        this.#loadPublisher?.tick();
       } catch (err) {
         this.#log.error({ err }, 'fleet tick failed');
       }
@@ -423,18 +433,6 @@ export class Agent implements Startable {
     if (engine === undefined) return { running: null, waiting: null, kvCacheUsage: null, inFlight: 0, capacity: 1 };
     const kv = engine.load.kvCacheUsage;
     return { running: engine.load.running, waiting: engine.load.waiting, kvCacheUsage: kv === null ? null : Math.min(1, Math.max(0, kv)), inFlight: engine.inFlight, capacity: engine.capacity };
-  }
-
-  /**
-   * Keep-alives are slow in a large fleet (see keepAlivePeriodMs), so a load that moved goes out
-   * before the next one — no sooner than loadPublishPeriodMs after the last publish.
-   */
-  #publishIfLoadMoved(): void {
-    const mesh = this.#mesh;
-    const published = mesh?.lastPublished;
-    if (mesh === undefined || published === undefined || this.#stopping) return;
-    if (!loadPublishDue(published, this.#load(), this.#clock.now(), this.config.heartbeatMs, this.view.size)) return;
-    void mesh.publishNow().catch((err: unknown) => this.#log.warn({ err }, 'publish failed'));
   }
 
   #scheduleTick(): void {

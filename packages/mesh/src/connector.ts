@@ -3,6 +3,7 @@ import { peerIdFromString } from '@libp2p/peer-id';
 import { multiaddr } from '@multiformats/multiaddr';
 import type { Clock, Logger, TimerHandle } from '@synkti/interface';
 import {
+  FORGET_AFTER_BEATS,
   CONNECT_INTERVAL_MS,
   DIAL_TIMEOUT_MS,
   DISCOVER_ALONE_MS,
@@ -23,6 +24,8 @@ interface KnownPeer {
   rank: number;
   addrs: string[];
   lastSeenAt: number;
+  /** The peer's announced keep-alive period (0 when it beats at the heartbeat): silence counts in its periods. */
+  beatMs: number;
   nextDialAt: number;
   dialBackoffMs: number;
 }
@@ -77,13 +80,17 @@ export class Connector {
     this.#timer = undefined;
   }
 
-  /** Records where a peer can be reached (from its gossiped state). */
-  learn(peerId: string, addrs: string[]): void {
+  /**
+   * Records where a peer can be reached (from its gossiped state), and its keep-alive period
+   * `beatMs`: a peer of a large fleet is heard from only every so often, and must not be
+   * forgotten between two of its keep-alives.
+   */
+  learn(peerId: string, addrs: string[], beatMs = 0): void {
     if (peerId === this.#node.peerId.toString()) return;
     const known = this.#known.get(peerId);
     const now = this.#clock.now();
-    if (known === undefined) this.#known.set(peerId, { rank: preference(this.#node.peerId.toString(), peerId), addrs, lastSeenAt: now, nextDialAt: now, dialBackoffMs: JOIN_RETRY_INITIAL_MS });
-    else Object.assign(known, { addrs, lastSeenAt: now });
+    if (known === undefined) this.#known.set(peerId, { rank: preference(this.#node.peerId.toString(), peerId), addrs, lastSeenAt: now, beatMs, nextDialAt: now, dialBackoffMs: JOIN_RETRY_INITIAL_MS });
+    else Object.assign(known, { addrs, lastSeenAt: now, beatMs });
   }
 
   /**
@@ -124,7 +131,7 @@ export class Connector {
       this.#discoverAndDial();
     }
     for (const [peerId, known] of this.#known) {
-      if (now - known.lastSeenAt <= this.#forgetAfterMs) continue;
+      if (now - known.lastSeenAt <= Math.max(this.#forgetAfterMs, FORGET_AFTER_BEATS * known.beatMs)) continue;
       this.#known.delete(peerId);
       this.#keptAliveCache.delete(peerId);
     }

@@ -4,6 +4,12 @@ export const JOIN_RETRY_INITIAL_MS = 250;
 export const JOIN_RETRY_MAX_MS = 5_000;
 /** Per-dial budget; loopback and LAN dials finish in milliseconds, a dead address should not hold the loop. */
 export const DIAL_TIMEOUT_MS = 5_000;
+/**
+ * The connector forgets a peer silent this many of its announced keep-alive periods (or its
+ * forget time, if longer): a view calls such a peer dead after 10 periods, and in a fleet of 140
+ * or more a keep-alive period is longer than the forget time alone.
+ */
+export const FORGET_AFTER_BEATS = 10;
 /** How often the connector checks connectivity; cheap, and a quick re-join matters more than idle work. */
 export const CONNECT_INTERVAL_MS = 250;
 /** A node with no connection asks its discovery source this often at least (on top of the join backoff). */

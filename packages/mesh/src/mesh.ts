@@ -157,7 +157,7 @@ export class Mesh implements Startable {
     const connector = new Connector(node, init.bootstrap ?? [], this.#clock, this.#log.child({ component: 'mesh:connector' }), init.forgetAfterMs, init.discover);
     gossip.onState((state, from) => {
       if (state.leaving) connector.forget(state.peerId);
-      else connector.learn(state.peerId, state.addrs);
+      else connector.learn(state.peerId, state.addrs, state.beatMs);
       this.#emit(state, from);
     });
     // No fixed node: any one live peer leads to the rest through the fleet's key on the DHT.
@@ -363,7 +363,7 @@ export class Mesh implements Startable {
         for (const { state, ageMs } of states) {
           if (state.peerId === self) continue;
           if (state.leaving) this.#connector?.forget(state.peerId);
-          else this.#connector?.learn(state.peerId, state.addrs);
+          else this.#connector?.learn(state.peerId, state.addrs, state.beatMs);
           this.#emit(state, peerId, ageMs);
         }
         if (error === undefined) this.#synced = true;
