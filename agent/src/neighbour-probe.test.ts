@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { MembershipView } from '@synkti/fleet';
+import { MembershipView, NEIGHBOUR_PROBE_INTERVAL_MS } from '@synkti/fleet';
 import { ManualClock, silentLogger } from '@synkti/interface';
 import { sampleNodeState } from '@synkti/protocol';
-import { NEIGHBOUR_PROBE_INTERVAL_MS, NeighbourProbe } from './neighbour-probe.js';
+import { NeighbourProbe } from './neighbour-probe.js';
 
 function setup(opts: { answers: Record<string, boolean>; via?: Record<string, boolean>; connected?: string[] }) {
   const clock = new ManualClock(0);

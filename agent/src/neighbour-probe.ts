@@ -1,15 +1,6 @@
-import { compareIds, indirectProbeHelpers, type MembershipView } from '@synkti/fleet';
+import { compareIds, indirectProbeHelpers, type MembershipView, NEIGHBOUR_INDIRECT_TIMEOUT_MS, NEIGHBOUR_PROBE_HELPERS, NEIGHBOUR_PROBE_INTERVAL_MS, NEIGHBOUR_PROBE_TIMEOUT_MS } from '@synkti/fleet';
 import type { Clock, Logger, TimerHandle } from '@synkti/interface';
 import type { ProbeMesh } from './fence-probe.js';
-
-/** One connected peer is pinged this often: every node is probed by each of its ~8 neighbours in turn. */
-export const NEIGHBOUR_PROBE_INTERVAL_MS = 1_000;
-/** Generous: a busy peer's event loop answers late, and a late answer is not a lost node. */
-export const NEIGHBOUR_PROBE_TIMEOUT_MS = 2_000;
-/** Whole exchange with one helper of an indirect probe (its own ping plus the round trip). */
-export const NEIGHBOUR_INDIRECT_TIMEOUT_MS = 3_000;
-/** Helpers asked when a neighbour does not answer (fewer than the fence check: this only suspects). */
-export const NEIGHBOUR_PROBE_HELPERS = 2;
 
 export interface NeighbourProbeDeps {
   mesh: ProbeMesh & { connectedPeers(): string[] };

@@ -46,7 +46,15 @@ export {
   RING_VNODES_PER_PEER,
   MAX_ROUTE_CANDIDATES,
 } from './routing.js';
-export { indirectProbeHelpers, INDIRECT_PROBE_HELPERS } from './probe-helpers.js';
+export {
+  indirectProbeHelpers,
+  INDIRECT_PROBE_HELPERS,
+  NEIGHBOUR_INDIRECT_TIMEOUT_MS,
+  NEIGHBOUR_PROBE_HELPERS,
+  NEIGHBOUR_PROBE_INTERVAL_MS,
+  NEIGHBOUR_PROBE_TIMEOUT_MS,
+  neighbourProbeDetectionMs,
+} from './probe-helpers.js';
 export {
   addSample,
   agreedScale,

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { sampleNodeState } from '@synkti/protocol';
 import { MembershipView } from './membership.js';
-import { indirectProbeHelpers } from './probe-helpers.js';
+import { indirectProbeHelpers, NEIGHBOUR_INDIRECT_TIMEOUT_MS, NEIGHBOUR_PROBE_INTERVAL_MS, NEIGHBOUR_PROBE_TIMEOUT_MS, neighbourProbeDetectionMs } from './probe-helpers.js';
 
 describe('indirectProbeHelpers', () => {
   const view = new MembershipView('f');
@@ -28,5 +28,15 @@ describe('indirectProbeHelpers', () => {
   it('spreads different targets over different helpers', () => {
     const firsts = new Set(['t1', 't2', 't3', 't4', 't5', 't6', 't7', 't8'].map((t) => indirectProbeHelpers(view.snapshot(0), t, 'self', 1)[0]));
     assert.ok(firsts.size >= 3, `first helpers ${[...firsts]}`);
+  });
+});
+
+describe('neighbourProbeDetectionMs', () => {
+  it('is the wait for the next probe, the ping timeout and the indirect check; the phase is clamped to one interval', () => {
+    const fixed = NEIGHBOUR_PROBE_TIMEOUT_MS + NEIGHBOUR_INDIRECT_TIMEOUT_MS;
+    assert.equal(neighbourProbeDetectionMs(0), fixed);
+    assert.equal(neighbourProbeDetectionMs(0.5), fixed + NEIGHBOUR_PROBE_INTERVAL_MS / 2);
+    assert.equal(neighbourProbeDetectionMs(7), fixed + NEIGHBOUR_PROBE_INTERVAL_MS);
+    assert.equal(neighbourProbeDetectionMs(-1), fixed);
   });
 });

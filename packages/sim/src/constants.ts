@@ -1,3 +1,5 @@
+import { neighbourProbeDetectionMs, SUSPECT_AFTER_MS as SUSPECT_AFTER_MS_ } from '@synkti/fleet';
+
 /** Defaults of the simulator, each with why. Figures match design §3/§4 and issue 7. */
 export const HOUR_MS = 3_600_000;
 /** Issue 7: preemptions at 5 % per node-hour by default (the seed's rate). */
@@ -22,6 +24,11 @@ export const COLD_START_MS = 300_000;
 export const LAUNCH_TIMEOUT_MS = 600_000;
 /** Heartbeat, suspicion and forgetting are the fleet's own membership timings (design §3), not a copy. */
 export { HEARTBEAT_INTERVAL_MS as HEARTBEAT_MS, SUSPECT_AFTER_MS, DEAD_AFTER_MS, FORGET_AFTER_MS } from '@synkti/fleet';
+/**
+ * The latest a side notices a peer cut off by a partition: a neighbour's probe (the fleet's own
+ * probe timings), or silence if that were sooner.
+ */
+export const CUT_OFF_NOTICED_WITHIN_MS = Math.max(SUSPECT_AFTER_MS_, neighbourProbeDetectionMs(1));
 /** The recheck cadence of a launcher below target: the fleet core's listing refresh. */
 export { PROVIDER_REFRESH_MS } from '@synkti/fleet';
 /** Gossip latency: measured p50 32 ms / p99 117 ms at 20 nodes (design §6); 1 % loss retried next heartbeat. */

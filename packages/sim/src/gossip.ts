@@ -1,5 +1,5 @@
 import { HEARTBEAT_MS, HOUR_MS } from './constants.js';
-import { compareVersions, defaultMembershipTimings, type PeerFacts, silenceLimits } from '@synkti/fleet';
+import { compareVersions, defaultMembershipTimings, keepAlivePeriodMs, neighbourProbeDetectionMs, type PeerFacts, silenceLimits, type SilenceLimits } from '@synkti/fleet';
 import { hear } from './core.js';
 import { exponential } from './random.js';
 import { deletePeer, dropIndex, setPeer } from './view.js';
@@ -90,27 +90,39 @@ export function requestEval(w: World, side: number, wanted: number): void {
   schedule(w, at, { k: 'eval', side, at });
 }
 
-/** The fleet's own silence limits (membership's `silenceLimits`, default timings, one beat a heartbeat). */
-const SILENCE = silenceLimits(defaultMembershipTimings);
+/**
+ * The fleet's own silence limits for a fleet of `fleetSize` (membership's `silenceLimits`, default
+ * timings, each agent announcing its keep-alive period as the mesh does when it is longer than a
+ * heartbeat).
+ */
+function silenceFor(fleetSize: number): SilenceLimits {
+  const beatMs = keepAlivePeriodMs(HEARTBEAT_MS, fleetSize);
+  return silenceLimits(defaultMembershipTimings, beatMs > HEARTBEAT_MS ? beatMs : undefined);
+}
 
 /**
- * Silence: heartbeats stop reaching `side`. Last heard up to a heartbeat ago, the peer turns
- * suspect (not alive), then dead, then forgotten, at the fleet's silence limits from then.
+ * Silence: the peer's states stop reaching `side` and its connections there stay open (a network
+ * cut). A neighbour's probe finds it first (`neighbourProbeDetectionMs`), or silence does if that
+ * is sooner: it turns suspect then, dead `deadAfterMs` after the suspicion unless silence makes it
+ * dead sooner, and is forgotten at the silence limit — the fleet's own rules.
  */
 export function goSilent(w: World, side: number, peerId: string): void {
   const entry = w.views[side]!.peers.get(peerId);
   if (entry === undefined) return;
+  const silence = silenceFor(w.views[side]!.peers.size);
   const lastHeard = w.now - w.rng() * HEARTBEAT_MS;
-  schedule(w, lastHeard + SILENCE.suspectAfterMs, { k: 'silent', side, peerId, seq: entry.seq, lastHeard });
+  const suspectAt = Math.min(lastHeard + silence.suspectAfterMs, w.now + neighbourProbeDetectionMs(w.rng()));
+  const deadAt = Math.min(lastHeard + silence.deadAfterMs, suspectAt + defaultMembershipTimings.deadAfterMs);
+  schedule(w, suspectAt, { k: 'silent', side, peerId, seq: entry.seq, deadAt, forgetAt: lastHeard + silence.forgetAfterMs });
 }
 
-export function onSilent(w: World, side: number, peerId: string, seq: number, lastHeard: number): void {
+export function onSilent(w: World, side: number, peerId: string, seq: number, deadAt: number, forgetAt: number): void {
   const view = w.views[side]!;
   const entry = view.peers.get(peerId);
   if (entry === undefined || entry.seq !== seq || !entry.facts.alive) return;
   setPeer(view, peerId, { ...entry, facts: withFacts(entry.facts, false, entry.facts.dead === true), surplus: { ...entry.surplus, alive: false } });
-  schedule(w, lastHeard + SILENCE.deadAfterMs, { k: 'dead', side, peerId, seq });
-  schedule(w, lastHeard + SILENCE.forgetAfterMs, { k: 'forget', side, peerId, seq });
+  schedule(w, deadAt, { k: 'dead', side, peerId, seq });
+  schedule(w, forgetAt, { k: 'forget', side, peerId, seq });
   requestEval(w, side, w.now);
 }
 

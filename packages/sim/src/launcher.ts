@@ -13,7 +13,7 @@ import {
   waitsOnProvider,
   stepFleet,
 } from '@synkti/fleet';
-import { HEARTBEAT_MS, SUSPECT_AFTER_MS } from './constants.js';
+import { CUT_OFF_NOTICED_WITHIN_MS, HEARTBEAT_MS } from './constants.js';
 import { coreConfig } from './core.js';
 import { publishNow, requestEval } from './gossip.js';
 import { adjustProvisioned, kill, launched, startDrain } from './lifecycle.js';
@@ -146,7 +146,7 @@ function countLaunch(w: World, side: number, d: LaunchDecision): void {
   if (plan !== null && !plan.quorum) w.counters.launchesWithoutQuorum++;
   if (sideMembers(w, side) * 2 <= targetOf(w, side)) {
     w.counters.minorityLaunches++;
-    const noticed = w.now - w.partitionedAt > SUSPECT_AFTER_MS + HEARTBEAT_MS;
+    const noticed = w.now - w.partitionedAt > CUT_OFF_NOTICED_WITHIN_MS + HEARTBEAT_MS;
     if (noticed && plan !== null && !plan.providerConfirms && heldElsewhere(w, d.slot)) w.counters.minorityLaunchesWithoutWitness++;
   }
 }

@@ -128,7 +128,7 @@ function handle(w: World, ev: SimEvent): void {
       apply(w, ev.side, ev.snap);
       return;
     case 'silent':
-      onSilent(w, ev.side, ev.peerId, ev.seq, ev.lastHeard);
+      onSilent(w, ev.side, ev.peerId, ev.seq, ev.deadAt, ev.forgetAt);
       return;
     case 'dead':
       onDead(w, ev.side, ev.peerId, ev.seq);

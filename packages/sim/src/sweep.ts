@@ -1,5 +1,5 @@
 import type { SimConfig } from './config.js';
-import { PROVIDER_REFRESH_MS, SUSPECT_AFTER_MS } from './constants.js';
+import { CUT_OFF_NOTICED_WITHIN_MS, PROVIDER_REFRESH_MS } from './constants.js';
 import { runSimulation } from './simulate.js';
 
 /** A hostile small fleet for seed sweeps: frequent partitions, reclaim waves, boot failures, duels. */
@@ -43,7 +43,7 @@ export function sweepSeeds(first: number, count: number): SweepOutcome {
   for (let seed = first; seed < first + count; seed++) {
     const config = sweepConfig(seed);
     const r = runSimulation(config);
-    const bound = r.config.launchTimeoutMs + PROVIDER_REFRESH_MS + SUSPECT_AFTER_MS + 10_000;
+    const bound = r.config.launchTimeoutMs + PROVIDER_REFRESH_MS + CUT_OFF_NOTICED_WITHIN_MS + 10_000;
     out.runs++;
     out.partitions += r.partitions;
     out.preemptions += r.preemptions;

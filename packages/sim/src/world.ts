@@ -94,7 +94,7 @@ export interface Snapshot {
 
 export type SimEvent =
   | { k: 'deliver'; side: number; snap: Snapshot }
-  | { k: 'silent'; side: number; peerId: string; seq: number; lastHeard: number }
+  | { k: 'silent'; side: number; peerId: string; seq: number; deadAt: number; forgetAt: number }
   | { k: 'dead'; side: number; peerId: string; seq: number }
   | { k: 'forget'; side: number; peerId: string; seq: number }
   | { k: 'eval'; side: number; at: number }
@@ -154,7 +154,7 @@ export interface World {
   nodes: Map<string, SimNode>;
   views: SideView[];
   partitioned: boolean;
-  /** When the current partition began (its sides need SUSPECT_AFTER_MS + a heartbeat to notice). */
+  /** When the current partition began (its sides need CUT_OFF_NOTICED_WITHIN_MS + a heartbeat to notice). */
   partitionedAt: number;
   /** The provider's listing (pending + running instances) as last polled, and when. */
   polled: { count: number; instances: readonly ProviderInstance[]; at: number };
