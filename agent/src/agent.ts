@@ -53,6 +53,7 @@ export class Agent implements Startable {
   #suspicions: SuspicionGossip | undefined;
   #neighbourProbe: NeighbourProbe | undefined;
   #loadPublisher: LoadPublisher | undefined;
+  #refreshQueued = false;
   #leaveListeners = new Set<(reason: string) => void>();
   #tick: TimerHandle | undefined;
   #heartbeatTick: TimerHandle | undefined;
@@ -162,12 +163,17 @@ export class Agent implements Startable {
       clock: this.#clock,
       logger: this.logger,
     });
-    mesh.onState((state, _from, ageMs = 0) => {
+    mesh.onState((state, _from, ageMs) => {
       // Before the view: a departing decider's last messages carry its decision and then drop it from the view.
       if (state.scale !== undefined && state.fleet === c.fleet) this.#autoscaler?.adopt(state.scale);
       // A state relayed by a state sync arrived at its helper ageMs ago: silence counts from then.
-      const outcome = this.view.observe(state, this.#clock.now() - Math.max(0, ageMs));
-      if (outcome === 'left' || outcome === 'restarted' || outcome === 'new-peer') this.#refresh();
+      const now = this.#clock.now();
+      const outcome = this.view.observe(state, now, ageMs === undefined ? now : now - Math.max(0, ageMs));
+      if (outcome === 'left' || outcome === 'restarted' || outcome === 'new-peer') {
+        // A sync delivers a whole fleet in one go: one refresh after it, not one per state.
+        if (ageMs === undefined) this.#refresh();
+        else this.#refreshSoon();
+      }
       this.#suspicions?.onState(state);
     });
     const suspicions = new SuspicionGossip({
@@ -433,6 +439,15 @@ export class Agent implements Startable {
     if (engine === undefined) return { running: null, waiting: null, kvCacheUsage: null, inFlight: 0, capacity: 1 };
     const kv = engine.load.kvCacheUsage;
     return { running: engine.load.running, waiting: engine.load.waiting, kvCacheUsage: kv === null ? null : Math.min(1, Math.max(0, kv)), inFlight: engine.inFlight, capacity: engine.capacity };
+  }
+
+  #refreshSoon(): void {
+    if (this.#refreshQueued) return;
+    this.#refreshQueued = true;
+    queueMicrotask(() => {
+      this.#refreshQueued = false;
+      if (!this.#stopping) this.#refresh();
+    });
   }
 
   #scheduleTick(): void {

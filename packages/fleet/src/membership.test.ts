@@ -21,6 +21,19 @@ describe('MembershipView', () => {
     assert.equal(view.status('a', 15_001), undefined);
   });
 
+  it('a relayed state (state sync) counts its silence from when it arrived at the helper; what it carries is heard now', () => {
+    const view = new MembershipView('f', { suspectAfterMs: 3_000, deadAfterMs: 10_000, forgetAfterMs: 5_000 });
+    view.observe(state('target', 1), 50_000);
+    // Relayed 9 s after it reached the helper, naming 'target' as suspect at the version held.
+    assert.equal(view.observe(state('relayed', 1, { suspects: [{ peerId: 'target', incarnation: 1, seq: 1 }] }), 50_000, 41_000), 'new-peer');
+    assert.equal(view.get('relayed')?.lastSeenAt, 41_000);
+    assert.equal(view.status('relayed', 51_001), 'dead', 'dead 10 s after it arrived at the helper');
+    assert.equal(view.get('target')?.rumouredAt, 50_000, 'the rumour is heard now, not back-dated');
+    assert.equal(view.status('target', 59_000), 'suspect');
+    assert.equal(view.observe(state('later', 1), 50_000, 60_000), 'new-peer');
+    assert.equal(view.get('later')?.lastSeenAt, 50_000, 'never in the future');
+  });
+
   it('ignores duplicates and out-of-order messages by sequence number', () => {
     const view = new MembershipView('f');
     view.observe(state('a', 5), 0);

@@ -126,9 +126,12 @@ export class MembershipView {
 
   /**
    * Takes a state into the view. Newer incarnations replace older ones whatever their
-   * sequence; within one incarnation only a higher sequence number is accepted.
+   * sequence; within one incarnation only a higher sequence number is accepted. `arrivedAt`
+   * (default `now`) is when the state first arrived in the fleet as far as this view knows — for
+   * a state relayed by a state sync, when it reached the helper: silence counts from then, while
+   * rumours, fences and departures it carries are taken as heard now.
    */
-  observe(state: NodeState, now: number): ObserveOutcome {
+  observe(state: NodeState, now: number, arrivedAt: number = now): ObserveOutcome {
     if (state.fleet !== this.fleet) return 'wrong-fleet';
     for (const instanceId of state.fenced ?? []) this.fence(instanceId, now);
     const instanceId = state.provider.instanceId;
@@ -148,10 +151,11 @@ export class MembershipView {
     }
     if (gone !== undefined) this.#departed.delete(state.peerId);
     const restarted = known !== undefined && state.incarnation > known.state.incarnation;
-    const firstSeenAt = known === undefined || restarted ? now : known.firstSeenAt;
-    this.#peers.set(state.peerId, { state, lastSeenAt: now, firstSeenAt, suspectedAt: null, rumouredAt: null });
+    const seenAt = Math.min(now, arrivedAt);
+    const firstSeenAt = known === undefined || restarted ? seenAt : known.firstSeenAt;
+    this.#peers.set(state.peerId, { state, lastSeenAt: seenAt, firstSeenAt, suspectedAt: null, rumouredAt: null });
     for (const suspicion of state.suspects ?? []) this.#hearSuspicion(suspicion, now);
-    this.#enforceLimit(now);
+    this.#enforceLimit();
     if (known === undefined) return 'new-peer';
     return restarted ? 'restarted' : 'updated';
   }
@@ -303,10 +307,10 @@ export class MembershipView {
     if (this.#departed.size > MAX_PEERS_IN_VIEW) this.#departed.delete(this.#departed.keys().next().value as string);
   }
 
-  #enforceLimit(now: number): void {
+  #enforceLimit(): void {
     if (this.#peers.size <= MAX_PEERS_IN_VIEW) return;
     const stalest = [...this.#peers].sort((a, b) => a[1].lastSeenAt - b[1].lastSeenAt)[0];
-    if (stalest !== undefined && now - stalest[1].lastSeenAt > 0) this.#peers.delete(stalest[0]);
+    if (stalest !== undefined) this.#peers.delete(stalest[0]);
   }
 }
 

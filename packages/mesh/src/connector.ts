@@ -81,16 +81,17 @@ export class Connector {
   }
 
   /**
-   * Records where a peer can be reached (from its gossiped state), and its keep-alive period
-   * `beatMs`: a peer of a large fleet is heard from only every so often, and must not be
-   * forgotten between two of its keep-alives.
+   * Records where a peer can be reached (from its gossiped state, or the rendezvous), and its
+   * keep-alive period `beatMs` when the source knows it: a peer of a large fleet is heard from
+   * only every so often, and must not be forgotten between two of its keep-alives.
    */
-  learn(peerId: string, addrs: string[], beatMs = 0): void {
+  learn(peerId: string, addrs: string[], beatMs?: number): void {
     if (peerId === this.#node.peerId.toString()) return;
     const known = this.#known.get(peerId);
     const now = this.#clock.now();
-    if (known === undefined) this.#known.set(peerId, { rank: preference(this.#node.peerId.toString(), peerId), addrs, lastSeenAt: now, beatMs, nextDialAt: now, dialBackoffMs: JOIN_RETRY_INITIAL_MS });
-    else Object.assign(known, { addrs, lastSeenAt: now, beatMs });
+    if (known === undefined) this.#known.set(peerId, { rank: preference(this.#node.peerId.toString(), peerId), addrs, lastSeenAt: now, beatMs: beatMs ?? 0, nextDialAt: now, dialBackoffMs: JOIN_RETRY_INITIAL_MS });
+    // A source without the period (the DHT rendezvous) keeps the one gossip announced.
+    else Object.assign(known, { addrs, lastSeenAt: now, beatMs: beatMs ?? known.beatMs });
   }
 
   /**

@@ -20,6 +20,9 @@ import { handleSyncRequests, requestSync, type SyncedState } from './state-sync.
 /** What the agent says about itself; the mesh stamps identity, sequence and time. */
 export type StateBody = Omit<NodeState, 'v' | 'fleet' | 'peerId' | 'incarnation' | 'seq' | 'sentAt' | 'addrs' | 'leaving' | 'beatMs'>;
 
+/** The longest keep-alive period a state may announce (the schema's bound; beyond it every receiver would reject the state). */
+const MAX_BEAT_MS = 3_600_000;
+
 /** State syncs a node tries after joining (each with the next peer that connects) before it waits for gossip alone. */
 const MAX_SYNC_ATTEMPTS = 3;
 
@@ -166,6 +169,11 @@ export class Mesh implements Startable {
     }, init.fleetSize);
     node.addEventListener('peer:connect', (evt) => this.#syncOnConnect(evt.detail.toString()));
     node.addEventListener('peer:disconnect', (evt) => {
+      // Alone again: the next connection syncs afresh.
+      if (node.getPeers().length === 0) {
+        this.#synced = false;
+        this.#syncAttempts = 0;
+      }
       const peerId = evt.detail.toString();
       for (const listener of this.#disconnectListeners) listener(peerId);
     });
@@ -224,7 +232,15 @@ export class Mesh implements Startable {
     const signal = AbortSignal.timeout(timeoutMs);
     try {
       const muxer = openMuxerOf(node, peerId);
-      if (muxer !== undefined) await muxer.ping({ signal });
+      // Never hand yamux the signal: a ping it gives up on leaves no ping pending, and the pong
+      // arriving later then reads as unrequested and aborts the whole connection. Unsignalled,
+      // a late pong settles it, and probes meanwhile share it (yamux keeps one in flight).
+      if (muxer !== undefined) {
+        // A ping answered a moment ago stays "in flight" until yamux's own continuation runs;
+        // sharing it would take an old answer for a new one.
+        await new Promise((resolve) => setImmediate(resolve));
+        await untilAborted(muxer.ping({}), signal);
+      }
       else await node.services.ping.ping(peerIdFromString(peerId), { signal });
       return true;
     } catch {
@@ -310,7 +326,7 @@ export class Mesh implements Startable {
   }
 
   #keepAliveMs(): number {
-    return Math.max(this.#init.heartbeatMs, this.#init.keepAliveMs?.() ?? this.#init.heartbeatMs);
+    return Math.min(MAX_BEAT_MS, Math.max(this.#init.heartbeatMs, this.#init.keepAliveMs?.() ?? this.#init.heartbeatMs));
   }
 
   #stamp(body: StateBody, leaving: boolean): NodeState {
@@ -350,7 +366,7 @@ export class Mesh implements Startable {
   #syncOnConnect(peerId: string): void {
     const node = this.#node;
     if (node === undefined) return;
-    if (node.getConnections().length <= 1 && node.getPeers().length <= 1) {
+    if (node.getPeers().length <= 1) {
       this.#synced = false;
       this.#syncAttempts = 0;
     }
@@ -366,7 +382,8 @@ export class Mesh implements Startable {
           else this.#connector?.learn(state.peerId, state.addrs, state.beatMs);
           this.#emit(state, peerId, ageMs);
         }
-        if (error === undefined) this.#synced = true;
+        // A helper that knew nobody (a fleet restarting together) taught nothing: ask the next one.
+        if (error === undefined && states.length > 0) this.#synced = true;
         const log = error === undefined ? this.#log.info.bind(this.#log) : this.#log.warn.bind(this.#log);
         log({ from: peerId, states: states.length, rejected, err: error }, error === undefined ? 'state sync' : 'state sync failed; will ask the next peer that connects');
       })
@@ -393,13 +410,33 @@ export class Mesh implements Startable {
 
 /** The part of a stream muxer the probe uses: yamux answers a ping frame without opening a stream. */
 interface PingingMuxer {
-  ping(options: { signal: AbortSignal }): Promise<number>;
+  ping(options: { signal?: AbortSignal }): Promise<number>;
+}
+
+/** `promise`, or a rejection with the signal's reason when it aborts first; the listener is let go either way. */
+function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(signal.reason);
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(
+      (value) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(value);
+      },
+      (err: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(err);
+      },
+    );
+  });
 }
 
 /**
  * The muxer of an open connection to `peerId`, if it can ping. A libp2p ping opens a stream per
  * probe (multistream negotiation, a peer-store write, ~10 encrypted frames); yamux's ping is one
- * 12-byte frame each way. libp2p 3 keeps the muxer on the connection without typing it.
+ * 12-byte frame each way. libp2p 3.3 keeps the muxer on the connection without typing it, and
+ * @libp2p/yamux 8.0.3 (pinned) has `ping`; anything else falls back to the ping protocol.
  */
 function openMuxerOf(node: MeshLibp2p, peerId: string): PingingMuxer | undefined {
   for (const connection of node.getConnections(peerIdFromString(peerId))) {

@@ -49,14 +49,16 @@ export class DhtRendezvous {
   readonly #log: Logger;
   readonly #found: (peers: RendezvousPeer[]) => void;
   readonly #fleetSize: () => number;
+  readonly #random: () => number;
   #timer: TimerHandle | undefined;
   #nextAt = 0;
   #busy: AbortController | undefined;
   #running = false;
 
-  constructor(node: MeshLibp2p, key: CID, clock: Clock, log: Logger, found: (peers: RendezvousPeer[]) => void, fleetSize: () => number = () => 1) {
+  constructor(node: MeshLibp2p, key: CID, clock: Clock, log: Logger, found: (peers: RendezvousPeer[]) => void, fleetSize: () => number = () => 1, random: () => number = Math.random) {
     this.#node = node;
     this.#fleetSize = fleetSize;
+    this.#random = random;
     this.#key = key;
     this.#clock = clock;
     this.#log = log;
@@ -83,9 +85,14 @@ export class DhtRendezvous {
 
   #check(): void {
     const now = this.#clock.now();
-    if (this.#busy === undefined && now >= this.#nextAt && this.#node.getConnections().length > 0) {
+    const connected = this.#node.getConnections().length > 0;
+    // Alone: the first round after the next connection comes at once.
+    if (!connected && this.#busy === undefined) this.#nextAt = 0;
+    if (this.#busy === undefined && now >= this.#nextAt && connected) {
       void this.round().then((ok) => {
-        this.#nextAt = this.#clock.now() + (ok ? rendezvousIntervalMs(this.#fleetSize()) : RENDEZVOUS_RETRY_MS);
+        // Spread over half to one and a half periods, so agents that started together drift apart.
+        const period = ok ? rendezvousIntervalMs(this.#fleetSize()) * (0.5 + this.#random()) : RENDEZVOUS_RETRY_MS;
+        this.#nextAt = this.#clock.now() + period;
       });
     }
     this.#schedule();

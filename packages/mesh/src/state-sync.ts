@@ -22,7 +22,7 @@ import type { MeshLibp2p } from './node.js';
 export const MAX_SYNC_STATES = 4_096;
 /** The whole exchange, dial included: a state a second late is still worth more than waiting for gossip. */
 export const SYNC_TIMEOUT_MS = 5_000;
-/** Sync requests a node serves at once; a joiner asks once. */
+/** Sync streams one connection may carry at once, each way (libp2p counts per connection); a joiner asks once. */
 const MAX_INBOUND_SYNCS = 4;
 /** Ages above this are clamped: a held state older than that is near dead anyway. */
 const MAX_AGE_MS = 0xffff_ffff;
@@ -69,10 +69,9 @@ export async function requestSync(node: MeshLibp2p, peerId: string, fleet: strin
   let stream: Stream | undefined;
   try {
     stream = await node.dialProtocol(peerIdFromString(peerId), SYNC_PROTOCOL, { signal });
-    const opened = stream;
-    signal.addEventListener('abort', () => opened.abort(new Error('state sync timed out')), { once: true });
-    await opened.close();
-    for await (const raw of pipe(readStream(opened), (src) => lp.decode(src, { maxDataLength: 4 + MAX_STATE_MESSAGE_BYTES }))) {
+    await stream.close({ signal });
+    // The deadline also ends the read: a stream that already closed cannot be aborted any more.
+    for await (const raw of pipe(readStream(stream, signal), (src) => lp.decode(src, { maxDataLength: 4 + MAX_STATE_MESSAGE_BYTES }))) {
       const frame = raw.subarray();
       const decoded = frame.byteLength > 4 ? decodeNodeState(frame.subarray(4)) : { ok: false as const };
       if (!decoded.ok || decoded.state.fleet !== fleet) {

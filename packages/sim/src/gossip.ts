@@ -95,9 +95,9 @@ export function requestEval(w: World, side: number, wanted: number): void {
  * timings, each agent announcing its keep-alive period as the mesh does when it is longer than a
  * heartbeat).
  */
-function silenceFor(fleetSize: number): SilenceLimits {
+function silenceFor(fleetSize: number): { beatMs: number; limits: SilenceLimits } {
   const beatMs = keepAlivePeriodMs(HEARTBEAT_MS, fleetSize);
-  return silenceLimits(defaultMembershipTimings, beatMs > HEARTBEAT_MS ? beatMs : undefined);
+  return { beatMs, limits: silenceLimits(defaultMembershipTimings, beatMs > HEARTBEAT_MS ? beatMs : undefined) };
 }
 
 /**
@@ -109,8 +109,9 @@ function silenceFor(fleetSize: number): SilenceLimits {
 export function goSilent(w: World, side: number, peerId: string): void {
   const entry = w.views[side]!.peers.get(peerId);
   if (entry === undefined) return;
-  const silence = silenceFor(w.views[side]!.peers.size);
-  const lastHeard = w.now - w.rng() * HEARTBEAT_MS;
+  const { beatMs, limits: silence } = silenceFor(w.views[side]!.peers.size);
+  // Its last keep-alive came up to a keep-alive period ago.
+  const lastHeard = w.now - w.rng() * beatMs;
   const suspectAt = Math.min(lastHeard + silence.suspectAfterMs, w.now + neighbourProbeDetectionMs(w.rng()));
   const deadAt = Math.min(lastHeard + silence.deadAfterMs, suspectAt + defaultMembershipTimings.deadAfterMs);
   schedule(w, suspectAt, { k: 'silent', side, peerId, seq: entry.seq, deadAt, forgetAt: lastHeard + silence.forgetAfterMs });

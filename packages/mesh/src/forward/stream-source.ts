@@ -8,9 +8,10 @@ const READ_LOW_WATER_BYTES = READ_HIGH_WATER_BYTES / 4;
 /**
  * The stream's incoming bytes as an async iterable that respects backpressure: unlike
  * `messageStreamToDuplex`, it pauses the stream while the consumer lags. Ends when the remote
- * closes its writable end; throws when the stream is aborted or reset.
+ * closes its writable end; throws when the stream is aborted or reset, or when `signal` aborts
+ * (a deadline that must hold even when the stream itself can no longer be aborted).
  */
-export async function* readStream(stream: Stream): AsyncGenerator<Uint8Array | Uint8ArrayList> {
+export async function* readStream(stream: Stream, signal?: AbortSignal): AsyncGenerator<Uint8Array | Uint8ArrayList> {
   const queue: (Uint8Array | Uint8ArrayList)[] = [];
   let queued = 0;
   let ended = false;
@@ -36,9 +37,21 @@ export async function* readStream(stream: Stream): AsyncGenerator<Uint8Array | U
     ended = true;
     notify();
   };
+  const onAbort = () => {
+    failure ??= signal?.reason instanceof Error ? signal.reason : new Error('read aborted');
+    notify();
+  };
   stream.addEventListener('message', onMessage);
   stream.addEventListener('remoteCloseWrite', onEnd);
+  // 'end' comes once buffered bytes were handed out after the remote closed: the end of a stream
+  // whose close arrived before this reader listened (its 'remoteCloseWrite' went to nobody).
+  stream.addEventListener('end', onEnd);
   stream.addEventListener('close', onClose);
+  signal?.addEventListener('abort', onAbort, { once: true });
+  if (signal?.aborted === true) onAbort();
+  // Closed before this reader listened, nothing left to hand out: no event will come.
+  if (stream.remoteWriteStatus === 'closed' && stream.readBufferLength === 0) ended = true;
+  if (stream.status === 'aborted' || stream.status === 'reset') failure ??= new Error(`stream ${stream.status} before it was read`);
   try {
     for (;;) {
       const next = queue.shift();
@@ -57,6 +70,8 @@ export async function* readStream(stream: Stream): AsyncGenerator<Uint8Array | U
   } finally {
     stream.removeEventListener('message', onMessage);
     stream.removeEventListener('remoteCloseWrite', onEnd);
+    stream.removeEventListener('end', onEnd);
     stream.removeEventListener('close', onClose);
+    signal?.removeEventListener('abort', onAbort);
   }
 }
