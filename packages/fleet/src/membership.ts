@@ -65,12 +65,17 @@ export interface PeerSnapshot {
  * states a heartbeat.
  */
 export function keepAlivePeriodMs(heartbeatMs: number, fleetSize: number): number {
-  return Math.ceil(heartbeatMs * Math.max(1, fleetSize / KEEPALIVE_STATES_PER_HEARTBEAT));
+  return spacedPeriodMs(heartbeatMs, fleetSize, KEEPALIVE_STATES_PER_HEARTBEAT);
 }
 
 /** The shortest time between two of an agent's load-driven publishes (see loadMoved) in a fleet of `fleetSize`. */
 export function loadPublishPeriodMs(heartbeatMs: number, fleetSize: number): number {
-  return Math.ceil(heartbeatMs * Math.max(1, fleetSize / LOAD_STATES_PER_HEARTBEAT));
+  return spacedPeriodMs(heartbeatMs, fleetSize, LOAD_STATES_PER_HEARTBEAT);
+}
+
+/** Each of `fleetSize` agents sends once per this period, so every node receives `perHeartbeat` states a heartbeat at most. */
+function spacedPeriodMs(heartbeatMs: number, fleetSize: number, perHeartbeat: number): number {
+  return Math.ceil(heartbeatMs * Math.max(1, fleetSize / perHeartbeat));
 }
 
 /** How long a peer may stay silent before it is suspect, dead and forgotten (each counted from the last state heard). */

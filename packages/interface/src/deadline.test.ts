@@ -4,7 +4,7 @@ import { describe, it } from 'node:test';
 import { setImmediate as yieldOnce } from 'node:timers/promises';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { deadlineSignal, withDeadline } from './deadline.js';
+import { deadlineSignal, raceSignal, withDeadline } from './deadline.js';
 
 // A real garbage collection between start and deadline: what loses Node 20's AbortSignal.any sources.
 setFlagsFromString('--expose-gc');
@@ -63,5 +63,23 @@ describe('withDeadline', () => {
     parent.abort(new RangeError('stopped'));
     assert.equal(await pending, 'RangeError');
     clearTimeout(alive);
+  });
+});
+
+describe('raceSignal', () => {
+  it('settles with the promise, or rejects with the reason once the signal aborts, leaving the promise to run on; no listener stays', async () => {
+    const controller = new AbortController();
+    assert.equal(await raceSignal(Promise.resolve(1), controller.signal), 1);
+    assert.equal(getEventListeners(controller.signal, 'abort').length, 0);
+    let settle: (v: number) => void = () => undefined;
+    const slow = new Promise<number>((resolve) => {
+      settle = resolve;
+    });
+    const raced = raceSignal(slow, controller.signal);
+    controller.abort(new RangeError('gave up'));
+    await assert.rejects(raced, RangeError);
+    settle(2);
+    assert.equal(await slow, 2, 'the work itself was not cancelled');
+    assert.equal(await raceSignal(Promise.resolve(3)), 3, 'no signal: the promise itself');
   });
 });

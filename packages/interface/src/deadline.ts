@@ -51,3 +51,27 @@ function deadline(ms: number, parent?: AbortSignal): { signal: AbortSignal; disp
     },
   };
 }
+
+/**
+ * `promise`, or a rejection with the signal's reason once `signal` aborts first; the listener is
+ * removed either way. For work that must not be handed the signal itself (it would cancel
+ * something that should run on, such as a ping whose late answer is still expected).
+ */
+export function raceSignal<T>(promise: Promise<T>, signal?: AbortSignal): Promise<T> {
+  if (signal === undefined) return promise;
+  if (signal.aborted) return Promise.reject(signal.reason);
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = (): void => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(
+      (value) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(value);
+      },
+      (err: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(err);
+      },
+    );
+  });
+}

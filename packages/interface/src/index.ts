@@ -4,4 +4,4 @@ export type { Startable } from './startable.js';
 export { type Logger, silentLogger } from './logger.js';
 export { type PlacementSpec, type LaunchRequest, type LaunchResult, type FleetInstance, type CloudProvider, type InstanceQuery, CloudErrorCode } from './cloud.js';
 export { UpstreamError, UpstreamCode, type UpstreamPhase } from './upstream.js';
-export { deadlineSignal, withDeadline } from './deadline.js';
+export { deadlineSignal, raceSignal, withDeadline } from './deadline.js';

@@ -1,7 +1,7 @@
 import './polyfill.js';
 import type { Clock, Logger, Startable, TimerHandle } from '@synkti/interface';
-import { silentLogger, systemClock } from '@synkti/interface';
-import { type ForwardResponse, MUX_PROTOCOL, type NodeState, PROTOCOL_VERSION, type RequestHead } from '@synkti/protocol';
+import { raceSignal, silentLogger, systemClock } from '@synkti/interface';
+import { type ForwardResponse, MAX_BEAT_MS, MUX_PROTOCOL, type NodeState, PROTOCOL_VERSION, type RequestHead } from '@synkti/protocol';
 import { peerIdFromString } from '@libp2p/peer-id';
 import { Connector } from './connector.js';
 import { MeshNotStartedError } from './errors.js';
@@ -19,9 +19,6 @@ import { handleSyncRequests, requestSync, type SyncedState } from './state-sync.
 
 /** What the agent says about itself; the mesh stamps identity, sequence and time. */
 export type StateBody = Omit<NodeState, 'v' | 'fleet' | 'peerId' | 'incarnation' | 'seq' | 'sentAt' | 'addrs' | 'leaving' | 'beatMs'>;
-
-/** The longest keep-alive period a state may announce (the schema's bound; beyond it every receiver would reject the state). */
-const MAX_BEAT_MS = 3_600_000;
 
 /** State syncs a node tries after joining (each with the next peer that connects) before it waits for gossip alone. */
 const MAX_SYNC_ATTEMPTS = 3;
@@ -170,10 +167,7 @@ export class Mesh implements Startable {
     node.addEventListener('peer:connect', (evt) => this.#syncOnConnect(evt.detail.toString()));
     node.addEventListener('peer:disconnect', (evt) => {
       // Alone again: the next connection syncs afresh.
-      if (node.getPeers().length === 0) {
-        this.#synced = false;
-        this.#syncAttempts = 0;
-      }
+      if (node.getPeers().length === 0) this.#forgetSync();
       const peerId = evt.detail.toString();
       for (const listener of this.#disconnectListeners) listener(peerId);
     });
@@ -239,7 +233,7 @@ export class Mesh implements Startable {
         // A ping answered a moment ago stays "in flight" until yamux's own continuation runs;
         // sharing it would take an old answer for a new one.
         await new Promise((resolve) => setImmediate(resolve));
-        await untilAborted(muxer.ping({}), signal);
+        await raceSignal(muxer.ping({}), signal);
       }
       else await node.services.ping.ping(peerIdFromString(peerId), { signal });
       return true;
@@ -366,10 +360,7 @@ export class Mesh implements Startable {
   #syncOnConnect(peerId: string): void {
     const node = this.#node;
     if (node === undefined) return;
-    if (node.getPeers().length <= 1) {
-      this.#synced = false;
-      this.#syncAttempts = 0;
-    }
+    if (node.getPeers().length <= 1) this.#forgetSync();
     if (this.#synced || this.#syncing || this.#syncAttempts >= MAX_SYNC_ATTEMPTS) return;
     this.#syncing = true;
     this.#syncAttempts++;
@@ -392,6 +383,11 @@ export class Mesh implements Startable {
       });
   }
 
+  #forgetSync(): void {
+    this.#synced = false;
+    this.#syncAttempts = 0;
+  }
+
   #emit(state: NodeState, from: string, ageMs?: number): void {
     for (const listener of this.#listeners) {
       try {
@@ -411,25 +407,6 @@ export class Mesh implements Startable {
 /** The part of a stream muxer the probe uses: yamux answers a ping frame without opening a stream. */
 interface PingingMuxer {
   ping(options: { signal?: AbortSignal }): Promise<number>;
-}
-
-/** `promise`, or a rejection with the signal's reason when it aborts first; the listener is let go either way. */
-function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
-  if (signal.aborted) return Promise.reject(signal.reason);
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(signal.reason);
-    signal.addEventListener('abort', onAbort, { once: true });
-    promise.then(
-      (value) => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(value);
-      },
-      (err: unknown) => {
-        signal.removeEventListener('abort', onAbort);
-        reject(err);
-      },
-    );
-  });
 }
 
 /**

@@ -8,6 +8,8 @@ export const MAX_LAUNCHES_PER_NODE = 64;
 export const MAX_ADDRS_PER_NODE = 16;
 /** Instance IDs one state may name as fenced (terminated as dead by this agent lately). */
 export const MAX_FENCED_PER_NODE = 32;
+/** The longest keep-alive period a state may announce (`beatMs`): an hour, whatever the fleet's size. */
+export const MAX_BEAT_MS = 3_600_000;
 /** Peers one state may name as suspect (first-hand: silent past suspectAfter, or its connection closed). */
 export const MAX_SUSPECTS_PER_NODE = 32;
 /** The forward protocol id (libp2p stream protocol). */

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { MAX_ADDRS_PER_NODE, MAX_FENCED_PER_NODE, MAX_LAUNCHES_PER_NODE, MAX_MODELS_PER_NODE, MAX_SUSPECTS_PER_NODE, PROTOCOL_VERSION } from './constants.js';
+import { MAX_ADDRS_PER_NODE, MAX_BEAT_MS, MAX_FENCED_PER_NODE, MAX_LAUNCHES_PER_NODE, MAX_MODELS_PER_NODE, MAX_SUSPECTS_PER_NODE, PROTOCOL_VERSION } from './constants.js';
 
 export const ENGINE_STATES = ['stopped', 'pulling', 'starting', 'loading', 'warm', 'draining', 'failed'] as const;
 export type EngineStateName = (typeof ENGINE_STATES)[number];
@@ -141,7 +141,7 @@ export const nodeStateSchema = z.object({
    * with the fleet so each node receives a bounded number of states per second). Receivers scale
    * the silence that makes it suspect or dead by it. Absent: the receiver's own timings.
    */
-  beatMs: z.number().int().min(1).max(3_600_000).optional(),
+  beatMs: z.number().int().min(1).max(MAX_BEAT_MS).optional(),
   /** Peers this agent suspects first-hand, with the version it last had of each. Absent: none (or older agents). */
   suspects: z.array(suspicionSchema).max(MAX_SUSPECTS_PER_NODE).optional(),
   /** libp2p multiaddrs the agent listens on, so peers can dial it directly (not only via bootstrap). */

@@ -1,4 +1,4 @@
-import { neighbourProbeDetectionMs, SUSPECT_AFTER_MS as SUSPECT_AFTER_MS_ } from '@synkti/fleet';
+import { neighbourProbeDetectionMs, SUSPECT_AFTER_MS } from '@synkti/fleet';
 
 /** Defaults of the simulator, each with why. Figures match design §3/§4 and issue 7. */
 export const HOUR_MS = 3_600_000;
@@ -28,7 +28,7 @@ export { HEARTBEAT_INTERVAL_MS as HEARTBEAT_MS, SUSPECT_AFTER_MS, DEAD_AFTER_MS,
  * The latest a side notices a peer cut off by a partition: a neighbour's probe (the fleet's own
  * probe timings), or silence if that were sooner.
  */
-export const CUT_OFF_NOTICED_WITHIN_MS = Math.max(SUSPECT_AFTER_MS_, neighbourProbeDetectionMs(1));
+export const CUT_OFF_NOTICED_WITHIN_MS = Math.max(SUSPECT_AFTER_MS, neighbourProbeDetectionMs(1));
 /** The recheck cadence of a launcher below target: the fleet core's listing refresh. */
 export { PROVIDER_REFRESH_MS } from '@synkti/fleet';
 /** Gossip latency: measured p50 32 ms / p99 117 ms at 20 nodes (design §6); 1 % loss retried next heartbeat. */

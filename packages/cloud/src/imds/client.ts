@@ -1,5 +1,5 @@
 import { MetadataService } from '@aws-sdk/ec2-metadata-service';
-import { type Clock, systemClock } from '@synkti/interface';
+import { type Clock, raceSignal, systemClock } from '@synkti/interface';
 import { IMDS_MAX_BODY_CHARS, IMDS_REQUEST_TIMEOUT_MS, IMDS_TOKEN_REFRESH_MARGIN_MS, IMDS_TOKEN_TTL_SECONDS } from '../constants.js';
 import { ImdsError } from '../errors.js';
 
@@ -21,25 +21,6 @@ export interface ImdsClient {
 export function imdsStatus(err: unknown): number | null {
   const status = (err as { $metadata?: { httpStatusCode?: unknown } })?.$metadata?.httpStatusCode;
   return typeof status === 'number' ? status : null;
-}
-
-function raceSignal<T>(promise: Promise<T>, signal?: AbortSignal): Promise<T> {
-  if (signal === undefined) return promise;
-  if (signal.aborted) return Promise.reject(signal.reason);
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = (): void => reject(signal.reason);
-    signal.addEventListener('abort', onAbort, { once: true });
-    promise.then(
-      (v) => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(v);
-      },
-      (e) => {
-        signal.removeEventListener('abort', onAbort);
-        reject(e);
-      },
-    );
-  });
 }
 
 /**
