@@ -25,6 +25,13 @@ export interface MetricsSources {
 export const MAX_PEER_SERIES = 256;
 
 /**
+ * How often the process metrics sample event-loop delay. prom-client's default (10 ms) is a timer
+ * that wakes the loop 100 times a second: in an idle agent that was three wake-ups in four and
+ * ~0.4 % of a core (docs/benchmarks.md). Once a second still catches a loop that stays blocked.
+ */
+export const EVENT_LOOP_LAG_SAMPLE_MS = 1_000;
+
+/**
  * The agent's Prometheus metrics. Counters the agent owns are incremented where things happen;
  * values that live elsewhere (gossip counters, the view, the engine) are read at scrape time.
  */
@@ -44,7 +51,7 @@ export class AgentMetrics {
   constructor(sources: MetricsSources, labels: Record<string, string> = {}) {
     const registers = [this.registry];
     this.registry.setDefaultLabels(labels);
-    collectDefaultMetrics({ register: this.registry, prefix: 'synkti_process_' });
+    collectDefaultMetrics({ register: this.registry, prefix: 'synkti_process_', eventLoopMonitoringPrecision: EVENT_LOOP_LAG_SAMPLE_MS });
     this.requests = new Counter({ name: 'synkti_requests_total', help: 'API requests by route, status and the peer that served them.', labelNames: ['route', 'status', 'peer'], registers });
     this.forwardSeconds = new Histogram({ name: 'synkti_forward_seconds', help: 'Time from request until its response could start (a stream: its head and first token; otherwise its head and first byte), by route and target (local engine or remote peer).', labelNames: ['route', 'target'], buckets: LATENCY_BUCKETS_S, registers });
     this.firstByteSeconds = new Histogram({ name: 'synkti_time_to_first_byte_seconds', help: 'Time from request to the first body byte (the first token of a stream).', labelNames: ['route'], buckets: LATENCY_BUCKETS_S, registers });

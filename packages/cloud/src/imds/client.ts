@@ -1,4 +1,4 @@
-import { MetadataService } from '@aws-sdk/ec2-metadata-service';
+import type { MetadataService } from '@aws-sdk/ec2-metadata-service';
 import { type Clock, raceSignal, systemClock } from '@synkti/interface';
 import { IMDS_MAX_BODY_CHARS, IMDS_REQUEST_TIMEOUT_MS, IMDS_TOKEN_REFRESH_MARGIN_MS, IMDS_TOKEN_TTL_SECONDS } from '../constants.js';
 import { ImdsError } from '../errors.js';
@@ -15,6 +15,17 @@ export interface ImdsClient {
   get(path: string, signal?: AbortSignal): Promise<string | null>;
   /** Session tokens fetched so far (a test can see a 401 lead to a refetch). */
   readonly tokenFetches: number;
+}
+
+/**
+ * The SDK module, loaded on first use: with its smithy dependencies it adds ~13 MiB to an idle
+ * agent's RSS, and an agent off EC2 (local mode, other providers) never reads IMDS.
+ */
+type ImdsSdk = typeof import('@aws-sdk/ec2-metadata-service');
+let sdkModule: Promise<ImdsSdk> | undefined;
+function imdsSdk(): Promise<ImdsSdk> {
+  sdkModule ??= import('@aws-sdk/ec2-metadata-service');
+  return sdkModule;
 }
 
 /** The HTTP status an SDK MetadataService error carries, if a response arrived. */
@@ -35,14 +46,12 @@ export function imdsClient(init: ImdsClientInit = {}, components: { clock?: Cloc
   const timeout = init.requestTimeoutMs ?? IMDS_REQUEST_TIMEOUT_MS;
   const ttlSeconds = init.tokenTtlSeconds ?? IMDS_TOKEN_TTL_SECONDS;
   const endpoint = init.endpoint === undefined ? {} : { endpoint: init.endpoint.replace(/\/+$/, '') };
-  const tokens = new MetadataService({ ...endpoint, httpOptions: { timeout }, retries: 0, tokenTtl: ttlSeconds });
-  const reader = new MetadataService({
-    ...endpoint,
-    httpOptions: { timeout },
-    retries: 0,
-    disableFetchToken: true,
-    ec2MetadataV1Disabled: false,
-  });
+  let services: Promise<{ tokens: MetadataService; reader: MetadataService }> | null = null;
+  const sdkServices = () =>
+    (services ??= imdsSdk().then(({ MetadataService: Service }) => ({
+      tokens: new Service({ ...endpoint, httpOptions: { timeout }, retries: 0, tokenTtl: ttlSeconds }),
+      reader: new Service({ ...endpoint, httpOptions: { timeout }, retries: 0, disableFetchToken: true, ec2MetadataV1Disabled: false }),
+    })));
   let token: { value: string; refreshAt: number } | null = null;
   let tokenFetches = 0;
 
@@ -51,6 +60,7 @@ export function imdsClient(init: ImdsClientInit = {}, components: { clock?: Cloc
   async function fetchToken(): Promise<string> {
     tokenFetches++;
     try {
+      const { tokens } = await sdkServices();
       const value = await tokens.fetchMetadataToken();
       const lifetimeMs = Math.max(ttlSeconds * 1_000 - IMDS_TOKEN_REFRESH_MARGIN_MS, (ttlSeconds * 1_000) / 2);
       token = { value, refreshAt: clock.now() + lifetimeMs };
@@ -78,6 +88,7 @@ export function imdsClient(init: ImdsClientInit = {}, components: { clock?: Cloc
       const relative = path.replace(/^\/+/, '');
       for (let attempt = 1; ; attempt++) {
         const value = await currentToken(signal);
+        const { reader } = await raceSignal(sdkServices(), signal);
         try {
           const body = await raceSignal(reader.request(relative, { headers: { 'x-aws-ec2-metadata-token': value } }), signal);
           if (body.length > IMDS_MAX_BODY_CHARS) throw new ImdsError(`IMDS body of ${path} too large (${body.length} chars)`, 200);
