@@ -30,7 +30,7 @@ import { fmtMs, procCpuPercent, procRssBytes, type Summary, summarize } from './
 const JOIN_TIMEOUT_MS = 120_000;
 const SETTLE_MS = 15_000;
 /**
- * Idle CPU is averaged over this long. Periodic work (the DHT rendezvous and routing-table
+ * Idle CPU is averaged over this long. Periodic work (among it the DHT rendezvous and table
  * refresh, each agent every few minutes) comes in bursts: over 10 s windows the busiest agent
  * changed from window to window at 4–10 %, while over 90 s none averaged above 3.2 %.
  */
