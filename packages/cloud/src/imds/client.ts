@@ -18,8 +18,8 @@ export interface ImdsClient {
 }
 
 /**
- * The SDK module, loaded on first use: with its smithy dependencies it adds ~13 MiB to an idle
- * agent's RSS, and an agent off EC2 (local mode, other providers) never reads IMDS.
+ * The SDK module, loaded on first use: with its smithy dependencies it adds ~13 MiB of RSS (in a
+ * bare Node process), and an agent off EC2 (local mode, other providers) never reads IMDS.
  */
 type ImdsSdk = typeof import('@aws-sdk/ec2-metadata-service');
 let sdkModule: Promise<ImdsSdk> | undefined;
