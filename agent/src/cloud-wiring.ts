@@ -1,4 +1,4 @@
-import { ec2Provider, imdsClient, imdsWatcher, type ImdsWatcher, instanceIdentity, isProcessAlive, localProvider, startFakeImds, type FakeImds, TAG_SLOT, TAG_TOKEN } from '@synkti/cloud';
+import { ec2Provider, imdsClient, imdsWatcher, type ImdsWatcher, instanceIdentity, isProcessAlive, loadImdsSdk, localProvider, startFakeImds, type FakeImds, TAG_SLOT, TAG_TOKEN } from '@synkti/cloud';
 import type { Placement } from '@synkti/fleet';
 import type { CloudProvider, Clock, Logger } from '@synkti/interface';
 import type { ProviderInfo } from '@synkti/protocol';
@@ -58,6 +58,7 @@ export async function wireCloud(config: AgentConfig, deps: { clock: Clock; logge
     emulatedImds = await startFakeImds({ host: '127.0.0.1', port: config.emulateImdsPort, identity: { instanceId: info.instanceId ?? 'local', instanceType: 'local', availabilityZone: 'local', lifecycle: 'spot' } });
   }
   const imdsEndpoint = config.imdsEndpoint ?? emulatedImds?.url ?? (config.provider === 'ec2' ? EC2_IMDS_ENDPOINT : undefined);
+  if (imdsEndpoint !== undefined) await loadImdsSdk();
 
   if (config.provider === 'ec2') {
     if (config.ec2LaunchTemplate === undefined) throw new ConfigError('invalid config: ec2LaunchTemplate (--ec2-launch-template, SYNKTI_EC2_LAUNCH_TEMPLATE) is required with the ec2 provider');

@@ -34,7 +34,7 @@ export {
 export { localProvider, localInstanceId, type LocalProviderInit, type LocalSpawn } from './local/provider.js';
 export { LocalLedger, type LocalInstanceRecord } from './local/ledger.js';
 export { imdsWatcher, IMDS_MAINTENANCE_POLL_INTERVAL_MS, imdsWatcherConfigSchema, type ImdsWatcher, type ImdsWatcherInit, type ImdsWatcherComponents } from './imds/watcher.js';
-export { imdsClient, type ImdsClient, type ImdsClientInit } from './imds/client.js';
+export { imdsClient, loadImdsSdk, type ImdsClient, type ImdsClientInit } from './imds/client.js';
 export { type ImdsNotice, type NoticeKind, parseInstanceAction, parseRebalance, parseScheduledMaintenance, IMDS_PATH_MAINTENANCE_SCHEDULED } from './imds/notice.js';
 export { instanceIdentity, type InstanceIdentity } from './imds/identity.js';
 export {

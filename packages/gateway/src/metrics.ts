@@ -1,3 +1,4 @@
+import { performance } from 'node:perf_hooks';
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 
 /** Latency buckets in seconds: sub-millisecond hops up to multi-second generations. */
@@ -25,11 +26,31 @@ export interface MetricsSources {
 export const MAX_PEER_SERIES = 256;
 
 /**
- * How often the process metrics sample event-loop delay. prom-client's default (10 ms) is a timer
- * that wakes the loop 100 times a second: in an idle agent that was three wake-ups in four and
- * ~0.4 % of a core (docs/benchmarks.md). Once a second still catches a loop that stays blocked.
+ * prom-client's event-loop-delay histogram samples on a timer, every 10 ms by default: in an idle
+ * agent that timer was three wake-ups in four (docs/benchmarks.md). Its gauges also count the
+ * sampling interval itself (10 ms idle at 10 ms, 1 s at 1 s), so a slower timer is no cure. The
+ * timer is set to fire once an hour and its seven gauges are dropped; what is left says the same
+ * without a timer: `nodejs_eventloop_lag_seconds` (a setImmediate timed at each scrape) and
+ * `synkti_process_event_loop_utilization` (the loop's busy share between scrapes).
  */
-export const EVENT_LOOP_LAG_SAMPLE_MS = 1_000;
+const EVENT_LOOP_HISTOGRAM_RESOLUTION_MS = 3_600_000;
+const EVENT_LOOP_HISTOGRAM_GAUGES = ['min', 'max', 'mean', 'stddev', 'p50', 'p90', 'p99'].map((s) => `synkti_process_nodejs_eventloop_lag_${s}_seconds`);
+
+function registerProcessMetrics(registry: Registry): void {
+  collectDefaultMetrics({ register: registry, prefix: 'synkti_process_', eventLoopMonitoringPrecision: EVENT_LOOP_HISTOGRAM_RESOLUTION_MS });
+  for (const name of EVENT_LOOP_HISTOGRAM_GAUGES) registry.removeSingleMetric(name);
+  let last = performance.eventLoopUtilization();
+  new Gauge({
+    name: 'synkti_process_event_loop_utilization',
+    help: "Share of the time since the previous scrape that this agent's event loop was busy (0 to 1): near 1, it is saturated.",
+    registers: [registry],
+    collect() {
+      const now = performance.eventLoopUtilization();
+      this.set(performance.eventLoopUtilization(now, last).utilization);
+      last = now;
+    },
+  });
+}
 
 /**
  * The agent's Prometheus metrics. Counters the agent owns are incremented where things happen;
@@ -51,7 +72,7 @@ export class AgentMetrics {
   constructor(sources: MetricsSources, labels: Record<string, string> = {}) {
     const registers = [this.registry];
     this.registry.setDefaultLabels(labels);
-    collectDefaultMetrics({ register: this.registry, prefix: 'synkti_process_', eventLoopMonitoringPrecision: EVENT_LOOP_LAG_SAMPLE_MS });
+    registerProcessMetrics(this.registry);
     this.requests = new Counter({ name: 'synkti_requests_total', help: 'API requests by route, status and the peer that served them.', labelNames: ['route', 'status', 'peer'], registers });
     this.forwardSeconds = new Histogram({ name: 'synkti_forward_seconds', help: 'Time from request until its response could start (a stream: its head and first token; otherwise its head and first byte), by route and target (local engine or remote peer).', labelNames: ['route', 'target'], buckets: LATENCY_BUCKETS_S, registers });
     this.firstByteSeconds = new Histogram({ name: 'synkti_time_to_first_byte_seconds', help: 'Time from request to the first body byte (the first token of a stream).', labelNames: ['route'], buckets: LATENCY_BUCKETS_S, registers });

@@ -1,7 +1,7 @@
 import type { MetadataService } from '@aws-sdk/ec2-metadata-service';
 import { type Clock, raceSignal, systemClock } from '@synkti/interface';
 import { IMDS_MAX_BODY_CHARS, IMDS_REQUEST_TIMEOUT_MS, IMDS_TOKEN_REFRESH_MARGIN_MS, IMDS_TOKEN_TTL_SECONDS } from '../constants.js';
-import { ImdsError } from '../errors.js';
+import { CloudConfigError, ImdsError } from '../errors.js';
 
 export interface ImdsClientInit {
   /** IMDS base URL; absent: the SDK's resolution (AWS_EC2_METADATA_SERVICE_ENDPOINT, profile, then 169.254.169.254). */
@@ -24,8 +24,16 @@ export interface ImdsClient {
 type ImdsSdk = typeof import('@aws-sdk/ec2-metadata-service');
 let sdkModule: Promise<ImdsSdk> | undefined;
 function imdsSdk(): Promise<ImdsSdk> {
-  sdkModule ??= import('@aws-sdk/ec2-metadata-service');
+  sdkModule ??= import('@aws-sdk/ec2-metadata-service').catch((err: unknown) => {
+    sdkModule = undefined; // the next read tries again
+    throw new CloudConfigError(`cannot load @aws-sdk/ec2-metadata-service, which reading IMDS needs: ${(err as Error).message}`, { cause: err });
+  });
   return sdkModule;
+}
+
+/** Loads the IMDS SDK now: an agent that will read IMDS fails at start on a broken install, not silently at its first poll. */
+export async function loadImdsSdk(): Promise<void> {
+  await imdsSdk();
 }
 
 /** The HTTP status an SDK MetadataService error carries, if a response arrived. */
@@ -48,10 +56,15 @@ export function imdsClient(init: ImdsClientInit = {}, components: { clock?: Cloc
   const endpoint = init.endpoint === undefined ? {} : { endpoint: init.endpoint.replace(/\/+$/, '') };
   let services: Promise<{ tokens: MetadataService; reader: MetadataService }> | null = null;
   const sdkServices = () =>
-    (services ??= imdsSdk().then(({ MetadataService: Service }) => ({
-      tokens: new Service({ ...endpoint, httpOptions: { timeout }, retries: 0, tokenTtl: ttlSeconds }),
-      reader: new Service({ ...endpoint, httpOptions: { timeout }, retries: 0, disableFetchToken: true, ec2MetadataV1Disabled: false }),
-    })));
+    (services ??= imdsSdk()
+      .then(({ MetadataService: Service }) => ({
+        tokens: new Service({ ...endpoint, httpOptions: { timeout }, retries: 0, tokenTtl: ttlSeconds }),
+        reader: new Service({ ...endpoint, httpOptions: { timeout }, retries: 0, disableFetchToken: true, ec2MetadataV1Disabled: false }),
+      }))
+      .catch((err: unknown) => {
+        services = null; // not kept: the next read tries again
+        throw err;
+      }));
   let token: { value: string; refreshAt: number } | null = null;
   let tokenFetches = 0;
 
