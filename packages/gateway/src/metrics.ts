@@ -34,14 +34,16 @@ export const MAX_PEER_SERIES = 256;
  * `synkti_process_event_loop_utilization` (the loop's busy share between scrapes).
  */
 const EVENT_LOOP_HISTOGRAM_RESOLUTION_MS = 3_600_000;
-const EVENT_LOOP_HISTOGRAM_GAUGES = ['min', 'max', 'mean', 'stddev', 'p50', 'p90', 'p99'].map((s) => `synkti_process_nodejs_eventloop_lag_${s}_seconds`);
+/** The agent process's own series (prom-client's defaults and the utilization gauge). */
+const PROCESS_PREFIX = 'synkti_process_';
+const EVENT_LOOP_HISTOGRAM_GAUGES = ['min', 'max', 'mean', 'stddev', 'p50', 'p90', 'p99'].map((s) => `${PROCESS_PREFIX}nodejs_eventloop_lag_${s}_seconds`);
 
 function registerProcessMetrics(registry: Registry): void {
-  collectDefaultMetrics({ register: registry, prefix: 'synkti_process_', eventLoopMonitoringPrecision: EVENT_LOOP_HISTOGRAM_RESOLUTION_MS });
+  collectDefaultMetrics({ register: registry, prefix: PROCESS_PREFIX, eventLoopMonitoringPrecision: EVENT_LOOP_HISTOGRAM_RESOLUTION_MS });
   for (const name of EVENT_LOOP_HISTOGRAM_GAUGES) registry.removeSingleMetric(name);
   let last = performance.eventLoopUtilization();
   new Gauge({
-    name: 'synkti_process_event_loop_utilization',
+    name: `${PROCESS_PREFIX}event_loop_utilization`,
     help: "Share of the time since the previous scrape that this agent's event loop was busy (0 to 1): near 1, it is saturated.",
     registers: [registry],
     collect() {

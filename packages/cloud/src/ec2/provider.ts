@@ -9,14 +9,14 @@ import type {
   RunInstancesCommandOutput,
   TerminateInstancesCommandOutput,
 } from '@aws-sdk/client-ec2';
+import { loadOnce } from '../load-once.js';
 
-/** The SDK module, loaded on first use: it costs ~40 MiB of heap, and an agent on another provider never needs it. */
+/**
+ * The SDK module, loaded on first use: in a bare Node it adds ~12 MiB of heap after a collection
+ * and ~78 MiB of RSS right after the import, and an agent on another provider never needs it.
+ */
 type Ec2Sdk = typeof import('@aws-sdk/client-ec2');
-let sdkModule: Promise<Ec2Sdk> | undefined;
-function ec2Sdk(): Promise<Ec2Sdk> {
-  sdkModule ??= import('@aws-sdk/client-ec2');
-  return sdkModule;
-}
+const ec2Sdk = loadOnce((): Promise<Ec2Sdk> => import('@aws-sdk/client-ec2'));
 import {
   type Clock,
   type CloudProvider,

@@ -2,6 +2,7 @@ import type { MetadataService } from '@aws-sdk/ec2-metadata-service';
 import { type Clock, raceSignal, systemClock } from '@synkti/interface';
 import { IMDS_MAX_BODY_CHARS, IMDS_REQUEST_TIMEOUT_MS, IMDS_TOKEN_REFRESH_MARGIN_MS, IMDS_TOKEN_TTL_SECONDS } from '../constants.js';
 import { CloudConfigError, ImdsError } from '../errors.js';
+import { loadOnce } from '../load-once.js';
 
 export interface ImdsClientInit {
   /** IMDS base URL; absent: the SDK's resolution (AWS_EC2_METADATA_SERVICE_ENDPOINT, profile, then 169.254.169.254). */
@@ -22,14 +23,11 @@ export interface ImdsClient {
  * bare Node process), and an agent off EC2 (local mode, other providers) never reads IMDS.
  */
 type ImdsSdk = typeof import('@aws-sdk/ec2-metadata-service');
-let sdkModule: Promise<ImdsSdk> | undefined;
-function imdsSdk(): Promise<ImdsSdk> {
-  sdkModule ??= import('@aws-sdk/ec2-metadata-service').catch((err: unknown) => {
-    sdkModule = undefined; // the next read tries again
+const imdsSdk = loadOnce((): Promise<ImdsSdk> =>
+  import('@aws-sdk/ec2-metadata-service').catch((err: unknown) => {
     throw new CloudConfigError(`cannot load @aws-sdk/ec2-metadata-service, which reading IMDS needs: ${(err as Error).message}`, { cause: err });
-  });
-  return sdkModule;
-}
+  }),
+);
 
 /** Loads the IMDS SDK now: an agent that will read IMDS fails at start on a broken install, not silently at its first poll. */
 export async function loadImdsSdk(): Promise<void> {
@@ -54,17 +52,13 @@ export function imdsClient(init: ImdsClientInit = {}, components: { clock?: Cloc
   const timeout = init.requestTimeoutMs ?? IMDS_REQUEST_TIMEOUT_MS;
   const ttlSeconds = init.tokenTtlSeconds ?? IMDS_TOKEN_TTL_SECONDS;
   const endpoint = init.endpoint === undefined ? {} : { endpoint: init.endpoint.replace(/\/+$/, '') };
-  let services: Promise<{ tokens: MetadataService; reader: MetadataService }> | null = null;
-  const sdkServices = () =>
-    (services ??= imdsSdk()
-      .then(({ MetadataService: Service }) => ({
-        tokens: new Service({ ...endpoint, httpOptions: { timeout }, retries: 0, tokenTtl: ttlSeconds }),
-        reader: new Service({ ...endpoint, httpOptions: { timeout }, retries: 0, disableFetchToken: true, ec2MetadataV1Disabled: false }),
-      }))
-      .catch((err: unknown) => {
-        services = null; // not kept: the next read tries again
-        throw err;
-      }));
+  const sdkServices = loadOnce(async (): Promise<{ tokens: MetadataService; reader: MetadataService }> => {
+    const { MetadataService: Service } = await imdsSdk();
+    return {
+      tokens: new Service({ ...endpoint, httpOptions: { timeout }, retries: 0, tokenTtl: ttlSeconds }),
+      reader: new Service({ ...endpoint, httpOptions: { timeout }, retries: 0, disableFetchToken: true, ec2MetadataV1Disabled: false }),
+    };
+  });
   let token: { value: string; refreshAt: number } | null = null;
   let tokenFetches = 0;
 
