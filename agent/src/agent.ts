@@ -294,6 +294,7 @@ export class Agent implements Startable {
           served: () => localEngine.running,
           handOverAll: () => localEngine.handOverAll(),
           relayed: () => requestPath.activeResponses,
+          endRelayed: (why) => requestPath.endAll(why),
           stopEngine: async (budgetMs) => this.#engine?.drain(budgetMs),
         },
         { serveUntil: now + serveForMs, relayUntil: now + Math.max(serveForMs, relayForMs), reason },

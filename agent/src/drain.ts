@@ -4,6 +4,8 @@ import type { Clock, Logger } from '@synkti/interface';
 const DRAIN_POLL_MS = 50;
 /** After the hand-over, time for the hand-over frames to leave before the engine stops. */
 const HANDOVER_FLUSH_MS = 2_000;
+/** After ending the client streams still relayed, time for their error events to leave. */
+const END_FLUSH_MS = 1_000;
 
 export interface DrainParts {
   clock: Clock;
@@ -14,6 +16,8 @@ export interface DrainParts {
   handOverAll: () => number;
   /** Client responses this agent is relaying (served here or on peers). */
   relayed: () => number;
+  /** Ends every relayed response as one that cannot go on (an SSE error event for a stream). */
+  endRelayed: (why: string) => void;
   /** Stops the engine once nothing is served (bounded by the given budget). */
   stopEngine: (budgetMs: number) => Promise<void>;
 }
@@ -43,8 +47,10 @@ export async function drainNode(parts: DrainParts, plan: DrainPlan): Promise<voi
   await parts.stopEngine(0);
   await until(parts.clock, () => parts.relayed() === 0, plan.relayUntil);
   const left = parts.relayed();
-  if (left > 0) log.error({ left }, 'leaving with client streams still running; they end with an error');
-  else log.info({}, 'drained');
+  if (left === 0) return log.info({}, 'drained');
+  log.error({ left }, 'leaving with client streams still running; they end with an error');
+  parts.endRelayed(`this agent is shutting down (${plan.reason}) and its drain deadline passed`);
+  await until(parts.clock, () => parts.relayed() === 0, parts.clock.now() + END_FLUSH_MS);
 }
 
 /** Resolves when `done()` holds or the clock reaches `deadline`, checking every poll. */

@@ -1,11 +1,10 @@
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
-import OpenAI from 'openai';
 import type { AgentProcess } from '../harness/agent-process.js';
 import type { TestFleet } from '../harness/fleet.js';
 import { repoRoot } from '../harness/paths.js';
 import { freePort } from '../harness/ports.js';
-import type { StreamKind, StreamResult } from '../harness/streams.js';
+import { type StreamKind, type StreamResult, streamCompletion } from '../harness/streams.js';
 
 /** The id clients ask for: llama-server's `--alias`. */
 export const LLAMA_MODEL = 'synkti/tiny-llama';
@@ -123,33 +122,6 @@ export interface TrackedStream {
  */
 export function trackedStream(baseUrl: string, kind: StreamKind, params: Record<string, unknown>): TrackedStream {
   const tracked: TrackedStream = { peer: null, tokens: 0, done: Promise.resolve(null as unknown as StreamResult) };
-  tracked.done = (async () => {
-    const client = new OpenAI({ baseURL: `${baseUrl}/v1`, apiKey: 'unused', maxRetries: 0, timeout: 300_000 });
-    const result: StreamResult = { text: '', contentChunks: 0, finishReasons: [], roles: 0, ids: new Set(), usage: null, error: null, firstPeer: null, requestId: null };
-    try {
-      const body = { ...params, stream: true } as never;
-      const request = kind === 'chat' ? client.chat.completions.create(body) : client.completions.create(body);
-      const { data, response } = await (request as unknown as { withResponse(): Promise<{ data: AsyncIterable<Record<string, unknown>>; response: Response }> }).withResponse();
-      result.firstPeer = tracked.peer = response.headers.get('x-synkti-peer');
-      result.requestId = response.headers.get('x-request-id');
-      for await (const chunk of data) {
-        result.ids.add(chunk['id'] as string);
-        if (chunk['usage'] !== undefined && chunk['usage'] !== null) result.usage = chunk['usage'] as StreamResult['usage'];
-        for (const choice of (chunk['choices'] ?? []) as Record<string, unknown>[]) {
-          const delta = choice['delta'] as Record<string, unknown> | undefined;
-          if (delta?.['role'] !== undefined) result.roles++;
-          const piece = kind === 'chat' ? delta?.['content'] : choice['text'];
-          if (typeof piece === 'string' && piece !== '') {
-            result.text += piece;
-            tracked.tokens = ++result.contentChunks;
-          }
-          if (typeof choice['finish_reason'] === 'string') result.finishReasons.push(choice['finish_reason']);
-        }
-      }
-    } catch (err) {
-      result.error = err as Error;
-    }
-    return result;
-  })();
+  tracked.done = streamCompletion(baseUrl, kind, params, (n) => (tracked.tokens = n), { timeoutMs: 300_000, onHead: (peer) => (tracked.peer = peer) });
   return tracked;
 }

@@ -77,7 +77,7 @@ describe('planned departures hand streams over instead of cutting them', { timeo
       await Promise.all(clients);
       const references = await Promise.all(Array.from({ length: 40 }, (_, i) => referenceText(fast, 'chat', chat(i, TOKENS))));
       const failed = outcomes.filter(({ r }) => r.error !== null);
-      const truncated = outcomes.filter(({ i, r }) => r.error === null && (r.contentChunks !== TOKENS || r.finishReasons.length !== 1 || r.text !== references[i % 40]));
+      const truncated = outcomes.filter(({ i, r }) => r.error === null && (r.contentChunks !== TOKENS || r.finishReasons.length !== 1 || !r.sawDone || r.sawErrorEvent || r.text !== references[i % 40]));
       assert.ok(outcomes.length >= 48, `enough streams ran (${outcomes.length})`);
       assert.deepEqual(failed.map(({ r }) => r.error?.message), [], 'no stream failed');
       assert.equal(truncated.length, 0, 'no stream was truncated or altered');
@@ -108,7 +108,7 @@ describe('planned departures hand streams over instead of cutting them', { timeo
       assert.ok(done.some((r) => r.firstPeer === victim.agent.peerId), 'the interrupted node served streams');
       for (const [i, r] of done.entries()) {
         assert.equal(r.error, null, `stream ${i}: ${r.error?.message}`);
-        assert.deepEqual([r.contentChunks, r.usage?.completion_tokens, r.finishReasons.length], [TOKENS, TOKENS, 1]);
+        assert.deepEqual([r.contentChunks, r.usage?.completion_tokens, r.finishReasons.length, r.sawDone, r.sawErrorEvent], [TOKENS, TOKENS, 1, true, false]);
         assert.equal(r.text, await referenceText(fast, 'chat', chat(100 + i, TOKENS)));
       }
       assert.equal(await victim.agent.exited(), EXIT.LEFT_FLEET, 'the interrupted agent drained and left for good');

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { FakeVllm } from '@synkti/fake-vllm';
+import OpenAI from 'openai';
 import type { AgentProcess } from '../harness/agent-process.js';
 import { type FakeEngineAgent, startEngineAgent, waitHealthy } from '../harness/engine-fleet.js';
 import { TestFleet } from '../harness/fleet.js';
@@ -25,6 +26,8 @@ function assertWhole(r: StreamResult, reference: string, label: string): void {
   assert.equal(r.ids.size, 1, `${label}: one id`);
   assert.ok(r.roles <= 1, `${label}: at most one role delta`);
   assert.equal(r.text, reference, `${label}: the text of an uninterrupted run`);
+  assert.ok(r.sawDone, `${label}: the body ended with data: [DONE]`);
+  assert.ok(!r.sawErrorEvent, `${label}: no error event`);
 }
 
 describe('unbroken streams: the serving node is lost mid-stream', { timeout: 300_000 }, () => {
@@ -76,7 +79,9 @@ describe('unbroken streams: the serving node is lost mid-stream', { timeout: 300
       const lost = done.filter((r) => r.firstPeer !== entry.peerId);
       assert.ok(lost.length > 0, 'some streams were served by the lost peers');
       for (const r of lost) {
-        assert.notEqual(r.error, null, 'the openai client raised');
+        assert.ok(r.sawErrorEvent, 'the stream carried an SSE error event');
+        assert.ok(r.error instanceof OpenAI.APIError, `the openai client raised the error event as an APIError, not ${String(r.error)}`);
+        assert.ok(!r.sawDone, 'no [DONE] after the error');
         assert.deepEqual(r.finishReasons, [], 'no finish_reason was invented');
         assert.ok(r.contentChunks < TOKENS);
       }

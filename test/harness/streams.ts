@@ -20,20 +20,60 @@ export interface StreamResult {
   firstPeer: string | null;
   /** The request id the entry agent logged it under (x-request-id). */
   requestId: string | null;
+  /** The raw body ended with `data: [DONE]` (the openai client ends quietly without it, so it is read off the wire). */
+  sawDone: boolean;
+  /** The raw body carried an SSE error event (`data: {"error": …}`). */
+  sawErrorEvent: boolean;
+}
+
+/** How much of a body's end is kept to look for `[DONE]`. */
+const TAIL_BYTES = 64;
+
+/**
+ * A fetch for the openai client that watches the raw SSE bytes as they pass: whether an error
+ * event came and whether the body ended with `[DONE]`. The client itself sees the same bytes.
+ */
+function watchingFetch(result: StreamResult): typeof fetch {
+  return async (input, init) => {
+    const response = await fetch(input, init);
+    if (response.body === null) return response;
+    const decoder = new TextDecoder();
+    let tail = '';
+    const watch = new TransformStream<Uint8Array, Uint8Array>({
+      transform(chunk, controller) {
+        const text = tail + decoder.decode(chunk, { stream: true });
+        if (/(^|\n)data: \{"error":/.test(text)) result.sawErrorEvent = true;
+        tail = text.slice(-TAIL_BYTES);
+        controller.enqueue(chunk);
+      },
+      flush() {
+        result.sawDone = /data: \[DONE\]\s*$/.test(tail);
+      },
+    });
+    return new Response(response.body.pipeThrough(watch), { status: response.status, statusText: response.statusText, headers: response.headers });
+  };
 }
 
 export type StreamKind = 'chat' | 'text';
 
+export interface StreamOptions {
+  /** The client's own timeout for the whole request (default 120 s). */
+  timeoutMs?: number;
+  /** Called with the serving peer (x-synkti-peer) once the head arrived. */
+  onHead?: (peer: string | null) => void;
+}
+
 /** Streams one completion through `baseUrl`; never throws: a raised error is in `error`. */
-export async function streamCompletion(baseUrl: string, kind: StreamKind, params: Record<string, unknown>, onChunk?: (contentChunks: number) => void): Promise<StreamResult> {
-  const client = new OpenAI({ baseURL: `${baseUrl}/v1`, apiKey: 'unused', maxRetries: 0, timeout: 120_000 });
-  const result: StreamResult = { text: '', contentChunks: 0, finishReasons: [], roles: 0, ids: new Set(), usage: null, error: null, firstPeer: null, requestId: null };
+export async function streamCompletion(baseUrl: string, kind: StreamKind, params: Record<string, unknown>, onChunk?: (contentChunks: number) => void, options: StreamOptions = {}): Promise<StreamResult> {
+  const result: StreamResult = { text: '', contentChunks: 0, finishReasons: [], roles: 0, ids: new Set(), usage: null, error: null, firstPeer: null, requestId: null, sawDone: false, sawErrorEvent: false };
+  const client = new OpenAI({ baseURL: `${baseUrl}/v1`, apiKey: 'unused', maxRetries: 0, timeout: options.timeoutMs ?? 120_000, fetch: watchingFetch(result) });
   try {
     const body = { ...params, stream: true } as never;
     const request = kind === 'chat' ? client.chat.completions.create(body) : client.completions.create(body);
     const { data: stream, response } = await (request as unknown as { withResponse(): Promise<{ data: AsyncIterable<Record<string, unknown>>; response: Response }> }).withResponse();
     result.firstPeer = response.headers.get('x-synkti-peer');
     result.requestId = response.headers.get('x-request-id');
+    options.onHead?.(result.firstPeer);
     for await (const chunk of stream) {
       result.ids.add(chunk['id'] as string);
       if (chunk['usage'] !== undefined && chunk['usage'] !== null) result.usage = chunk['usage'] as StreamResult['usage'];

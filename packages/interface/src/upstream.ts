@@ -17,6 +17,8 @@ export const UpstreamCode = {
   STREAM_STALLED: 'STREAM_STALLED',
   /** Membership declared the serving peer dead (silent past deadAfter) while the request ran there. */
   PEER_LOST: 'PEER_LOST',
+  /** The entry agent itself is leaving with the response still running: it cannot be continued. */
+  AGENT_LEAVING: 'AGENT_LEAVING',
 } as const;
 
 /**

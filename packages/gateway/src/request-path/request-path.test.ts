@@ -413,5 +413,34 @@ describe('request migration at the entry agent', () => {
     assert.equal(s.text, expected(20));
     assert.equal(s.finishes, 1);
   });
+  it('an entry agent that leaves with a stream still relayed ends it with an error event and an aborted connection, not a clean end and no migration', async () => {
+    let calls = 0;
+    const base = engineTarget(() => 'none');
+    const send: typeof base = async (peerId, head, bytes, signal) => {
+      const res = await base(peerId, head, bytes, signal);
+      calls++;
+      return { ...res, body: (async function* () {
+        let i = 0;
+        for await (const c of res.body) {
+          if (i++ === 4) await new Promise((_, reject) => signal.addEventListener('abort', () => reject(signal.reason as Error)));
+          yield c;
+        }
+      })() };
+    };
+    const { app, requestPath } = gateway(['p1', 'p2'], send, { streamStallTimeoutMs: 600_000 });
+    const reading = Promise.resolve(app.request('/v1/chat/completions', post('', chatBody()))).then(readEvents);
+    while (calls === 0) await new Promise((r) => setTimeout(r, 5));
+    await new Promise((r) => setTimeout(r, 50));
+    assert.equal(requestPath.endAll('shutting down'), 1);
+    const { events, aborted } = await reading;
+    const s = summarise(events);
+    assert.equal(aborted, true, 'the connection is aborted so SDKs raise');
+    assert.equal(s.dones, 0);
+    assert.equal(s.finishes, 0);
+    assert.equal(s.errors.length, 1);
+    assert.match(JSON.stringify(s.errors[0]), /shutting down/);
+    assert.equal(calls, 1, 'not continued on the other peer');
+    assert.equal(requestPath.activeResponses, 0);
+  });
 });
 

@@ -80,6 +80,8 @@ export class RequestPath {
   readonly #log: Logger;
   readonly #now: () => number;
   #streams = 0;
+  /** Why this agent is ending every response it relays (set once, by endAll). */
+  #leaving: string | null = null;
 
   constructor(init: RequestPathInit) {
     this.#init = init;
@@ -110,6 +112,26 @@ export class RequestPath {
     return controllers.length;
   }
 
+  /**
+   * This agent is leaving with client responses still running (its drain's relay deadline
+   * passed): each ends as a response that cannot go on ends — a stream with an SSE error event
+   * and an aborted connection, a non-streamed answer with an aborted connection — rather than
+   * being cut by the server's close as if it had finished. Returns the attempts it aborted.
+   */
+  endAll(why: string): number {
+    this.#leaving = why;
+    const err = new UpstreamError(UpstreamCode.AGENT_LEAVING, why, { retryable: false, phase: 'after-head' });
+    let ended = 0;
+    for (const open of this.#open.values()) {
+      for (const c of [...open]) {
+        c.abort(err);
+        ended++;
+      }
+    }
+    if (ended > 0) this.#log.error({ why, attempts: ended }, 'ending every response still relayed: this agent is leaving');
+    return ended;
+  }
+
   /** Client responses still being relayed by this agent (it must not exit while they run). */
   get activeResponses(): number {
     return this.#streams;
@@ -130,7 +152,7 @@ export class RequestPath {
     const onFinish = once(() => this.#streams--);
     try {
       const served = streamed
-        ? await relayStream({ request: req.completion!, open, failed, clientSignal: req.signal, limits: this.limits, log: this.#log, requestId: req.head.requestId, metrics: this.#init.metrics, onPeerFailed: (p, e) => this.#onPeerFailed(p, e), onFinish, onTokens: this.#init.onStreamTokens })
+        ? await relayStream({ request: req.completion!, open, failed, clientSignal: req.signal, limits: this.limits, log: this.#log, requestId: req.head.requestId, metrics: this.#init.metrics, onPeerFailed: (p, e) => this.#onPeerFailed(p, e), onFinish, onTokens: this.#init.onStreamTokens, leaving: () => this.#leaving })
         : await this.#servePlain(req, open, failed, onFinish);
       return { ...served, attempts: tries.count };
     } catch (err) {
@@ -198,7 +220,7 @@ export class RequestPath {
 
   #onPeerFailed(peerId: string, err: unknown): void {
     // A hand-over is a peer leaving in order: gossip already steers new work away from it.
-    if ((err as { code?: unknown }).code === 'HANDOVER') return;
+    if (err instanceof UpstreamError && err.code === UpstreamCode.HANDOVER) return;
     const now = this.#now();
     this.#inhibitedUntil.set(peerId, now + this.limits.peerInhibitMs);
     // Bounded: expired entries go whenever a failure is recorded.

@@ -23,6 +23,8 @@ export interface RelayInit {
   clientSignal: AbortSignal;
   onFinish: () => void;
   onTokens?: ((tokens: number) => void) | undefined;
+  /** Set when the entry agent itself is leaving: a break then ends the stream, never migrates it. */
+  leaving?: () => string | null;
 }
 
 export interface RelayedStream {
@@ -183,6 +185,11 @@ class Relay {
   async #migrate(first: Break): Promise<Step> {
     // The client went away: the break is our own abort, no fault of the peer's.
     if (this.#clientGone()) return { kind: 'done' };
+    const leaving = this.#init.leaving?.() ?? null;
+    if (leaving !== null) {
+      this.#attempt?.abort(first.err ?? new Error(leaving));
+      return this.#fail(first, leaving);
+    }
     let brk = first;
     const lastTokenAt = this.#lastTokenAt;
     const brokenAt = performance.now();
