@@ -13,8 +13,11 @@ export function fakeVllmCliPath(): string {
 
 /** Turns the agent's flat engine keys into the supervisor's config, or says what is missing. */
 export function engineConfigFrom(config: AgentConfig): EngineConfigInput | undefined {
-  if (config.engineKind === 'llama.cpp' && config.engineRuntime !== 'process' && config.engineRuntime !== 'none') {
-    throw new ConfigError(`invalid config: engineKind llama.cpp (--engine-kind, SYNKTI_ENGINE_KIND) runs under engineRuntime process, not ${config.engineRuntime} (add --engine-runtime process)`);
+  if (config.engineKind === 'llama.cpp' && config.engineRuntime === 'fake') {
+    throw new ConfigError('invalid config: engineKind llama.cpp (--engine-kind, SYNKTI_ENGINE_KIND) runs under engineRuntime process or docker, not fake (the emulated engine is vLLM-like)');
+  }
+  if (config.engineKind === 'llama.cpp' && config.engineRuntime === 'docker' && config.engineImage === undefined) {
+    throw new ConfigError('invalid config: engineImage (--engine-image, SYNKTI_ENGINE_IMAGE) is required when engineKind is llama.cpp under docker: a pinned llama.cpp server image, e.g. ghcr.io/ggml-org/llama.cpp:server-cuda-b<build>');
   }
   const capacity = config.engineCapacity ?? (config.engineKind === 'llama.cpp' ? engineDefaults.LLAMA_DEFAULT_CAPACITY : engineDefaults.DEFAULT_CAPACITY);
   // Capacity only when configured: otherwise the engine takes it from a --max-num-seqs in its
@@ -45,9 +48,10 @@ export function engineConfigFrom(config: AgentConfig): EngineConfigInput | undef
         const runtime = { kind: 'process' as const, stateDir: config.stateDir, ...(command !== undefined && command.length > 0 ? { command } : {}) };
         return { ...common, model: config.engineModel, contextPerSlot: config.engineContextPerSlot, engineArgs: config.engineArgs, runtime };
       }
-      if (command === undefined) throw new ConfigError('invalid config: engineCommand (--engine-command, SYNKTI_ENGINE_COMMAND) is required when engineRuntime is process');
       const model = config.engineModel ?? config.engineServedModelName;
       if (model === undefined) throw new ConfigError('invalid config: engineModel (--engine-model, SYNKTI_ENGINE_MODEL) is required when engineRuntime is process');
+      // No command: the agent builds `vllm serve MODEL …` (vllm on PATH) with engineArgs.
+      if (command === undefined || command.length === 0) return { ...common, model, engineArgs: config.engineArgs, runtime: { kind: 'process', stateDir: config.stateDir } };
       return { ...common, model, runtime: { kind: 'process', argv: command, stateDir: config.stateDir } };
     }
     case 'docker': {
@@ -56,7 +60,8 @@ export function engineConfigFrom(config: AgentConfig): EngineConfigInput | undef
         ...common,
         model: config.engineModel,
         engineArgs: config.engineArgs,
-        runtime: { kind: 'docker', image: config.engineImage, pullPolicy: config.enginePullPolicy, ...(config.engineHfCacheDir !== undefined ? { hfCacheDir: config.engineHfCacheDir } : {}) },
+        contextPerSlot: config.engineContextPerSlot,
+        runtime: { kind: 'docker', ...(config.engineImage !== undefined ? { image: config.engineImage } : {}), pullPolicy: config.enginePullPolicy, ...(config.engineHfCacheDir !== undefined ? { hfCacheDir: config.engineHfCacheDir } : {}) },
       };
     }
   }

@@ -20,9 +20,9 @@ function engineOf(fake: FakeVllm, state = { name: 'warm' }) {
     engine: {
       baseUrl: fake.address!.url,
       state: () => state.name,
-      beginRequest: () => {
-        inFlight++;
-        return () => void inFlight--;
+      beginRequest: (sequences = 1) => {
+        inFlight += sequences;
+        return () => void (inFlight -= sequences);
       },
     },
   };
@@ -45,6 +45,22 @@ describe('the local engine target (node:http to the engine)', { timeout: 60_000 
     let text = '';
     for await (const chunk of res.body) text += new TextDecoder().decode(chunk);
     assert.match(text, /\[DONE\]/);
+    assert.equal(e.inFlight, 0);
+    target.close();
+  });
+
+  it('weighs a request in the engine\'s in-flight count by the sequences the entry agent counted (n × prompts)', async () => {
+    const e = engineOf(fake);
+    const target = new LocalEngineTarget({ engine: () => e.engine, accepting: () => true });
+    const weighted = { ...head('/v1/completions'), headers: { ...head('/v1/completions').headers, 'x-synkti-sequences': '6' } };
+    const res = await target.send(weighted, json({ model: MODEL, prompt: ['a', 'b', 'c'], n: 2, max_tokens: 3, stream: true }), new AbortController().signal);
+    assert.equal(e.inFlight, 6);
+    for await (const chunk of res.body) void chunk;
+    assert.equal(e.inFlight, 0);
+    const bogus = { ...head('/v1/completions'), headers: { ...head('/v1/completions').headers, 'x-synkti-sequences': '-3' } };
+    const plain = await target.send(bogus, json({ model: MODEL, prompt: 'a', max_tokens: 1 }), new AbortController().signal);
+    assert.equal(e.inFlight, 1, 'a malformed weight counts as one');
+    for await (const chunk of plain.body) void chunk;
     assert.equal(e.inFlight, 0);
     target.close();
   });

@@ -172,7 +172,10 @@ describe('infra/cloud-init/user-data.yaml', () => {
     assert.ok(config.bootstrap.length > 0, 'bootstrap peers');
     assert.ok(config.ec2LaunchTemplate !== undefined);
     assert.equal(config.engineRuntime, 'docker');
-    assert.ok(!/:latest$/.test(config.engineImage), 'a pinned vLLM image');
+    assert.ok(config.engineImage !== undefined && !/:latest$/.test(config.engineImage), 'a pinned vLLM image, named where the AMI can see it');
+    // Qwen3-8B's 40,960-token context does not fit a 24 GB GPU's KV cache at vLLM's defaults.
+    assert.ok(config.engineArgs.some((a) => /^--max-model-len(=\d+)?$/.test(a)), 'the reference deployment bounds the context (--max-model-len)');
+    assert.ok(config.engineArgs.some((a) => /^--gpu-memory-utilization(=[\d.]+)?$/.test(a)), 'the reference deployment shows --gpu-memory-utilization');
     assert.ok(config.swarmKeySsmParameter !== undefined, 'the swarm key comes from SSM');
     assert.equal(config.swarmKeySsmParameter, `/synkti/${config.fleet}/swarm-key`, 'the parameter the swarm-key policy allows');
   });

@@ -9,6 +9,7 @@ import {
   DEFAULT_PULL_POLICY,
   DEFAULT_DOCKER_IMAGE,
   DEFAULT_LLAMA_SERVER,
+  DEFAULT_VLLM_COMMAND,
   DEFAULT_PASS_ENV,
   DRAIN_TIMEOUT_MS,
   HEALTH_INTERVAL_MS,
@@ -31,7 +32,7 @@ import {
 import type { PullPolicy } from './constants.js';
 import { ENGINE_KINDS, llamaServerArgv } from './engine-kind.js';
 import { EngineConfigError } from './errors.js';
-import { intFlag, stopGraceFor, withMaxNumSeqs } from './vllm-args.js';
+import { intFlag, isVllmCommandLine, stopGraceFor, vllmServeArgv, withMaxNumSeqs } from './vllm-args.js';
 
 const ms = z.number().int().min(0);
 const positiveMs = z.number().int().min(1);
@@ -48,7 +49,8 @@ export const restartConfigSchema = z.object({
 
 export const dockerRuntimeConfigSchema = z.object({
   kind: z.literal('docker'),
-  image: z.string().min(1).default(DEFAULT_DOCKER_IMAGE),
+  /** Defaults to the pinned vLLM image; a llama.cpp engine must name its (pinned) server image. */
+  image: z.string().min(1).optional(),
   dockerPath: z.string().min(1).default('docker'),
   /** Defaults to `synkti-engine-<port>`: stable across agent restarts on one host. */
   containerName: z
@@ -71,12 +73,16 @@ export const dockerRuntimeConfigSchema = z.object({
 export const processRuntimeConfigSchema = z.object({
   kind: z.literal('process'),
   /**
-   * The full command line of an OpenAI-compatible server listening on `port`. Required for a
-   * vLLM engine; for llama.cpp it is built from the config (`command` + model, port, slots…).
+   * The full command line of an OpenAI-compatible server listening on `port`, run as given
+   * (a vLLM command line gets `--max-num-seqs` = capacity when it does not set it). Without it
+   * the command line is built from the config: `command` + model, port, capacity…
    */
   argv: z.array(arg).min(1).max(1_024).optional(),
-  /** llama.cpp without `argv`: the program the command line starts with (and any prefix). */
-  command: z.array(arg).min(1).max(64).default([DEFAULT_LLAMA_SERVER]),
+  /**
+   * Without `argv`: the program the built command line starts with (and any prefix); defaults
+   * to `vllm serve` for vLLM and `llama-server` for llama.cpp, found on PATH.
+   */
+  command: z.array(arg).min(1).max(64).optional(),
   env: z.record(z.string(), z.string()).optional(),
   cwd: z.string().optional(),
   /** The agent's state directory: the engine's record and log live there, so a restarted agent adopts it. */
@@ -126,7 +132,7 @@ type ProcessParsed = z.output<typeof processRuntimeConfigSchema>;
 export type EngineConfig = Omit<Parsed, 'servedModelName' | 'capacity' | 'runtime'> & {
   servedModelName: string;
   capacity: number;
-  runtime: (Omit<DockerParsed, 'pull' | 'pullPolicy'> & { containerName: string; hfCacheDir: string; pullPolicy: PullPolicy }) | (ProcessParsed & { argv: string[] });
+  runtime: (Omit<DockerParsed, 'pull' | 'pullPolicy' | 'image'> & { image: string; containerName: string; hfCacheDir: string; pullPolicy: PullPolicy }) | (ProcessParsed & { argv: string[] });
 };
 
 /** Validates engine options and fills defaults; throws EngineConfigError listing the problems. */
@@ -139,26 +145,38 @@ export function parseEngineConfig(input: unknown): EngineConfig {
   const c = result.data;
   const servedModelName = c.servedModelName ?? c.model;
   const capacity = capacityOf(c);
-  if (c.runtime.kind === 'docker') {
-    // The docker runtime's command line is vLLM's (`--model`, `--served-model-name`, port 8000).
-    if (c.kind !== 'vllm') throw new EngineConfigError(`invalid engine config: runtime.kind: a ${c.kind} engine runs under the process runtime, not docker`);
-    const { pull, pullPolicy, ...rest } = c.runtime;
-    const runtime = {
-      ...rest,
-      pullPolicy: pullPolicy ?? (pull === undefined ? DEFAULT_PULL_POLICY : pull ? 'always' : 'never'),
-      containerName: c.runtime.containerName ?? `${CONTAINER_NAME_PREFIX}${c.port}`,
-      hfCacheDir: c.runtime.hfCacheDir ?? join(homedir(), '.cache', 'huggingface'),
-    } as const;
-    const engineArgs = withMaxNumSeqs(c.engineArgs, capacity);
-    return { ...c, servedModelName, capacity, engineArgs, stopGraceMs: stopGraceFor(engineArgs, c.stopGraceMs), runtime };
-  }
-  let argv = c.runtime.argv;
-  if (argv === undefined) {
-    if (c.kind !== 'llama.cpp') throw new EngineConfigError('invalid engine config: runtime.argv: required for a vllm engine under the process runtime');
-    argv = llamaServerArgv({ command: c.runtime.command, model: c.model, servedModelName, port: c.port, capacity, contextPerSlot: c.contextPerSlot, engineArgs: c.engineArgs });
-  }
+  if (c.runtime.kind === 'docker') return withDockerRuntime(c, c.runtime, servedModelName, capacity);
+  const argv = c.runtime.argv === undefined ? builtArgv(c, servedModelName, capacity) : c.kind === 'vllm' && isVllmCommandLine(c.runtime.argv) ? withMaxNumSeqs(c.runtime.argv, capacity) : c.runtime.argv;
   const stopGraceMs = c.kind === 'vllm' ? stopGraceFor(argv, c.stopGraceMs) : c.stopGraceMs;
   return { ...c, servedModelName, capacity, stopGraceMs, runtime: { ...c.runtime, argv } };
+}
+
+/** The process runtime's command line when none is given: `vllm serve MODEL …` or `llama-server …`. */
+function builtArgv(c: Parsed, servedModelName: string, capacity: number): string[] {
+  const command = c.runtime.kind === 'process' ? c.runtime.command : undefined;
+  if (c.kind === 'llama.cpp') return llamaServerArgv({ command: command ?? [DEFAULT_LLAMA_SERVER], model: c.model, servedModelName, port: c.port, capacity, contextPerSlot: c.contextPerSlot, engineArgs: c.engineArgs });
+  return vllmServeArgv({ command: command ?? DEFAULT_VLLM_COMMAND, model: c.model, servedModelName, port: c.port, capacity, engineArgs: c.engineArgs });
+}
+
+/**
+ * The docker runtime: vLLM's image (`--model`, `--served-model-name`, `--max-num-seqs`) or a
+ * llama.cpp server image (the agent's llama-server flags, the GGUF's directory mounted).
+ */
+function withDockerRuntime(c: Parsed, r: DockerParsed, servedModelName: string, capacity: number): EngineConfig {
+  if (c.kind === 'llama.cpp' && r.image === undefined) {
+    throw new EngineConfigError('invalid engine config: runtime.image: required for a llama.cpp engine under docker: a pinned llama.cpp server image, e.g. ghcr.io/ggml-org/llama.cpp:server-cuda-b<build>');
+  }
+  const { pull, pullPolicy, ...rest } = r;
+  const runtime = {
+    ...rest,
+    image: r.image ?? DEFAULT_DOCKER_IMAGE,
+    pullPolicy: pullPolicy ?? (pull === undefined ? DEFAULT_PULL_POLICY : pull ? 'always' : 'never'),
+    containerName: r.containerName ?? `${CONTAINER_NAME_PREFIX}${c.port}`,
+    hfCacheDir: r.hfCacheDir ?? join(homedir(), '.cache', 'huggingface'),
+  } as const;
+  if (c.kind === 'llama.cpp') return { ...c, servedModelName, capacity, runtime };
+  const engineArgs = withMaxNumSeqs(c.engineArgs, capacity);
+  return { ...c, servedModelName, capacity, engineArgs, stopGraceMs: stopGraceFor(engineArgs, c.stopGraceMs), runtime };
 }
 
 /**

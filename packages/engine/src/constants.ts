@@ -98,6 +98,12 @@ export const MAX_DOCKER_OUTPUT_CHARS = 64 * 1024;
 
 /** The llama.cpp server binary when none is configured: found on PATH. */
 export const DEFAULT_LLAMA_SERVER = 'llama-server';
+/** vLLM's program and subcommand when the process runtime is given no command: found on PATH. */
+export const DEFAULT_VLLM_COMMAND: readonly string[] = ['vllm', 'serve'];
+/** Where a llama.cpp container sees the directory of its GGUF file (mounted read-only). */
+export const LLAMA_CONTAINER_MODEL_DIR = '/models';
+/** The address an engine listens on inside its container: docker's port proxy reaches it there. */
+export const CONTAINER_HOST = '0.0.0.0';
 /**
  * Context tokens per llama.cpp slot (prompt + answer). llama-server splits `--ctx-size` evenly
  * over `--parallel` slots, so the supervisor passes capacity × this, not a total that shrinks

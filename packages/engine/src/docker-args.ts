@@ -1,5 +1,7 @@
 import { createHash } from 'node:crypto';
-import { CONTAINER_HF_CACHE_DIR, CONTAINER_PORT, ENGINE_HOST } from './constants.js';
+import { basename, dirname } from 'node:path';
+import { CONTAINER_HF_CACHE_DIR, CONTAINER_HOST, CONTAINER_PORT, ENGINE_HOST, LLAMA_CONTAINER_MODEL_DIR } from './constants.js';
+import { llamaServerArgv } from './engine-kind.js';
 
 /** What goes into `docker run`; all of it comes from the validated engine config. */
 export interface DockerRunSpec {
@@ -18,11 +20,17 @@ export interface DockerRunSpec {
   dockerArgs: readonly string[];
   /** Extra engine arguments, after the model, e.g. ['--max-num-seqs', '64']. */
   engineArgs: readonly string[];
+  /**
+   * A llama.cpp server image instead of vLLM's: `model` is the GGUF file on the host, its
+   * directory is mounted read-only, and the agent builds llama-server's flags. Absent: vLLM.
+   */
+  llamaCpp?: { capacity: number; contextPerSlot: number } | undefined;
 }
 
 /**
- * The `docker run` argv (without the docker binary). The engine is published on loopback only;
- * the image's entrypoint is `vllm serve`, which takes `--model`.
+ * The `docker run` argv (without the docker binary). The engine is published on loopback only.
+ * vLLM's image has `vllm serve` as its entrypoint, which takes `--model`; llama.cpp's server
+ * images have `llama-server`.
  */
 export function dockerRunArgs(spec: DockerRunSpec): string[] {
   const args = runArgs(spec);
@@ -58,19 +66,25 @@ function runArgs(spec: DockerRunSpec): string[] {
     '--ipc=host',
     '-p',
     `${ENGINE_HOST}:${spec.hostPort}:${CONTAINER_PORT}`,
-    '-v',
-    `${spec.hfCacheDir}:${CONTAINER_HF_CACHE_DIR}`,
+    ...modelMount(spec),
     ...spec.passEnv.flatMap((name) => ['-e', name]),
     ...spec.dockerArgs,
     spec.image,
-    '--model',
-    spec.model,
-    '--served-model-name',
-    spec.servedModelName,
-    '--port',
-    String(CONTAINER_PORT),
-    ...spec.engineArgs,
+    ...engineArgv(spec),
   ];
+}
+
+function modelMount(spec: DockerRunSpec): string[] {
+  if (spec.llamaCpp !== undefined) return ['-v', `${dirname(spec.model)}:${LLAMA_CONTAINER_MODEL_DIR}:ro`];
+  return ['-v', `${spec.hfCacheDir}:${CONTAINER_HF_CACHE_DIR}`];
+}
+
+function engineArgv(spec: DockerRunSpec): string[] {
+  if (spec.llamaCpp !== undefined) {
+    const model = `${LLAMA_CONTAINER_MODEL_DIR}/${basename(spec.model)}`;
+    return llamaServerArgv({ command: [], model, servedModelName: spec.servedModelName, host: CONTAINER_HOST, port: CONTAINER_PORT, ...spec.llamaCpp, engineArgs: spec.engineArgs });
+  }
+  return ['--model', spec.model, '--served-model-name', spec.servedModelName, '--port', String(CONTAINER_PORT), ...spec.engineArgs];
 }
 
 export const dockerPullArgs = (image: string): string[] => ['pull', image];

@@ -7,6 +7,7 @@ import { describe, it } from 'node:test';
 import { hasCode } from '@synkti/interface';
 import { parseEngineConfig } from './config.js';
 import { LLAMA_CONTEXT_PER_SLOT_TOKENS } from './constants.js';
+import { dockerRunArgs } from './docker-args.js';
 import { LLAMA_CPP_LOAD_METRICS, llamaServerArgv, loadMetricsOf, VLLM_LOAD_METRICS } from './engine-kind.js';
 import { ENGINE_ERROR_CODES } from './errors.js';
 import { loadFromMetricsText } from './load.js';
@@ -40,9 +41,33 @@ describe('engine kinds', () => {
     assert.equal(parseEngineConfig({ model: 'm', port: 1, runtime: { kind: 'process', argv: ['x'] } }).capacity, 256);
   });
 
-  it('config: llama.cpp under docker, and vLLM under the process runtime without argv, are refused with a code', () => {
-    assert.throws(() => parseEngineConfig({ kind: 'llama.cpp', model: 'm', port: 1, runtime: { kind: 'docker' } }), (err) => hasCode(err, ENGINE_ERROR_CODES.BAD_CONFIG) && /process runtime/.test((err as Error).message));
-    assert.throws(() => parseEngineConfig({ model: 'm', port: 1, runtime: { kind: 'process' } }), (err) => hasCode(err, ENGINE_ERROR_CODES.BAD_CONFIG) && /runtime\.argv/.test((err as Error).message));
+  it('config: vLLM under the process runtime without argv runs `vllm serve MODEL` with the capacity as --max-num-seqs; a vLLM argv gets it added; another program runs as given', () => {
+    const built = parseEngineConfig({ model: 'Qwen/Qwen3-8B', servedModelName: 'qwen', port: 8001, capacity: 64, engineArgs: ['--max-model-len', '16384'], runtime: { kind: 'process' } });
+    assert.deepEqual(built.runtime.kind === 'process' ? built.runtime.argv : null, ['vllm', 'serve', 'Qwen/Qwen3-8B', '--served-model-name', 'qwen', '--host', '127.0.0.1', '--port', '8001', '--max-model-len', '16384', '--max-num-seqs', '64']);
+    const venv = parseEngineConfig({ model: 'm', port: 8001, runtime: { kind: 'process', command: ['/opt/venv/bin/vllm', 'serve'] } });
+    assert.deepEqual(venv.runtime.kind === 'process' ? venv.runtime.argv.slice(0, 3) : null, ['/opt/venv/bin/vllm', 'serve', 'm']);
+    const given = parseEngineConfig({ model: 'm', port: 8001, capacity: 32, runtime: { kind: 'process', argv: ['/opt/venv/bin/vllm', 'serve', 'm', '--port', '8001'] } });
+    assert.deepEqual(given.runtime.kind === 'process' ? given.runtime.argv.slice(-2) : null, ['--max-num-seqs', '32'], 'the engine runs what the agent gossips');
+    const module = parseEngineConfig({ model: 'm', port: 8001, runtime: { kind: 'process', argv: ['python3', '-m', 'vllm.entrypoints.openai.api_server', '--model', 'm'] } });
+    assert.deepEqual(module.runtime.kind === 'process' ? module.runtime.argv.slice(-2) : null, ['--max-num-seqs', '256']);
+    const other = parseEngineConfig({ model: 'm', port: 8001, runtime: { kind: 'process', argv: ['my-openai-server', '--port', '8001'] } });
+    assert.deepEqual(other.runtime.kind === 'process' ? other.runtime.argv : null, ['my-openai-server', '--port', '8001']);
+  });
+
+  it("config: llama.cpp in its server image: the GGUF's directory mounted read-only, llama-server's flags on all interfaces of the container, no vLLM flags; the image must be named", () => {
+    const c = parseEngineConfig({ kind: 'llama.cpp', model: '/data/models/tiny.gguf', servedModelName: 'tiny', port: 8123, capacity: 8, contextPerSlot: 2_048, engineArgs: ['-ngl', '999'], runtime: { kind: 'docker', image: 'ghcr.io/ggml-org/llama.cpp:server-cuda-b6500', containerName: 'e' } });
+    assert.equal(c.capacity, 8);
+    assert.deepEqual(c.engineArgs, ['-ngl', '999'], 'no --max-num-seqs for llama.cpp');
+    assert.ok(c.runtime.kind === 'docker');
+    const argv = dockerRunArgs({ ...c.runtime, hostPort: c.port, model: c.model, servedModelName: c.servedModelName, engineArgs: c.engineArgs, llamaCpp: { capacity: c.capacity, contextPerSlot: c.contextPerSlot } });
+    const label = argv.indexOf('--label');
+    argv.splice(label, 2);
+    assert.deepEqual(argv, [
+      'run', '--rm', '--name', 'e', '--gpus', 'all', '--ipc=host', '-p', '127.0.0.1:8123:8000', '-v', '/data/models:/models:ro', '-e', 'HF_TOKEN',
+      'ghcr.io/ggml-org/llama.cpp:server-cuda-b6500',
+      '--model', '/models/tiny.gguf', '--alias', 'tiny', '--host', '0.0.0.0', '--port', '8000', '--parallel', '8', '--ctx-size', '16384', '--metrics', '-ngl', '999',
+    ]);
+    assert.throws(() => parseEngineConfig({ kind: 'llama.cpp', model: 'm', port: 1, runtime: { kind: 'docker' } }), (err) => hasCode(err, ENGINE_ERROR_CODES.BAD_CONFIG) && /runtime\.image: required for a llama\.cpp engine/.test((err as Error).message));
     assert.throws(() => parseEngineConfig({ kind: 'sglang', model: 'm', port: 1, runtime: { kind: 'process', argv: ['x'] } }), (err) => hasCode(err, ENGINE_ERROR_CODES.BAD_CONFIG));
   });
 });

@@ -80,6 +80,8 @@ export interface LlamaServerSpec {
   /** The id clients ask for and /v1/models lists (`--alias`). */
   servedModelName: string;
   port: number;
+  /** Listening address: loopback for a process, all interfaces inside a container. */
+  host?: string;
   /** Slots (`--parallel`): requests decoded at once; more wait (`requests_deferred`). */
   capacity: number;
   /** Context per slot; the server gets `--ctx-size` = capacity × this and splits it evenly. */
@@ -97,7 +99,7 @@ export function llamaServerArgv(spec: LlamaServerSpec): string[] {
     ...spec.command,
     '--model', spec.model,
     '--alias', spec.servedModelName,
-    '--host', ENGINE_HOST,
+    '--host', spec.host ?? ENGINE_HOST,
     '--port', String(spec.port),
     '--parallel', String(spec.capacity),
     '--ctx-size', String(spec.capacity * spec.contextPerSlot),

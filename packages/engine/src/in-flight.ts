@@ -1,6 +1,7 @@
 /**
- * Counts requests the gateway is serving on this engine, and tells the drain when the count
- * reaches zero. Release functions are idempotent, so a double release cannot go negative.
+ * Counts the sequences the gateway is running on this engine (a request weighs its `n` ×
+ * prompts), and tells the drain when the count reaches zero. Release functions are idempotent,
+ * so a double release cannot go negative.
  */
 export class InFlight {
   #count = 0;
@@ -10,13 +11,13 @@ export class InFlight {
     return this.#count;
   }
 
-  begin(): () => void {
-    this.#count++;
+  begin(weight = 1): () => void {
+    this.#count += weight;
     let released = false;
     return () => {
       if (released) return;
       released = true;
-      this.#count--;
+      this.#count -= weight;
       if (this.#count === 0 && this.#onIdle !== null) {
         const fn = this.#onIdle;
         this.#onIdle = null;

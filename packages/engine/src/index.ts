@@ -55,7 +55,7 @@ export {
   type EngineMetrics,
 } from './load.js';
 export { engineVersion, probeHealth, listModels, scrapeLoad, scrapeMetrics, warmupCompletion, type FetchFn, type ProbeResult } from './probe.js';
-export { flagValue, stopGraceFor, withMaxNumSeqs } from './vllm-args.js';
+export { flagValue, isVllmCommandLine, stopGraceFor, vllmServeArgv, withMaxNumSeqs } from './vllm-args.js';
 export {
   ENGINE_ERROR_CODES,
   EngineStartTimeoutError,

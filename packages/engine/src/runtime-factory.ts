@@ -30,6 +30,7 @@ export function createRuntime(config: EngineConfig, components: RuntimeComponent
       pullTimeoutMs: r.pullTimeoutMs,
       dockerArgs: r.dockerArgs,
       engineArgs: config.engineArgs,
+      llamaCpp: config.kind === 'llama.cpp' ? { capacity: config.capacity, contextPerSlot: config.contextPerSlot } : undefined,
       ...(ready !== undefined ? { ready } : {}),
     },
     components,

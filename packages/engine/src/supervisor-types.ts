@@ -52,6 +52,6 @@ export interface EngineSupervisor extends Startable {
    * stops the engine. Resolves once it is stopped.
    */
   drain(timeoutMs?: number): Promise<void>;
-  /** Counts one request served by this engine; call the returned function when it ends. */
-  beginRequest(): () => void;
+  /** Counts one request served by this engine, weighing the sequences it runs (default 1); call the returned function when it ends. */
+  beginRequest(sequences?: number): () => void;
 }

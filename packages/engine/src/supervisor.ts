@@ -287,9 +287,9 @@ export function engineSupervisor(init: EngineSupervisorInit, components: EngineC
       drainTimer = null;
       inFlight.cancelIdleWait();
     },
-    beginRequest() {
+    beginRequest(sequences = 1) {
       if (s.name !== 'warm') throw new EngineNotReadyError(s.name);
-      return inFlight.begin();
+      return inFlight.begin(Number.isInteger(sequences) && sequences > 0 ? sequences : 1);
     },
   };
 }

@@ -1,4 +1,4 @@
-import { SHUTDOWN_GRACE_MARGIN_MS } from './constants.js';
+import { ENGINE_HOST, SHUTDOWN_GRACE_MARGIN_MS } from './constants.js';
 
 /**
  * What the agent reads from, and adds to, a vLLM command line. vLLM accepts both `--flag value`
@@ -43,4 +43,37 @@ export function stopGraceFor(args: readonly string[], configuredMs: number): num
   const seconds = raw === undefined ? Number.NaN : Number(raw);
   if (!Number.isFinite(seconds) || seconds <= 0) return configuredMs;
   return Math.max(configuredMs, Math.ceil(seconds * 1000) + SHUTDOWN_GRACE_MARGIN_MS);
+}
+
+/**
+ * Whether `argv` starts vLLM's OpenAI server (`vllm serve …`, or the older
+ * `python -m vllm.entrypoints.openai.api_server …`): only then does the agent add vLLM flags to a
+ * command line it was given. Any other OpenAI-compatible program runs exactly as given.
+ */
+export function isVllmCommandLine(argv: readonly string[]): boolean {
+  const program = argv.findIndex((a) => a === 'vllm' || a.endsWith('/vllm'));
+  if (program !== -1 && argv[program + 1] === 'serve') return true;
+  return argv.some((a) => a === 'vllm.entrypoints.openai.api_server');
+}
+
+export interface VllmServeSpec {
+  /** The program and its subcommand, e.g. ['vllm', 'serve'] or ['/opt/venv/bin/vllm', 'serve']. */
+  command: readonly string[];
+  model: string;
+  servedModelName: string;
+  port: number;
+  /** `--max-num-seqs`: the sequences the engine runs at once, gossiped as capacity. */
+  capacity: number;
+  /** Extra vLLM flags, last so they can override ours. */
+  engineArgs: readonly string[];
+}
+
+/**
+ * The `vllm serve MODEL` command line the agent builds when it is given no command: the model
+ * as the positional argument (vLLM deprecates `--model` for `serve`), loopback only (the gateway
+ * is the front door), and `--max-num-seqs` = capacity unless the engine arguments set it.
+ */
+export function vllmServeArgv(spec: VllmServeSpec): string[] {
+  const base = [...spec.command, spec.model, '--served-model-name', spec.servedModelName, '--host', ENGINE_HOST, '--port', String(spec.port)];
+  return withMaxNumSeqs([...base, ...spec.engineArgs], spec.capacity);
 }

@@ -29,9 +29,15 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   // vLLM answers an empty 200 unless its engine has errored (a deadlocked one still gets 200),
   // and an empty 503 once it has died; under saturation the answer can take seconds.
   app.get('/health', async function health(c) {
-    if (deps.faults().healthDelayMs > 0) {
+    const delayMs = (): number => {
+      const f = deps.faults();
+      if (f.healthDelayPerRequestMs === 0) return f.healthDelayMs;
+      const { running, waiting } = engine.gauges();
+      return f.healthDelayMs + f.healthDelayPerRequestMs * (running + waiting);
+    };
+    if (delayMs() > 0) {
       const signal = AbortSignal.any([c.req.raw.signal, engine.stopped]);
-      const waited = await deps.healthDelay.wait(() => deps.faults().healthDelayMs, signal);
+      const waited = await deps.healthDelay.wait(delayMs, signal);
       if (!waited) return new Response(null, { status: CLIENT_CLOSED_REQUEST });
     }
     return c.body(null, engine.dead ? 503 : 200);

@@ -17,6 +17,7 @@ const NUMERIC_FLAGS = {
   'hang-after-ms': 'faults.hangAfterMs',
   'stall-after-ms': 'faults.stallAfterMs',
   'health-delay-ms': 'faults.healthDelayMs',
+  'health-delay-per-request-ms': 'faults.healthDelayPerRequestMs',
   'drop-stream-after-tokens': 'faults.dropStreamAfterTokens',
   'die-after-ms': 'faults.dieAfterMs',
   'die-after-tokens': 'faults.dieAfterTokens',
@@ -38,7 +39,7 @@ export const USAGE =
   '[--load-mode closed|accept-close|503] [--engine-version <v>] ' +
   '[--ttft-ms <ms>] [--tokens-per-s <n>] [--max-num-seqs <n>] [--max-waiting-requests <n>] [--max-tokens-default <n>] ' +
   '[--error-rate <0..1>] [--crash-after-ms <ms>] [--hang-after-ms <ms>] [--stall-after-ms <ms>] ' +
-  '[--health-delay-ms <ms>] [--drop-stream-after-tokens <n>] ' +
+  '[--health-delay-ms <ms>] [--health-delay-per-request-ms <ms>] [--drop-stream-after-tokens <n>] ' +
   '[--die-after-ms <ms>] [--die-after-tokens <n>] [--death-exit-ms <ms>] [--seed <n>]';
 
 export type CliArgs = { ok: true; help: boolean; options: FakeVllmOptions } | { ok: false; message: string };

@@ -102,8 +102,9 @@ export class FakeVllm extends EventEmitter<FakeVllmEvents> {
       f.slowStartMs = p.slowStartMs;
       if (this.#phase === 'loading') this.#scheduleLoad();
     }
-    if (p.healthDelayMs !== undefined) {
-      f.healthDelayMs = p.healthDelayMs;
+    if (p.healthDelayMs !== undefined || p.healthDelayPerRequestMs !== undefined) {
+      f.healthDelayMs = p.healthDelayMs ?? f.healthDelayMs;
+      f.healthDelayPerRequestMs = p.healthDelayPerRequestMs ?? f.healthDelayPerRequestMs;
       this.#healthDelay.changed();
     }
     this.#setHoldFaults(p);

@@ -27,6 +27,8 @@ export const faultsPatchSchema = z
     stallAfterMs: z.number().int().nonnegative().nullable().optional(),
     /** /health answers only after this many ms (a saturated vLLM's can take seconds); 0: at once. */
     healthDelayMs: z.number().int().nonnegative().optional(),
+    /** /health answers this many ms later per request running or waiting: a busier engine answers slower, as vLLM's does under saturation. */
+    healthDelayPerRequestMs: z.number().nonnegative().max(60_000).optional(),
     /** Crash now: every socket is destroyed at once (the CLI exits with code 1). */
     crash: z.boolean().optional(),
     /** Crash this many ms from now (or from start, when given before start); null cancels. */
@@ -59,6 +61,7 @@ export interface Faults {
   /** A stall scheduled this many ms after it was asked for; null when none is pending. */
   stallAfterMs: number | null;
   healthDelayMs: number;
+  healthDelayPerRequestMs: number;
   /** A crash scheduled this many ms after it was asked for; null when none is pending. */
   crashAfterMs: number | null;
   /** A hang scheduled this many ms after it was asked for; null when none is pending. */
@@ -79,6 +82,7 @@ export const NO_FAULTS: Readonly<Faults> = Object.freeze({
   stall: false,
   stallAfterMs: null,
   healthDelayMs: HEALTH_DELAY_MS,
+  healthDelayPerRequestMs: 0,
   crashAfterMs: null,
   hangAfterMs: null,
   dieAfterMs: null,

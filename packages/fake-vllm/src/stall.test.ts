@@ -98,6 +98,24 @@ describe('faults that leave /health at 200: a stalled engine, a slow /health', {
     assert.equal(fake.stats().healthWaiting, 0);
   });
 
+  it('healthDelayPerRequestMs: /health answers at once when idle and waits in proportion to the requests running or waiting', async (t) => {
+    const { fake, url } = await startFake(t.after.bind(t), { tokensPerS: 20, faults: { healthDelayPerRequestMs: 60_000 } });
+    assert.equal((await fetch(`${url}/health`)).status, 200, 'an idle engine answers at once');
+    const stream = await client(url).completions.create({ model: MODEL, prompt: 'x', stream: true, max_tokens: 200 });
+    const iterator = stream[Symbol.asyncIterator]();
+    await iterator.next();
+    let settled = false;
+    const health = fetch(`${url}/health`).then((res) => {
+      settled = true;
+      return res.status;
+    });
+    await waitFor(() => (fake.stats().healthWaiting === 1 ? true : undefined), 'the probe delayed by the running request');
+    assert.equal(settled, false);
+    assert.equal((await json(postJson(url, '/_fake/faults', { healthDelayPerRequestMs: 0 }))).faults.healthDelayPerRequestMs, 0);
+    assert.equal(await health, 200);
+    await stream.controller.abort();
+  });
+
   it('healthDelayMs: a probe whose client gives up stops waiting; stop() ends the rest', async (t) => {
     const { fake, url } = await startFake(t.after.bind(t), { faults: { healthDelayMs: 60_000 } });
     const gone = new AbortController();

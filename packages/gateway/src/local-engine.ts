@@ -1,13 +1,14 @@
 import { Agent as HttpAgent, type IncomingMessage, request as httpRequest } from 'node:http';
 import { UpstreamCode, UpstreamError } from '@synkti/interface';
-import { FORWARDED_RESPONSE_HEADERS, type ForwardResponse, type RequestHead } from '@synkti/protocol';
+import { FORWARDED_RESPONSE_HEADERS, type ForwardResponse, type RequestHead, SEQUENCES_HEADER } from '@synkti/protocol';
+import { MAX_SEQUENCES_PER_REQUEST } from './body.js';
 
 /** What the request path needs of the engine supervisor. */
 export interface LocalEngine {
   readonly baseUrl: string;
   state(): string;
-  /** Counts a request in flight (drain waits for it); throws when the engine cannot take one. */
-  beginRequest(): () => void;
+  /** Counts a request in flight by its sequences (drain waits for it); throws when the engine cannot take one. */
+  beginRequest(sequences?: number): () => void;
 }
 
 export interface LocalEngineTargetInit {
@@ -64,7 +65,7 @@ export class LocalEngineTarget {
     if (!this.#init.accepting()) throw refused('NODE_DRAINING', 'this node is draining (shutdown, spot interruption or surplus)');
     let release: () => void;
     try {
-      release = engine.beginRequest();
+      release = engine.beginRequest(sequencesOfHead(head));
     } catch (err) {
       throw refused('ENGINE_NOT_READY', `engine is ${engine.state()}`, err);
     }
@@ -176,4 +177,15 @@ function sendOnce(agent: HttpAgent, { host, port, prefix }: Origin, head: Reques
     });
     req.end(body.byteLength > 0 ? body : undefined);
   });
+}
+
+/**
+ * The sequences a request runs, as the entry agent counted them from its body (`n` × prompts)
+ * and sent in SEQUENCES_HEADER, so the serving node need not parse the body again; 1 if absent.
+ */
+function sequencesOfHead(head: RequestHead): number {
+  const raw = head.headers[SEQUENCES_HEADER];
+  if (raw === undefined) return 1;
+  const n = Number(raw);
+  return Number.isInteger(n) && n > 0 ? Math.min(n, MAX_SEQUENCES_PER_REQUEST) : 1;
 }

@@ -62,3 +62,9 @@ export interface ForwardResponse {
 export const FORWARDED_REQUEST_HEADERS = ['content-type', 'accept', 'x-request-id', 'x-session-id', 'openai-organization', 'openai-project'] as const;
 /** Response headers worth carrying back to the client. */
 export const FORWARDED_RESPONSE_HEADERS = ['content-type', 'cache-control', 'x-request-id', 'retry-after'] as const;
+/**
+ * Request head header: the sequences the request runs (`n` × prompts) as the entry agent counted
+ * them, sent when more than 1, so the serving node weighs it in its engine's in-flight count
+ * without parsing the body again.
+ */
+export const SEQUENCES_HEADER = 'x-synkti-sequences';

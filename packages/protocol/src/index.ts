@@ -52,5 +52,6 @@ export {
   type ForwardResponse,
   FORWARDED_REQUEST_HEADERS,
   FORWARDED_RESPONSE_HEADERS,
+  SEQUENCES_HEADER,
 } from './forward.js';
 export { MUX_PROTOCOL, MuxFrame, type MuxFrameCode, MUX_INITIAL_CREDIT_BYTES, MUX_MAX_REQUESTS_PER_STREAM, MUX_FRAME_HEADER_BYTES, isRequestHead, isResponseHead, isForwardErrorBody } from './mux.js';

@@ -1,6 +1,6 @@
 import { chooseRoute } from '@synkti/fleet';
 import { type Logger, type Rng, UpstreamCode, UpstreamError } from '@synkti/interface';
-import type { ForwardResponse, RequestHead } from '@synkti/protocol';
+import { type ForwardResponse, type RequestHead, SEQUENCES_HEADER } from '@synkti/protocol';
 import { GatewayError } from '../errors.js';
 import type { BodySource } from './body-source.js';
 import type { FleetSource } from '../fleet-source.js';
@@ -167,7 +167,9 @@ export async function openAttempt(deps: AttemptDeps, o: OpenOptions, failedNow: 
       if (opened.size === 0 && deps.open.get(peerId) === opened) deps.open.delete(peerId);
     };
     const deadline = setTimeout(() => controller.abort(new UpstreamError(UpstreamCode.FIRST_TOKEN_TIMEOUT, `${peerId} gave no first token within ${o.deadlineMs} ms`, { retryable: true })), o.deadlineMs);
-    const head = { ...o.head, headers: { ...o.head.headers, 'x-request-id': `${o.head.requestId}-${++o.tries.count}` } };
+    const headers: Record<string, string> = { ...o.head.headers, 'x-request-id': `${o.head.requestId}-${++o.tries.count}` };
+    if (o.sequences > 1) headers[SEQUENCES_HEADER] = String(o.sequences);
+    const head = { ...o.head, headers };
     try {
       const response = await deps.target.send(peerId, head, o.body, controller.signal);
       if (RETRYABLE_STATUSES.has(response.status)) {

@@ -27,13 +27,14 @@ interface Sent {
   peerId: string;
   body: Record<string, unknown>;
   requestId: string | undefined;
+  sequencesHeader: string | undefined;
 }
 
 /** A vLLM-like engine: token i of an answer is ` w<i>`; a continuation starts where its text ends. */
 function engineTarget(faultOf: (peerId: string, n: number) => Fault, sent: Sent[] = []) {
   return async (peerId: string, head: { headers: Record<string, string> }, bytes: Uint8Array, signal: AbortSignal): Promise<ForwardResponse> => {
     const body = JSON.parse(new TextDecoder().decode(bytes)) as Record<string, unknown>;
-    sent.push({ peerId, body, requestId: head.headers['x-request-id'] });
+    sent.push({ peerId, body, requestId: head.headers['x-request-id'], sequencesHeader: head.headers['x-synkti-sequences'] });
     const fault = faultOf(peerId, sent.length);
     const chat = Array.isArray(body['messages']);
     const messages = (body['messages'] ?? []) as { role: string; content: string }[];
@@ -249,6 +250,7 @@ describe('request migration at the entry agent', () => {
       const deadline = Date.now() + 5_000;
       while (requestPath.inFlight().get('p1') === undefined && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
       assert.equal(requestPath.inFlight().get('p1'), weight, JSON.stringify(body));
+      assert.equal(sent.at(-1)?.sequencesHeader, weight > 1 ? String(weight) : undefined, 'the serving node is told the weight');
       client.abort();
       await pending;
       while (requestPath.inFlight().size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
