@@ -12,7 +12,7 @@ import { type FleetWiringDeps, newAutoscaler, newInterruptionHandler, newReplace
 import { agentSwarmKey } from './swarm-key.js';
 import { type FleetEvent, MembershipView, type PeerDigest, diffFleet, digest, keepAlivePeriodMs } from '@synkti/fleet';
 import { type EngineConfigInput, type EngineSupervisor, engineSupervisor } from '@synkti/engine';
-import { AgentMetrics, createGatewayApp, type FleetSource, HttpServer, LocalEngineTarget, RequestPath, type RequestTarget } from '@synkti/gateway';
+import { AgentMetrics, createGatewayApp, type FleetSource, HttpServer, LocalEngineTarget, RequestPath, requestTargetOf } from '@synkti/gateway';
 import { type Clock, type Logger, type Rng, type Startable, systemClock, type TimerHandle } from '@synkti/interface';
 import { Mesh, type StateBody } from '@synkti/mesh';
 import type { AgentConfig } from './config/index.js';
@@ -237,9 +237,7 @@ export class Agent implements Startable {
     const localEngine = new LocalEngineTarget({ engine: () => this.#engine, accepting: () => this.accepting });
     this.#localEngine = localEngine;
     await mesh.serveForwards((req) => localEngine.send(req.head, req.body, req.signal), c.maxForwardStreams);
-    const target: RequestTarget = {
-      send: (peerId, head, body, signal) => (peerId === mesh.peerId ? localEngine.send(head, body, signal) : mesh.forward(peerId, head, body, { signal })),
-    };
+    const target = requestTargetOf({ selfId: mesh.peerId, local: localEngine, peers: mesh });
     const fleetSource = this.#fleetSource();
     const fleetTarget = () => (c.targetSize > 0 ? (this.#autoscaler?.target() ?? c.targetSize) : null);
     const history = new HistorySampler({ clock: this.#clock, fleet: fleetSource, target: fleetTarget, spotPricePerHour: c.spotPricePerHour, onDemandPricePerHour: c.onDemandPricePerHour });

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it, mock } from 'node:test';
 import { createFakeVllm, type FakeVllm } from '@synkti/fake-vllm';
 import { type FleetEvent, MembershipView } from '@synkti/fleet';
-import { createGatewayApp, LocalEngineTarget, RequestPath, type RequestPathLimits, type RequestTarget } from '@synkti/gateway';
+import { createGatewayApp, requestTargetOf, LocalEngineTarget, RequestPath, type RequestPathLimits, type RequestTarget } from '@synkti/gateway';
 import { seededRng, silentLogger } from '@synkti/interface';
 import { type ForwardResponse, sampleNodeState } from '@synkti/protocol';
 
@@ -60,8 +60,8 @@ describe('the request path through app.request(): both targets, a hung peer, the
   /** The agent's one target: this node's engine for `self`, the stub mesh for every other peer. */
   function gateway(warm: string[], peer: RequestTarget['send'], limits: Partial<RequestPathLimits> = {}) {
     const fleet = fleetOf(warm);
-    const send: RequestTarget['send'] = (peerId, head, body, signal) => (peerId === SELF ? local.send(head, body, signal) : peer(peerId, head, body, signal));
-    const requestPath = new RequestPath({ fleet, target: { send }, rng: seededRng(7), logger: silentLogger, affinityLoadFactor: 1.25, retryAfterS: 3, limits });
+    const target = requestTargetOf({ selfId: SELF, local, peers: { forward: (peerId, head, body, { signal }) => peer(peerId, head, body, signal) } });
+    const requestPath = new RequestPath({ fleet, target, rng: seededRng(7), logger: silentLogger, affinityLoadFactor: 1.25, retryAfterS: 3, limits });
     return { app: createGatewayApp({ fleet, requestPath, logger: silentLogger }), requestPath };
   }
 

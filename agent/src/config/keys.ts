@@ -3,7 +3,8 @@ import { IMDS_POLL_INTERVAL_MS } from '@synkti/cloud';
 import { engineDefaults } from '@synkti/engine';
 import { LAUNCH_TIMEOUT_MS, REBALANCE_WINDOW_MS } from '@synkti/fleet';
 import { MAX_FORWARD_STREAMS, multiaddrProblem } from '@synkti/mesh';
-import { FIRST_TOKEN_TIMEOUT_MS, MAX_IN_FLIGHT, MIGRATION_LIMIT, PEER_INHIBIT_MS, RESPONSE_TIMEOUT_MS, STREAM_STALL_TIMEOUT_MS } from '@synkti/gateway';
+import { DEFAULT_MAX_BODY_BYTES, FIRST_TOKEN_TIMEOUT_MS, MAX_IN_FLIGHT, MIGRATION_LIMIT, PEER_INHIBIT_MS, RESPONSE_TIMEOUT_MS, STREAM_STALL_TIMEOUT_MS } from '@synkti/gateway';
+import { MAX_FORWARD_REQUEST_BYTES } from '@synkti/protocol';
 import { z } from 'zod';
 
 /**
@@ -59,7 +60,7 @@ export const configKeys = {
   keyRequestsPerSecond: key(z.coerce.number().min(0).max(100_000).default(0), 'Requests per second one API key may start on this agent (429 + Retry-After beyond); 0: no limit. Each agent counts on its own: a fleet of N agents lets a key through up to N times this.'),
   keyMaxConcurrent: key(z.coerce.number().int().min(0).max(100_000).default(0), 'Requests one API key may have running at once on this agent (streams count until they end); 0: no limit.'),
   maxInFlight: key(z.coerce.number().int().min(1).max(1_000_000).default(MAX_IN_FLIGHT), 'Client requests this agent serves at once (queued at engines or relayed); beyond it new ones get 503 with Retry-After, so an overloaded agent sheds load instead of queueing without bound.'),
-  maxBodyBytes: key(z.coerce.number().int().min(1024).max(1024 * 1024 * 1024).default(16 * 1024 * 1024), 'Largest request body the API accepts, in bytes (413 above it).'),
+  maxBodyBytes: key(z.coerce.number().int().min(1024).max(MAX_FORWARD_REQUEST_BYTES).default(DEFAULT_MAX_BODY_BYTES), 'Largest request body the API accepts, in bytes (413 above it); at most what a serving peer takes over the mesh (128 MiB), so a body accepted here is never refused there.'),
   affinityLoadFactor: key(z.coerce.number().min(1).max(10).default(DEFAULT_AFFINITY_LOAD_FACTOR), 'Session affinity keeps a session on one peer while its load is under this factor times the mean.'),
   forwardMux: key(booleanFlag.default(true), 'Forward requests to a peer over one long-lived multiplexed stream (/synkti/mux/1.0.0, per-request flow control) instead of a stream per request (/synkti/forward/1.0.0). Both are always served; a peer without mux is reached the old way.'),
   maxForwardStreams: key(z.coerce.number().int().min(1).max(4_096).default(MAX_FORWARD_STREAMS), 'Concurrent forwarded requests accepted per peer connection (per mux stream with forwardMux); more are refused (and retried elsewhere).'),

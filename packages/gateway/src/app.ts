@@ -33,7 +33,7 @@ export interface GatewayInit {
 
 const KNOWN_ROUTES = new Set(['/v1/chat/completions', '/v1/completions', '/v1/models']);
 
-/** Default request body limit: prompts with long contexts, far below what would hurt memory. */
+/** Default request body limit: prompts with long contexts, far below what would hurt memory (at most MAX_FORWARD_REQUEST_BYTES). */
 export const DEFAULT_MAX_BODY_BYTES = 16 * 1024 * 1024;
 
 /** The agent's HTTP surface. Test it with `app.request()`; the agent serves it on its API port. */

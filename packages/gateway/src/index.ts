@@ -7,6 +7,8 @@ export {
   type RequestPathLimits,
   DEFAULT_REQUEST_PATH_LIMITS,
   type RequestTarget,
+  requestTargetOf,
+  type RequestTargets,
   type PathRequest,
   type Served,
   MIGRATION_LIMIT,

@@ -23,7 +23,11 @@ export type FrameTypeCode = (typeof FrameType)[keyof typeof FrameType];
 export const MAX_DATA_FRAME_BYTES = 64 * 1024;
 /** Largest frame a receiver accepts (heads are JSON, far smaller). */
 export const MAX_FRAME_BYTES = 1024 * 1024;
-/** Largest request body the serving side buffers before it calls the engine. */
+/**
+ * Largest request body a serving node takes from an entry agent, so the ceiling of the one
+ * request body limit (the gateway's `maxBodyBytes`, validated at start to be at most this): a
+ * body the entry accepted is never refused by the peer it is sent to.
+ */
 export const MAX_FORWARD_REQUEST_BYTES = 128 * 1024 * 1024;
 
 const headers = z.record(z.string().max(256), z.string().max(8 * 1024));

@@ -10,6 +10,19 @@ export interface RequestTarget {
   send(peerId: string, head: RequestHead, body: Uint8Array, signal: AbortSignal): Promise<ForwardResponse>;
 }
 
+/** The two targets an agent has: its own engine, and its peers' over the mesh. */
+export interface RequestTargets {
+  selfId: string;
+  local: { send(head: RequestHead, body: Uint8Array, signal: AbortSignal): Promise<ForwardResponse> };
+  peers: { forward(peerId: string, head: RequestHead, body: Uint8Array, options: { signal: AbortSignal }): Promise<ForwardResponse> };
+}
+
+/** The one place the request path chooses between this node's engine and a peer: by peer ID. */
+export function requestTargetOf(targets: RequestTargets): RequestTarget {
+  const { selfId, local, peers } = targets;
+  return { send: (peerId, head, body, signal) => (peerId === selfId ? local.send(head, body, signal) : peers.forward(peerId, head, body, { signal })) };
+}
+
 /** Statuses that mean "this peer cannot take it now" and come before any body byte. */
 const RETRYABLE_STATUSES = new Set([502, 503, 504]);
 
