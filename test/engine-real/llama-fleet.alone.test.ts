@@ -166,9 +166,12 @@ function lane(): void {
 
   for (const kind of ['chat', 'text'] as const) {
     it(`${kind}: streams whose serving agent and llama-server are SIGKILLed mid-way continue on another peer; the text equals the uninterrupted text`, async () => {
-      // Room after the victim is chosen: the client reads behind the engine on a loaded machine,
-      // and a stream chosen near its end could be wholly sent before the kill, cutting nothing.
-      const TOKENS = 800;
+      // Room after the victim is chosen (at 50–150 tokens): the client reads behind the engine on a
+      // loaded machine, and a stream chosen near its end could be wholly sent before the kill.
+      // No more than that: the tiny model's greedy choice is sometimes a near-tie, and a
+      // continuation's prefill rounds differently from token-by-token decode, so every token
+      // after the migration is a small chance of a flip (once seen at token ~700 of 800).
+      const TOKENS = 500;
       const STREAMS = 6;
       // The client's agent runs no engine (a gateway), so every stream is served by one of the three
       // engine agents — an entry that kept all six on its own engine left no victim to kill.

@@ -1,12 +1,13 @@
 import type { Logger } from '@synkti/interface';
 import { Hono } from 'hono';
+import { HTTPException } from 'hono/http-exception';
+import { requestId } from 'hono/request-id';
 import { dashboardHandler } from './dashboard.js';
 import { errorResponse, GatewayError } from './errors.js';
 import { type FleetSource, fleetJson, healthyModels } from './fleet-source.js';
 import type { FleetHistory } from './history.js';
 import { apiKeyAuth } from './middleware/api-key.js';
 import { type KeyLimits, keyLimits } from './middleware/key-limits.js';
-import { requestId } from './middleware/request-id.js';
 import type { AgentMetrics } from './metrics.js';
 import type { RequestPath } from './request-path/index.js';
 import { openAiRoutes, type ServedBy } from './routes-openai.js';
@@ -31,6 +32,9 @@ export interface GatewayInit {
   extra?: (app: Hono) => void;
 }
 
+/** Longest client x-request-id kept (each attempt adds `-<n>`; vLLM and logs take it as is). */
+const MAX_REQUEST_ID_LENGTH = 128;
+
 const KNOWN_ROUTES = new Set(['/v1/chat/completions', '/v1/completions', '/v1/models']);
 
 /** Default request body limit: prompts with long contexts, far below what would hurt memory (at most MAX_FORWARD_REQUEST_BYTES). */
@@ -40,8 +44,11 @@ export const DEFAULT_MAX_BODY_BYTES = 16 * 1024 * 1024;
 export function createGatewayApp(init: GatewayInit): Hono {
   const log = init.logger.child({ component: 'gateway' });
   const app = new Hono<{ Variables: { requestId: string; served?: ServedBy } }>();
-  app.use(requestId());
+  // Hono's request-id: the caller's x-request-id when it is short and plain ([A-Za-z0-9_=-]), else a UUID; echoed.
+  app.use(requestId({ limitLength: MAX_REQUEST_ID_LENGTH }));
   app.onError((err, c) => {
+    // Hono's own middleware (bearer-auth) answers by throwing a finished response.
+    if (err instanceof HTTPException) return err.getResponse();
     if (err instanceof GatewayError) {
       if (err.status >= 500) log.warn({ err, requestId: c.get('requestId'), code: err.code }, 'request failed');
       return errorResponse(c, err);
