@@ -21,7 +21,7 @@ function fleetOf(ids: string[]): FleetSource {
 }
 
 /** How a fake peer misbehaves for one attempt, given the body it was sent. */
-type Fault = 'none' | { breakAfter: number } | { errorEventAfter: number } | { handoverAfter: number } | { doneWithoutFinish: number } | 'hang';
+type Fault = 'none' | { breakAfter: number } | { finalAfter: number } | { errorEventAfter: number } | { handoverAfter: number } | { doneWithoutFinish: number } | 'hang';
 
 interface Sent {
   peerId: string;
@@ -50,6 +50,7 @@ function engineTarget(faultOf: (peerId: string, n: number) => Fault, sent: Sent[
       for (let i = 0; i < count; i++) {
         const n = i;
         if (typeof fault === 'object' && 'breakAfter' in fault && n === fault.breakAfter) throw new UpstreamError('FORWARD_STREAM_BROKEN', 'peer lost', { retryable: true, phase: 'after-head' });
+        if (typeof fault === 'object' && 'finalAfter' in fault && n === fault.finalAfter) throw new UpstreamError('SOMETHING_FINAL', 'no peer can do better', { retryable: false, phase: 'after-head' });
         if (typeof fault === 'object' && 'handoverAfter' in fault && n === fault.handoverAfter) throw new UpstreamError(UpstreamCode.HANDOVER, 'leaving', { retryable: true, phase: 'after-head' });
         if (typeof fault === 'object' && 'errorEventAfter' in fault && n === fault.errorEventAfter) {
           yield enc.encode('data: {"error": {"message": "EngineCore encountered an issue.", "type": "InternalServerError", "param": null, "code": 500}}\n\ndata: [DONE]\n\n');
@@ -214,6 +215,18 @@ describe('request migration at the entry agent', () => {
     assert.equal(s.dones, 0);
     assert.equal(s.errors.length, 1);
     assert.equal(s.text, expected(3));
+    assert.equal(sent.length, 1, 'not continued');
+  });
+
+  it('does not continue a stream whose upstream error is final (not retryable): the error event instead', async () => {
+    const sent: Sent[] = [];
+    const { app } = gateway(['p1', 'p2'], engineTarget((_, n) => (n === 1 ? { finalAfter: 4 } : 'none'), sent));
+    const { events, aborted } = await readEvents(await app.request('/v1/chat/completions', post('', chatBody())));
+    const s = summarise(events);
+    assert.equal(aborted, true);
+    assert.equal(s.errors.length, 1);
+    assert.match(JSON.stringify(s.errors[0]), /SOMETHING_FINAL/);
+    assert.equal(s.dones, 0);
     assert.equal(sent.length, 1, 'not continued');
   });
 

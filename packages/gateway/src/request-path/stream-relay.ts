@@ -1,4 +1,4 @@
-import { type Logger, UpstreamError } from '@synkti/interface';
+import { type Logger, UpstreamCode, UpstreamError } from '@synkti/interface';
 import { createParser, type EventSourceParser } from 'eventsource-parser';
 import { GatewayError } from '../errors.js';
 import type { AgentMetrics } from '../metrics.js';
@@ -158,7 +158,9 @@ class Relay {
         } else this.#parser.feed(this.#decoder.decode(next.value, { stream: true }));
       }
     } catch (err) {
-      return { kind: 'break', reason: reasonOf(err), detail: (err as Error).message, err };
+      const reason = reasonOf(err);
+      if (reason === 'unexpected' && !this.#clientGone()) this.#init.log.error({ err, requestId: this.#init.requestId, peer: this.#attempt?.peerId }, 'stream broke with an error no target should throw; continuing it elsewhere');
+      return { kind: 'break', reason, detail: (err as Error).message, err };
     }
   }
 
@@ -189,6 +191,11 @@ class Relay {
     if (leaving !== null) {
       this.#attempt?.abort(first.err ?? new Error(leaving));
       return this.#fail(first, leaving);
+    }
+    // The upstream said another peer cannot do better (its error is not retryable).
+    if (first.err instanceof UpstreamError && !first.err.retryable) {
+      this.#attempt?.abort(first.err);
+      return this.#fail(first, `the upstream's error is final (${first.err.code})`);
     }
     let brk = first;
     const lastTokenAt = this.#lastTokenAt;
@@ -304,11 +311,15 @@ class Relay {
   }
 }
 
+/**
+ * The migration metric's reason for a break. Every target fails with an UpstreamError; anything
+ * else is a bug of ours on the way ('unexpected', logged with its stack by the caller) — the
+ * stream is still continued, since the peer may well be fine.
+ */
 function reasonOf(err: unknown): string {
-  if (err instanceof UpstreamError) {
-    if (err.code === 'HANDOVER') return 'handover';
-    if (err.code === 'STREAM_STALLED') return 'stalled';
-    if (err.code === 'FIRST_TOKEN_TIMEOUT') return 'first-token-timeout';
-  }
+  if (!(err instanceof UpstreamError)) return 'unexpected';
+  if (err.code === UpstreamCode.HANDOVER) return 'handover';
+  if (err.code === UpstreamCode.STREAM_STALLED) return 'stalled';
+  if (err.code === UpstreamCode.FIRST_TOKEN_TIMEOUT) return 'first-token-timeout';
   return 'peer-lost';
 }
