@@ -12,7 +12,7 @@ import { type FleetWiringDeps, newAutoscaler, newInterruptionHandler, newReplace
 import { agentSwarmKey } from './swarm-key.js';
 import { type FleetEvent, MembershipView, type PeerDigest, diffFleet, digest, keepAlivePeriodMs } from '@synkti/fleet';
 import { type EngineConfigInput, type EngineSupervisor, engineSupervisor } from '@synkti/engine';
-import { AgentMetrics, createGatewayApp, type FleetSource, HttpServer, LocalEngineTarget, RequestPath, requestTargetOf } from '@synkti/gateway';
+import { AgentMetrics, createGatewayApp, type FleetSource, HttpServer, LocalEngineTarget, RequestPath, requestTargetOf, admissionLimitFor } from '@synkti/gateway';
 import { type Clock, type Logger, type Rng, type Startable, systemClock, type TimerHandle } from '@synkti/interface';
 import { Mesh, type StateBody } from '@synkti/mesh';
 import type { AgentConfig } from './config/index.js';
@@ -261,7 +261,7 @@ export class Agent implements Startable {
       logger: this.logger,
       affinityLoadFactor: c.affinityLoadFactor,
       retryAfterS: Math.max(1, Math.ceil(c.heartbeatMs / 1_000)),
-      limits: { migrationLimit: c.migrationLimit, firstTokenTimeoutMs: c.firstTokenTimeoutMs, responseTimeoutMs: c.responseTimeoutMs, streamStallTimeoutMs: c.streamStallTimeoutMs, peerInhibitMs: c.peerInhibitMs, maxInFlight: c.maxInFlight },
+      limits: { migrationLimit: c.migrationLimit, firstTokenTimeoutMs: c.firstTokenTimeoutMs, responseTimeoutMs: c.responseTimeoutMs, streamStallTimeoutMs: c.streamStallTimeoutMs, peerInhibitMs: c.peerInhibitMs, maxInFlight: c.maxInFlight ?? admissionLimitFor(this.#engine?.snapshot().capacity) },
       metrics: this.metrics,
       onStreamTokens: (tokens) => history.history.recordTokens(tokens),
     });

@@ -17,6 +17,7 @@ export {
   STREAM_STALL_TIMEOUT_MS,
   PEER_INHIBIT_MS,
   MAX_IN_FLIGHT,
+  admissionLimitFor,
 } from './request-path/index.js';
 export { LocalEngineTarget, type LocalEngine, type LocalEngineTargetInit } from './local-engine.js';
 export { GatewayError, type OpenAiErrorType } from './errors.js';

@@ -21,6 +21,17 @@ export const MAX_SSE_EVENT_BYTES = 1024 * 1024;
  * bound. Four full engines' worth at vLLM's default of 256 sequences.
  */
 export const MAX_IN_FLIGHT = 1_024;
+/** The admission limit by default: this many of the agent's own engine's capacity, at least MAX_IN_FLIGHT. */
+export const IN_FLIGHT_PER_CAPACITY = 4;
+
+/**
+ * The default admission limit of an agent whose engine runs `capacity` sequences: four engines'
+ * worth, so an H100's vLLM (1,024 sequences) is not capped at one engine's worth; never below
+ * MAX_IN_FLIGHT, since an entry agent also relays to its peers (a gateway-only agent has none).
+ */
+export function admissionLimitFor(capacity: number | undefined): number {
+  return Math.max(MAX_IN_FLIGHT, IN_FLIGHT_PER_CAPACITY * (capacity ?? 0));
+}
 /**
  * Bytes of a non-streamed answer the entry agent holds before relaying: a chat answer is a few
  * KiB, so nearly all go out whole; a larger one streams through. Bounds memory at
