@@ -89,6 +89,30 @@ describe('planned departures hand streams over instead of cutting them', { timeo
     }
   });
 
+  it("an entry agent whose relay deadline passes ends its clients' streams with an error event, never as if finished, and exits 0", async () => {
+    const fleet = await TestFleet.create();
+    try {
+      const entry = (await startEngineAgent(fleet, 'entry', [], ['--engine-runtime', 'none', '--drain-timeout-ms', '300', '--drain-relay-timeout-ms', '1500'])).agent;
+      await startEngineAgent(fleet, 'server', ['--tokens-per-s=100']);
+      await waitHealthy(entry, 1);
+      const progress = [0, 0];
+      const results = progress.map((_, i) => streamCompletion(entry.apiUrl, 'chat', chat(200 + i, 1_000), (n) => (progress[i] = n)));
+      await until('both streams to pass 30 tokens', () => progress.every((n) => n >= 30), 30_000);
+      entry.kill('SIGTERM');
+      for (const r of await Promise.all(results)) {
+        assert.ok(r.sawErrorEvent, 'the stream carried an SSE error event');
+        assert.ok(!r.sawDone, 'no [DONE]');
+        assert.ok(r.error !== null, 'the openai client raised');
+        assert.deepEqual(r.finishReasons, [], 'no finish_reason was invented');
+        assert.ok(r.contentChunks < 1_000);
+      }
+      assert.equal(await entry.exited(), 0, 'a drained agent exits 0');
+      assert.ok(entry.logs.some((l) => l['msg'] === 'ending every response still relayed: this agent is leaving'));
+    } finally {
+      await fleet.close();
+    }
+  });
+
   it('a spot interruption whose deadline is shorter than the running streams: they are handed over; 0 truncated', async () => {
     const fleet = await TestFleet.create();
     const TOKENS = 1_000;

@@ -127,6 +127,26 @@ const oneChunkThenSilence = (delta: Record<string, unknown>) => async (peerId: s
   })(),
 });
 
+/**
+ * Peers as engineTarget, except that the first attempt goes silent after four chunks until its
+ * signal aborts (a peer that froze mid-stream). `calls` records the peer of every attempt.
+ */
+function firstGoesSilent(calls: string[]): ReturnType<typeof engineTarget> {
+  const base = engineTarget(() => 'none');
+  return async (peerId, head, bytes, signal) => {
+    const res = await base(peerId, head, bytes, signal);
+    calls.push(peerId);
+    if (calls.length > 1) return res;
+    return { ...res, body: (async function* () {
+      let i = 0;
+      for await (const c of res.body) {
+        if (i++ === 4) await new Promise((_, reject) => signal.addEventListener('abort', () => reject(signal.reason as Error)));
+        yield c;
+      }
+    })() };
+  };
+}
+
 describe('request migration at the entry agent', () => {
   it('continues a chat stream whose peer is lost on another peer: one id, one role, one finish, one [DONE], summed usage', async () => {
     const sent: Sent[] = [];
@@ -404,47 +424,21 @@ describe('request migration at the entry agent', () => {
   });
 
   it('a peer declared dead mid-stream: the stream continues on another peer, one unbroken answer', async () => {
-    let calls = 0;
-    const base = engineTarget(() => 'none');
-    let firstPeer = '';
-    const send: typeof base = async (peerId, head, bytes, signal) => {
-      const res = await base(peerId, head, bytes, signal);
-      if (++calls > 1) return res;
-      firstPeer = peerId;
-      return { ...res, body: (async function* () {
-        let i = 0;
-        for await (const c of res.body) {
-          if (i++ === 4) await new Promise((_, reject) => signal.addEventListener('abort', () => reject(signal.reason as Error)));
-          yield c;
-        }
-      })() };
-    };
-    const { app, requestPath } = gateway(['p1', 'p2'], send, { streamStallTimeoutMs: 600_000 });
+    const calls: string[] = [];
+    const { app, requestPath } = gateway(['p1', 'p2'], firstGoesSilent(calls), { streamStallTimeoutMs: 600_000 });
     const reading = Promise.resolve(app.request('/v1/chat/completions', post('', chatBody()))).then(readEvents);
-    while (firstPeer === '') await new Promise((r) => setTimeout(r, 5));
+    while (calls.length === 0) await new Promise((r) => setTimeout(r, 5));
     await new Promise((r) => setTimeout(r, 50));
-    assert.equal(requestPath.peerLost(firstPeer, 'dead'), 1);
+    assert.equal(requestPath.peerLost(calls[0]!, 'dead'), 1);
     const s = summarise((await reading).events);
     assert.equal(s.text, expected(20));
     assert.equal(s.finishes, 1);
   });
   it('an entry agent that leaves with a stream still relayed ends it with an error event and an aborted connection, not a clean end and no migration', async () => {
-    let calls = 0;
-    const base = engineTarget(() => 'none');
-    const send: typeof base = async (peerId, head, bytes, signal) => {
-      const res = await base(peerId, head, bytes, signal);
-      calls++;
-      return { ...res, body: (async function* () {
-        let i = 0;
-        for await (const c of res.body) {
-          if (i++ === 4) await new Promise((_, reject) => signal.addEventListener('abort', () => reject(signal.reason as Error)));
-          yield c;
-        }
-      })() };
-    };
-    const { app, requestPath } = gateway(['p1', 'p2'], send, { streamStallTimeoutMs: 600_000 });
+    const calls: string[] = [];
+    const { app, requestPath } = gateway(['p1', 'p2'], firstGoesSilent(calls), { streamStallTimeoutMs: 600_000 });
     const reading = Promise.resolve(app.request('/v1/chat/completions', post('', chatBody()))).then(readEvents);
-    while (calls === 0) await new Promise((r) => setTimeout(r, 5));
+    while (calls.length === 0) await new Promise((r) => setTimeout(r, 5));
     await new Promise((r) => setTimeout(r, 50));
     assert.equal(requestPath.endAll('shutting down'), 1);
     const { events, aborted } = await reading;
@@ -454,7 +448,7 @@ describe('request migration at the entry agent', () => {
     assert.equal(s.finishes, 0);
     assert.equal(s.errors.length, 1);
     assert.match(JSON.stringify(s.errors[0]), /shutting down/);
-    assert.equal(calls, 1, 'not continued on the other peer');
+    assert.equal(calls.length, 1, 'not continued on the other peer');
     assert.equal(requestPath.activeResponses, 0);
   });
 });
