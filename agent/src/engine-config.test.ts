@@ -19,6 +19,8 @@ describe('engine config from agent keys', () => {
     await assert.rejects(async () => engineConfigFrom(await loadConfig({ env: {}, flags: { engineKind: 'llama.cpp', engineRuntime: 'process' } })), /engineModel .* GGUF/);
     const inImage = parseEngineConfig(engineConfigFrom(await loadConfig({ env: {}, flags: { engineKind: 'llama.cpp', engineModel: '/m/tiny.gguf', engineImage: 'ghcr.io/ggml-org/llama.cpp:server-cuda-b6500' } })));
     assert.ok(inImage.runtime.kind === 'docker' && inImage.runtime.image === 'ghcr.io/ggml-org/llama.cpp:server-cuda-b6500');
+    const cpu = parseEngineConfig(engineConfigFrom(await loadConfig({ env: {}, flags: { engineKind: 'llama.cpp', engineModel: '/m/tiny.gguf', engineImage: 'ghcr.io/ggml-org/llama.cpp:server', engineGpus: 'none' } })));
+    assert.ok(cpu.runtime.kind === 'docker' && cpu.runtime.gpus === null, 'engineGpus none: no --gpus flag');
     assert.equal(inImage.capacity, 4);
     const vllm = parseEngineConfig(engineConfigFrom(await loadConfig({ env: {}, flags: { engineModel: 'Qwen/Qwen3-8B' } })));
     assert.equal(vllm.kind, 'vllm');

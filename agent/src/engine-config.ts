@@ -61,7 +61,7 @@ export function engineConfigFrom(config: AgentConfig): EngineConfigInput | undef
         model: config.engineModel,
         engineArgs: config.engineArgs,
         contextPerSlot: config.engineContextPerSlot,
-        runtime: { kind: 'docker', ...(config.engineImage !== undefined ? { image: config.engineImage } : {}), pullPolicy: config.enginePullPolicy, ...(config.engineHfCacheDir !== undefined ? { hfCacheDir: config.engineHfCacheDir } : {}) },
+        runtime: { kind: 'docker', gpus: config.engineGpus === 'none' ? null : config.engineGpus, ...(config.engineImage !== undefined ? { image: config.engineImage } : {}), pullPolicy: config.enginePullPolicy, ...(config.engineHfCacheDir !== undefined ? { hfCacheDir: config.engineHfCacheDir } : {}) },
       };
     }
   }

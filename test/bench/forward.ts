@@ -342,7 +342,7 @@ function verdicts(r: ForwardBenchResult): string[] {
   const check = (label: string, value: number | undefined, limit: number, unit = 'ms') => {
     if (value === undefined) return;
     const met = unit === 'ms' ? value < limit : value >= limit;
-    out.push(`${met ? 'met   ' : 'MISSED'} ${label}: ${unit === 'ms' ? `${value.toFixed(3)} ms` : `${(value * 100).toFixed(0)} %`} (target ${unit === 'ms' ? `< ${limit} ms` : `>= ${limit * 100} %`})`);
+    out.push(`${met ? 'met   ' : 'MISSED'} ${label}: ${unit === 'ms' ? `${value.toFixed(3)} ms` : `${(value * 100).toFixed(0)} %`} (target ${unit === 'ms' ? `< ${Number(limit.toFixed(3))} ms` : `>= ${limit * 100} %`})`);
   };
   // The local target is relative: nginx's own hop + 0.2 ms (absolute 0.2 ms only without nginx).
   const nginxHop = (mode: Mode) => d('nginx', mode, 1, 'p50');
@@ -465,6 +465,7 @@ export async function main(argv: string[]): Promise<void> {
 
   if (options.json) {
     console.log(JSON.stringify({ ...result, verdicts: verdicts(result) }, null, 2));
+    if (options.relay) console.error('the token-relay cell has no JSON output: run `npm run bench -- relay` for it');
     return;
   }
   console.log(`\nForwarding overhead — ${result.date}, ${result.machine.cpus} CPUs, Node ${result.machine.node}, load avg at start ${result.machine.loadavgAtStart.map((x) => x.toFixed(2)).join(' ')}`);

@@ -30,28 +30,35 @@ export interface StreamResult {
 const TAIL_BYTES = 64;
 
 /**
- * A fetch for the openai client that watches the raw SSE bytes as they pass: whether an error
- * event came and whether the body ended with `[DONE]`. The client itself sees the same bytes.
+ * A fetch for the openai client that also reads the raw SSE bytes to their end: whether an
+ * error event came and whether the body ended with `[DONE]`. The SDK stops reading (and aborts
+ * its request) at an error event, so the watcher reads its own copy of the body, on a
+ * connection the SDK's abort does not cut (bounded by `timeoutMs` instead): a server that sent
+ * `[DONE]` after an error event is seen doing so.
  */
-function watchingFetch(result: StreamResult): typeof fetch {
+function watchingFetch(result: StreamResult, timeoutMs: number, watching: Promise<void>[]): typeof fetch {
   return async (input, init) => {
-    const response = await fetch(input, init);
+    const response = await fetch(input, { ...init, signal: AbortSignal.timeout(timeoutMs) });
     if (response.body === null) return response;
-    const decoder = new TextDecoder();
-    let tail = '';
-    const watch = new TransformStream<Uint8Array, Uint8Array>({
-      transform(chunk, controller) {
-        const text = tail + decoder.decode(chunk, { stream: true });
-        if (/(^|\n)data: \{"error":/.test(text)) result.sawErrorEvent = true;
-        tail = text.slice(-TAIL_BYTES);
-        controller.enqueue(chunk);
-      },
-      flush() {
-        result.sawDone = /data: \[DONE\]\s*$/.test(tail);
-      },
-    });
-    return new Response(response.body.pipeThrough(watch), { status: response.status, statusText: response.statusText, headers: response.headers });
+    const [forClient, forWatcher] = response.body.tee();
+    watching.push(watchBody(forWatcher, result));
+    return new Response(forClient, { status: response.status, statusText: response.statusText, headers: response.headers });
   };
+}
+
+async function watchBody(body: ReadableStream<Uint8Array>, result: StreamResult): Promise<void> {
+  const decoder = new TextDecoder();
+  let tail = '';
+  try {
+    for await (const chunk of body as unknown as AsyncIterable<Uint8Array>) {
+      const text = tail + decoder.decode(chunk, { stream: true });
+      if (/(^|\n)data:\s*\{\s*"error"\s*:/.test(text)) result.sawErrorEvent = true;
+      tail = text.slice(-TAIL_BYTES);
+    }
+  } catch {
+    // An aborted connection: what arrived before it is what the client got.
+  }
+  result.sawDone = /data: \[DONE\]\s*$/.test(tail);
 }
 
 export type StreamKind = 'chat' | 'text';
@@ -66,7 +73,9 @@ export interface StreamOptions {
 /** Streams one completion through `baseUrl`; never throws: a raised error is in `error`. */
 export async function streamCompletion(baseUrl: string, kind: StreamKind, params: Record<string, unknown>, onChunk?: (contentChunks: number) => void, options: StreamOptions = {}): Promise<StreamResult> {
   const result: StreamResult = { text: '', contentChunks: 0, finishReasons: [], roles: 0, ids: new Set(), usage: null, error: null, firstPeer: null, requestId: null, sawDone: false, sawErrorEvent: false };
-  const client = new OpenAI({ baseURL: `${baseUrl}/v1`, apiKey: 'unused', maxRetries: 0, timeout: options.timeoutMs ?? 120_000, fetch: watchingFetch(result) });
+  const timeoutMs = options.timeoutMs ?? 120_000;
+  const watching: Promise<void>[] = [];
+  const client = new OpenAI({ baseURL: `${baseUrl}/v1`, apiKey: 'unused', maxRetries: 0, timeout: timeoutMs, fetch: watchingFetch(result, timeoutMs, watching) });
   try {
     const body = { ...params, stream: true } as never;
     const request = kind === 'chat' ? client.chat.completions.create(body) : client.completions.create(body);
@@ -92,6 +101,7 @@ export async function streamCompletion(baseUrl: string, kind: StreamKind, params
   } catch (err) {
     result.error = err as Error;
   }
+  await Promise.all(watching);
   return result;
 }
 

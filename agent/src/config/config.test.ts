@@ -30,8 +30,9 @@ describe('agent config', () => {
     await assert.rejects(loadConfig({ env: { SYNKTI_DEAD_AFTER_MS: 'soon' } }), (err: unknown) => err instanceof ConfigError && err.code === 'CONFIG_INVALID' && /deadAfterMs \(--dead-after-ms, SYNKTI_DEAD_AFTER_MS\)/.test(err.message));
     await assert.rejects(loadConfig({ env: {}, flags: { fleet: 'Bad Name' } }), /fleet/);
     await assert.rejects(loadConfig({ env: {}, flags: { bootstrap: 'not-a-multiaddr' } }), /bootstrap .*not a multiaddr/);
+    await assert.rejects(loadConfig({ env: { SYNKTI_API_KEYS: 'good-key,bad key!' } }), /apiKeys .*only letters, digits/);
     // One request body limit: never above what a serving peer takes over the mesh.
-    await assert.rejects(loadConfig({ env: { SYNKTI_MAX_BODY_BYTES: String(129 * 1024 * 1024) } }), /maxBodyBytes \(--max-body-bytes, SYNKTI_MAX_BODY_BYTES\)/);
+    await assert.rejects(loadConfig({ env: { SYNKTI_MAX_BODY_BYTES: String(121 * 1024 * 1024) } }), /maxBodyBytes \(--max-body-bytes, SYNKTI_MAX_BODY_BYTES\)/);
   });
 
   it('rejects unknown keys and unreadable files', async () => {

@@ -4,7 +4,7 @@ import { engineDefaults } from '@synkti/engine';
 import { LAUNCH_TIMEOUT_MS, REBALANCE_WINDOW_MS } from '@synkti/fleet';
 import { MAX_FORWARD_STREAMS, multiaddrProblem } from '@synkti/mesh';
 import { DEFAULT_MAX_BODY_BYTES, FIRST_TOKEN_TIMEOUT_MS, MAX_IN_FLIGHT, MIGRATION_LIMIT, PEER_INHIBIT_MS, RESPONSE_TIMEOUT_MS, STREAM_STALL_TIMEOUT_MS } from '@synkti/gateway';
-import { MAX_FORWARD_REQUEST_BYTES } from '@synkti/protocol';
+import { MAX_REQUEST_BODY_BYTES } from '@synkti/protocol';
 import { z } from 'zod';
 
 /**
@@ -24,6 +24,11 @@ export interface ConfigKey<S extends z.ZodType = z.ZodType> {
 const port = z.coerce.number().int().min(0).max(65_535);
 const positiveMs = z.coerce.number().int().min(1).max(24 * 3_600_000);
 const list = z.array(z.string().min(1));
+/**
+ * API and ops keys: what a Bearer token may hold (RFC 6750's token68, which Hono's bearer-auth
+ * checks), so a key that could never be sent is refused at start, not at every request.
+ */
+const bearerKeys = z.array(z.string().regex(/^[A-Za-z0-9._~+/-]+=*$/, 'a key may hold only letters, digits and . _ ~ + / - (then = padding): what a Bearer token can carry'));
 /** true/false/1/0 from flags and environment; z.coerce.boolean would read "false" as true. */
 const booleanFlag = z.preprocess((v) => (v === 'true' || v === '1' ? true : v === 'false' || v === '0' ? false : v), z.boolean());
 const multiaddrs = z.array(
@@ -55,12 +60,12 @@ export const configKeys = {
   apiHost: key(z.string().min(1).default('0.0.0.0'), 'Address the HTTP API (OpenAI endpoints, /fleet, /metrics, dashboard) binds to.'),
   apiPort: key(port.default(8080), 'Port of the HTTP API; 0 picks a free port.'),
   apiUrl: key(z.string().url().optional(), 'URL peers and users reach this agent at, gossiped to the fleet.', { defaultText: 'http://<apiHost>:<apiPort>' }),
-  apiKeys: key(list.default([]), 'API keys clients must send as `Authorization: Bearer <key>`; empty means no auth (keep the API on a private network then).', { list: true }),
-  opsKeys: key(list.default([]), 'Keys that may read the ops surface (`/fleet`, `/metrics`) besides the API keys; with any key configured those need one (`/healthz` and `/readyz` stay open). The dashboard page asks for it as /#key=<key>.', { list: true }),
+  apiKeys: key(bearerKeys.default([]), 'API keys clients must send as `Authorization: Bearer <key>`; empty means no auth (keep the API on a private network then).', { list: true }),
+  opsKeys: key(bearerKeys.default([]), 'Keys that may read the ops surface (`/fleet`, `/metrics`) besides the API keys; with any key configured those need one (`/healthz` and `/readyz` stay open). The dashboard page asks for it as /#key=<key>.', { list: true }),
   keyRequestsPerSecond: key(z.coerce.number().min(0).max(100_000).default(0), 'Requests per second one API key may start on this agent (429 + Retry-After beyond); 0: no limit. Each agent counts on its own: a fleet of N agents lets a key through up to N times this.'),
   keyMaxConcurrent: key(z.coerce.number().int().min(0).max(100_000).default(0), 'Requests one API key may have running at once on this agent (streams count until they end); 0: no limit.'),
   maxInFlight: key(z.coerce.number().int().min(1).max(1_000_000).optional(), 'Client requests this agent serves at once (queued at engines or relayed; a request weighs 1); beyond it new ones get 503 with Retry-After, so an overloaded agent sheds load instead of queueing without bound.', { defaultText: `4 × the engine's capacity, at least ${MAX_IN_FLIGHT}` }),
-  maxBodyBytes: key(z.coerce.number().int().min(1024).max(MAX_FORWARD_REQUEST_BYTES).default(DEFAULT_MAX_BODY_BYTES), 'Largest request body the API accepts, in bytes (413 above it); at most what a serving peer takes over the mesh (128 MiB), so a body accepted here is never refused there.'),
+  maxBodyBytes: key(z.coerce.number().int().min(1024).max(MAX_REQUEST_BODY_BYTES).default(DEFAULT_MAX_BODY_BYTES), 'Largest request body the API accepts, in bytes (413 above it); at most 120 MiB, below what a serving peer takes over the mesh (128 MiB) with room for a continuation, so a body accepted here is never refused there.'),
   affinityLoadFactor: key(z.coerce.number().min(1).max(10).default(DEFAULT_AFFINITY_LOAD_FACTOR), 'Session affinity keeps a session on one peer while its load is under this factor times the mean.'),
   forwardMux: key(booleanFlag.default(true), 'Forward requests to a peer over one long-lived multiplexed stream (/synkti/mux/1.0.0, per-request flow control) instead of a stream per request (/synkti/forward/1.0.0). Both are always served; a peer without mux is reached the old way.'),
   maxForwardStreams: key(z.coerce.number().int().min(1).max(4_096).default(MAX_FORWARD_STREAMS), 'Concurrent forwarded requests accepted per peer connection (per mux stream with forwardMux); more are refused (and retried elsewhere).'),
@@ -80,7 +85,8 @@ export const configKeys = {
   engineImage: key(z.string().min(1).optional(), 'Docker runtime: the engine image. For vLLM the default is a pinned release, so every node runs the same vLLM (never `latest`); for llama.cpp it is required (a pinned server image such as `ghcr.io/ggml-org/llama.cpp:server-cuda-b<build>`).', { defaultText: engineDefaults.DEFAULT_DOCKER_IMAGE }),
   enginePullPolicy: key(z.enum(engineDefaults.PULL_POLICIES).default(engineDefaults.DEFAULT_PULL_POLICY), "Docker runtime: when to `docker pull` the image at start: `if-missing` (only when not on disk: an AMI that pre-pulled it never meets Docker Hub's pull limit), `always` (a failed pull with the image on disk is a warning), `never`."),
   engineStallTimeoutMs: key(z.coerce.number().int().min(0).default(engineDefaults.STALL_TIMEOUT_MS), "An engine whose progress counter (vLLM's prompt and generation tokens) stays flat this long while requests run or wait is hung and is restarted; its /health may still say 200. 0 turns the check off."),
-  engineArgs: key(list.default([]), 'Extra engine arguments (docker runtime: appended to `vllm serve`; llama.cpp: appended to the llama-server command line; fake runtime: fake-vllm flags).', { list: true }),
+  engineArgs: key(list.default([]), "Extra engine arguments, after the agent's own (vLLM: appended to `vllm serve` in the container, or to the `vllm serve` line the agent builds; llama.cpp: appended to llama-server's command line, as a process or in its image; fake runtime: fake-vllm flags).", { list: true }),
+  engineGpus: key(z.string().min(1).default('all'), "Docker runtime: `docker run --gpus` value (`all`, `device=0,1`, …); `none` leaves the flag out, for a CPU image or a host without the NVIDIA runtime."),
   engineHfCacheDir: key(z.string().min(1).optional(), 'Docker runtime: host directory mounted as the Hugging Face cache.', { defaultText: '~/.cache/huggingface' }),
   engineCapacity: key(z.coerce.number().int().min(1).max(1_000_000).optional(), "Concurrent sequences the engine runs (vLLM's max-num-seqs; llama.cpp's `--parallel` slots), used to normalise load.", { defaultText: '256 (vllm), 4 (llama.cpp)' }),
   engineContextPerSlot: key(z.coerce.number().int().min(64).max(1_048_576).default(ENGINE_CONTEXT_PER_SLOT), "llama.cpp: context tokens per slot (prompt + answer); llama-server gets `--ctx-size` = engineCapacity × this, since it splits the context evenly over its slots."),

@@ -1,5 +1,5 @@
 import { homedir } from 'node:os';
-import { join } from 'node:path';
+import { isAbsolute, join } from 'node:path';
 import { z } from 'zod';
 import {
   CONTAINER_NAME_PREFIX,
@@ -165,6 +165,10 @@ function builtArgv(c: Parsed, servedModelName: string, capacity: number): string
 function withDockerRuntime(c: Parsed, r: DockerParsed, servedModelName: string, capacity: number): EngineConfig {
   if (c.kind === 'llama.cpp' && r.image === undefined) {
     throw new EngineConfigError('invalid engine config: runtime.image: required for a llama.cpp engine under docker: a pinned llama.cpp server image, e.g. ghcr.io/ggml-org/llama.cpp:server-cuda-b<build>');
+  }
+  // Its directory is mounted into the container: a relative path would name a docker volume.
+  if (c.kind === 'llama.cpp' && !isAbsolute(c.model)) {
+    throw new EngineConfigError(`invalid engine config: model: a llama.cpp engine under docker needs the GGUF file's absolute path on the host, not ${c.model}`);
   }
   const { pull, pullPolicy, ...rest } = r;
   const runtime = {

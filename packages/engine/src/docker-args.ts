@@ -21,8 +21,9 @@ export interface DockerRunSpec {
   /** Extra engine arguments, after the model, e.g. ['--max-num-seqs', '64']. */
   engineArgs: readonly string[];
   /**
-   * A llama.cpp server image instead of vLLM's: `model` is the GGUF file on the host, its
-   * directory is mounted read-only, and the agent builds llama-server's flags. Absent: vLLM.
+   * A llama.cpp server image instead of vLLM's: `model` is the GGUF file on the host (an
+   * absolute path; its directory is mounted read-only, so a symlink must resolve inside it), and
+   * the agent builds llama-server's flags. Absent: vLLM.
    */
   llamaCpp?: { capacity: number; contextPerSlot: number } | undefined;
 }
@@ -64,6 +65,9 @@ function runArgs(spec: DockerRunSpec): string[] {
     spec.containerName,
     ...(spec.gpus === null ? [] : ['--gpus', spec.gpus]),
     '--ipc=host',
+    // llama.cpp's server images check their own port 8080; ours listens on 8000, so their
+    // health check would mark the container unhealthy for ever. The supervisor probes it.
+    ...(spec.llamaCpp !== undefined ? ['--no-healthcheck'] : []),
     '-p',
     `${ENGINE_HOST}:${spec.hostPort}:${CONTAINER_PORT}`,
     ...modelMount(spec),

@@ -63,10 +63,11 @@ describe('engine kinds', () => {
     const label = argv.indexOf('--label');
     argv.splice(label, 2);
     assert.deepEqual(argv, [
-      'run', '--rm', '--name', 'e', '--gpus', 'all', '--ipc=host', '-p', '127.0.0.1:8123:8000', '-v', '/data/models:/models:ro', '-e', 'HF_TOKEN',
+      'run', '--rm', '--name', 'e', '--gpus', 'all', '--ipc=host', '--no-healthcheck', '-p', '127.0.0.1:8123:8000', '-v', '/data/models:/models:ro', '-e', 'HF_TOKEN',
       'ghcr.io/ggml-org/llama.cpp:server-cuda-b6500',
       '--model', '/models/tiny.gguf', '--alias', 'tiny', '--host', '0.0.0.0', '--port', '8000', '--parallel', '8', '--ctx-size', '16384', '--metrics', '-ngl', '999',
     ]);
+    assert.throws(() => parseEngineConfig({ kind: 'llama.cpp', model: 'models/tiny.gguf', port: 1, runtime: { kind: 'docker', image: 'i' } }), (err) => hasCode(err, ENGINE_ERROR_CODES.BAD_CONFIG) && /absolute path/.test((err as Error).message));
     assert.throws(() => parseEngineConfig({ kind: 'llama.cpp', model: 'm', port: 1, runtime: { kind: 'docker' } }), (err) => hasCode(err, ENGINE_ERROR_CODES.BAD_CONFIG) && /runtime\.image: required for a llama\.cpp engine/.test((err as Error).message));
     assert.throws(() => parseEngineConfig({ kind: 'sglang', model: 'm', port: 1, runtime: { kind: 'process', argv: ['x'] } }), (err) => hasCode(err, ENGINE_ERROR_CODES.BAD_CONFIG));
   });

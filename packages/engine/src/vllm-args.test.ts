@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { parseEngineConfig } from './config.js';
 import { DEFAULT_CAPACITY, DEFAULT_DOCKER_IMAGE, SHUTDOWN_GRACE_MARGIN_MS, STOP_GRACE_MS } from './constants.js';
-import { flagValue, stopGraceFor, withMaxNumSeqs } from './vllm-args.js';
+import { flagValue, isVllmCommandLine, stopGraceFor, withMaxNumSeqs } from './vllm-args.js';
 
 const docker = { kind: 'docker' as const };
 
@@ -12,11 +12,17 @@ describe('vLLM command-line facts', () => {
     assert.equal(flagValue(['--max-num-seqs=8', '--max-num-seqs', '16'], '--max-num-seqs'), '16');
     assert.equal(flagValue(['--max-num-seqs-x', '8'], '--max-num-seqs'), undefined);
     assert.equal(flagValue(['--max-num-seqs'], '--max-num-seqs'), undefined, 'a flag with no value is absent');
+    assert.equal(flagValue(['--max_num_seqs', '12'], '--max-num-seqs'), '12', "vLLM's parser takes underscores");
+    assert.equal(flagValue(['--max_num_seqs=14'], '--max-num-seqs'), '14');
   });
 
   it('adds --max-num-seqs only when the arguments do not set it', () => {
     assert.deepEqual(withMaxNumSeqs(['--max-model-len', '8192'], 64), ['--max-model-len', '8192', '--max-num-seqs', '64']);
     assert.deepEqual(withMaxNumSeqs(['--max-num-seqs=32'], 64), ['--max-num-seqs=32']);
+    assert.deepEqual(withMaxNumSeqs(['--config', 'serve.yaml'], 64), ['--config', 'serve.yaml'], 'a config file may set it: never overridden');
+    assert.ok(isVllmCommandLine(['conda', 'run', '-n', 'vllm', 'vllm', 'serve', 'm']), 'a wrapper whose environment is called vllm');
+    assert.ok(isVllmCommandLine(['python3', '-m', 'vllm.entrypoints.cli.main', 'serve', 'm']));
+    assert.ok(!isVllmCommandLine(['my-server', '--vllm-compat', 'serve']));
   });
 
   it("takes the stop grace from vLLM's own --shutdown-timeout plus a margin, never less than configured", () => {

@@ -5,13 +5,19 @@ import { ENGINE_HOST, SHUTDOWN_GRACE_MARGIN_MS } from './constants.js';
  * and `--flag=value`; the last occurrence wins, as with argparse.
  */
 
-/** The value of `--name` in `args` (either spelling), or undefined. */
+/**
+ * The value of `--name` in `args` (`--name value` or `--name=value`; vLLM's parser also takes
+ * underscores for dashes, `--max_num_seqs`), or undefined.
+ */
 export function flagValue(args: readonly string[], name: string): string | undefined {
   let value: string | undefined;
   for (let i = 0; i < args.length; i++) {
     const a = args[i]!;
-    if (a === name && i + 1 < args.length) value = args[i + 1];
-    else if (a.startsWith(`${name}=`)) value = a.slice(name.length + 1);
+    const eq = a.indexOf('=');
+    const flag = (eq === -1 ? a : a.slice(0, eq)).replace(/_/g, '-');
+    if (flag !== name) continue;
+    if (eq !== -1) value = a.slice(eq + 1);
+    else if (i + 1 < args.length) value = args[i + 1];
   }
   return value;
 }
@@ -30,7 +36,9 @@ export function intFlag(args: readonly string[], name: string): number | undefin
  * which the agent cannot know). Arguments that already set it are left as they are.
  */
 export function withMaxNumSeqs(args: readonly string[], capacity: number): string[] {
-  return flagValue(args, '--max-num-seqs') === undefined ? [...args, '--max-num-seqs', String(capacity)] : [...args];
+  // A `--config` YAML may set it too, and a flag would silently override the file: leave it be.
+  if (flagValue(args, '--max-num-seqs') !== undefined || flagValue(args, '--config') !== undefined) return [...args];
+  return [...args, '--max-num-seqs', String(capacity)];
 }
 
 /**
@@ -46,15 +54,18 @@ export function stopGraceFor(args: readonly string[], configuredMs: number): num
 }
 
 /**
- * Whether `argv` starts vLLM's OpenAI server (`vllm serve …`, or the older
- * `python -m vllm.entrypoints.openai.api_server …`): only then does the agent add vLLM flags to a
+ * Whether `argv` starts vLLM's OpenAI server (`vllm serve …`, `python -m vllm.entrypoints.cli.main
+ * serve …`, or the older `python -m vllm.entrypoints.openai.api_server …`): only then does the agent add vLLM flags to a
  * command line it was given. Any other OpenAI-compatible program runs exactly as given.
  */
 export function isVllmCommandLine(argv: readonly string[]): boolean {
-  const program = argv.findIndex((a) => a === 'vllm' || a.endsWith('/vllm'));
-  if (program !== -1 && argv[program + 1] === 'serve') return true;
-  return argv.some((a) => a === 'vllm.entrypoints.openai.api_server');
+  // `vllm serve` anywhere, so wrappers count too: `conda run -n vllm vllm serve …`, `uv run vllm serve …`.
+  if (argv.some((a, i) => (a === 'vllm' || a.endsWith('/vllm')) && argv[i + 1] === 'serve')) return true;
+  return argv.some((a) => VLLM_SERVER_MODULES.has(a));
 }
+
+/** `python -m <module>` forms of vLLM's OpenAI server. */
+const VLLM_SERVER_MODULES = new Set(['vllm.entrypoints.openai.api_server', 'vllm.entrypoints.cli.main']);
 
 export interface VllmServeSpec {
   /** The program and its subcommand, e.g. ['vllm', 'serve'] or ['/opt/venv/bin/vllm', 'serve']. */

@@ -85,8 +85,15 @@ describe('gateway app', () => {
 
   it('requires a valid API key once keys are configured', async () => {
     const a = app(fleetOf([{ peerId: 'p1' }]), async () => ok('{}'), ['secret-1', 'secret-2']);
-    assert.equal((await a.request('/v1/chat/completions', req(chat))).status, 401);
-    assert.equal((await a.request('/v1/chat/completions', req(chat, { authorization: 'Bearer wrong' }))).status, 401);
+    // OpenAI's answers: 401 with an error body, for a missing key, a wrong one, and one no key could equal.
+    const refusal = async (headers: Record<string, string>) => {
+      const res = await a.request('/v1/chat/completions', req(chat, headers));
+      return [res.status, ((await res.json()) as { error: { type: string; code: string } }).error.code];
+    };
+    assert.deepEqual(await refusal({}), [401, 'missing_api_key']);
+    assert.deepEqual(await refusal({ authorization: 'Basic c2VjcmV0LTE=' }), [401, 'missing_api_key']);
+    assert.deepEqual(await refusal({ authorization: 'Bearer wrong' }), [401, 'invalid_api_key']);
+    assert.deepEqual(await refusal({ authorization: 'Bearer not a key!' }), [401, 'invalid_api_key'], "Hono's own answer would be a 400");
     assert.equal((await a.request('/v1/chat/completions', req(chat, { authorization: 'Bearer secret-2' }))).status, 200);
     assert.equal((await a.request('/v1/models', { headers: { authorization: 'Bearer secret-1' } })).status, 200);
     assert.equal((await a.request('/healthz')).status, 200, 'ops endpoints stay open for probes');

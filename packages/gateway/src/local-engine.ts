@@ -168,7 +168,9 @@ function originOf(baseUrl: string): Origin {
 
 function sendOnce(agent: HttpAgent, { host, port, prefix }: Origin, head: RequestHead, body: Uint8Array, signal: AbortSignal, fresh: boolean): Promise<IncomingMessage> {
   return new Promise<IncomingMessage>((resolve, reject) => {
-    const headers = { ...head.headers, 'content-length': String(body.byteLength) };
+    const headers: Record<string, string> = { ...head.headers, 'content-length': String(body.byteLength) };
+    // Ours, between agents: the engine has no use for it.
+    if (headers[SEQUENCES_HEADER] !== undefined) delete headers[SEQUENCES_HEADER];
     const req = httpRequest({ host, port, path: prefix + head.path, method: head.method, headers, signal, agent: fresh ? false : agent });
     req.once('response', resolve);
     req.once('error', (err: NodeJS.ErrnoException) => {

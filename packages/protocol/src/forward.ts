@@ -24,11 +24,17 @@ export const MAX_DATA_FRAME_BYTES = 64 * 1024;
 /** Largest frame a receiver accepts (heads are JSON, far smaller). */
 export const MAX_FRAME_BYTES = 1024 * 1024;
 /**
- * Largest request body a serving node takes from an entry agent, so the ceiling of the one
- * request body limit (the gateway's `maxBodyBytes`, validated at start to be at most this): a
- * body the entry accepted is never refused by the peer it is sent to.
+ * Largest request body a serving node takes from an entry agent; the gateway's `maxBodyBytes` is
+ * validated at start to stay below it (MAX_REQUEST_BODY_BYTES), so a body the entry accepted is
+ * never refused by the peer it is sent to.
  */
 export const MAX_FORWARD_REQUEST_BYTES = 128 * 1024 * 1024;
+/**
+ * The most a client's request body may be (the ceiling of the gateway's `maxBodyBytes`): the
+ * serving side's limit less room for what the entry adds — `stream_options`, and a
+ * continuation's text so far when a stream is migrated.
+ */
+export const MAX_REQUEST_BODY_BYTES = MAX_FORWARD_REQUEST_BYTES - 8 * 1024 * 1024;
 
 const headers = z.record(z.string().max(256), z.string().max(8 * 1024));
 

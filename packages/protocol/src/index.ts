@@ -43,6 +43,7 @@ export {
   MAX_DATA_FRAME_BYTES,
   MAX_FRAME_BYTES,
   MAX_FORWARD_REQUEST_BYTES,
+  MAX_REQUEST_BODY_BYTES,
   requestHeadSchema,
   responseHeadSchema,
   forwardErrorSchema,

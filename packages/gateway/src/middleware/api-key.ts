@@ -27,7 +27,9 @@ export function apiKeyAuth({ keys }: { keys: readonly string[] }): MiddlewareHan
       return ok;
     },
     noAuthenticationHeader: { message: missing },
-    invalidAuthenticationHeader: { message: missing },
+    // Not a Bearer header at all, or a Bearer token no configured key could equal (keys are
+    // checked at start to be valid tokens).
+    invalidAuthenticationHeader: { message: (c: Context) => (/^Bearer\s/i.test(c.req.header('authorization') ?? '') ? invalid(c) : missing(c)) },
     invalidToken: { message: invalid },
   });
 }

@@ -450,6 +450,20 @@ describe('request migration at the entry agent', () => {
     assert.match(JSON.stringify(s.errors[0]), /shutting down/);
     assert.equal(calls.length, 1, 'not continued on the other peer');
     assert.equal(requestPath.activeResponses, 0);
+    assert.deepEqual([...requestPath.inFlight()], []);
+  });
+
+  it('an entry agent that leaves while a non-streamed answer is still on its way answers 503 (retry elsewhere), never a second peer', async () => {
+    const sent: Sent[] = [];
+    const { app, requestPath } = gateway(['p1', 'p2'], engineTarget(() => 'hang', sent), { responseTimeoutMs: 600_000 });
+    const answer = Promise.resolve(app.request('/v1/chat/completions', post('', chatBody({ stream: false }))));
+    while (sent.length === 0) await new Promise((r) => setTimeout(r, 5));
+    assert.equal(requestPath.endAll('shutting down'), 1);
+    const res = await answer;
+    assert.equal(res.status, 503);
+    assert.equal(((await res.json()) as Loose)['error']['code'], 'agent_leaving');
+    assert.equal(sent.length, 1, 'not sent to the other peer');
+    assert.deepEqual([...requestPath.inFlight()], []);
   });
 });
 

@@ -115,8 +115,9 @@ export class RequestPath {
   /**
    * This agent is leaving with client responses still running (its drain's relay deadline
    * passed): each ends as a response that cannot go on ends — a stream with an SSE error event
-   * and an aborted connection, a non-streamed answer with an aborted connection — rather than
-   * being cut by the server's close as if it had finished. Returns the attempts it aborted.
+   * and an aborted connection, a non-streamed answer already under way with an aborted
+   * connection, one with nothing sent yet with a retryable 503 — rather than being cut by the
+   * server's close as if it had finished, or retried on a peer. Returns the attempts it aborted.
    */
   endAll(why: string): number {
     this.#leaving = why;
@@ -130,6 +131,10 @@ export class RequestPath {
     }
     if (ended > 0) this.#log.error({ why, attempts: ended }, 'ending every response still relayed: this agent is leaving');
     return ended;
+  }
+
+  #leavingError(): GatewayError {
+    return new GatewayError('AGENT_LEAVING', 503, 'service_unavailable', `This agent is shutting down (${this.#leaving ?? 'leaving'}); send the request to another agent.`, { retryAfterS: this.#init.retryAfterS });
   }
 
   /** Client responses still being relayed by this agent (it must not exit while they run). */
@@ -147,7 +152,7 @@ export class RequestPath {
     const streamed = req.completion?.stream === true;
     const deadlineMs = streamed ? this.limits.firstTokenTimeoutMs : this.limits.responseTimeoutMs;
     const open = (body: Uint8Array): Promise<Attempt> =>
-      openAttempt(this.#deps(), { model: req.model, head: req.head, body, clientSignal: req.signal, affinityKey: req.affinityKey, sequences: req.sequences ?? 1, failed, deadlineMs, tries }, failed);
+      this.#leaving !== null ? Promise.reject(this.#leavingError()) : openAttempt(this.#deps(), { model: req.model, head: req.head, body, clientSignal: req.signal, affinityKey: req.affinityKey, sequences: req.sequences ?? 1, failed, deadlineMs, tries }, failed);
     this.#streams++;
     const onFinish = once(() => this.#streams--);
     try {
@@ -185,6 +190,8 @@ export class RequestPath {
       } catch (err) {
         attempt.abort(err);
         if (req.signal.aborted) throw err;
+        // Nothing reached the client yet: a leaving agent answers 503 (retry on another agent).
+        if (this.#leaving !== null) throw this.#leavingError();
         lastError = err;
         failed.add(attempt.peerId);
         this.#onPeerFailed(attempt.peerId, err);

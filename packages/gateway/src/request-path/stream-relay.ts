@@ -90,7 +90,13 @@ class Relay {
           attempt.abort(gone);
           throw gone;
         }
-        // Nothing reached the client: forget this attempt and try another peer as if new.
+        // Nothing reached the client: forget this attempt and try another peer as if new —
+        // unless this agent is leaving (a 503 the client may retry elsewhere).
+        const leaving = this.#init.leaving?.() ?? null;
+        if (leaving !== null) {
+          attempt.abort(step.err ?? new Error(leaving));
+          throw new GatewayError('AGENT_LEAVING', 503, 'service_unavailable', `This agent is shutting down (${leaving}); send the request to another agent.`);
+        }
         last = step;
         this.#failAttempt(step);
         this.#session = new StreamSession(this.#init.request);
@@ -187,21 +193,18 @@ class Relay {
   async #migrate(first: Break): Promise<Step> {
     // The client went away: the break is our own abort, no fault of the peer's.
     if (this.#clientGone()) return { kind: 'done' };
-    const leaving = this.#init.leaving?.() ?? null;
-    if (leaving !== null) {
-      this.#attempt?.abort(first.err ?? new Error(leaving));
-      return this.#fail(first, leaving);
-    }
-    // The upstream said another peer cannot do better (its error is not retryable).
-    if (first.err instanceof UpstreamError && !first.err.retryable) {
-      this.#attempt?.abort(first.err);
-      return this.#fail(first, `the upstream's error is final (${first.err.code})`);
-    }
     let brk = first;
     const lastTokenAt = this.#lastTokenAt;
     const brokenAt = performance.now();
     for (;;) {
       const from = this.#attempt?.peerId;
+      // This agent leaving, or an error another peer cannot do better on: no continuation, and
+      // no blame on the peer.
+      const final = this.#finalReason(brk);
+      if (final !== null) {
+        this.#attempt?.abort(brk.err ?? new Error(final));
+        return this.#fail(brk, final);
+      }
       this.#failAttempt(brk);
       const refusal = this.#whyNot();
       if (refusal !== null) return this.#fail(brk, refusal);
@@ -253,6 +256,15 @@ class Relay {
         await new Promise((resolve) => setTimeout(resolve, CONTINUATION_PEER_POLL_MS));
       }
     }
+  }
+
+  /** Why `brk` must end the stream rather than be continued, or null. */
+  #finalReason(brk: Break): string | null {
+    const leaving = this.#init.leaving?.() ?? null;
+    if (leaving !== null) return leaving;
+    const err = brk.err;
+    if (err instanceof UpstreamError && !err.retryable && err.phase === 'after-head') return `the upstream's error is final (${err.code})`;
+    return null;
   }
 
   /** The client went away: its signal aborted, or it cancelled the body it was reading. */
@@ -318,6 +330,8 @@ class Relay {
  */
 function reasonOf(err: unknown): string {
   if (!(err instanceof UpstreamError)) return 'unexpected';
+  if (err.code === UpstreamCode.AGENT_LEAVING) return 'agent-leaving';
+  if (!err.retryable && err.phase === 'after-head') return 'final';
   if (err.code === UpstreamCode.HANDOVER) return 'handover';
   if (err.code === UpstreamCode.STREAM_STALLED) return 'stalled';
   if (err.code === UpstreamCode.FIRST_TOKEN_TIMEOUT) return 'first-token-timeout';
