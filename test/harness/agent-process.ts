@@ -1,4 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { FleetJson } from '@synkti/gateway';
 import { AGENT_NODE_FLAGS } from 'synkti-agent';
@@ -100,13 +102,33 @@ export class AgentProcess {
     return this.#exit ?? null;
   }
 
-  /** Clean stop (SIGTERM), then SIGKILL if it does not exit in time. */
+  /**
+   * Clean stop (SIGTERM), then SIGKILL if it does not exit in time — and then its engine too:
+   * the engine runs in its own process group so that a restarted agent can adopt it, so an agent
+   * killed while draining (a long drain, a node that was frozen) would leave it running.
+   */
   async stop(timeoutMs = 10_000): Promise<void> {
     if (this.child === undefined || this.child.exitCode !== null || this.child.signalCode !== null) return;
     this.kill('SIGCONT');
     this.kill('SIGTERM');
-    const timer = setTimeout(() => this.kill('SIGKILL'), timeoutMs);
+    let killed = false;
+    const timer = setTimeout(() => {
+      killed = true;
+      this.kill('SIGKILL');
+    }, timeoutMs);
     await this.exited();
     clearTimeout(timer);
+    if (killed) await this.#killEngine();
+  }
+
+  /** SIGKILLs the engine's process group named in the agent's runtime file, if any is alive. */
+  async #killEngine(): Promise<void> {
+    const info = JSON.parse(await readFile(join(this.options.stateDir, 'agent.json'), 'utf8').catch(() => '{}')) as { enginePid?: number | null };
+    if (typeof info.enginePid !== 'number') return;
+    try {
+      process.kill(-info.enginePid, 'SIGKILL');
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ESRCH') throw err;
+    }
   }
 }
