@@ -123,12 +123,22 @@ export class AgentProcess {
 
   /** SIGKILLs the engine's process group named in the agent's runtime file, if any is alive. */
   async #killEngine(): Promise<void> {
+    const pid = await this.enginePidNow();
+    if (pid !== null) signalGroup(pid, 'SIGKILL');
+  }
+
+  /** The engine's process id from the runtime file the agent keeps in its state directory, or null. */
+  async enginePidNow(): Promise<number | null> {
     const info = JSON.parse(await readFile(join(this.options.stateDir, 'agent.json'), 'utf8').catch(() => '{}')) as { enginePid?: number | null };
-    if (typeof info.enginePid !== 'number') return;
-    try {
-      process.kill(-info.enginePid, 'SIGKILL');
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'ESRCH') throw err;
-    }
+    return typeof info.enginePid === 'number' ? info.enginePid : null;
+  }
+}
+
+/** Signals a process group we started (the engine runs in its own group), ignoring one already gone. */
+export function signalGroup(pid: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(-pid, signal);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ESRCH') throw err;
   }
 }

@@ -1,8 +1,6 @@
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { createFakeVllm, type FakeVllm } from '@synkti/fake-vllm';
 import OpenAI from 'openai';
-import type { AgentProcess } from './agent-process.js';
+import { type AgentProcess, signalGroup } from './agent-process.js';
 
 export const MODEL = 'synkti/fake-model';
 
@@ -112,21 +110,14 @@ export async function streamCompletion(baseUrl: string, kind: StreamKind, params
 export async function enginePidOf(agent: AgentProcess): Promise<number> {
   const deadline = Date.now() + 10_000;
   for (;;) {
-    const info = JSON.parse(await readFile(join(agent.options.stateDir, 'agent.json'), 'utf8').catch(() => '{}')) as { enginePid?: number | null };
-    if (typeof info.enginePid === 'number') return info.enginePid;
+    const pid = await agent.enginePidNow();
+    if (pid !== null) return pid;
     if (Date.now() > deadline) throw new Error(`${agent.options.stateDir} runs no engine`);
     await new Promise((r) => setTimeout(r, 50));
   }
 }
 
-/** Signals a process group we started (the engine runs in its own group), ignoring one already gone. */
-export function signalGroup(pid: number, signal: NodeJS.Signals): void {
-  try {
-    process.kill(-pid, signal);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ESRCH') throw err;
-  }
-}
+export { signalGroup };
 
 /** A reclaimed node: its agent and its engine die at once, with no goodbye. */
 export async function loseNode(agent: AgentProcess): Promise<void> {

@@ -146,14 +146,13 @@ export function parseEngineConfig(input: unknown): EngineConfig {
   const servedModelName = c.servedModelName ?? c.model;
   const capacity = capacityOf(c);
   if (c.runtime.kind === 'docker') return withDockerRuntime(c, c.runtime, servedModelName, capacity);
-  const argv = c.runtime.argv === undefined ? builtArgv(c, servedModelName, capacity) : c.kind === 'vllm' && isVllmCommandLine(c.runtime.argv) ? withMaxNumSeqs(c.runtime.argv, capacity) : c.runtime.argv;
+  const argv = c.runtime.argv === undefined ? builtArgv(c, c.runtime.command, servedModelName, capacity) : c.kind === 'vllm' && isVllmCommandLine(c.runtime.argv) ? withMaxNumSeqs(c.runtime.argv, capacity) : c.runtime.argv;
   const stopGraceMs = c.kind === 'vllm' ? stopGraceFor(argv, c.stopGraceMs) : c.stopGraceMs;
   return { ...c, servedModelName, capacity, stopGraceMs, runtime: { ...c.runtime, argv } };
 }
 
 /** The process runtime's command line when none is given: `vllm serve MODEL …` or `llama-server …`. */
-function builtArgv(c: Parsed, servedModelName: string, capacity: number): string[] {
-  const command = c.runtime.kind === 'process' ? c.runtime.command : undefined;
+function builtArgv(c: Parsed, command: readonly string[] | undefined, servedModelName: string, capacity: number): string[] {
   if (c.kind === 'llama.cpp') return llamaServerArgv({ command: command ?? [DEFAULT_LLAMA_SERVER], model: c.model, servedModelName, port: c.port, capacity, contextPerSlot: c.contextPerSlot, engineArgs: c.engineArgs });
   return vllmServeArgv({ command: command ?? DEFAULT_VLLM_COMMAND, model: c.model, servedModelName, port: c.port, capacity, engineArgs: c.engineArgs });
 }

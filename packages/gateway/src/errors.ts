@@ -20,6 +20,10 @@ export class GatewayError extends SynktiError {
   }
 }
 
+/** This agent is shutting down with the request not yet answered: the client may send it to another agent. */
+export const agentLeaving = (why: string, retryAfterS?: number) =>
+  new GatewayError('AGENT_LEAVING', 503, 'service_unavailable', `This agent is shutting down (${why}); send the request to another agent.`, retryAfterS !== undefined ? { retryAfterS } : {});
+
 export const badRequest = (code: string, message: string, param?: string) => new GatewayError(code, 400, 'invalid_request_error', message, param !== undefined ? { param } : {});
 
 /** OpenAI's error body: `{ error: { message, type, param, code } }`. */

@@ -1,6 +1,6 @@
 import { type Logger, type Rng, UpstreamCode, UpstreamError } from '@synkti/interface';
 import type { RequestHead } from '@synkti/protocol';
-import { GatewayError } from '../errors.js';
+import { agentLeaving, GatewayError } from '../errors.js';
 import type { FleetSource } from '../fleet-source.js';
 import type { AgentMetrics } from '../metrics.js';
 import { type Attempt, type AttemptDeps, once, openAttempt, passThroughBody, type RequestTarget, upstreamFailed } from './attempt.js';
@@ -134,7 +134,7 @@ export class RequestPath {
   }
 
   #leavingError(): GatewayError {
-    return new GatewayError('AGENT_LEAVING', 503, 'service_unavailable', `This agent is shutting down (${this.#leaving ?? 'leaving'}); send the request to another agent.`, { retryAfterS: this.#init.retryAfterS });
+    return agentLeaving(this.#leaving ?? 'leaving', this.#init.retryAfterS);
   }
 
   /** Client responses still being relayed by this agent (it must not exit while they run). */

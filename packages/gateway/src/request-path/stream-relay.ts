@@ -1,6 +1,6 @@
 import { type Logger, UpstreamCode, UpstreamError } from '@synkti/interface';
 import { createParser, type EventSourceParser } from 'eventsource-parser';
-import { GatewayError } from '../errors.js';
+import { agentLeaving, GatewayError } from '../errors.js';
 import type { AgentMetrics } from '../metrics.js';
 import { type Attempt, passThroughBody } from './attempt.js';
 import type { BodyChunk, BodySource } from './body-source.js';
@@ -95,7 +95,7 @@ class Relay {
         const leaving = this.#init.leaving?.() ?? null;
         if (leaving !== null) {
           attempt.abort(step.err ?? new Error(leaving));
-          throw new GatewayError('AGENT_LEAVING', 503, 'service_unavailable', `This agent is shutting down (${leaving}); send the request to another agent.`);
+          throw agentLeaving(leaving);
         }
         last = step;
         this.#failAttempt(step);
