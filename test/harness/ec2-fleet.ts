@@ -71,13 +71,13 @@ export class Ec2Fleet {
     return [...this.nodes.values()].filter((n) => n.agent.child?.exitCode === null && n.agent.child.signalCode === null);
   }
 
-  /** Every agent's log lines about launching and terminating, oldest first: what a failed count is explained by. */
+  /** Every agent's log lines about launching, terminating, draining and leaving, oldest first: what a failed count is explained by. */
   launchLog(): string[] {
     const lines: { time: number; text: string }[] = [];
     for (const node of this.nodes.values()) {
       for (const l of node.agent.logs) {
         const msg = String(l['msg'] ?? '');
-        if (!/launch|terminat|fenc|dead holder|stray/.test(msg)) continue;
+        if (!/launch|terminat|fenc|dead holder|stray|drain|leav|interruption|surplus/.test(msg)) continue;
         const { time, msg: _m, level: _l, pid: _p, hostname: _h, ...rest } = l;
         lines.push({ time: Number(time ?? 0), text: `${node.instanceId} (slot ${node.slot}): ${msg} ${JSON.stringify(rest).slice(0, 300)}` });
       }

@@ -61,4 +61,42 @@ describe('duelling launchers on (fake) EC2 with visibility lag and throttling on
     const asks = f.ec2.callsOf('RunInstances').filter((c) => String(c.params['ClientToken'] ?? '').includes(`:2:${victim.instanceId}:`));
     assert.ok(asks.length >= 2, `both launchers asked for it (the duel happened): ${asks.length} RunInstances`);
   });
+
+  it('a new replacement frozen for a moment before EC2 lists it keeps its slot: nobody replaces the replacement', async () => {
+    // EC2 lists a new instance seconds after launch; a node loading its model can miss heartbeats
+    // then. CI once saw both launchers take such a suspect for lost and bill a second instance.
+    f.ec2.configure({ visibilityLagMs: 60_000, throttling: false });
+    const victim = f.liveNodes().find((n) => n.slot === '1')!;
+    f.ec2.setState(victim.instanceId, 'shutting-down');
+    const fresh = await waitFor(
+      'a replacement in slot 1 seen alive by both other agents',
+      async () => {
+        const node = f.liveNodes().find((n) => n.slot === '1' && n.instanceId !== victim.instanceId);
+        if (node === undefined || node.agent.peerId === '') return undefined;
+        const others = f.liveNodes().filter((n) => n !== node);
+        const statuses = await Promise.all(others.map((n) => n.agent.statusOf(node.agent.peerId).catch(() => 'absent')));
+        return others.length === TARGET - 1 && statuses.every((s) => s === 'alive') ? node : undefined;
+      },
+      90_000,
+      200,
+    );
+    // Frozen past suspectAfter (1.5 s), well short of deadAfter (5 s); EC2 still hides it.
+    const pid = fresh.agent.child!.pid!;
+    process.kill(pid, 'SIGSTOP');
+    try {
+      await waitFor('the frozen replacement suspect to another agent', async () => {
+        const other = f.liveNodes().find((n) => n !== fresh)!;
+        return (await other.agent.statusOf(fresh.agent.peerId).catch(() => 'absent')) === 'suspect' ? true : undefined;
+      }, 10_000, 100);
+      await new Promise((r) => setTimeout(r, 1_000));
+    } finally {
+      process.kill(pid, 'SIGCONT');
+    }
+    // Room for a launcher's walk to land if one had decided on it.
+    await new Promise((r) => setTimeout(r, 6_000));
+    const replacingFresh = f.ec2.callsOf('RunInstances').filter((c) => String(c.params['ClientToken'] ?? '').includes(`:1:${fresh.instanceId}:`));
+    assert.equal(replacingFresh.length, 0, `nobody launches to replace the suspect replacement; launches and terminations:\n${f.launchLog().join('\n')}`);
+    const slots = liveBySlot(f);
+    assert.deepEqual([...slots.entries()].filter(([, ids]) => ids.length !== 1), [], `one live instance per slot: ${JSON.stringify([...slots])}`);
+  });
 });

@@ -198,6 +198,25 @@ describe('planReplacement', () => {
       assert.deepEqual(planReplacement(input({ peers: dead, providerCount: 5, providerSlots: fiveListed })).launches[0]?.fence, ['i-e']);
     });
 
+    it('a suspect holder the listing does not show yet holds its slot while it is new; once dead, or if it is old (the provider dropped it), it is replaced', () => {
+      // The race CI hit: a replacement joined, was suspect for a moment 3 s later, and EC2 did not
+      // list it yet; both launchers replaced the replacement and the slot held two instances.
+      const now = 1_000_000;
+      const unlisted = fiveListed.filter((i) => i.slot !== '4');
+      const fresh = five.map((p) => (p.peerId === 'e' ? { ...p, alive: false, incarnation: now - 3_000 } : p));
+      const held = planReplacement(input({ peers: fresh, providerCount: 4, providerSlots: unlisted, providerListedAt: now }));
+      assert.equal(held.hold, 'new-holder-suspect');
+      assert.deepEqual(held.freeSlots, ['4'], 'the slot is free in the view; only the launch waits');
+      const dead = fresh.map((p) => (p.peerId === 'e' ? { ...p, dead: true } : p));
+      assert.deepEqual(planReplacement(input({ peers: dead, providerCount: 4, providerSlots: unlisted, providerListedAt: now })).launches.map((d) => [d.slot, d.replaces, d.fence]), [['4', 'i-e', []]]);
+      // Started long before the listing: the provider no longer lists it because it is gone (a reclaim).
+      const old = five.map((p) => (p.peerId === 'e' ? { ...p, alive: false } : p));
+      assert.deepEqual(planReplacement(input({ peers: old, providerCount: 4, providerSlots: unlisted, providerListedAt: now })).launches.map((d) => d.slot), ['4']);
+      // Draining or noticed: it leaves on its own, new or not.
+      const leaving = fresh.map((p) => (p.peerId === 'e' ? { ...p, draining: true } : p));
+      assert.deepEqual(planReplacement(input({ peers: leaving, providerCount: 4, providerSlots: unlisted, providerListedAt: now })).launches.map((d) => d.slot), ['4']);
+    });
+
     it('with a strict quorum, fences a dead holder the provider still lists, then replaces it', () => {
       const peers = five.filter((p) => p.peerId !== 'e');
       const memory = new Map([['4', { instanceId: 'i-e', incarnation: 1, seenAsPeer: true }]]);

@@ -1,5 +1,5 @@
 import { DEPARTED_SELF_TERMINATE_MS, LAUNCH_RECORD_MAX_AGE_MS, MAX_LAUNCHES_PER_PLAN, MAX_TARGET, PROVIDER_LIST_LAG_MS } from './constants.js';
-import { dedupeRecords, fillSlots, isActive } from './slots.js';
+import { dedupeRecords, fillSlots, isActive, slotIndex } from './slots.js';
 import { type PeerPass, peerPass } from './peers.js';
 import { indexListing, type Listing } from './listing.js';
 import { walkOrder } from './placements.js';
@@ -126,8 +126,14 @@ export function planWith(input: ReplacementInput, pass: PeerPass): ReplacementPl
 
   const eligible: { slot: string; gate: Gate | null }[] = [];
   const peerByInstance = listing === null ? null : listedPeers(listing, slots.free, uncounted, pass, input.peers);
+  const newSuspects = listing === null ? null : newSuspectSlots(uncounted, target, input.providerListedAt ?? input.now);
+  let waitingOnSuspects = 0;
   for (const i of slots.free) {
     const slot = String(i);
+    if (newSuspects?.has(i) === true) {
+      waitingOnSuspects++;
+      continue;
+    }
     if (listing === null) {
       if (legacySlots === null || quorum || !legacySlots.has(slot)) eligible.push({ slot, gate: null });
     } else {
@@ -135,7 +141,7 @@ export function planWith(input: ReplacementInput, pass: PeerPass): ReplacementPl
       if (gate !== null) eligible.push({ slot, gate });
     }
   }
-  if (eligible.length === 0) return hold('provider-occupied');
+  if (eligible.length === 0) return hold(waitingOnSuspects === slots.free.length ? 'new-holder-suspect' : 'provider-occupied');
   let limit = MAX_LAUNCHES_PER_PLAN - active.filter((r) => r.launcher === input.self && !slots.joined.has(r.token)).length;
   if (!quorum && input.providerCount !== null) limit = Math.min(limit, target - input.providerCount);
   const chosen = eligible.slice(0, Math.max(0, limit));
@@ -171,7 +177,26 @@ function listedPeers(listing: Listing, free: readonly number[], uncounted: reado
   return out;
 }
 
-/** An active record the provider does not list, long enough after it started that it should: its instance is gone. */
+/**
+ * Slots declared by a suspect peer (silent, not yet dead) that started too recently for the
+ * listing to show its instance. Its absence from the listing is then no sign that the instance is
+ * gone: EC2 lists a new instance seconds after launch, and a node busy loading its model can miss
+ * a heartbeat in that time. Launching into its slot would bill a second instance there (seen in CI:
+ * both launchers replaced a replacement that was suspect for a moment, 3 s after it joined).
+ * Such a slot waits until its holder is dead (deadAfter) or listed; one pass over the few
+ * uncounted peers.
+ */
+function newSuspectSlots(uncounted: readonly PeerFacts[], target: number, listedAt: number): Set<number> | null {
+  let out: Set<number> | null = null;
+  for (const p of uncounted) {
+    if (p.alive || p.dead === true || p.interrupted !== null || p.draining || p.instanceId === null) continue;
+    if (listedAt - p.incarnation >= PROVIDER_LIST_LAG_MS) continue;
+    const s = slotIndex(p.slot, target);
+    if (s >= 0) (out ??= new Set()).add(s);
+  }
+  return out;
+}
+
 /**
  * A launch whose walk returned with an instance the provider still does not list
  * PROVIDER_LIST_LAG_MS later was terminated before it joined. Never while the walk runs (no

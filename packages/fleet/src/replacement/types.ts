@@ -140,7 +140,8 @@ export interface LaunchDecision {
  * would first terminate a listed instance no peer in view runs, and it has not been unknown for
  * long enough yet — after a partition heals, the other side's agents are heard within a beat.
  */
-export type HoldReason = 'self-unknown' | 'no-deficit' | 'not-lowest' | 'no-quorum' | 'provider-full' | 'provider-occupied' | 'no-placements' | 'unknown-instance';
+/** `new-holder-suspect`: every free slot's holder is suspect but started too recently for the listing to show it (see planWith). */
+export type HoldReason = 'self-unknown' | 'no-deficit' | 'not-lowest' | 'no-quorum' | 'provider-full' | 'provider-occupied' | 'new-holder-suspect' | 'no-placements' | 'unknown-instance';
 
 export interface ReplacementPlan {
   launches: LaunchDecision[];
