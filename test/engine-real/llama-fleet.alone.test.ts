@@ -11,7 +11,7 @@ import { AgentProcess } from '../harness/agent-process.js';
 import { TestFleet } from '../harness/fleet.js';
 import { enginePidOf, loseNodeNow, signalGroup, streamCompletion } from '../harness/streams.js';
 import { waitFor } from '../harness/wait.js';
-import { engineJson, installLlama, LLAMA_MODEL, LLAMA_TIMINGS, type LlamaAgent, SLOTS, startLlamaAgent, trackedStream, watchHealth } from './llama.js';
+import { divergence, engineJson, installLlama, LLAMA_MODEL, LLAMA_TIMINGS, type LlamaAgent, SLOTS, startLlamaAgent, trackedStream, watchHealth } from './llama.js';
 
 const install = installLlama();
 // One clear line when the lane cannot run: it skips, it never passes silently.
@@ -165,12 +165,13 @@ function lane(): void {
   });
 
   for (const kind of ['chat', 'text'] as const) {
-    it(`${kind}: streams whose serving agent and llama-server are SIGKILLed mid-way continue on another peer; the text equals the uninterrupted text`, async () => {
+    it(`${kind}: streams whose serving agent and llama-server are SIGKILLed mid-way continue on another peer; the text equals the uninterrupted text, or leaves it only at a measured near-tie after the loss`, async () => {
       // Room after the victim is chosen (at 50–150 tokens): the client reads behind the engine on a
       // loaded machine, and a stream chosen near its end could be wholly sent before the kill.
       // No more than that: the tiny model's greedy choice is sometimes a near-tie, and a
       // continuation's prefill rounds differently from token-by-token decode, so every token
-      // after the migration is a small chance of a flip (once seen at token ~700 of 800).
+      // after the migration is a small chance of a flip (once seen at token ~700 of 800); the
+      // check allows one only where the reference's logprobs show the tie (see divergence).
       const TOKENS = 500;
       const STREAMS = 6;
       // The client's agent runs no engine (a gateway), so every stream is served by one of the three
@@ -197,18 +198,27 @@ function lane(): void {
         // Cut after tokens had gone out: continued elsewhere. Cut before (waiting for a slot): retried.
         const migrated = lost.filter(([i]) => atLoss[i]! > 0 && atLoss[i]! < TOKENS);
         assert.ok(migrated.length > 0, `some streams were cut mid-way on the lost node (tokens at the loss: ${atLoss.join(', ')}; first peers: ${done.map((r) => (r.firstPeer === victim.agent.peerId ? 'lost' : (r.firstPeer?.slice(-6) ?? '-'))).join(', ')})`);
+        const ties: string[] = [];
         for (const [i, r] of done.entries()) {
-          const reference = await engineJson(survivor.engineUrl, kind === 'chat' ? '/v1/chat/completions' : '/v1/completions', { ...params(i), max_tokens: TOKENS });
-          const choice = (reference.json['choices'] as Array<{ message?: { content: string }; text?: string }>)[0]!;
+          // The uninterrupted answer with each token's runner-up (asking for logprobs leaves greedy choices as they are).
+          const logprobs = kind === 'chat' ? { logprobs: true, top_logprobs: 2 } : { logprobs: 2 };
+          const reference = await engineJson(survivor.engineUrl, kind === 'chat' ? '/v1/chat/completions' : '/v1/completions', { ...params(i), max_tokens: TOKENS, ...logprobs });
+          const choice = (reference.json['choices'] as Array<{ message?: { content: string }; text?: string; logprobs: { content: Parameters<typeof divergence>[1] } }>)[0]!;
+          const continued = migrated.some(([m]) => m === i);
           const label = `stream ${i} (first served by ${r.firstPeer === victim.agent.peerId ? `the lost node, ~${atLoss[i]} tokens in` : r.firstPeer})`;
           assert.equal(r.error, null, `${label}: ${r.error?.message}`);
           assert.deepEqual(r.finishReasons, ['length'], label);
           assert.equal(r.usage?.completion_tokens, TOKENS, `${label}: usage counts the whole answer`);
           assert.equal(r.ids.size, 1, `${label}: one id`);
-          assert.equal(r.text, kind === 'chat' ? choice.message!.content : choice.text, `${label}: the uninterrupted text`);
+          assert.equal(choice.logprobs.content.map((t) => t.token).join(''), kind === 'chat' ? choice.message!.content : choice.text, 'the reference tokens spell its text');
+          // A stream served whole matches token for token; a continued one may leave the reference
+          // only at a near-tie after its loss (see divergence), and says where.
+          const tie = divergence(r.text, choice.logprobs.content, continued ? atLoss[i]! : TOKENS);
+          if (tie !== null) ties.push(`stream ${i} at token ${tie.atToken} (${JSON.stringify(tie.chosen)} for ${JSON.stringify(tie.reference)}, ${tie.gap.toExponential(1)} apart)`);
         }
+        if (ties.length > 0) console.log(`# ${kind}: continued at a near-tie, as the engine's prefill rounds: ${ties.join('; ')}`);
         const retried = lost.length - migrated.length;
-        console.log(`# ${kind}: ${migrated.length} of ${STREAMS} streams continued after their node was lost ${migrated.map(([i]) => atLoss[i]).join(', ')} tokens in${retried > 0 ? ` (${retried} more retried before their first token)` : ''}; every text equals the uninterrupted one`);
+        console.log(`# ${kind}: ${migrated.length} of ${STREAMS} streams continued after their node was lost ${migrated.map(([i]) => atLoss[i]).join(', ')} tokens in${retried > 0 ? ` (${retried} more retried before their first token)` : ''}; ${ties.length === 0 ? 'every text equals the uninterrupted one' : `${STREAMS - ties.length} texts equal the uninterrupted one`}`);
       } finally {
         // Bring the lost node back (a cold start): the next test needs three peers, pass or fail.
         const again = await startLlamaAgent(fleet, `replacement-${kind}`, inst, { bootstrap: entry.addrs });

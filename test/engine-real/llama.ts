@@ -125,3 +125,46 @@ export function trackedStream(baseUrl: string, kind: StreamKind, params: Record<
   tracked.done = streamCompletion(baseUrl, kind, params, (n) => (tracked.tokens = n), { timeoutMs: 300_000, onHead: (peer) => (tracked.peer = peer) });
   return tracked;
 }
+
+/** A token of the reference answer with its runners-up, as llama-server reports logprobs. */
+interface TokenLogprob {
+  token: string;
+  logprob: number;
+  top_logprobs: { token: string; logprob: number }[];
+}
+
+/**
+ * Two greedy choices this close in log-probability are a tie to the engine's arithmetic: llama.cpp
+ * computes a continuation's prompt in one batch (prefill) and the uninterrupted answer one token
+ * at a time, and those round differently. Measured on the tiny model: the smallest gap over 500
+ * tokens is ~2e-3; a wrong splice lands on some other token, almost never the runner-up this close.
+ */
+export const NEAR_TIE_LOGPROB = 0.01;
+
+export type Divergence = { atToken: number; gap: number; chosen: string; reference: string };
+
+/**
+ * Where `text` leaves the reference answer, when it does: null when they are equal. It may leave it
+ * only at a near-tie (the runner-up there is what `text` continues with, within NEAR_TIE_LOGPROB),
+ * and not before token `notBefore` (what was sent before the loss came from the uninterrupted run).
+ * Anything else throws, naming the place: a migration that dropped, repeated or garbled text.
+ */
+export function divergence(text: string, reference: readonly TokenLogprob[], notBefore: number): Divergence | null {
+  let at = 0;
+  for (let k = 0; k < reference.length; k++) {
+    const ref = reference[k]!;
+    if (text.startsWith(ref.token, at)) {
+      at += ref.token.length;
+      continue;
+    }
+    const where = `token ${k} (char ${at}): the stream has ${JSON.stringify(text.slice(at, at + 24))}, the reference ${JSON.stringify(ref.token)}`;
+    if (k < notBefore) throw new Error(`the text leaves the uninterrupted answer before the loss, at ${where}`);
+    const alt = ref.top_logprobs.find((t) => t.token !== ref.token && text.startsWith(t.token, at));
+    if (alt === undefined) throw new Error(`the text leaves the uninterrupted answer at ${where}, which is not the runner-up there`);
+    const gap = ref.logprob - alt.logprob;
+    if (gap >= NEAR_TIE_LOGPROB) throw new Error(`the text leaves the uninterrupted answer at ${where}: the runner-up, but ${gap.toFixed(4)} below it, no tie`);
+    return { atToken: k, gap, chosen: alt.token, reference: ref.token };
+  }
+  if (at !== text.length) throw new Error(`the text runs on past the uninterrupted answer: ${JSON.stringify(text.slice(at, at + 24))}`);
+  return null;
+}
