@@ -3,30 +3,32 @@ import { type CloudWiring, type CloudWiringFactory, wireCloud } from './cloud-wi
 import type { InterruptionHandler } from './interruption.js';
 import type { Replacer } from './replacer.js';
 import type { Autoscaler } from './autoscaler.js';
-import { HistorySampler } from './history-sampler.js';
+import type { HistorySampler } from './history-sampler.js';
 import { confirmGone } from './fence-probe.js';
-import { SuspicionGossip } from './suspicion.js';
-import { LoadPublisher } from './load-publisher.js';
-import { NeighbourProbe } from './neighbour-probe.js';
+import type { SuspicionGossip } from './suspicion.js';
+import type { LoadPublisher } from './load-publisher.js';
+import type { NeighbourProbe } from './neighbour-probe.js';
 import { type FleetWiringDeps, newAutoscaler, newInterruptionHandler, newReplacer } from './fleet-wiring.js';
 import { agentSwarmKey } from './swarm-key.js';
-import { type FleetEvent, MembershipView, type PeerDigest, diffFleet, digest, keepAlivePeriodMs } from '@synkti/fleet';
+import { type FleetEvent, MembershipView } from '@synkti/fleet';
 import { type EngineConfigInput, type EngineSupervisor, engineSupervisor } from '@synkti/engine';
-import { AgentMetrics, createGatewayApp, type FleetSource, HttpServer, LocalEngineTarget, RequestPath, requestTargetOf, admissionLimitFor } from '@synkti/gateway';
+import type { AgentMetrics, FleetSource, HttpServer, LocalEngineTarget, RequestPath } from '@synkti/gateway';
 import { type Clock, type Logger, type Rng, type Startable, systemClock, type TimerHandle } from '@synkti/interface';
-import { Mesh, type StateBody } from '@synkti/mesh';
+import type { Mesh, StateBody } from '@synkti/mesh';
 import type { AgentConfig } from './config/index.js';
 import { engineConfigFrom } from './engine-config.js';
 import { drainNode } from './drain.js';
 import { SELF_TERMINATE_TIMEOUT_MS } from './exit-codes.js';
 import { AGENT_VERSION } from './version.js';
+import { FleetEventLog } from './fleet-events.js';
+import { startGateway } from './gateway-wiring.js';
+import { startMesh } from './mesh-wiring.js';
+import { loadOf, stateBodyOf } from './state-body.js';
 
 export { SwarmKeyMissingError } from './swarm-key.js';
 
 /** Budget of one provider listing made to find peers. */
 const DISCOVERY_TIMEOUT_MS = 10_000;
-/** Recent fleet events kept for the dashboard and /fleet. */
-const MAX_RECENT_EVENTS = 200;
 
 /**
  * One Synkti agent: the mesh, the membership view fed by gossip, and the HTTP API. Starts its
@@ -37,8 +39,7 @@ export class Agent implements Startable {
   readonly view: MembershipView;
   readonly #log: Logger;
   readonly #clock: Clock;
-  readonly #events: FleetEvent[] = [];
-  #digests = new Map<string, PeerDigest>();
+  readonly #events: FleetEventLog;
   #mesh: Mesh | undefined;
   #engine: EngineSupervisor | undefined;
   #requestPath: RequestPath | undefined;
@@ -53,9 +54,7 @@ export class Agent implements Startable {
   #suspicions: SuspicionGossip | undefined;
   #neighbourProbe: NeighbourProbe | undefined;
   #loadPublisher: LoadPublisher | undefined;
-  #refreshQueued = false;
   #leaveListeners = new Set<(reason: string) => void>();
-  #tick: TimerHandle | undefined;
   #heartbeatTick: TimerHandle | undefined;
   #apiUrl: string | undefined;
   #stopping = false;
@@ -81,6 +80,7 @@ export class Agent implements Startable {
       forgetAfterMs: config.forgetAfterMs,
     });
     this.logger = logger;
+    this.#events = new FleetEventLog({ view: this.view, clock, logger: this.#log, heartbeatMs: config.heartbeatMs, onDead: (peerId) => this.#requestPath?.peerLost(peerId, 'dead') });
   }
 
   readonly logger: Logger;
@@ -138,70 +138,29 @@ export class Agent implements Startable {
     }
     this.#scheduleHeartbeatTick();
     await this.#writeRuntimeFile();
-    this.#scheduleTick();
+    this.#events.start();
     this.#log.info({ peerId: mesh.peerId, fleet: this.config.fleet, api: this.apiUrl, addrs: mesh.multiaddrs() }, 'agent started');
   }
 
   /** The mesh, the view it feeds, and the suspicion and neighbour-probe shells beside it. */
   async #startMesh(swarmKey: Uint8Array): Promise<Mesh> {
-    const c = this.config;
-    const mesh = new Mesh({
-      fleet: c.fleet,
-      stateDir: c.stateDir,
+    const parts = await startMesh({
+      config: this.config,
       swarmKey,
-      listen: c.listen,
-      announce: c.announce,
-      bootstrap: c.bootstrap,
-      heartbeatMs: c.heartbeatMs,
-      keepAliveMs: () => keepAlivePeriodMs(c.heartbeatMs, this.view.size),
-      fleetSize: () => this.view.size,
-      syncSource: () => this.view.alive(this.#clock.now()).map((p) => ({ state: p.state, ageMs: p.ageMs })),
-      forgetAfterMs: c.deadAfterMs + c.forgetAfterMs,
-      ipColocationWhitelist: c.ipColocationWhitelist,
-      discover: () => this.#discoverPeers(),
-      forwardMux: c.forwardMux,
-      clock: this.#clock,
-      logger: this.logger,
-    });
-    mesh.onState((state, _from, ageMs) => {
-      // Before the view: a departing decider's last messages carry its decision and then drop it from the view.
-      if (state.scale !== undefined && state.fleet === c.fleet) this.#autoscaler?.adopt(state.scale);
-      // A state relayed by a state sync arrived at its helper ageMs ago: silence counts from then.
-      const now = this.#clock.now();
-      const outcome = this.view.observe(state, now, ageMs === undefined ? now : now - Math.max(0, ageMs));
-      if (outcome === 'left' || outcome === 'restarted' || outcome === 'new-peer') {
-        // A sync delivers a whole fleet in one go: one refresh after it, not one per state.
-        if (ageMs === undefined) this.#refresh();
-        else this.#refreshSoon();
-      }
-      this.#suspicions?.onState(state);
-    });
-    const suspicions = new SuspicionGossip({
       view: this.view,
       clock: this.#clock,
       logger: this.logger,
-      self: () => mesh.peerId,
-      published: () => mesh.lastPublished,
-      publishNow: () => void mesh.publishNow().catch((err: unknown) => this.#log.warn({ err }, 'publish failed')),
+      discover: () => this.#discoverPeers(),
+      adoptScale: (decision) => this.#autoscaler?.adopt(decision),
+      membershipChanged: (whole) => (whole ? this.#events.refreshSoon() : this.#events.refresh()),
+      stopping: () => this.#stopping,
+      load: () => loadOf(this.#engine?.snapshot()),
     });
-    mesh.onPeerDisconnect((peerId) => {
-      if (!this.#stopping) suspicions.suspect(peerId);
-    });
-    this.#mesh = mesh;
-    await mesh.start();
-    this.view.setSelf(mesh.peerId);
-    this.#suspicions = suspicions;
-    this.#neighbourProbe = new NeighbourProbe({ mesh, view: this.view, clock: this.#clock, logger: this.logger, self: () => mesh.peerId, suspect: (peerId) => suspicions.suspect(peerId) });
-    this.#neighbourProbe.start();
-    this.#loadPublisher = new LoadPublisher({
-      clock: this.#clock,
-      heartbeatMs: c.heartbeatMs,
-      fleetSize: () => this.view.size,
-      published: () => (this.#stopping ? undefined : mesh.lastPublished),
-      load: () => this.#load(),
-      publishNow: () => void mesh.publishNow().catch((err: unknown) => this.#log.warn({ err }, 'publish failed')),
-    });
-    return mesh;
+    this.#mesh = parts.mesh;
+    this.#suspicions = parts.suspicions;
+    this.#neighbourProbe = parts.neighbourProbe;
+    this.#loadPublisher = parts.loadPublisher;
+    return parts.mesh;
   }
 
   #createEngine(engineConfig: EngineConfigInput, mesh: Mesh): void {
@@ -234,42 +193,23 @@ export class Agent implements Startable {
   /** The request path (local engine or a peer), its metrics and history, and the HTTP API. */
   async #startGateway(mesh: Mesh): Promise<void> {
     const c = this.config;
-    const localEngine = new LocalEngineTarget({ engine: () => this.#engine, accepting: () => this.accepting });
-    this.#localEngine = localEngine;
-    await mesh.serveForwards((req) => localEngine.send(req.head, req.body, req.signal), c.maxForwardStreams);
-    const target = requestTargetOf({ selfId: mesh.peerId, local: localEngine, peers: mesh });
-    const fleetSource = this.#fleetSource();
-    const fleetTarget = () => (c.targetSize > 0 ? (this.#autoscaler?.target() ?? c.targetSize) : null);
-    const history = new HistorySampler({ clock: this.#clock, fleet: fleetSource, target: fleetTarget, spotPricePerHour: c.spotPricePerHour, onDemandPricePerHour: c.onDemandPricePerHour });
-    this.#history = history;
-    const healthyNow = () => this.view.snapshot(this.#clock.now()).filter((p) => p.healthy).length;
-    this.metrics = new AgentMetrics({
-      ...history.metricsSources(),
-      gossip: () => mesh.gossip.counters,
-      peersByStatus: () => countByStatus(this.view.snapshot(this.#clock.now())),
-      engineState: () => this.#engine?.state() ?? null,
-      engineCounters: () => this.#engine?.snapshot().counters ?? null,
-      fleetSize: () => {
-        const wanted = fleetTarget();
-        return wanted === null ? null : { target: wanted, healthy: healthyNow() };
-      },
-    });
-    this.#requestPath = new RequestPath({
-      fleet: fleetSource,
-      target,
+    const gateway = await startGateway({
+      config: c,
+      mesh,
+      view: this.view,
+      fleet: this.#fleetSource(),
+      clock: this.#clock,
       rng: this.#rng,
       logger: this.logger,
-      affinityLoadFactor: c.affinityLoadFactor,
-      retryAfterS: Math.max(1, Math.ceil(c.heartbeatMs / 1_000)),
-      limits: { migrationLimit: c.migrationLimit, firstTokenTimeoutMs: c.firstTokenTimeoutMs, responseTimeoutMs: c.responseTimeoutMs, streamStallTimeoutMs: c.streamStallTimeoutMs, peerInhibitMs: c.peerInhibitMs, maxInFlight: c.maxInFlight ?? admissionLimitFor(this.#engine?.snapshot().capacity) },
-      metrics: this.metrics,
-      onStreamTokens: (tokens) => history.history.recordTokens(tokens),
+      engine: () => this.#engine,
+      accepting: () => this.accepting,
+      fleetTarget: () => (c.targetSize > 0 ? (this.#autoscaler?.target() ?? c.targetSize) : null),
     });
-    const app = createGatewayApp({ fleet: fleetSource, requestPath: this.#requestPath, accepting: () => this.accepting, logger: this.logger, apiKeys: c.apiKeys, opsKeys: c.opsKeys, keyLimits: { requestsPerSecond: c.keyRequestsPerSecond, maxConcurrent: c.keyMaxConcurrent }, maxBodyBytes: c.maxBodyBytes, metrics: this.metrics, history: history.history });
-    const http = new HttpServer(app, c.apiHost, c.apiPort);
-    await http.start();
-    this.#http = http;
-    history.start();
+    this.#localEngine = gateway.localEngine;
+    this.#requestPath = gateway.requestPath;
+    this.metrics = gateway.metrics;
+    this.#history = gateway.history;
+    this.#http = gateway.http;
   }
 
   /**
@@ -312,7 +252,7 @@ export class Agent implements Startable {
     if (!this.#started) return;
     this.#started = false;
     this.#stopping = true;
-    if (this.#tick !== undefined) this.#clock.clearTimeout(this.#tick);
+    this.#events.stop();
     if (this.#heartbeatTick !== undefined) this.#clock.clearTimeout(this.#heartbeatTick);
     this.#history?.stop();
     this.#interruptions?.stop();
@@ -401,7 +341,7 @@ export class Agent implements Startable {
   }
 
   recentEvents(): readonly FleetEvent[] {
-    return this.#events;
+    return this.#events.events;
   }
 
   #fleetSource(): FleetSource {
@@ -410,79 +350,27 @@ export class Agent implements Startable {
       fleet: this.config.fleet,
       now: () => this.#clock.now(),
       peers: () => this.view.snapshot(this.#clock.now()),
-      events: () => this.#events,
+      events: () => this.#events.events,
     };
   }
 
   #stateBody(): StateBody {
-    const engine = this.#engine?.snapshot();
-    const suspects = this.#suspicions?.suspects();
-    return {
-      draining: engine?.state === 'draining' || this.#draining !== undefined || (this.#interruptions?.draining ?? false),
-      provider: this.#cloud?.providerInfo ?? { kind: 'static', instanceId: null, instanceType: null, zone: null, lifecycle: 'unknown', slot: null },
-      engine: engine === undefined
-        ? { state: 'stopped', models: [], inStateMs: 0 }
-        : { state: engine.state, models: engine.models, inStateMs: Math.max(0, Math.round(engine.inStateMs)), ...(engine.version !== null ? { version: engine.version } : {}) },
-      load: this.#load(engine),
+    return stateBodyOf({
+      engine: this.#engine?.snapshot(),
+      draining: this.#draining !== undefined || (this.#interruptions?.draining ?? false),
+      providerInfo: this.#cloud?.providerInfo,
       interruption: this.#interruptions?.interruption ?? null,
       launches: this.#replacer?.launchesInFlight() ?? [],
       fenced: this.#replacer?.fencedInstances() ?? [],
-      ...(suspects !== undefined ? { suspects } : {}),
-      ...(this.#autoscaler?.decision() !== undefined ? { scale: this.#autoscaler.decision()! } : {}),
+      suspects: this.#suspicions?.suspects(),
+      scale: this.#autoscaler?.decision(),
       apiUrl: this.apiUrl,
       agentVersion: AGENT_VERSION,
-    };
-  }
-
-  #load(engine = this.#engine?.snapshot()): StateBody['load'] {
-    if (engine === undefined) return { running: null, waiting: null, kvCacheUsage: null, inFlight: 0, capacity: 1 };
-    const kv = engine.load.kvCacheUsage;
-    return { running: engine.load.running, waiting: engine.load.waiting, kvCacheUsage: kv === null ? null : Math.min(1, Math.max(0, kv)), inFlight: engine.inFlight, capacity: engine.capacity };
-  }
-
-  #refreshSoon(): void {
-    if (this.#refreshQueued) return;
-    this.#refreshQueued = true;
-    queueMicrotask(() => {
-      this.#refreshQueued = false;
-      if (!this.#stopping) this.#refresh();
     });
-  }
-
-  #scheduleTick(): void {
-    // Status changes are detected a few times per heartbeat, so "dead" shows within deadAfter + a beat.
-    this.#tick = this.#clock.setTimeout(() => {
-      this.#refresh();
-      this.#scheduleTick();
-    }, Math.max(50, Math.floor(this.config.heartbeatMs / 4)));
-  }
-
-  #refresh(): void {
-    const now = this.#clock.now();
-    this.view.prune(now);
-    const snapshot = this.view.snapshot(now);
-    const events = diffFleet(this.#digests, snapshot, now);
-    this.#digests = new Map(snapshot.map((p) => [p.peerId, digest(p)]));
-    for (const event of events) {
-      this.#log.info({ event: event.kind, peer: event.peerId, detail: event.detail }, 'fleet event');
-      // Requests waiting on a dead peer would otherwise wait out their own deadlines (minutes for a non-streamed one).
-      if (event.kind === 'dead') this.#requestPath?.peerLost(event.peerId, 'dead');
-      this.#events.push(event);
-    }
-    if (this.#events.length > MAX_RECENT_EVENTS) this.#events.splice(0, this.#events.length - MAX_RECENT_EVENTS);
   }
 }
 
 function displayHost(host: string): string {
   if (host === '0.0.0.0' || host === '::') return '127.0.0.1';
   return host.includes(':') ? `[${host}]` : host;
-}
-
-function countByStatus(peers: readonly { status: string; healthy: boolean }[]): Record<string, number> {
-  const counts: Record<string, number> = {};
-  for (const p of peers) {
-    counts[p.status] = (counts[p.status] ?? 0) + 1;
-    if (p.healthy) counts['healthy'] = (counts['healthy'] ?? 0) + 1;
-  }
-  return counts;
 }
