@@ -39,6 +39,8 @@ import type {
  *     partition: the plan *fences* it (`LaunchDecision.fence`: terminate, then launch), so the
  *     slot never holds two live instances and a frozen one is not left running (and billed).
  *     Only a side with quorum fences; the minority it cuts off would be surplus after the heal.
+ * A suspect holder whose agent started within PROVIDER_LIST_LAG_MS of the listing holds its slot
+ * even unlisted: the listing may not show a new instance yet (`new-holder-suspect`).
  * Any other listed instance — a suspect agent, an instance pending for a launch this view does
  * not see (made on the other side of a partition), an agent that joined over there — holds the
  * slot: no launch, with or without quorum. This closes the double launch in which the two
@@ -183,8 +185,8 @@ function listedPeers(listing: Listing, free: readonly number[], uncounted: reado
  * gone: EC2 lists a new instance seconds after launch, and a node busy loading its model can miss
  * a heartbeat in that time. Launching into its slot would bill a second instance there (seen in CI:
  * both launchers replaced a replacement that was suspect for a moment, 3 s after it joined).
- * Such a slot waits until its holder is dead (deadAfter) or listed; one pass over the few
- * uncounted peers.
+ * Such a slot waits until its holder is dead (deadAfter), as a listed suspect's does; one pass
+ * over the few uncounted peers.
  */
 function newSuspectSlots(uncounted: readonly PeerFacts[], target: number, listedAt: number): Set<number> | null {
   let out: Set<number> | null = null;
