@@ -26,6 +26,7 @@ export function coreViewOf(view: MembershipView, now: number, options: CoreViewO
       slot: s.provider.slot,
       instanceId: s.provider.instanceId,
       incarnation: s.incarnation,
+      firstSeenAt: p.firstSeenAt,
       ...(s.interruption?.cause === 'spot-return' ? { spotReturn: true } : {}),
     });
     surplusPeers.push({ peerId: p.peerId, alive, interrupted, noticedAt: s.interruption?.noticedAt ?? 0, draining: s.draining, warm: s.engine.state === 'warm', slot: s.provider.slot });

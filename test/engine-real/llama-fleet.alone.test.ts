@@ -213,7 +213,9 @@ function lane(): void {
           assert.equal(choice.logprobs.content.map((t) => t.token).join(''), kind === 'chat' ? choice.message!.content : choice.text, 'the reference tokens spell its text');
           // A stream served whole matches token for token; a continued one may leave the reference
           // only at a near-tie after its loss (see divergence), and says where.
-          const tie = divergence(r.text, choice.logprobs.content, continued ? atLoss[i]! : TOKENS);
+          // The real splice: the entry logs the tokens it carried into the first continuation (the client may read behind it).
+          const carried = continued ? await waitFor(`${label}: the entry's 'stream migrated' line`, () => entry.logs.find((l) => l['msg'] === 'stream migrated' && l['requestId'] === r.requestId)?.['tokensCarried'] as number | undefined, 5_000, 20) : TOKENS;
+          const tie = divergence(r.text, choice.logprobs.content, Math.max(continued ? atLoss[i]! : TOKENS, carried));
           if (tie !== null) ties.push(`stream ${i} at token ${tie.atToken} (${JSON.stringify(tie.chosen)} for ${JSON.stringify(tie.reference)}, ${tie.gap.toExponential(1)} apart)`);
         }
         if (ties.length > 0) console.log(`# ${kind}: continued at a near-tie, as the engine's prefill rounds: ${ties.join('; ')}`);

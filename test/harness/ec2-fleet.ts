@@ -77,7 +77,7 @@ export class Ec2Fleet {
     for (const node of this.nodes.values()) {
       for (const l of node.agent.logs) {
         const msg = String(l['msg'] ?? '');
-        if (!/launch|terminat|fenc|dead holder|stray|drain|leav|interruption|surplus/.test(msg)) continue;
+        if (!/launch|terminat|fenc|dead holder|stray|drain|leav|interruption|surplus|on hold/.test(msg)) continue;
         const { time, msg: _m, level: _l, pid: _p, hostname: _h, ...rest } = l;
         lines.push({ time: Number(time ?? 0), text: `${node.instanceId} (slot ${node.slot}): ${msg} ${JSON.stringify(rest).slice(0, 300)}` });
       }

@@ -56,6 +56,8 @@ export interface PeerSnapshot {
   readonly status: PeerStatus;
   readonly healthy: boolean;
   readonly ageMs: number;
+  /** Local time this peer was first heard in its current incarnation (this agent's clock, unlike the incarnation). */
+  readonly firstSeenAt: number;
   readonly state: NodeState;
 }
 
@@ -254,7 +256,7 @@ export class MembershipView {
     const out: PeerSnapshot[] = [];
     for (const [peerId, entry] of this.#peers) {
       const status = this.#statusOf(entry, now);
-      out.push({ peerId, status, healthy: isHealthy(status, entry.state), ageMs: now - entry.lastSeenAt, state: entry.state });
+      out.push({ peerId, status, healthy: isHealthy(status, entry.state), ageMs: now - entry.lastSeenAt, firstSeenAt: entry.firstSeenAt, state: entry.state });
     }
     return out.sort((a, b) => compareIds(a.peerId, b.peerId));
   }

@@ -213,8 +213,18 @@ describe('planReplacement', () => {
       const old = five.map((p) => (p.peerId === 'e' ? { ...p, alive: false } : p));
       assert.deepEqual(planReplacement(input({ peers: old, providerCount: 4, providerSlots: unlisted, providerListedAt: now })).launches.map((d) => d.slot), ['4']);
       // Draining or noticed: it leaves on its own, new or not.
-      const leaving = fresh.map((p) => (p.peerId === 'e' ? { ...p, draining: true } : p));
-      assert.deepEqual(planReplacement(input({ peers: leaving, providerCount: 4, providerSlots: unlisted, providerListedAt: now })).launches.map((d) => d.slot), ['4']);
+      for (const over of [{ draining: true }, { interrupted: 'terminate' as const }]) {
+        const leaving = fresh.map((p) => (p.peerId === 'e' ? { ...p, ...over } : p));
+        assert.deepEqual(planReplacement(input({ peers: leaving, providerCount: 4, providerSlots: unlisted, providerListedAt: now })).launches.map((d) => d.slot), ['4'], JSON.stringify(over));
+      }
+      // Its clock runs two minutes behind (an old incarnation), but this agent first heard it 3 s ago: still new.
+      const skewed = five.map((p) => (p.peerId === 'e' ? { ...p, alive: false, incarnation: now - 123_000, firstSeenAt: now - 3_000 } : p));
+      assert.equal(planReplacement(input({ peers: skewed, providerCount: 4, providerSlots: unlisted, providerListedAt: now })).hold, 'new-holder-suspect');
+      // One free slot waits on a new suspect, the other holds an instance this view does not know: provider-occupied names the rest.
+      const both = fresh.filter((p) => p.peerId !== 'd');
+      const other = [...unlisted.filter((i) => i.slot !== '3'), listed('3', 'i-other', { launchedAt: now - 10_000 })];
+      const mixed = planReplacement(input({ peers: both, providerCount: 4, providerSlots: other, providerListedAt: now }));
+      assert.deepEqual([mixed.hold, mixed.freeSlots], ['provider-occupied', ['3', '4']]);
     });
 
     it('with a strict quorum, fences a dead holder the provider still lists, then replaces it', () => {

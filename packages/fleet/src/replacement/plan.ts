@@ -39,8 +39,9 @@ import type {
  *     partition: the plan *fences* it (`LaunchDecision.fence`: terminate, then launch), so the
  *     slot never holds two live instances and a frozen one is not left running (and billed).
  *     Only a side with quorum fences; the minority it cuts off would be surplus after the heal.
- * A suspect holder whose agent started within PROVIDER_LIST_LAG_MS of the listing holds its slot
- * even unlisted: the listing may not show a new instance yet (`new-holder-suspect`).
+ * A suspect holder whose agent started (or was first heard) within PROVIDER_LIST_LAG_MS of the
+ * listing holds its slot even unlisted: the listing may not show a new instance yet
+ * (`new-holder-suspect`).
  * Any other listed instance — a suspect agent, an instance pending for a launch this view does
  * not see (made on the other side of a partition), an agent that joined over there — holds the
  * slot: no launch, with or without quorum. This closes the double launch in which the two
@@ -180,8 +181,9 @@ function listedPeers(listing: Listing, free: readonly number[], uncounted: reado
 }
 
 /**
- * Slots declared by a suspect peer (silent, not yet dead) that started too recently for the
- * listing to show its instance. Its absence from the listing is then no sign that the instance is
+ * Slots declared by a suspect peer (silent, not yet dead) that started — by its incarnation, or
+ * by when this agent first heard it, whichever is later (clocks disagree) — too recently for the
+ * listing to be sure to show its instance. Its absence from the listing is then no sign that the instance is
  * gone: EC2 lists a new instance seconds after launch, and a node busy loading its model can miss
  * a heartbeat in that time. Launching into its slot would bill a second instance there (seen in CI:
  * both launchers replaced a replacement that was suspect for a moment, 3 s after it joined).
@@ -192,7 +194,7 @@ function newSuspectSlots(uncounted: readonly PeerFacts[], target: number, listed
   let out: Set<number> | null = null;
   for (const p of uncounted) {
     if (p.alive || p.dead === true || p.interrupted !== null || p.draining || p.instanceId === null) continue;
-    if (listedAt - p.incarnation >= PROVIDER_LIST_LAG_MS) continue;
+    if (listedAt - Math.max(p.incarnation, p.firstSeenAt ?? -Infinity) >= PROVIDER_LIST_LAG_MS) continue;
     const s = slotIndex(p.slot, target);
     if (s >= 0) (out ??= new Set()).add(s);
   }

@@ -15,6 +15,12 @@ export interface PeerFacts {
   instanceId: string | null;
   /** The agent's incarnation (start time, epoch ms): orders successive holders of one slot. */
   incarnation: number;
+  /**
+   * When this agent first heard the peer in this incarnation, on this agent's clock (absent: only
+   * the incarnation is known). A new peer's start is judged by the later of the two, so a peer
+   * whose clock runs behind is not taken for an old one.
+   */
+  firstSeenAt?: number;
   /** An on-demand fallback asking for a spot replacement (a rebalance with cause `spot-return`): its slot walks spot placements only. */
   spotReturn?: boolean;
 }
@@ -139,8 +145,9 @@ export interface LaunchDecision {
  * Why nothing is launched. `unknown-instance` (set by the fleet core, not the rule): a launch
  * would first terminate a listed instance no peer in view runs, and it has not been unknown for
  * long enough yet — after a partition heals, the other side's agents are heard within a beat.
+ * `new-holder-suspect`: every free slot's holder is suspect and started too recently for a listing
+ * to be sure to show it; listed or not, it keeps the slot until it is dead (see planWith).
  */
-/** `new-holder-suspect`: every free slot's holder is suspect but started too recently for the listing to show it (see planWith). */
 export type HoldReason = 'self-unknown' | 'no-deficit' | 'not-lowest' | 'no-quorum' | 'provider-full' | 'provider-occupied' | 'new-holder-suspect' | 'no-placements' | 'unknown-instance';
 
 export interface ReplacementPlan {
