@@ -168,7 +168,7 @@ export class Agent implements Startable {
     // Peers learn of a change of engine state at once, not at the next heartbeat.
     engine.onTransition(() => {
       if (this.#stopping) return;
-      void mesh.publishNow().catch((err: unknown) => this.#log.warn({ err }, 'publish failed'));
+      void mesh.publishNow();
       void this.#writeRuntimeFile();
     });
     this.#engine = engine;
@@ -223,7 +223,7 @@ export class Agent implements Startable {
     const localEngine = this.#localEngine;
     const requestPath = this.#requestPath;
     this.#draining = (async () => {
-      await this.#mesh?.publishNow().catch((err: unknown) => this.#log.warn({ err }, 'publish failed'));
+      await this.#mesh?.publishNow();
       if (localEngine === undefined || requestPath === undefined) return;
       await drainNode(
         {

@@ -64,7 +64,7 @@ export async function startGateway(d: GatewayDeps): Promise<Gateway> {
       responseTimeoutMs: c.responseTimeoutMs,
       streamStallTimeoutMs: c.streamStallTimeoutMs,
       peerInhibitMs: c.peerInhibitMs,
-      maxInFlight: c.maxInFlight ?? admissionLimitFor(d.engine()?.snapshot().capacity),
+      maxInFlight: c.maxInFlight ?? admissionLimitFor(d.engine()?.config.capacity),
     },
     metrics,
     onStreamTokens: (tokens) => history.history.recordTokens(tokens),

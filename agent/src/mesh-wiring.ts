@@ -34,8 +34,6 @@ export interface MeshParts {
 /** Starts the mesh with gossip feeding `view`, then the suspicion, neighbour-probe and load-publishing shells. */
 export async function startMesh(d: MeshDeps): Promise<MeshParts> {
   const { config: c, view, clock, logger } = d;
-  const log = logger.child({ component: 'agent' });
-  const publishNow = (mesh: Mesh) => void mesh.publishNow().catch((err: unknown) => log.warn({ err }, 'publish failed'));
   const mesh = new Mesh({
     fleet: c.fleet,
     stateDir: c.stateDir,
@@ -54,7 +52,7 @@ export async function startMesh(d: MeshDeps): Promise<MeshParts> {
     clock,
     logger,
   });
-  const suspicions = new SuspicionGossip({ view, clock, logger, self: () => mesh.peerId, published: () => mesh.lastPublished, publishNow: () => publishNow(mesh) });
+  const suspicions = new SuspicionGossip({ view, clock, logger, self: () => mesh.peerId, published: () => mesh.lastPublished, publishNow: () => void mesh.publishNow() });
   // States heard while the mesh starts go to the view only: suspicions start with the own peer ID known.
   let started = false;
   mesh.onState((state, _from, ageMs) => {
@@ -80,7 +78,7 @@ export async function startMesh(d: MeshDeps): Promise<MeshParts> {
     fleetSize: () => view.size,
     published: () => (d.stopping() ? undefined : mesh.lastPublished),
     load: d.load,
-    publishNow: () => publishNow(mesh),
+    publishNow: () => void mesh.publishNow(),
   });
   return { mesh, suspicions, neighbourProbe, loadPublisher };
 }

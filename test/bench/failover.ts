@@ -9,6 +9,7 @@ import { cliPath } from '../harness/paths.js';
 import { freeBasePort } from '../harness/ports.js';
 import { waitFor } from '../harness/wait.js';
 import { fmtMs, summarize } from './stats.js';
+import { readRuntimeFile } from 'synkti-agent';
 
 /**
  * `npm run bench -- failover [--nodes 5] [--rounds 3] [--json] [--json-out file] [--config default|fast|both] [--in 30] [--loops 4] [--keep]`
@@ -487,8 +488,7 @@ async function stopFleet(fleet: LocalFleetProcess): Promise<void> {
   await waitFor('leftover agents to stop', () => (left.every((i) => !alive(i.pid!)) ? true : undefined), 15_000, 100).catch(() => undefined);
   for (const i of left) if (alive(i.pid!)) process.kill(i.pid!, 'SIGKILL');
   for (const i of await instances(fleet.dir)) {
-    const runtime = JSON.parse(await readFile(join(fleet.dir, `node-${i.index}`, 'agent.json'), 'utf8').catch(() => '{}')) as { enginePid?: number | null };
-    const engine = runtime.enginePid;
+    const engine = (await readRuntimeFile(join(fleet.dir, `node-${i.index}`)))?.enginePid;
     if (typeof engine === 'number' && alive(engine) && cmdlineHas(engine, `--port ${fleet.basePort + ENGINE_PORT_OFFSET + i.index}`)) process.kill(engine, 'SIGKILL');
   }
   running.delete(fleet);

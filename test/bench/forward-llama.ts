@@ -7,7 +7,8 @@ import { parseArgs } from 'node:util';
 import type { AgentProcess } from '../harness/agent-process.js';
 import { TestFleet } from '../harness/fleet.js';
 import { repoRoot } from '../harness/paths.js';
-import { enginePidOf, signalGroup } from '../harness/streams.js';
+import { signalGroup } from '../harness/agent-process.js';
+import { enginePidOf } from '../harness/streams.js';
 import { waitFor } from '../harness/wait.js';
 import { LLAMA_MODEL, LLAMA_TIMINGS, SLOTS, startLlamaAgent } from '../engine-real/llama.js';
 import { PATHS, type PathName, signed, startNginx, stopChild } from './forward.js';
@@ -439,7 +440,7 @@ function verdicts(cells: Cell[], options: Options): string[] {
     const local = over('local', mode, 1, p50);
     if (nginx !== undefined) out.push(`floor  nginx hop, ${what} p50 over direct, c=1: ${ms(nginx)}${nginx < 0 ? ' (below zero: the hop is within the noise of this run)' : ''}`);
     if (options.paths.includes('local')) {
-      // A hop that measures at or below zero leaves no room: the limit is twice nginx's hop, at least 0.
+      // The limit is nginx's hop + the allowance; a hop that measures below zero counts as 0.
       const limit = nginx === undefined ? undefined : Math.max(0, nginx) + TARGET.localOverNginxMs;
       line(`local hop, ${what} p50 over direct, c=1`, limit === undefined ? undefined : local, (v) => v <= limit!, ms, `<= nginx's hop + ${TARGET.localOverNginxMs} ms = ${limit === undefined ? 'n/a' : `${limit.toFixed(2)} ms`}`);
     }

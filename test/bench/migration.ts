@@ -3,7 +3,8 @@ import { parseArgs } from 'node:util';
 
 import { type FakeEngineAgent, startEngineAgent, waitHealthy } from '../harness/engine-fleet.js';
 import { TestFleet } from '../harness/fleet.js';
-import { enginePidOf, loseNode, MODEL, referenceText, signalGroup, startReferenceEngine, streamCompletion } from '../harness/streams.js';
+import { signalGroup } from '../harness/agent-process.js';
+import { enginePidOf, loseNode, MODEL, referenceText, startReferenceEngine, streamCompletion } from '../harness/streams.js';
 import { fmtMs, summarize } from './stats.js';
 
 /**

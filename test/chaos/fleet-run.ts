@@ -17,6 +17,7 @@ import { repoRoot } from '../harness/paths.js';
 import { freeBasePort } from '../harness/ports.js';
 import { destroyNet, type Net, netNames, nsOf, type Side } from './netns.js';
 import { healthyIds, ledgerRecords, MODEL, view } from './observe.js';
+import { readRuntimeFile } from 'synkti-agent';
 
 // Not in the agent package's public surface: loaded from its build like the CLI is.
 export const { localAgentArgs, portsOf } = (await import(pathToFileURL(`${repoRoot}agent/dist/local/spawn.js`).href)) as typeof Spawn;
@@ -59,8 +60,8 @@ export class ChaosRun {
     const pids = new Set(this.started);
     for (const r of await ledgerRecords(dir).catch(() => [])) {
       if (r.pid !== null) pids.add(r.pid);
-      const runtime = JSON.parse(await readFile(join(dir, `node-${r.index}`, 'agent.json'), 'utf8').catch(() => '{}')) as { enginePid?: number | null };
-      if (runtime.enginePid != null) pids.add(runtime.enginePid);
+      const enginePid = (await readRuntimeFile(join(dir, `node-${r.index}`)))?.enginePid;
+      if (enginePid != null) pids.add(enginePid);
     }
     return [...pids];
   }

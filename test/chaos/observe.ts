@@ -1,11 +1,11 @@
 /** What the partition test watches: the provider's ledger, the agents' views and client traffic. */
 import { execFileSync } from 'node:child_process';
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type LocalInstanceRecord, LocalLedger } from '@synkti/cloud';
 import type { FleetJson } from '@synkti/gateway';
 import { alive } from '../harness/local-up.js';
 import { nsOf } from './netns.js';
+import { readRuntimeFile } from 'synkti-agent';
 
 export const MODEL = 'synkti/fake-model';
 /** Longest any watcher runs, so a failed test cannot leave one spinning. */
@@ -94,8 +94,8 @@ export async function knownEngineOrphans(dir: string, instanceIds: string[]): Pr
   const out: string[] = [];
   for (const r of await ledgerRecords(dir)) {
     if (!instanceIds.includes(r.instanceId)) continue;
-    const runtime = JSON.parse(await readFile(join(dir, `node-${r.index}`, 'agent.json'), 'utf8').catch(() => '{}')) as { enginePid?: number | null };
-    if (runtime.enginePid != null && alive(runtime.enginePid)) out.push(`${r.instanceId} engine pid ${runtime.enginePid}`);
+    const enginePid = (await readRuntimeFile(join(dir, `node-${r.index}`)))?.enginePid;
+    if (enginePid != null && alive(enginePid)) out.push(`${r.instanceId} engine pid ${enginePid}`);
   }
   return out;
 }

@@ -14,6 +14,7 @@ import { cliPath } from '../harness/paths.js';
 import { freeBasePort } from '../harness/ports.js';
 import { waitFor } from '../harness/wait.js';
 import { isProcessAlive as isAlive } from '@synkti/cloud';
+import { readRuntimeFile } from 'synkti-agent';
 
 const NODES = 3;
 const KILLED = 2;
@@ -104,8 +105,8 @@ async function fleetPids(fleet: Fleet): Promise<number[]> {
   const file = JSON.parse(await readFile(join(fleet.dir, 'fleet.json'), 'utf8').catch(() => '{"nodes":[]}')) as LocalFleetFile;
   for (const node of file.nodes) {
     if (node.pid) pids.push(node.pid);
-    const runtime = JSON.parse(await readFile(join(node.stateDir, 'agent.json'), 'utf8').catch(() => '{}')) as { enginePid?: number | null };
-    if (runtime.enginePid) pids.push(runtime.enginePid);
+    const enginePid = (await readRuntimeFile(node.stateDir))?.enginePid;
+    if (enginePid) pids.push(enginePid);
   }
   return pids;
 }

@@ -7,9 +7,9 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { isProcessAlive as alive } from '@synkti/cloud';
 import OpenAI from 'openai';
-import { AgentProcess } from '../harness/agent-process.js';
+import { AgentProcess, signalGroup } from '../harness/agent-process.js';
 import { TestFleet } from '../harness/fleet.js';
-import { enginePidOf, loseNodeNow, signalGroup, streamCompletion } from '../harness/streams.js';
+import { enginePidOf, loseNodeNow, streamCompletion } from '../harness/streams.js';
 import { waitFor } from '../harness/wait.js';
 import { divergence, engineJson, installLlama, LLAMA_MODEL, LLAMA_TIMINGS, type LlamaAgent, SLOTS, startLlamaAgent, trackedStream, watchHealth } from './llama.js';
 

@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { FakeVllm } from '@synkti/fake-vllm';
-import { FAST_TIMINGS } from '../harness/agent-process.js';
+import { FAST_TIMINGS, signalGroup } from '../harness/agent-process.js';
 import { startEngineAgent, waitHealthy } from '../harness/engine-fleet.js';
 import { TestFleet } from '../harness/fleet.js';
-import { enginePidOf, MODEL, signalGroup, referenceText, startReferenceEngine, streamCompletion, until } from '../harness/streams.js';
+import { enginePidOf, MODEL, referenceText, startReferenceEngine, streamCompletion, until } from '../harness/streams.js';
 
 const TOKENS = 300;
 

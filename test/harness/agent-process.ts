@@ -1,9 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { FleetJson } from '@synkti/gateway';
-import { AGENT_NODE_FLAGS } from 'synkti-agent';
+import { AGENT_NODE_FLAGS, readRuntimeFile } from 'synkti-agent';
 import { cliPath } from './paths.js';
 import { waitFor } from './wait.js';
 
@@ -129,8 +127,7 @@ export class AgentProcess {
 
   /** The engine's process id from the runtime file the agent keeps in its state directory, or null. */
   async enginePidNow(): Promise<number | null> {
-    const info = JSON.parse(await readFile(join(this.options.stateDir, 'agent.json'), 'utf8').catch(() => '{}')) as { enginePid?: number | null };
-    return typeof info.enginePid === 'number' ? info.enginePid : null;
+    return (await readRuntimeFile(this.options.stateDir))?.enginePid ?? null;
   }
 }
 

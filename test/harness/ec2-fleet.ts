@@ -1,5 +1,3 @@
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { ec2Provider } from '@synkti/cloud';
 import { type FakeEc2, type FakeInstance, startFakeEc2 } from '@synkti/cloud/testing';
 import type { CloudProvider } from '@synkti/interface';
@@ -143,12 +141,12 @@ export class Ec2Fleet {
     const pid = node.agent.child?.pid;
     node.agent.kill('SIGKILL');
     if (pid === undefined) return;
-    const runtime = JSON.parse(await readFile(join(node.agent.options.stateDir, 'agent.json'), 'utf8').catch(() => '{}')) as { enginePid?: number | null };
-    if (runtime.enginePid != null && alive(runtime.enginePid)) {
+    const enginePid = await node.agent.enginePidNow();
+    if (enginePid !== null && alive(enginePid)) {
       try {
-        process.kill(-runtime.enginePid, 'SIGKILL');
+        process.kill(-enginePid, 'SIGKILL');
       } catch {
-        process.kill(runtime.enginePid, 'SIGKILL');
+        process.kill(enginePid, 'SIGKILL');
       }
     }
   }

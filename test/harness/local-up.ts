@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { isProcessAlive } from '@synkti/cloud';
 import { cliPath } from './paths.js';
 import { waitFor } from './wait.js';
+import { readRuntimeFile } from 'synkti-agent';
 
 export interface LocalFleetProcess {
   child: ChildProcess;
@@ -31,8 +32,8 @@ export async function fleetPids(dir: string): Promise<number[]> {
   const pids: number[] = [];
   for (const node of fleet.nodes) {
     pids.push(node.pid);
-    const runtime = JSON.parse(await readFile(join(node.stateDir, 'agent.json'), 'utf8').catch(() => '{}')) as { enginePid?: number };
-    if (runtime.enginePid) pids.push(runtime.enginePid);
+    const enginePid = (await readRuntimeFile(node.stateDir))?.enginePid;
+    if (enginePid) pids.push(enginePid);
   }
   return pids;
 }

@@ -117,7 +117,6 @@ export async function enginePidOf(agent: AgentProcess): Promise<number> {
   }
 }
 
-export { signalGroup };
 
 /** A reclaimed node: its agent and its engine die at once, with no goodbye. */
 export async function loseNode(agent: AgentProcess): Promise<void> {

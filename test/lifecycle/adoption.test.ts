@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { isProcessAlive as alive } from '@synkti/cloud';
-import { AgentProcess } from '../harness/agent-process.js';
+import { AgentProcess, signalGroup } from '../harness/agent-process.js';
 import { startEngineAgent, waitHealthy } from '../harness/engine-fleet.js';
 import { TestFleet } from '../harness/fleet.js';
-import { enginePidOf, MODEL, signalGroup } from '../harness/streams.js';
+import { enginePidOf, MODEL } from '../harness/streams.js';
 import { waitFor } from '../harness/wait.js';
 
 const HEARTBEAT_MS = 1_000;

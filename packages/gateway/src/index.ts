@@ -8,7 +8,6 @@ export {
   DEFAULT_REQUEST_PATH_LIMITS,
   type RequestTarget,
   requestTargetOf,
-  type RequestTargets,
   type PathRequest,
   type Served,
   MIGRATION_LIMIT,

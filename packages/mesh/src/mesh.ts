@@ -197,13 +197,18 @@ export class Mesh implements Startable {
   /**
    * Publishes the current state at once (a change of engine state or an interruption). The next
    * keep-alive beat comes a full period after it: a beat right behind a change would only repeat
-   * it, and every state costs each peer a decrypt, a frame and a signature check.
+   * it, and every state costs each peer a decrypt, a frame and a signature check. Never rejects:
+   * a failure is logged here, so every caller (the beat's timer too) may fire and forget.
    */
   async publishNow(): Promise<void> {
     if (this.#body === undefined || this.#node === undefined) return;
     if (this.#heartbeat !== undefined) this.#clock.clearTimeout(this.#heartbeat);
     if (this.#beating) this.#heartbeat = this.#clock.setTimeout(() => void this.publishNow(), this.#keepAliveMs());
-    await this.#publish(this.#stamp(this.#body(), false));
+    try {
+      await this.#publish(this.#stamp(this.#body(), false));
+    } catch (err) {
+      this.#log.warn({ err }, 'publish failed');
+    }
   }
 
   /** The last message of a clean stop: peers drop this agent from their views at once. */

@@ -22,7 +22,7 @@ export const MAX_SSE_EVENT_BYTES = 1024 * 1024;
  */
 export const MAX_IN_FLIGHT = 1_024;
 /** The admission limit by default: this many of the agent's own engine's capacity, at least MAX_IN_FLIGHT. */
-export const IN_FLIGHT_PER_CAPACITY = 4;
+const IN_FLIGHT_PER_CAPACITY = 4;
 
 /**
  * The default admission limit of an agent whose engine runs `capacity` sequences: four engines'
